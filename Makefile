@@ -1,0 +1,51 @@
+# Entry points for people and CI. Every target builds .venv from this repo's own files first.
+ENV ?= local
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TOOLKIT := $(BIN)/toolkit
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv env plan destroy status test test-fast lint
+
+help:
+	@echo "make env [ENV=local]      stand the environment up (validate, terraform, migrations)"
+	@echo "make plan [ENV=local]     show what 'make env' would change"
+	@echo "make destroy [ENV=local]  tear the environment down"
+	@echo "make status [ENV=local]   workspace, migrations, what is pending"
+	@echo "make test                 install and run the whole test suite"
+	@echo "make lint                 ruff and terraform fmt checks"
+
+# The virtualenv is rebuilt only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "toolkit needs Python >= 3.11 (set PYTHON=...)")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+env: $(STAMP)
+	$(TOOLKIT) env up $(ENV)
+
+plan: $(STAMP)
+	$(TOOLKIT) plan $(ENV)
+
+destroy: $(STAMP)
+	$(TOOLKIT) env down $(ENV)
+
+status: $(STAMP)
+	$(TOOLKIT) env status $(ENV)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check toolkit tests
+	$(BIN)/ruff format --check toolkit tests
+	$(TOOLKIT) lint-terraform

@@ -1,0 +1,129 @@
+"""The `toolkit` command line: parses options, calls one library function, renders its result.
+
+Heavy modules (boto3, psycopg2, rich, the command implementations) are imported inside the commands,
+so `toolkit --help` starts fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from toolkit import __version__
+from toolkit.cli import env as env_cli
+from toolkit.cli.base import OPTIONS, command, context, finish
+
+app = typer.Typer(
+    name="toolkit",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Stand a data environment up the same way every time: validate, Terraform, SQL migrations.",
+)
+app.add_typer(env_cli.app, name="env")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"toolkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    project: Annotated[
+        Path | None,
+        typer.Option(
+            "--project",
+            "-C",
+            help="Project folder (or its toolkit.toml). Default: search upward from here; "
+            "or TOOLKIT_PROJECT.",
+        ),
+    ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="Terraform engine: auto, embedded, terraform, tofu or a path (or TOOLKIT_ENGINE)."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every Terraform line.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only results and errors.")] = False,
+    plain: Annotated[
+        bool | None,
+        typer.Option(
+            "--plain/--fancy", help="Plain timestamped progress (default: under CI, or with no terminal)."
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    from toolkit.cli.output import configure_logging
+
+    OPTIONS.project, OPTIONS.engine, OPTIONS.debug = project, engine, debug
+    OPTIONS.verbose, OPTIONS.quiet, OPTIONS.plain = verbose, quiet, plain
+    configure_logging(verbose, quiet)
+
+
+@app.command("plan")
+@command
+def plan(
+    env: Annotated[str, typer.Argument(help="Environment name.")] = "local",
+    json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none.")
+    ] = False,
+    endpoint: Annotated[str | None, typer.Option(help="Local AWS endpoint for every AWS call.")] = None,
+) -> None:
+    """Show what `env up` would change, without changing anything."""
+    from toolkit.cli.output import print_json, print_text
+    from toolkit.commands.env import env_plan
+
+    result = env_plan(context(endpoint), env)
+    if json:
+        print_json(result)
+    else:
+        verdict = "changes pending" if result.has_changes else "no changes"
+        lines = [f"environment {result.environment}: {verdict}"]
+        for stack in result.stacks:
+            lines.append(f"  stack       {stack.stack}: {'changes' if stack.changed else 'no changes'}")
+        if result.pending_migrations is None:
+            lines.append("  migrations  unknown (database not reachable)")
+        else:
+            lines.append(f"  migrations  {len(result.pending_migrations)} pending")
+            lines.extend(f"    {script}" for script in result.pending_migrations)
+        lines.extend(f"  problem     {problem}" for problem in result.migration_problems)
+        print_text("\n".join(lines))
+    finish(2 if detailed_exitcode and result.has_changes else 0)
+
+
+@app.command("doctor")
+@command
+def doctor(
+    json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    endpoint: Annotated[str | None, typer.Option(help="Local AWS endpoint to check instead of AWS.")] = None,
+) -> None:
+    """Which Terraform engine runs, and whether PostgreSQL and AWS credentials are usable."""
+    from toolkit.cli.output import print_json, print_text
+    from toolkit.commands.doctor import doctor as run_doctor
+    from toolkit.config import load_project
+    from toolkit.errors import ConfigError
+
+    try:
+        configured = load_project(OPTIONS.project).terraform.engine
+    except ConfigError:
+        configured = "auto"  # doctor must work outside a project too
+    report = run_doctor(OPTIONS.engine, configured, endpoint)
+    if json:
+        print_json(report)
+    else:
+        print_text("\n".join(f"{'ok ' if c.ok else '-- '} {c.name:<20} {c.detail}" for c in report.checks))
+    finish(0 if report.ok else 3)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main", "context"]

@@ -1,0 +1,4 @@
+"""One public function per verb, each taking a Context first and returning a typed result.
+
+`toolkit.commands.env.env_up(ctx, "local")` from code and `toolkit env up local` are the same thing.
+"""

@@ -1,0 +1,304 @@
+"""Load and check toolkit.toml: where things live, which stacks run in which order, the environments.
+
+Unknown keys are errors (a typo must not silently fall back to a default); every error names the file
+and the dotted key, and says what would be accepted.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ConfigError, UnknownEnvironment
+
+CONFIG_NAME = "toolkit.toml"
+ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+ENGINES = ("auto", "embedded", "terraform", "tofu")
+DATABASE_MODES = ("embedded", "external")
+BACKEND_TYPES = ("local", "s3")
+
+
+@dataclass(frozen=True)
+class Backend:
+    type: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    stacks: dict[str, Path]  # stack name -> directory, in the project's stack order
+    backend: Backend
+    var_files: tuple[Path, ...]
+    protected: bool = False
+    database: str = "external"  # "embedded": toolkit runs a local PostgreSQL described by the outputs
+    create_workspace: bool = False  # named environments need `toolkit env create`; local may auto-create
+
+    def stack_dir(self, stack: str) -> Path:
+        return self.stacks[stack]
+
+
+@dataclass(frozen=True)
+class TerraformSettings:
+    engine: str = "auto"
+    lock_timeout: str = "5m"
+
+
+@dataclass(frozen=True)
+class MigrationSettings:
+    history_table: str = "flyway_schema_history"
+    schema: str = "public"
+    lock_timeout_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    config_path: Path
+    name: str
+    sql_dir: Path
+    pipelines_dir: Path
+    tfvars_dir: Path
+    state_dir: Path
+    stack_order: tuple[str, ...]
+    environments: dict[str, Environment]
+    terraform: TerraformSettings
+    migrations: MigrationSettings
+
+    def environment(self, name: str) -> Environment:
+        try:
+            return self.environments[name]
+        except KeyError:
+            raise UnknownEnvironment(name, sorted(self.environments)) from None
+
+    def env_state_dir(self, env: Environment) -> Path:
+        """Working files of one environment (Terraform data dirs, saved plans, local database)."""
+        return self.state_dir / env.name
+
+
+def find_config(start: Path) -> Path:
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"no {CONFIG_NAME} in {start} or any folder above it",
+        hint="run toolkit from your project's root, or pass --project PATH",
+    )
+
+
+def load_project(path: Path | None = None) -> Project:
+    """Read toolkit.toml from `path` (a file or a folder to search upward from; default: cwd)."""
+    path = Path.cwd() if path is None else path
+    config_path = path.resolve() if path.is_file() else find_config(path)
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"not valid TOML: {exc}",
+            path=str(config_path),
+            hint="fix the syntax at the line and column given",
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", path=str(config_path)) from exc
+    return _Reader(config_path).project(raw)
+
+
+class _Reader:
+    """Turns the parsed TOML into a Project, reporting the first wrong key with its dotted path."""
+
+    def __init__(self, config_path: Path) -> None:
+        self.path = config_path
+        self.root = config_path.parent
+
+    def fail(self, key: str, message: str, hint: str | None = None) -> ConfigError:
+        return ConfigError(message, path=str(self.path), key=key, hint=hint)
+
+    def table(self, raw: Any, key: str) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            raise self.fail(key, f"must be a table, not {type(raw).__name__}")
+        return raw
+
+    def only(self, raw: dict[str, Any], key: str, allowed: set[str]) -> None:
+        unknown = sorted(set(raw) - allowed)
+        if unknown:
+            prefix = f"{key}." if key else ""
+            raise self.fail(
+                f"{prefix}{unknown[0]}", "unknown key", hint=f"allowed here: {', '.join(sorted(allowed))}"
+            )
+
+    def string(self, raw: dict[str, Any], key: str, name: str, default: str | None = None) -> str:
+        value = raw.get(name, default)
+        if not isinstance(value, str) or not value:
+            raise self.fail(
+                f"{key}.{name}" if key else name,
+                "must be a non-empty string" + ("" if default is not None else " (required)"),
+            )
+        return value
+
+    def folder(self, raw: dict[str, Any], key: str, name: str, default: str) -> Path:
+        return (self.root / self.string(raw, key, name, default)).resolve()
+
+    def project(self, raw: dict[str, Any]) -> Project:
+        self.only(raw, "", {"project", "terraform", "migrations", "stacks", "environments"})
+        proj = self.table(raw.get("project", {}), "project")
+        self.only(proj, "project", {"name", "sql", "pipelines", "tfvars", "state_dir"})
+        stacks = raw.get("stacks", ["infra"])
+        if not (isinstance(stacks, list) and stacks and all(isinstance(s, str) and s for s in stacks)):
+            raise self.fail("stacks", "must be a non-empty list of stack names, in the order they apply")
+        if len(set(stacks)) != len(stacks):
+            raise self.fail("stacks", "lists a stack twice")
+        envs_raw = self.table(raw.get("environments", {}), "environments")
+        if not envs_raw:
+            raise self.fail(
+                "environments", "declares no environment", hint="add at least [environments.local]"
+            )
+        tfvars_dir = self.folder(proj, "project", "tfvars", "tfvars")
+        environments = {
+            name: self.environment(name, body, tuple(stacks), tfvars_dir) for name, body in envs_raw.items()
+        }
+        return Project(
+            root=self.root,
+            config_path=self.path,
+            name=self.string(proj, "project", "name", self.root.name),
+            sql_dir=self.folder(proj, "project", "sql", "sql"),
+            pipelines_dir=self.folder(proj, "project", "pipelines", "pipelines"),
+            tfvars_dir=tfvars_dir,
+            state_dir=self.folder(proj, "project", "state_dir", ".toolkit"),
+            stack_order=tuple(stacks),
+            environments=environments,
+            terraform=self.terraform(raw.get("terraform", {})),
+            migrations=self.migrations(raw.get("migrations", {})),
+        )
+
+    def terraform(self, raw: Any) -> TerraformSettings:
+        raw = self.table(raw, "terraform")
+        self.only(raw, "terraform", {"engine", "lock_timeout"})
+        engine = self.string(raw, "terraform", "engine", "auto")
+        if engine not in ENGINES and "/" not in engine:
+            raise self.fail(
+                "terraform.engine",
+                f"unknown engine {engine!r}",
+                hint=f"one of {', '.join(ENGINES)}, or a path to a terraform/tofu binary",
+            )
+        lock_timeout = self.string(raw, "terraform", "lock_timeout", "5m")
+        if not re.fullmatch(r"\d+(ms|s|m|h)", lock_timeout):
+            raise self.fail(
+                "terraform.lock_timeout",
+                f"{lock_timeout!r} is not a duration",
+                hint="write it as Terraform does, e.g. 30s, 5m, 1h",
+            )
+        return TerraformSettings(engine=engine, lock_timeout=lock_timeout)
+
+    def migrations(self, raw: Any) -> MigrationSettings:
+        raw = self.table(raw, "migrations")
+        self.only(raw, "migrations", {"history_table", "schema", "lock_timeout_seconds"})
+        ident = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+        table = self.string(raw, "migrations", "history_table", "flyway_schema_history")
+        schema = self.string(raw, "migrations", "schema", "public")
+        for key, value in (("history_table", table), ("schema", schema)):
+            if not ident.match(value):
+                raise self.fail(
+                    f"migrations.{key}",
+                    f"{value!r} is not a plain SQL identifier",
+                    hint="letters, digits and _, at most 63 characters",
+                )
+        timeout = raw.get("lock_timeout_seconds", 60)
+        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+            raise self.fail("migrations.lock_timeout_seconds", "must be a positive number of seconds")
+        return MigrationSettings(history_table=table, schema=schema, lock_timeout_seconds=float(timeout))
+
+    def environment(self, name: str, raw: Any, stack_order: tuple[str, ...], tfvars_dir: Path) -> Environment:
+        key = f"environments.{name}"
+        raw = self.table(raw, key)
+        if not ENV_NAME_RE.match(name):
+            raise self.fail(
+                key,
+                f"environment name {name!r} is not valid",
+                hint="lower-case letters, digits and '-', starting with a letter, at most 40",
+            )
+        self.only(raw, key, {"stacks", "backend", "var_files", "protected", "database", "create_workspace"})
+        stacks_raw = self.table(raw.get("stacks"), f"{key}.stacks") if "stacks" in raw else None
+        if stacks_raw is None:
+            raise self.fail(
+                f"{key}.stacks",
+                "is required",
+                hint=f"map each stack to its directory, e.g. stacks = {{ {stack_order[0]} = "
+                f'"terraform/local" }}',
+            )
+        missing = [s for s in stack_order if s not in stacks_raw]
+        extra = [s for s in stacks_raw if s not in stack_order]
+        if missing or extra:
+            raise self.fail(
+                f"{key}.stacks",
+                f"must map exactly the stacks {list(stack_order)}"
+                + (f"; missing {missing}" if missing else "")
+                + (f"; not declared in `stacks`: {extra}" if extra else ""),
+            )
+        stacks: dict[str, Path] = {}
+        for stack in stack_order:
+            folder = (self.root / self.string(stacks_raw, f"{key}.stacks", stack)).resolve()
+            if not folder.is_dir():
+                raise self.fail(
+                    f"{key}.stacks.{stack}",
+                    f"directory {folder} does not exist",
+                    hint="point it at the Terraform configuration of that stack",
+                )
+            stacks[stack] = folder
+        var_files_raw = raw.get("var_files", [f"{name}.tfvars.json"])
+        if not (isinstance(var_files_raw, list) and all(isinstance(v, str) for v in var_files_raw)):
+            raise self.fail(f"{key}.var_files", "must be a list of file names under the tfvars folder")
+        var_files = tuple((tfvars_dir / v).resolve() for v in var_files_raw)
+        for index, vf in enumerate(var_files):
+            if not vf.is_file():
+                raise self.fail(
+                    f"{key}.var_files[{index}]",
+                    f"{vf} does not exist",
+                    hint="create it, or remove it from var_files",
+                )
+        protected = raw.get("protected", False)
+        if not isinstance(protected, bool):
+            raise self.fail(f"{key}.protected", "must be true or false")
+        database = raw.get("database", "external")
+        if database not in DATABASE_MODES:
+            raise self.fail(
+                f"{key}.database",
+                f"{database!r} is not a database mode",
+                hint=f"one of {', '.join(DATABASE_MODES)}",
+            )
+        create_workspace = raw.get("create_workspace", False)
+        if not isinstance(create_workspace, bool):
+            raise self.fail(f"{key}.create_workspace", "must be true or false")
+        return Environment(
+            name=name,
+            stacks=stacks,
+            backend=self.backend(raw.get("backend"), key),
+            var_files=var_files,
+            protected=protected,
+            database=database,
+            create_workspace=create_workspace,
+        )
+
+    def backend(self, raw: Any, env_key: str) -> Backend:
+        key = f"{env_key}.backend"
+        if raw is None:
+            raise self.fail(key, "is required", hint='e.g. backend = { type = "local" }')
+        raw = dict(self.table(raw, key))
+        kind = raw.pop("type", None)
+        if kind not in BACKEND_TYPES:
+            raise self.fail(
+                f"{key}.type",
+                f"{kind!r} is not a supported backend",
+                hint=f"one of {', '.join(BACKEND_TYPES)}",
+            )
+        if kind == "s3":
+            self.only(raw, key, {"bucket", "region", "key", "endpoint", "kms_key_id"})
+            for required in ("bucket", "region"):
+                self.string(raw, key, required)
+        else:
+            self.only(raw, key, set())
+        return Backend(type=kind, settings=raw)

@@ -1,0 +1,1 @@
+"""Database adapters: connection targets, connecting with psycopg2, the embedded local server."""

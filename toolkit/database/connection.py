@@ -1,0 +1,103 @@
+"""Where the environment's database is and how to log in, from the infrastructure outputs; connecting."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit import secrets
+from toolkit.errors import DatabaseError
+from toolkit.terraform.outputs import DatabaseOutput
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    host: str
+    port: int
+    name: str
+    username: str
+    password: str = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        """The connection URL with the password masked: safe to print."""
+        return f"postgresql://{self.username}:{secrets.MASK}@{self.host}:{self.port}/{self.name}"
+
+    def connect_kwargs(self) -> dict[str, object]:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "dbname": self.name,
+            "user": self.username,
+            "password": self.password,
+            "connect_timeout": 10,
+            "application_name": "toolkit",
+        }
+
+
+def read_password_file(path: Path, *, create: bool = False) -> str:
+    """The local environment's password lives in a 0600 file; created with a random value if asked."""
+    if not path.exists() and create:
+        import secrets as random
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(random.token_urlsafe(24) + "\n", encoding="utf-8")
+    try:
+        password = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot read the database password file {path}: {exc.strerror}",
+            hint="run `toolkit env up` for this environment first",
+        ) from exc
+    if not password:
+        raise DatabaseError(f"the database password file {path} is empty")
+    secrets.register(password)
+    return password
+
+
+def resolve_target(
+    db: DatabaseOutput, *, project_root: Path, endpoint: str | None = None, create_password_file: bool = False
+) -> DatabaseTarget:
+    """Build the target from the `database` output: the password from its file or Secrets Manager."""
+    if db.password_file:
+        path = Path(db.password_file)
+        path = path if path.is_absolute() else project_root / path
+        password = read_password_file(path, create=create_password_file)
+    elif db.password_secret_arn:
+        from toolkit.aws.secrets import read_database_password
+
+        password = read_database_password(db.password_secret_arn, endpoint=endpoint)
+    else:
+        raise DatabaseError(
+            "the database output names neither password_file nor password_secret_arn",
+            hint="the infrastructure stack must say where the password lives",
+        )
+    return DatabaseTarget(host=db.host, port=db.port, name=db.name, username=db.username, password=password)
+
+
+def connect(target: DatabaseTarget, *, attempts: int = 5, first_delay: float = 0.5):
+    """One psycopg2 connection, retried with backoff while the server is starting or unreachable."""
+    import psycopg2
+
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            conn = psycopg2.connect(**target.connect_kwargs())
+            conn.autocommit = True
+            return conn
+        except psycopg2.OperationalError as exc:
+            reason = secrets.mask(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
+            if "password authentication failed" in reason or attempt == attempts:
+                raise DatabaseError(
+                    f"cannot connect to {target.url} after {attempt} attempt(s): {reason}",
+                    hint="check that the environment is up (`toolkit env status`) and reachable",
+                ) from None
+            log.info("database not reachable yet (%s), retrying in %.1fs", reason, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 8.0)
+    raise AssertionError("unreachable")

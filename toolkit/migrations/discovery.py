@@ -1,0 +1,142 @@
+"""Find migration files and parse Flyway's file-name grammar.
+
+`V<version>__<description>.sql` (versioned), `U<version>__<description>.sql` (undo) and
+`R__<description>.sql` (repeatable). In a version, `_` means `.`; versions compare numerically part by
+part and trailing zeros do not count, so `1`, `1.0` and `01` are one version (a duplicate if two files
+use it). A `.sql` file that starts like a migration but does not parse is an error, never skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import total_ordering
+from pathlib import Path
+
+from toolkit.errors import ValidationFailed
+
+_NAME = re.compile(r"^(?P<prefix>[VUR])(?P<version>[^_]*(?:_[^_]+)*?)__(?P<description>.+)\.sql$")
+_VERSION = re.compile(r"^\d+(\.\d+)*$")
+_LOOKS_LIKE = re.compile(r"^[VURvur][\d_.]*_")
+
+
+@total_ordering
+@dataclass(frozen=True)
+class Version:
+    parts: tuple[int, ...]  # trailing zeros stripped: the identity of the version
+    text: str  # as written in the file name, dots for underscores
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        text = text.replace("_", ".")
+        if not _VERSION.match(text):
+            raise ValueError(f"{text!r} is not a version (digits separated by '.' or '_')")
+        parts = [int(p) for p in text.split(".")]
+        while len(parts) > 1 and parts[-1] == 0:
+            parts.pop()
+        return cls(tuple(parts), text)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Version) and self.parts == other.parts
+
+    def __hash__(self) -> int:
+        return hash(self.parts)
+
+    def __lt__(self, other: Version) -> bool:
+        return self.parts < other.parts
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class MigrationFile:
+    kind: str  # "versioned", "undo", "repeatable"
+    version: Version | None
+    description: str
+    path: Path
+    script: str  # the path relative to the sql folder, as recorded in the history table
+
+    @property
+    def type_code(self) -> str:
+        return "SQL"
+
+
+_KINDS = {"V": "versioned", "U": "undo", "R": "repeatable"}
+
+
+def parse_name(path: Path, root: Path) -> MigrationFile | None:
+    """The migration a file name describes; None for files that are not migrations at all."""
+    name = path.name
+    if not name.endswith(".sql") or not _LOOKS_LIKE.match(name):
+        return None
+    script = path.relative_to(root).as_posix()
+    match = _NAME.match(name)
+    if not match or name[0] not in _KINDS:
+        raise ValueError(
+            f"{script}: looks like a migration but does not follow "
+            "V<version>__<description>.sql, U<version>__… or R__<description>.sql"
+        )
+    kind = _KINDS[match["prefix"]]
+    description = match["description"].replace("_", " ").strip()
+    if not description:
+        raise ValueError(f"{script}: the description after '__' is empty")
+    if kind == "repeatable":
+        if match["version"]:
+            raise ValueError(f"{script}: a repeatable migration has no version (R__<description>.sql)")
+        return MigrationFile(kind, None, description, path, script)
+    try:
+        version = Version.parse(match["version"])
+    except ValueError as exc:
+        raise ValueError(f"{script}: {exc}") from None
+    return MigrationFile(kind, version, description, path, script)
+
+
+@dataclass(frozen=True)
+class MigrationSet:
+    versioned: tuple[MigrationFile, ...]  # sorted by version
+    repeatable: tuple[MigrationFile, ...]  # sorted by description
+    undo: dict[Version, MigrationFile]
+
+
+def discover(sql_dir: Path) -> MigrationSet:
+    """All migrations under sql_dir (recursively); every naming problem reported at once."""
+    if not sql_dir.is_dir():
+        raise ValidationFailed(
+            f"the migrations folder {sql_dir} does not exist",
+            [],
+            hint="create it, or set [project].sql in toolkit.toml",
+        )
+    problems: list[str] = []
+    versioned: dict[Version, MigrationFile] = {}
+    undo: dict[Version, MigrationFile] = {}
+    repeatable: dict[str, MigrationFile] = {}
+    for path in sorted(sql_dir.rglob("*.sql")):
+        try:
+            found = parse_name(path, sql_dir)
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        if found is None:
+            continue
+        if found.kind == "repeatable":
+            seen = repeatable.setdefault(found.description, found)
+        else:
+            bucket = versioned if found.kind == "versioned" else undo
+            seen = bucket.setdefault(found.version, found)
+        if seen is not found:
+            problems.append(
+                f"{found.script}: {found.kind} migration duplicates {seen.script} "
+                f"(same {'description' if found.kind == 'repeatable' else 'version'})"
+            )
+    if problems:
+        raise ValidationFailed(
+            f"migration files in {sql_dir} are not valid:",
+            problems,
+            hint="rename the files; a version may be used once",
+        )
+    return MigrationSet(
+        versioned=tuple(versioned[v] for v in sorted(versioned)),
+        repeatable=tuple(repeatable[d] for d in sorted(repeatable)),
+        undo=undo,
+    )

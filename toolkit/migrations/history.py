@@ -1,0 +1,96 @@
+"""The schema history table, in Flyway's layout, so a Flyway-managed database is taken over as it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from toolkit.migrations.discovery import Version
+
+
+@dataclass(frozen=True)
+class AppliedMigration:
+    installed_rank: int
+    version: Version | None
+    description: str
+    type: str
+    script: str
+    checksum: int | None
+    installed_by: str
+    installed_on: datetime
+    execution_time: int
+    success: bool
+
+
+def _quoted(schema: str, table: str) -> str:
+    return f'"{schema}"."{table}"'
+
+
+class HistoryTable:
+    """Reads and writes one history table; every call takes an open psycopg2 cursor."""
+
+    def __init__(self, schema: str, table: str) -> None:
+        self.schema = schema
+        self.table = table
+        self.name = _quoted(schema, table)
+
+    def exists(self, cur) -> bool:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (self.name,))
+        return bool(cur.fetchone()[0])
+
+    def create(self, cur) -> None:
+        cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+        cur.execute(f"""
+            CREATE TABLE IF NOT EXISTS {self.name} (
+                installed_rank INT NOT NULL,
+                version VARCHAR(50),
+                description VARCHAR(200) NOT NULL,
+                type VARCHAR(20) NOT NULL,
+                script VARCHAR(1000) NOT NULL,
+                checksum INT,
+                installed_by VARCHAR(100) NOT NULL,
+                installed_on TIMESTAMP NOT NULL DEFAULT now(),
+                execution_time INT NOT NULL,
+                success BOOLEAN NOT NULL,
+                CONSTRAINT "{self.table}_pk" PRIMARY KEY (installed_rank)
+            )""")
+        cur.execute(f'CREATE INDEX IF NOT EXISTS "{self.table}_s_idx" ON {self.name} (success)')
+
+    def applied(self, cur) -> list[AppliedMigration]:
+        if not self.exists(cur):
+            return []
+        cur.execute(f"""SELECT installed_rank, version, description, type, script, checksum,
+                               installed_by, installed_on, execution_time, success
+                        FROM {self.name} ORDER BY installed_rank""")
+        return [
+            AppliedMigration(rank, Version.parse(version) if version else None, *rest)
+            for rank, version, *rest in cur.fetchall()
+        ]
+
+    def record(
+        self,
+        cur,
+        *,
+        version: Version | None,
+        description: str,
+        type_: str,
+        script: str,
+        checksum: int | None,
+        execution_ms: int,
+        success: bool,
+    ) -> None:
+        cur.execute(
+            f"""INSERT INTO {self.name} (installed_rank, version, description, type, script, checksum,
+                                         installed_by, execution_time, success)
+                SELECT COALESCE(MAX(installed_rank), 0) + 1, %s, %s, %s, %s, %s, current_user, %s, %s
+                FROM {self.name}""",
+            (
+                str(version) if version else None,
+                description[:200],
+                type_,
+                script,
+                checksum,
+                execution_ms,
+                success,
+            ),
+        )

@@ -1,0 +1,1 @@
+"""Driving Terraform: choosing an engine, building argv, running stacks, reading outputs."""

@@ -1,0 +1,246 @@
+"""One Terraform stack in one environment: the argv for each step (pure) and running them.
+
+Every environment gets its own TF_DATA_DIR, so environments that share a stack directory never share
+backend initialisation, and the workspace is selected explicitly, never through TF_WORKSPACE.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit import process
+from toolkit.config import Backend, Environment, Project
+from toolkit.errors import Interrupted, TerraformFailed, UsageError
+from toolkit.terraform.engine import Engine, base_environment
+from toolkit.terraform.outputs import Output, parse_outputs
+
+log = logging.getLogger(__name__)
+
+LineSink = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class StackTarget:
+    """Everything that decides which state one stack of one environment reads and writes."""
+
+    project_root: Path
+    stack: str
+    directory: Path
+    environment: str
+    data_dir: Path  # TF_DATA_DIR: .terraform for this environment and stack
+    backend: Backend
+    backend_state_dir: Path  # local backend: where state files go
+    var_files: tuple[Path, ...]
+    lock_timeout: str
+
+    @classmethod
+    def of(cls, project: Project, env: Environment, stack: str) -> StackTarget:
+        return cls(
+            project_root=project.root,
+            stack=stack,
+            directory=env.stack_dir(stack),
+            environment=env.name,
+            data_dir=project.env_state_dir(env) / stack / "tfdata",
+            backend=env.backend,
+            backend_state_dir=project.state_dir / "state" / stack,
+            var_files=env.var_files,
+            lock_timeout=project.terraform.lock_timeout,
+        )
+
+    @property
+    def label(self) -> str:
+        return f"stack {self.stack!r} (environment {self.environment!r})"
+
+
+def backend_args(target: StackTarget, endpoint: str | None = None) -> list[str]:
+    """-backend-config flags: local state under the toolkit's state dir, or S3 with a lockfile."""
+    if target.backend.type == "local":
+        return [
+            f"-backend-config=path={target.backend_state_dir / 'terraform.tfstate'}",
+            f"-backend-config=workspace_dir={target.backend_state_dir / 'workspaces'}",
+        ]
+    settings = dict(target.backend.settings)
+    args = [
+        f"-backend-config=bucket={settings['bucket']}",
+        f"-backend-config=region={settings['region']}",
+        f"-backend-config=key={settings.get('key', f'{target.stack}.tfstate')}",
+        "-backend-config=use_lockfile=true",
+        "-backend-config=encrypt=true",
+    ]
+    if settings.get("kms_key_id"):
+        args.append(f"-backend-config=kms_key_id={settings['kms_key_id']}")
+    endpoint = endpoint or settings.get("endpoint")
+    if endpoint:
+        args += [
+            f'-backend-config=endpoints={{s3="{endpoint}"}}',
+            "-backend-config=use_path_style=true",
+            "-backend-config=skip_credentials_validation=true",
+            "-backend-config=skip_requesting_account_id=true",
+            "-backend-config=skip_metadata_api_check=true",
+        ]
+    return args
+
+
+def variable_args(target: StackTarget) -> list[str]:
+    """Var files in their declared order, then the environment name, which always wins."""
+    return [*(f"-var-file={vf}" for vf in target.var_files), f"-var=environment={target.environment}"]
+
+
+def init_argv(target: StackTarget, endpoint: str | None = None) -> list[str]:
+    return [
+        f"-chdir={target.directory}",
+        "init",
+        "-input=false",
+        "-no-color",
+        "-reconfigure",
+        *backend_args(target, endpoint),
+    ]
+
+
+def plan_argv(target: StackTarget, plan_file: Path, *, destroy: bool = False) -> list[str]:
+    return [
+        f"-chdir={target.directory}",
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-detailed-exitcode",
+        f"-lock-timeout={target.lock_timeout}",
+        f"-out={plan_file}",
+        *(["-destroy"] if destroy else []),
+        *variable_args(target),
+    ]
+
+
+def apply_argv(target: StackTarget, plan_file: Path) -> list[str]:
+    return [
+        f"-chdir={target.directory}",
+        "apply",
+        "-input=false",
+        "-no-color",
+        f"-lock-timeout={target.lock_timeout}",
+        str(plan_file),
+    ]
+
+
+class Stack:
+    """Runs Terraform for one StackTarget through the one subprocess runner."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        target: StackTarget,
+        *,
+        on_line: LineSink | None = None,
+        endpoint: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.target = target
+        self.on_line = on_line
+        self.endpoint = endpoint
+        self.env = base_environment({"TF_DATA_DIR": str(target.data_dir), **(extra_env or {})})
+
+    def _run(
+        self, args: list[str], *, what: str, stream: bool = True, ok_codes: tuple[int, ...] = (0,)
+    ) -> process.Completed:
+        self.target.data_dir.mkdir(parents=True, exist_ok=True)
+        log.debug("running %s", " ".join(self.engine.command(*args)))
+        result = process.run(
+            self.engine.command(*args), env=self.env, on_line=self.on_line if stream else None
+        )
+        if result.interrupted:
+            raise Interrupted(
+                f"terraform {what} of {self.target.label} was interrupted; Terraform was "
+                "asked to stop cleanly and release its state lock"
+            )
+        if result.returncode not in ok_codes:
+            raise TerraformFailed(
+                f"terraform {what} failed for {self.target.label} (exit {result.returncode}):\n"
+                + _error_excerpt(result.stderr or result.stdout),
+                returncode=result.returncode,
+                hint="fix the cause above and run the same command again; nothing after this step ran",
+            )
+        return result
+
+    def init(self) -> None:
+        self._run(init_argv(self.target, self.endpoint), what="init", stream=False)
+
+    def workspaces(self) -> list[str]:
+        result = self._run(
+            [f"-chdir={self.target.directory}", "workspace", "list"], what="workspace list", stream=False
+        )
+        return [line.strip().lstrip("*").strip() for line in result.stdout.splitlines() if line.strip()]
+
+    def select_workspace(self, *, create: bool) -> bool:
+        """Select the environment's workspace; create it only if allowed. True if it was created."""
+        name = self.target.environment
+        if name in self.workspaces():
+            self._run(
+                [f"-chdir={self.target.directory}", "workspace", "select", name],
+                what="workspace select",
+                stream=False,
+            )
+            return False
+        if not create:
+            raise UsageError(
+                f"{self.target.label}: the workspace {name!r} does not exist",
+                hint=f"create it deliberately with `toolkit env create {name}`",
+            )
+        self._run(
+            [f"-chdir={self.target.directory}", "workspace", "new", name], what="workspace new", stream=False
+        )
+        return True
+
+    def delete_workspace(self) -> None:
+        """Drop the environment's (empty) workspace; Terraform refuses if it still tracks resources."""
+        directory = f"-chdir={self.target.directory}"
+        self._run([directory, "workspace", "select", "default"], what="workspace select", stream=False)
+        self._run(
+            [directory, "workspace", "delete", self.target.environment], what="workspace delete", stream=False
+        )
+
+    def plan(self, plan_file: Path, *, destroy: bool = False) -> bool:
+        """Write a saved plan; True if it changes anything."""
+        plan_file.parent.mkdir(parents=True, exist_ok=True)
+        result = self._run(plan_argv(self.target, plan_file, destroy=destroy), what="plan", ok_codes=(0, 2))
+        return result.returncode == 2
+
+    def apply(self, plan_file: Path) -> None:
+        self._run(apply_argv(self.target, plan_file), what="apply")
+
+    def show_plan(self, plan_file: Path) -> dict:
+        result = self._run(
+            [f"-chdir={self.target.directory}", "show", "-json", str(plan_file)], what="show", stream=False
+        )
+        return json.loads(result.stdout)
+
+    def outputs(self) -> dict[str, Output]:
+        result = self._run(
+            [f"-chdir={self.target.directory}", "output", "-json"], what="output", stream=False
+        )  # never streamed: it holds sensitive values
+        try:
+            return parse_outputs(json.loads(result.stdout or "{}"))
+        except ValueError as exc:
+            raise TerraformFailed(
+                f"terraform output -json for {self.target.label} is not JSON", returncode=1
+            ) from exc
+
+    def state_resources(self) -> int:
+        result = self._run(
+            [f"-chdir={self.target.directory}", "state", "list"], what="state list", stream=False
+        )
+        return len([line for line in result.stdout.splitlines() if line.strip()])
+
+
+def _error_excerpt(text: str, limit: int = 40) -> str:
+    """The `Error:` blocks of Terraform's output (or its last lines), indented."""
+    from toolkit.secrets import mask
+
+    lines = [line.rstrip() for line in text.splitlines()]
+    start = next((i for i, line in enumerate(lines) if "Error:" in line), max(0, len(lines) - limit))
+    excerpt = [line for line in lines[start : start + limit] if line.strip()]
+    return mask("\n".join(f"    {line.lstrip('│╷╵ ')}" for line in excerpt))

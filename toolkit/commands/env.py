@@ -9,14 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.commands.context import Context
+from toolkit.commands.targets import database_target, embedded_server, history_table, infra_database
 from toolkit.config import Environment
-from toolkit.database.connection import DatabaseTarget, connect, resolve_target
-from toolkit.database.embedded import EmbeddedServer, provision
+from toolkit.database.connection import connect
 from toolkit.errors import GuardRefused, ToolkitError
 from toolkit.migrations.apply import AppliedStep, current_plan, migrate
 from toolkit.migrations.discovery import MigrationSet, discover
-from toolkit.migrations.history import HistoryTable
-from toolkit.terraform.outputs import DatabaseOutput, Output, database_output
+from toolkit.terraform.outputs import Output
 from toolkit.terraform.stack import Stack
 
 log = logging.getLogger(__name__)
@@ -68,37 +67,11 @@ def _plan_file(ctx: Context, env: Environment, stack: str, purpose: str) -> Path
     return ctx.project.env_state_dir(env) / stack / f"{purpose}.tfplan"
 
 
-def _embedded_server(ctx: Context, env: Environment, port: int) -> EmbeddedServer:
-    return EmbeddedServer(data_dir=ctx.project.env_state_dir(env) / "postgres" / "data", port=port)
-
-
-def _history(ctx: Context) -> HistoryTable:
-    settings = ctx.project.migrations
-    return HistoryTable(settings.schema, settings.history_table)
-
-
 def _prepare(ctx: Context, env: Environment, stack_name: str, *, create: bool) -> tuple[Stack, bool]:
     stack = ctx.stack(env, stack_name)
     stack.init()
     created = stack.select_workspace(create=create)
     return stack, created
-
-
-def _database(ctx: Context, env: Environment, outputs: dict[str, Output]) -> DatabaseOutput:
-    return database_output(outputs, stack=ctx.project.stack_order[0], environment=env.name)
-
-
-def _target(ctx: Context, env: Environment, db: DatabaseOutput, *, start: bool) -> DatabaseTarget:
-    embedded = env.database == "embedded"
-    target = resolve_target(
-        db, project_root=ctx.project.root, endpoint=ctx.endpoint, create_password_file=embedded and start
-    )
-    if embedded and start:
-        server = _embedded_server(ctx, env, db.port)
-        if server.ensure_running():
-            ctx.reporter.note(f"started the local PostgreSQL on {db.host}:{db.port}")
-        provision(server, database=db.name, username=db.username, password=target.password)
-    return target
 
 
 def env_up(ctx: Context, name: str) -> EnvUpResult:
@@ -126,15 +99,14 @@ def env_up(ctx: Context, name: str) -> EnvUpResult:
             if not infra_outputs:
                 infra_outputs = outputs
             outcomes.append(StackOutcome(stack_name, env.name, changed, created, stack.state_resources()))
-    db = _database(ctx, env, infra_outputs)
     with reporter.step("database"):
-        target = _target(ctx, env, db, start=True)
+        target = database_target(ctx, env, infra_outputs, start=True)
         conn = connect(target)
         try:
             result = migrate(
                 conn,
                 migrations,
-                _history(ctx),
+                history_table(ctx),
                 lock_timeout_seconds=ctx.project.migrations.lock_timeout_seconds,
                 on_event=reporter.detail,
             )
@@ -173,7 +145,7 @@ def env_down(ctx: Context, name: str) -> EnvDownResult:
             stack.select_workspace(create=False)
             if stack_name == ctx.project.stack_order[0] and env.database == "embedded":
                 with contextlib.suppress(Exception):
-                    db_port = _database(ctx, env, stack.outputs()).port
+                    db_port = infra_database(ctx, env, stack.outputs()).port
             plan_file = _plan_file(ctx, env, stack_name, "down")
             try:
                 changed = stack.plan(plan_file, destroy=True)
@@ -189,7 +161,7 @@ def env_down(ctx: Context, name: str) -> EnvDownResult:
         with ctx.reporter.step("local database"):
             server_root = ctx.project.env_state_dir(env) / "postgres"
             if server_root.exists():
-                _embedded_server(ctx, env, db_port or 0).remove()
+                embedded_server(ctx, env, db_port or 0).remove()
                 shutil.rmtree(server_root, ignore_errors=True)
                 removed = True
     if env.create_workspace:
@@ -225,16 +197,15 @@ def env_plan(ctx: Context, name: str) -> PlanResult:
             outcomes.append(StackOutcome(stack_name, env.name, changed))
     pending, problems = None, ()
     if "database" in infra_outputs:
-        db = _database(ctx, env, infra_outputs)
         try:
-            target = _target(ctx, env, db, start=False)
+            target = database_target(ctx, env, infra_outputs, start=False)
             conn = connect(target, attempts=1)
         except ToolkitError as exc:  # an environment not yet up has no database to ask
             ctx.reporter.note(f"database not reachable, pending migrations unknown: {exc}")
         else:
             try:
                 with conn.cursor():
-                    plan = current_plan(conn, migrations, _history(ctx))
+                    plan = current_plan(conn, migrations, history_table(ctx))
             finally:
                 conn.close()
             pending = tuple(p.file.script for p in plan.pending)

@@ -100,7 +100,7 @@ def write_local_project(root: Path, *, port: int, sql_from: Path | None = REPO /
     import json
     import shutil
 
-    shutil.copytree(REPO / "terraform" / "local", root / "terraform" / "local")
+    shutil.copytree(REPO / "terraform" / "local" / "infra", root / "terraform" / "local" / "infra")
     (root / "tfvars").mkdir()
     (root / "tfvars" / "local.tfvars.json").write_text(
         json.dumps(
@@ -119,7 +119,7 @@ def write_local_project(root: Path, *, port: int, sql_from: Path | None = REPO /
         (root / "sql").mkdir()
     (root / "toolkit.toml").write_text(
         'stacks = ["infra"]\n\n[project]\nname = "demo"\n\n'
-        '[environments.local]\nstacks = { infra = "terraform/local" }\nbackend = { type = "local" }\n'
+        '[environments.local]\nstacks = { infra = "terraform/local/infra" }\nbackend = { type = "local" }\n'
         'var_files = ["local.tfvars.json"]\ndatabase = "embedded"\ncreate_workspace = true\n'
     )
     return root

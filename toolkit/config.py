@@ -228,7 +228,7 @@ class _Reader:
                 f"{key}.stacks",
                 "is required",
                 hint=f"map each stack to its directory, e.g. stacks = {{ {stack_order[0]} = "
-                f'"terraform/local" }}',
+                f'"terraform/local/infra" }}',
             )
         missing = [s for s in stack_order if s not in stacks_raw]
         extra = [s for s in stacks_raw if s not in stack_order]

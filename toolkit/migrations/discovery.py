@@ -17,7 +17,8 @@ from toolkit.errors import ValidationFailed
 
 _NAME = re.compile(r"^(?P<prefix>[VUR])(?P<version>[^_]*(?:_[^_]+)*?)__(?P<description>.+)\.sql$")
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
-_LOOKS_LIKE = re.compile(r"^[VURvur][\d_.]*_")
+# V/U followed by a digit, or any of V/U/R followed by '__': meant as a migration, so it must parse
+_LOOKS_LIKE = re.compile(r"^([VUvu]\d|[VURvur][\d_.]*__)")
 
 
 @total_ordering

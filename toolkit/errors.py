@@ -50,9 +50,12 @@ class ConfigError(ToolkitError):
 
 
 class UnknownEnvironment(UsageError):
-    def __init__(self, name: str, known: list[str]) -> None:
+    def __init__(self, name: str, known: list[str], ephemeral_patterns: list[str] | None = None) -> None:
+        patterns = ephemeral_patterns or []
         super().__init__(
-            f"unknown environment {name!r} (known: {', '.join(known) or 'none'})",
+            f"unknown environment {name!r} (known: {', '.join(known) or 'none'}"
+            + (f"; ephemeral: {', '.join(patterns)}" if patterns else "")
+            + ")",
             hint="declare it under [environments] in toolkit.toml, or check the spelling",
         )
         self.name = name

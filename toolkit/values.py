@@ -85,9 +85,7 @@ def read_var_file(path: Path, project_root: Path | None = None) -> dict[str, Any
     return data
 
 
-def tfvars_values(
-    env: Environment, project_root: Path, sensitive_names: Iterable[str] = ()
-) -> dict[str, Value]:
+def tfvars_values(env: Environment, project_root: Path, sensitive_names: Iterable[str] = ()) -> dict[str, Value]:
     """The environment's var files merged in their declared order (a later file wins)."""
     sensitive = set(sensitive_names)
     merged: dict[str, Value] = {}

@@ -70,9 +70,7 @@ def test_names(name, kind, version, description):
     )
 
 
-@pytest.mark.parametrize(
-    "name", ["V1_init.sql", "v1__lower.sql", "V__noversion.sql", "V1.x__bad.sql", "R1__x.sql"]
-)
+@pytest.mark.parametrize("name", ["V1_init.sql", "v1__lower.sql", "V__noversion.sql", "V1.x__bad.sql", "R1__x.sql"])
 def test_names_that_look_like_migrations_but_do_not_parse(name):
     with pytest.raises(ValueError, match=name.replace(".", r"\.")):
         parse_name(ROOT / name, ROOT)

@@ -29,9 +29,7 @@ def test_missing_output_names_stack_and_environment():
 
 def test_missing_and_mistyped_attributes():
     with pytest.raises(ConfigError, match="lacks the attribute 'username'"):
-        database_output(
-            outputs({k: v for k, v in DB.items() if k != "username"}), stack="infra", environment="qa"
-        )
+        database_output(outputs({k: v for k, v in DB.items() if k != "username"}), stack="infra", environment="qa")
     with pytest.raises(ConfigError, match=r"'database.port' must be int, not str"):
         database_output(outputs({**DB, "port": "5432"}), stack="infra", environment="qa")
     with pytest.raises(ConfigError, match="engine 'mysql' is not supported"):

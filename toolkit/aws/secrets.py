@@ -14,9 +14,7 @@ def read_database_password(secret_arn: str, *, endpoint: str | None = None) -> s
 
     region = secret_arn.split(":")[3] if secret_arn.count(":") >= 6 else None
     try:
-        response = client("secretsmanager", region=region, endpoint=endpoint).get_secret_value(
-            SecretId=secret_arn
-        )
+        response = client("secretsmanager", region=region, endpoint=endpoint).get_secret_value(SecretId=secret_arn)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "error")
         raise DatabaseError(

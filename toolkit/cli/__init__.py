@@ -38,8 +38,7 @@ def main_options(
         typer.Option(
             "--project",
             "-C",
-            help="Project folder (or its toolkit.toml). Default: search upward from here; "
-            "or TOOLKIT_PROJECT.",
+            help="Project folder (or its toolkit.toml). Default: search upward from here; or TOOLKIT_PROJECT.",
         ),
     ] = None,
     engine: Annotated[
@@ -50,9 +49,7 @@ def main_options(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only results and errors.")] = False,
     plain: Annotated[
         bool | None,
-        typer.Option(
-            "--plain/--fancy", help="Plain timestamped progress (default: under CI, or with no terminal)."
-        ),
+        typer.Option("--plain/--fancy", help="Plain timestamped progress (default: under CI, or with no terminal)."),
     ] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
     version: Annotated[

@@ -227,15 +227,11 @@ def provision(server: EmbeddedServer, *, database: str, username: str, password:
         with conn.cursor() as cur:
             cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (username,))
             verb = "ALTER" if cur.fetchone() else "CREATE"
-            cur.execute(
-                sql.SQL(verb + " ROLE {} LOGIN PASSWORD %s").format(sql.Identifier(username)), (password,)
-            )
+            cur.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD %s").format(sql.Identifier(username)), (password,))
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
             if not cur.fetchone():
                 cur.execute(
-                    sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                        sql.Identifier(database), sql.Identifier(username)
-                    )
+                    sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(username))
                 )
     finally:
         conn.close()

@@ -85,9 +85,7 @@ def database_output(outputs: dict[str, Output], *, stack: str, environment: str)
             item = int(item)
         if not isinstance(item, types) or isinstance(item, bool):
             expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
-            raise ConfigError(
-                f"{where}: output 'database.{key}' must be {expected}, not {type(item).__name__}"
-            )
+            raise ConfigError(f"{where}: output 'database.{key}' must be {expected}, not {type(item).__name__}")
         fields[key] = item
     if fields["engine"] != "postgres":
         raise ConfigError(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,15 +150,16 @@ class Stack:
     ) -> process.Completed:
         self.target.data_dir.mkdir(parents=True, exist_ok=True)
         log.debug("running %s", " ".join(self.engine.command(*args)))
-        result = process.run(
-            self.engine.command(*args), env=self.env, on_line=self.on_line if stream else None
-        )
+        result = process.run(self.engine.command(*args), env=self.env, on_line=self.on_line if stream else None)
         if result.interrupted:
             raise Interrupted(
                 f"terraform {what} of {self.target.label} was interrupted; Terraform was "
                 "asked to stop cleanly and release its state lock"
             )
         if result.returncode not in ok_codes:
+            lock = parse_lock_info(result.stderr)
+            if lock is not None:
+                raise StateLocked(self.target, lock, result.returncode)
             raise TerraformFailed(
                 f"terraform {what} failed for {self.target.label} (exit {result.returncode}):\n"
                 + _error_excerpt(result.stderr or result.stdout),
@@ -190,18 +192,14 @@ class Stack:
                 f"{self.target.label}: the workspace {name!r} does not exist",
                 hint=f"create it deliberately with `toolkit env create {name}`",
             )
-        self._run(
-            [f"-chdir={self.target.directory}", "workspace", "new", name], what="workspace new", stream=False
-        )
+        self._run([f"-chdir={self.target.directory}", "workspace", "new", name], what="workspace new", stream=False)
         return True
 
     def delete_workspace(self) -> None:
         """Drop the environment's (empty) workspace; Terraform refuses if it still tracks resources."""
         directory = f"-chdir={self.target.directory}"
         self._run([directory, "workspace", "select", "default"], what="workspace select", stream=False)
-        self._run(
-            [directory, "workspace", "delete", self.target.environment], what="workspace delete", stream=False
-        )
+        self._run([directory, "workspace", "delete", self.target.environment], what="workspace delete", stream=False)
 
     def plan(self, plan_file: Path, *, destroy: bool = False) -> bool:
         """Write a saved plan; True if it changes anything."""
@@ -225,15 +223,69 @@ class Stack:
         try:
             return parse_outputs(json.loads(result.stdout or "{}"))
         except ValueError as exc:
-            raise TerraformFailed(
-                f"terraform output -json for {self.target.label} is not JSON", returncode=1
-            ) from exc
+            raise TerraformFailed(f"terraform output -json for {self.target.label} is not JSON", returncode=1) from exc
+
+    def state_identity(self) -> tuple[str | None, int]:
+        """(lineage, serial) of the workspace's current state; (None, 0) when it has none yet."""
+        result = self._run([f"-chdir={self.target.directory}", "state", "pull"], what="state pull", stream=False)
+        if not result.stdout.strip():
+            return None, 0
+        try:
+            state = json.loads(result.stdout)
+        except ValueError as exc:
+            raise TerraformFailed(f"the state of {self.target.label} is not JSON", returncode=1) from exc
+        return state.get("lineage"), int(state.get("serial", 0))
+
+    def force_unlock(self, lock_id: str) -> None:
+        self._run([f"-chdir={self.target.directory}", "force-unlock", "-force", lock_id], what="force-unlock")
 
     def state_resources(self) -> int:
-        result = self._run(
-            [f"-chdir={self.target.directory}", "state", "list"], what="state list", stream=False
-        )
+        result = self._run([f"-chdir={self.target.directory}", "state", "list"], what="state list", stream=False)
         return len([line for line in result.stdout.splitlines() if line.strip()])
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    id: str
+    who: str = "?"
+    created: str = "?"
+    operation: str = "?"
+    path: str = "?"
+
+
+_LOCK_FIELD = re.compile(r"^\W*(ID|Path|Operation|Who|Created):\s*(.*?)\s*$")
+
+
+def parse_lock_info(stderr: str) -> LockInfo | None:
+    """The 'Lock Info' block Terraform prints when it could not acquire the state lock."""
+    if "Error acquiring the state lock" not in stderr:
+        return None
+    fields = {}
+    for line in stderr.splitlines():
+        match = _LOCK_FIELD.match(line)
+        if match and match[1] not in fields:
+            fields[match[1]] = match[2]
+    if "ID" not in fields:
+        return None
+    return LockInfo(
+        id=fields["ID"],
+        who=fields.get("Who", "?"),
+        created=fields.get("Created", "?"),
+        operation=fields.get("Operation", "?").removeprefix("OperationType").lower(),
+        path=fields.get("Path", "?"),
+    )
+
+
+class StateLocked(TerraformFailed):
+    def __init__(self, target: StackTarget, lock: LockInfo, returncode: int) -> None:
+        super().__init__(
+            f"the state of {target.label} is locked by {lock.who} since {lock.created} "
+            f"(operation {lock.operation}, lock ID {lock.id}, {lock.path}); waited {target.lock_timeout}",
+            returncode=returncode,
+            hint="wait for that run to finish; only if it is dead, release the lock with: "
+            f"toolkit env force-unlock {target.environment} --stack {target.stack} {lock.id}",
+        )
+        self.lock = lock
 
 
 def _error_excerpt(text: str, limit: int = 40) -> str:

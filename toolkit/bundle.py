@@ -1,0 +1,175 @@
+"""The plan bundle: what `toolkit plan --out DIR` saw and decided, so `apply --plan DIR` does exactly that.
+
+A bundle is a folder: `manifest.json` (environment, commit, engine, hashes of every input, each
+stack's state lineage/serial and saved plan), one `<stack>.tfplan` per stack, `migrations.json`
+(the migrations allowed to run, with checksums) and `summary.json` + `summary.md` for people.
+Verification is pure: it compares a manifest with what is true now and lists every difference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ConfigError
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+MIGRATIONS = "migrations.json"
+_SKIP_DIRS = {".terraform", ".git", "__pycache__"}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def tree_sha256(directory: Path) -> str:
+    """One hash over every file of a stack directory (names and contents), in a stable order."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        relative = path.relative_to(directory)
+        if _SKIP_DIRS.intersection(relative.parts) or path.suffix == ".tfplan":
+            continue
+        digest.update(relative.as_posix().encode() + b"\0" + file_sha256(path).encode() + b"\n")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class StackInputs:
+    config: str  # tree hash of the stack directory (includes .terraform.lock.hcl)
+    lock_file: str | None  # the provider lock file on its own, so a provider change is named
+    var_files: dict[str, str]  # path relative to the project -> sha256
+
+
+@dataclass(frozen=True)
+class StackRecord:
+    stack: str
+    workspace: str
+    plan_file: str
+    plan_sha256: str
+    has_changes: bool
+    lineage: str | None
+    serial: int
+    inputs: StackInputs
+    deletes: tuple[str, ...]
+    replaces: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format: int
+    environment: str
+    created_at: str
+    git_commit: str | None
+    engine: str
+    engine_version: str
+    stacks: tuple[StackRecord, ...]
+
+
+def stack_inputs(directory: Path, var_files: tuple[Path, ...], project_root: Path) -> StackInputs:
+    lock = directory / ".terraform.lock.hcl"
+    return StackInputs(
+        config=tree_sha256(directory),
+        lock_file=file_sha256(lock) if lock.exists() else None,
+        var_files={
+            (str(v.relative_to(project_root)) if v.is_relative_to(project_root) else str(v)): file_sha256(v)
+            for v in var_files
+        },
+    )
+
+
+def write_manifest(folder: Path, manifest: Manifest) -> None:
+    (folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2, sort_keys=True) + "\n")
+
+
+def read_manifest(folder: Path) -> Manifest:
+    path = folder / MANIFEST
+    try:
+        raw: dict[str, Any] = json.loads(path.read_text())
+        if raw.get("format") != FORMAT:
+            raise ConfigError(
+                f"bundle format {raw.get('format')!r} is not {FORMAT}",
+                path=str(path),
+                hint="make the plan again with this version of toolkit",
+            )
+        stacks = tuple(
+            StackRecord(
+                **{
+                    **s,
+                    "inputs": StackInputs(**s["inputs"]),
+                    "deletes": tuple(s["deletes"]),
+                    "replaces": tuple(s["replaces"]),
+                }
+            )
+            for s in raw["stacks"]
+        )
+        return Manifest(**{**raw, "stacks": stacks})
+    except FileNotFoundError:
+        raise ConfigError(
+            "no plan bundle here (manifest.json missing)",
+            path=str(folder),
+            hint="make one with toolkit plan ENV --out DIR",
+        ) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"not a readable plan manifest: {exc}", path=str(path)) from None
+
+
+@dataclass(frozen=True)
+class CurrentStack:
+    """What is true now for one stack, gathered just before applying."""
+
+    workspace: str
+    lineage: str | None
+    serial: int
+    inputs: StackInputs
+    plan_sha256: str | None  # of the bundle's plan file as it is now; None if missing
+
+
+def verify(manifest: Manifest, environment: str, engine_version: str, current: dict[str, CurrentStack]) -> list[str]:
+    """Every reason the bundle must not be applied now; empty when it may."""
+    if manifest.environment != environment:
+        return [f"the plan was made for environment {manifest.environment!r}, not {environment!r}"]
+    problems = []
+    if manifest.engine_version != engine_version:
+        problems.append(f"the plan was made with Terraform {manifest.engine_version}, this engine is {engine_version}")
+    for record in manifest.stacks:
+        now = current.get(record.stack)
+        if now is None:
+            problems.append(f"stack {record.stack!r} of the plan is not part of this environment")
+            continue
+        where = f"stack {record.stack!r}"
+        if now.workspace != record.workspace:
+            problems.append(f"{where}: the plan is for workspace {record.workspace!r}, selected is {now.workspace!r}")
+        if now.plan_sha256 != record.plan_sha256:
+            problems.append(f"{where}: the saved plan file {record.plan_file} is missing or was modified")
+        if (now.lineage, now.serial) != (record.lineage, record.serial):
+            if record.lineage is not None and now.lineage != record.lineage:
+                problems.append(f"{where}: the state was replaced (lineage {record.lineage} → {now.lineage})")
+            else:
+                problems.append(
+                    f"{where}: the state moved on since the plan (serial {record.serial} → {now.serial}); plan again"
+                )
+        if now.inputs.config != record.inputs.config:
+            problems.append(f"{where}: the Terraform configuration changed since the plan")
+        if now.inputs.lock_file != record.inputs.lock_file:
+            problems.append(f"{where}: the provider lock file (.terraform.lock.hcl) changed since the plan")
+        for path in sorted(set(record.inputs.var_files) | set(now.inputs.var_files)):
+            if record.inputs.var_files.get(path) != now.inputs.var_files.get(path):
+                problems.append(f"{where}: var file {path} changed since the plan")
+    return problems
+
+
+def destructive_not_allowed(manifest: Manifest, allowed: set[str]) -> list[str]:
+    """Deletes and replaces in the plan whose addresses were not explicitly allowed."""
+    found = []
+    for record in manifest.stacks:
+        found += [f"{record.stack}: delete {a}" for a in record.deletes if a not in allowed]
+        found += [f"{record.stack}: replace {a}" for a in record.replaces if a not in allowed]
+    return found

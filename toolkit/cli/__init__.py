@@ -67,14 +67,29 @@ def main_options(
 @command
 def plan(
     env: Annotated[str, typer.Argument(help="Environment name.")] = "local",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write a plan bundle here (saved plans, manifest, summary.md) for `toolkit apply --plan`."),
+    ] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none.")
     ] = False,
     endpoint: Annotated[str | None, typer.Option(help="Local AWS endpoint for every AWS call.")] = None,
 ) -> None:
-    """Show what `env up` would change, without changing anything."""
+    """Show what `env up` would change, without changing anything (--out: save it for review)."""
     from toolkit.cli.output import print_json, print_text
+
+    if out is not None:
+        from toolkit.commands.bundle import plan_bundle
+
+        bundle = plan_bundle(context(endpoint), env, out)
+        if json:
+            print_json(bundle)
+        else:
+            print_text((out / "summary.md").read_text())
+        finish(2 if detailed_exitcode and bundle.has_changes else 0)
+        return
     from toolkit.commands.env import env_plan
 
     result = env_plan(context(endpoint), env)
@@ -93,6 +108,56 @@ def plan(
         lines.extend(f"  problem     {problem}" for problem in result.migration_problems)
         print_text("\n".join(lines))
     finish(2 if detailed_exitcode and result.has_changes else 0)
+
+
+@app.command("apply")
+@command
+def apply(
+    env: Annotated[str, typer.Argument(help="Environment name.")],
+    plan_dir: Annotated[Path, typer.Option("--plan", help="The plan bundle made by `toolkit plan ENV --out DIR`.")],
+    allow_destroy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-destroy", help="Resource address whose delete/replace is allowed (protected environments)."
+        ),
+    ] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    endpoint: Annotated[str | None, typer.Option(help="Local AWS endpoint for every AWS call.")] = None,
+) -> None:
+    """Apply exactly a reviewed plan bundle, after checking nothing moved since it was made."""
+    from toolkit.cli.output import print_json, print_text
+    from toolkit.commands.bundle import apply_bundle
+
+    result = apply_bundle(context(endpoint), env, plan_dir, set(allow_destroy or ()))
+    if json:
+        print_json(result)
+        return
+    print_text(
+        f"environment {result.environment}: applied {', '.join(result.applied_stacks) or 'no stack'}"
+        + (f" (unchanged: {', '.join(result.unchanged_stacks)})" if result.unchanged_stacks else "")
+        + f"; {len(result.migrations_applied)} migration(s) applied"
+    )
+
+
+@app.command("bootstrap")
+@command
+def bootstrap(
+    env: Annotated[str, typer.Argument(help="Environment whose S3 state bucket to create or harden.")],
+    json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    endpoint: Annotated[str | None, typer.Option(help="Local AWS endpoint (moto server, LocalStack).")] = None,
+) -> None:
+    """Create the state bucket idempotently: versioning, encryption, no public access, TLS only, locking."""
+    from toolkit.cli.output import print_json, print_text
+    from toolkit.commands.environments import bootstrap as run_bootstrap
+
+    result = run_bootstrap(context(endpoint), env)
+    if json:
+        print_json(result)
+    else:
+        print_text(
+            f"state bucket {result.bucket} ({result.region}): {'created' if result.created else 'exists'}; "
+            f"ensured {', '.join(result.settings)}"
+        )
 
 
 @app.command("doctor")

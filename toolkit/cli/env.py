@@ -20,12 +20,17 @@ EndpointOpt = Annotated[
 
 @app.command("up")
 @command
-def up(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
+def up(
+    env: EnvArg = "local",
+    json: JsonOpt = False,
+    endpoint: EndpointOpt = None,
+    branch: Annotated[str | None, typer.Option(help="Branch recorded with a new ephemeral environment.")] = None,
+) -> None:
     """Validate, apply the Terraform stacks, then apply pending migrations."""
     from toolkit.cli.output import print_json, print_text
     from toolkit.commands.env import env_up
 
-    result = env_up(context(endpoint), env)
+    result = env_up(context(endpoint), env, branch=branch)
     if json:
         print_json(result)
         return
@@ -63,3 +68,95 @@ def down(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = N
         f"{', '.join(destroyed) if destroyed else 'nothing (already empty)'}"
         + ("; local database removed" if result.database_removed else "")
     )
+
+
+@app.command("create")
+@command
+def create(env: EnvArg, endpoint: EndpointOpt = None) -> None:
+    """Create a named environment's workspaces (the one deliberate way; `env up` never invents one)."""
+    from toolkit.cli.output import print_text
+    from toolkit.commands.environments import env_create
+
+    result = env_create(context(endpoint), env)
+    made = ", ".join(result.created) or "none (all existed)"
+    print_text(f"environment {result.environment}: workspaces created in {made}")
+
+
+@app.command("name")
+@command
+def name(
+    from_branch: Annotated[str, typer.Option("--from-branch", help="Branch or pull request ref, e.g. pull/12.")],
+) -> None:
+    """Print the stable ephemeral environment name for a branch or pull request."""
+    from toolkit.cli.output import print_text
+    from toolkit.commands.environments import env_name
+
+    print_text(env_name(context(), from_branch))
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    hours, rest = divmod(max(seconds, 0), 3600)
+    return f"{hours // 24}d{hours % 24}h" if hours >= 24 else f"{hours}h{rest // 60:02d}m"
+
+
+@app.command("list")
+@command
+def list_(json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
+    """Named environments, and ephemeral ones with their age, TTL and whether they expired."""
+    from toolkit.cli.output import print_json, print_text
+    from toolkit.commands.environments import env_list
+
+    rows = env_list(context(endpoint))
+    if json:
+        print_json(rows)
+        return
+    lines = [f"{'NAME':<26}{'KIND':<11}{'AGE':>9}{'TTL':>9}  STATUS"]
+    for row in rows:
+        status = "protected" if row.protected else ("EXPIRED" if row.expired else "")
+        if row.kind == "ephemeral" and row.owner:
+            status = f"{status} owner={row.owner}" + (f" branch={row.branch}" if row.branch else "")
+        age, ttl = _duration(row.age_seconds), _duration(row.ttl_seconds)
+        lines.append(f"{row.name:<26}{row.kind:<11}{age:>9}{ttl:>9}  {status.strip()}")
+    print_text("\n".join(lines))
+
+
+@app.command("reap")
+@command
+def reap(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say which would be destroyed.")] = False,
+    json: JsonOpt = False,
+    endpoint: EndpointOpt = None,
+) -> None:
+    """Destroy every ephemeral environment past its TTL."""
+    from toolkit.cli.base import finish
+    from toolkit.cli.output import print_json, print_text
+    from toolkit.commands.environments import env_reap
+
+    result = env_reap(context(endpoint), dry_run=dry_run)
+    if json:
+        print_json(result)
+    elif dry_run:
+        print_text("would destroy: " + (", ".join(result.expired) or "nothing (none expired)"))
+    else:
+        print_text("destroyed: " + (", ".join(result.reaped) or "nothing (none expired)"))
+        for failure in result.failed:
+            print_text(f"failed: {failure}")
+    finish(1 if result.failed else 0)
+
+
+@app.command("force-unlock")
+@command
+def force_unlock_(
+    env: EnvArg,
+    lock_id: Annotated[str, typer.Argument(help="The lock ID from the lock error message.")],
+    stack: Annotated[str, typer.Option(help="Stack whose state is locked.")] = "infra",
+    endpoint: EndpointOpt = None,
+) -> None:
+    """Release a state lock left by a run that died (check that it really is dead first)."""
+    from toolkit.cli.output import print_text
+    from toolkit.commands.environments import force_unlock
+
+    force_unlock(context(endpoint), env, stack, lock_id)
+    print_text(f"released lock {lock_id} on stack {stack} of {env}")

@@ -74,13 +74,22 @@ def _prepare(ctx: Context, env: Environment, stack_name: str, *, create: bool) -
     return stack, created
 
 
-def env_up(ctx: Context, name: str) -> EnvUpResult:
+def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult:
     """Validate, apply every stack in order, then migrate the database the outputs describe."""
     env = ctx.project.environment(name)
+    if env.protected:
+        raise GuardRefused(
+            f"environment {env.name!r} is protected: it is changed only by a reviewed plan",
+            hint=f"toolkit plan {env.name} --out DIR, review DIR/summary.md, then toolkit apply {env.name} --plan DIR",
+        )
     reporter = ctx.reporter
     with reporter.step("validate"):
         migrations = discover(ctx.project.sql_dir)
         reporter.note(f"{len(migrations.versioned)} migration file(s) found")
+    if env.ephemeral:
+        from toolkit.commands.environments import record_ephemeral
+
+        record_ephemeral(ctx, env, branch)
     outcomes = []
     infra_outputs: dict[str, Output] = {}
     for stack_name in ctx.project.stack_order:
@@ -166,6 +175,10 @@ def env_down(ctx: Context, name: str) -> EnvDownResult:
                 removed = True
     if env.create_workspace:
         shutil.rmtree(ctx.project.env_state_dir(env), ignore_errors=True)
+    if env.ephemeral:
+        from toolkit.commands.environments import forget_ephemeral
+
+        forget_ephemeral(ctx, env)
     return EnvDownResult(environment=env.name, stacks=tuple(outcomes), database_removed=removed)
 
 

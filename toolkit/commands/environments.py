@@ -1,0 +1,143 @@
+"""Managing environments themselves: create, name, list, reap, bootstrap the state store, force-unlock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from toolkit.aws.state_bucket import BootstrapResult, bootstrap_state_bucket
+from toolkit.commands.context import Context
+from toolkit.commands.env import env_down
+from toolkit.config import Environment
+from toolkit.environments import name_from_branch
+from toolkit.errors import ToolkitError, UsageError
+from toolkit.lifecycle import EnvironmentRecord, RecordStore, new_record, record_store
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    environment: str
+    created: tuple[str, ...]  # stacks whose workspace was created now
+    existing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EnvironmentRow:
+    name: str
+    kind: str  # "named" or "ephemeral"
+    protected: bool = False
+    created_at: str | None = None
+    age_seconds: int | None = None
+    ttl_seconds: int | None = None
+    expired: bool = False
+    owner: str | None = None
+    branch: str | None = None
+
+
+@dataclass(frozen=True)
+class ReapResult:
+    dry_run: bool
+    expired: tuple[str, ...]
+    reaped: tuple[str, ...]
+    failed: tuple[str, ...]  # "name: reason"
+
+
+def ephemeral_store(ctx: Context) -> RecordStore | None:
+    eph = ctx.project.ephemeral
+    return record_store(ctx.project, eph.template.backend, ctx.endpoint) if eph else None
+
+
+def env_create(ctx: Context, name: str) -> CreateResult:
+    """Create the workspace of a named environment in every stack: the one deliberate way to add one."""
+    env = ctx.project.environment(name)
+    created, existing = [], []
+    for stack_name in ctx.project.stack_order:
+        stack = ctx.stack(env, stack_name)
+        stack.init()
+        (created if stack.select_workspace(create=True) else existing).append(stack_name)
+    return CreateResult(env.name, tuple(created), tuple(existing))
+
+
+def env_name(ctx: Context, branch: str) -> str:
+    return name_from_branch(branch, ctx.project.ephemeral)
+
+
+def record_ephemeral(ctx: Context, env: Environment, branch: str | None) -> EnvironmentRecord | None:
+    """Write the lifecycle record of an ephemeral environment the first time it is stood up."""
+    store = ephemeral_store(ctx)
+    if not env.ephemeral or store is None:
+        return None
+    existing = store.get(env.name)
+    if existing is not None:
+        return existing
+    record = new_record(env.name, env.ttl_seconds or 0, branch=branch)
+    store.put(record)
+    return record
+
+
+def forget_ephemeral(ctx: Context, env: Environment) -> None:
+    store = ephemeral_store(ctx)
+    if env.ephemeral and store is not None:
+        store.delete(env.name)
+
+
+def env_list(ctx: Context, now: datetime | None = None) -> tuple[EnvironmentRow, ...]:
+    now = now or datetime.now(UTC)
+    rows = [EnvironmentRow(e.name, "named", e.protected) for e in ctx.project.environments.values()]
+    store = ephemeral_store(ctx)
+    for record in store.all() if store else []:
+        rows.append(
+            EnvironmentRow(
+                record.name,
+                "ephemeral",
+                False,
+                record.created_at,
+                record.age_seconds(now),
+                record.ttl_seconds,
+                record.expired(now),
+                record.owner,
+                record.branch,
+            )
+        )
+    return tuple(rows)
+
+
+def env_reap(ctx: Context, *, dry_run: bool = False, now: datetime | None = None) -> ReapResult:
+    """Tear down every ephemeral environment past its TTL; one failure does not stop the others."""
+    now = now or datetime.now(UTC)
+    store = ephemeral_store(ctx)
+    expired = [r.name for r in (store.all() if store else []) if r.expired(now)]
+    reaped, failed = [], []
+    if not dry_run:
+        for name in expired:
+            try:
+                env_down(ctx, name)
+                reaped.append(name)
+            except ToolkitError as exc:
+                failed.append(f"{name}: {exc.message}")
+    return ReapResult(dry_run, tuple(expired), tuple(reaped), tuple(failed))
+
+
+def bootstrap(ctx: Context, name: str) -> BootstrapResult:
+    env = ctx.project.environment(name)
+    if env.backend.type != "s3":
+        raise UsageError(
+            f"environment {env.name!r} uses the {env.backend.type} backend: there is no bucket to bootstrap"
+        )
+    settings = env.backend.settings
+    return bootstrap_state_bucket(
+        settings["bucket"],
+        settings["region"],
+        endpoint=ctx.endpoint or settings.get("endpoint"),
+        kms_key_id=settings.get("kms_key_id"),
+    )
+
+
+def force_unlock(ctx: Context, name: str, stack_name: str, lock_id: str) -> None:
+    env = ctx.project.environment(name)
+    if stack_name not in env.stacks:
+        raise UsageError(f"unknown stack {stack_name!r} (stacks: {', '.join(env.stacks)})")
+    stack = ctx.stack(env, stack_name)
+    stack.init()
+    stack.select_workspace(create=False)
+    stack.force_unlock(lock_id)

@@ -134,3 +134,117 @@ def available_engines() -> list[str]:
     import shutil
 
     return ["embedded"] + [name for name in ("terraform", "tofu") if shutil.which(name)]
+
+
+APP_STACK = """
+terraform {
+  backend "s3" {}
+}
+
+variable "environment" { type = string }
+variable "greeting" { type = string }
+variable "run_id" {
+  type    = string
+  default = "1"
+}
+variable "sleep_seconds" {
+  type    = number
+  default = 0
+}
+variable "api_token" {
+  type      = string
+  sensitive = true
+}
+variable "db_host" { type = string }
+variable "db_port" { type = number }
+variable "db_name" { type = string }
+variable "db_username" { type = string }
+variable "db_password_file" { type = string }
+
+resource "terraform_data" "app" {
+  input = "${var.environment}-${var.greeting}"
+}
+
+resource "terraform_data" "slow" {
+  input            = var.run_id
+  triggers_replace = var.run_id
+  provisioner "local-exec" {
+    command = "sleep ${var.sleep_seconds}"
+  }
+}
+
+output "greeting" { value = terraform_data.app.output }
+output "token_digest" {
+  value     = sha256(var.api_token)
+  sensitive = true
+}
+output "database" {
+  value = {
+    engine              = "postgres"
+    host                = var.db_host
+    port                = var.db_port
+    name                = var.db_name
+    username            = var.db_username
+    password_secret_arn = null
+    password_file       = var.db_password_file
+  }
+}
+"""
+
+
+def write_s3_project(
+    root: Path, *, endpoint: str, bucket: str, database, secret: str = "tok-secret-0451", lock_timeout: str = "20s"
+) -> Path:
+    """A provider-free stack on the S3 backend (moto), with dev, prod (protected) and pr-<n> ephemerals."""
+    import json
+
+    (root / "stack").mkdir(parents=True)
+    (root / "stack" / "main.tf").write_text(APP_STACK)
+    (root / "sql").mkdir()
+    (root / "sql" / "V1__t.sql").write_text("CREATE TABLE IF NOT EXISTS t (id int);\n")
+    (root / "tfvars").mkdir()
+    password_file = root / "db-password"
+    password_file.write_text(database.password)
+    common = {
+        "api_token": secret,
+        "db_host": database.host,
+        "db_port": database.port,
+        "db_name": database.name,
+        "db_username": database.username,
+        "db_password_file": str(password_file),
+    }
+    (root / "tfvars" / "common.tfvars.json").write_text(json.dumps(common))
+    for env in ("dev", "prod", "ephemeral"):
+        (root / "tfvars" / f"{env}.tfvars.json").write_text(json.dumps({"greeting": f"hello-{env}"}))
+    backend = f'{{ type = "s3", bucket = "{bucket}", region = "us-east-1", endpoint = "{endpoint}" }}'
+    text = f"""stacks = ["infra"]
+[terraform]
+engine = "embedded"
+lock_timeout = "{lock_timeout}"
+[environments.dev]
+stacks = {{ infra = "stack" }}
+backend = {backend}
+var_files = ["common.tfvars.json", "dev.tfvars.json"]
+[environments.prod]
+stacks = {{ infra = "stack" }}
+backend = {backend}
+var_files = ["common.tfvars.json", "prod.tfvars.json"]
+protected = true
+[ephemeral]
+patterns = ["pr-<n>", "eph-<slug>"]
+ttl = "2h"
+stacks = {{ infra = "stack" }}
+backend = {backend}
+var_files = ["common.tfvars.json", "ephemeral.tfvars.json"]
+"""
+    (root / "toolkit.toml").write_text(text)
+    return root
+
+
+@pytest.fixture
+def s3_project(tmp_path, moto_endpoint, database):
+    from toolkit.aws.state_bucket import bootstrap_state_bucket
+
+    bucket = f"state-{uuid.uuid4().hex[:10]}"
+    bootstrap_state_bucket(bucket, "us-east-1", endpoint=moto_endpoint)
+    return write_s3_project(tmp_path / "s3project", endpoint=moto_endpoint, bucket=bucket, database=database)

@@ -249,8 +249,55 @@ class _Reader:
             raise self.fail("migrations.lock_timeout_seconds", "must be a positive number of seconds")
         return MigrationSettings(history_table=table, schema=schema, lock_timeout_seconds=float(timeout))
 
-    def environment(self, name: str, raw: Any, stack_order: tuple[str, ...], tfvars_dir: Path) -> Environment:
-        key = f"environments.{name}"
+    def ephemeral(
+        self, raw: Any, stack_order: tuple[str, ...], tfvars_dir: Path, named: dict[str, Environment]
+    ) -> EphemeralClass:
+        key = "ephemeral"
+        raw = dict(self.table(raw, key))
+        patterns = raw.pop("patterns", None)
+        if not (isinstance(patterns, list) and patterns and all(isinstance(p, str) for p in patterns)):
+            raise self.fail(
+                f"{key}.patterns",
+                "must be a non-empty list of name patterns",
+                hint='e.g. patterns = ["pr-<n>", "eph-<slug>"]',
+            )
+        for index, pattern in enumerate(patterns):
+            if not re.fullmatch(r"[a-z][a-z0-9-]*(<n>|<slug>)", pattern):
+                raise self.fail(
+                    f"{key}.patterns[{index}]",
+                    f"{pattern!r} is not a name pattern",
+                    hint="a lower-case prefix ending in '-' followed by <n> (digits) or <slug>",
+                )
+        ttl = parse_duration(raw.pop("ttl", "72h"), lambda m: self.fail(f"{key}.ttl", m))
+        max_length = raw.pop("max_length", 24)
+        if not isinstance(max_length, int) or isinstance(max_length, bool) or not 4 <= max_length <= 40:
+            raise self.fail(
+                f"{key}.max_length",
+                "must be a whole number from 4 to 40",
+                hint="keep room for prefixes in AWS names (RDS identifiers and buckets: 63)",
+            )
+        for fixed in ("protected", "create_workspace"):
+            if fixed in raw:
+                raise self.fail(
+                    f"{key}.{fixed}",
+                    "does not apply to ephemeral environments",
+                    hint="they are never protected and always created on demand",
+                )
+        template = self.environment("ephemeral", raw, stack_order, tfvars_dir, key=key)
+        eph = EphemeralClass(tuple(patterns), template, ttl, max_length)
+        clash = sorted(name for name in named if eph.matches(name))
+        if clash:
+            raise self.fail(
+                f"environments.{clash[0]}",
+                "matches an ephemeral pattern",
+                hint="rename it: named environments and ephemeral names must not overlap",
+            )
+        return eph
+
+    def environment(
+        self, name: str, raw: Any, stack_order: tuple[str, ...], tfvars_dir: Path, key: str | None = None
+    ) -> Environment:
+        key = key or f"environments.{name}"
         raw = self.table(raw, key)
         if not ENV_NAME_RE.match(name):
             raise self.fail(

@@ -18,3 +18,13 @@ def test_sensitive_outputs_are_registered_at_parse_time():
     )
     assert outputs["token"].sensitive and not outputs["plain"].sensitive
     assert secrets.mask("tok-123456 deep-secret visible-value") == "*** *** visible-value"
+
+
+def test_state_bucket_policy_denies_plain_http():
+    import json
+
+    from toolkit.aws.state_bucket import tls_only_policy
+
+    statement = json.loads(tls_only_policy("b"))["Statement"][0]
+    assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert statement["Resource"] == ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]

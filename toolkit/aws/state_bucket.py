@@ -68,8 +68,11 @@ def bootstrap_state_bucket(
                 "RestrictPublicBuckets": True,
             },
         )
-        s3.put_bucket_policy(Bucket=bucket, Policy=tls_only_policy(bucket))
         conditional = _honours_conditional_writes(s3, bucket)
+        # A TLS-only policy would lock us out of an emulator that speaks plain HTTP
+        plain_http = bool(endpoint and endpoint.startswith("http://"))
+        if not plain_http:
+            s3.put_bucket_policy(Bucket=bucket, Policy=tls_only_policy(bucket))
     except ClientError as exc:
         error = exc.response.get("Error", {})
         raise ToolkitError(
@@ -87,7 +90,9 @@ def bootstrap_state_bucket(
             "so Terraform's lockfile would not lock anything",
             hint="use Amazon S3 or an S3-compatible store that implements conditional writes",
         )
-    ensured = ("versioning", "encryption", "public access block", "TLS-only policy", "conditional writes")
+    ensured = ("versioning", "encryption", "public access block", "conditional writes") + (
+        ("TLS-only policy skipped: the endpoint is plain HTTP",) if plain_http else ("TLS-only policy",)
+    )
     return BootstrapResult(bucket, region, created, ensured, conditional)
 
 

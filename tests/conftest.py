@@ -31,15 +31,21 @@ def _no_secret_leaks_between_tests():
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory) -> Iterator[object]:
+def pg_server() -> Iterator[object]:
     """One embedded PostgreSQL 18 for the whole run (fsync off); tests get fresh databases on it."""
+    import shutil
+    import tempfile
+
     from toolkit.database.embedded import EmbeddedServer
 
-    root = tmp_path_factory.mktemp("pg")
+    # Outside pytest's own temp root: pytest resets that folder to mode 0700 at every session start,
+    # which would lock the server's unprivileged user out if another pytest session starts meanwhile.
+    root = Path(tempfile.mkdtemp(prefix="toolkit-test-pg-"))
     server = EmbeddedServer(data_dir=root / "data", port=free_port(), fast=True)
     server.ensure_running()
     yield server
     server.remove()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ help:
 	@echo "make destroy [ENV=local]  tear the environment down"
 	@echo "make status [ENV=local]   workspace, migrations, what is pending"
 	@echo "make test                 install and run the whole test suite"
-	@echo "make lint                 ruff and terraform fmt checks"
+	@echo "make lint                 ruff checks"
 
 # The virtualenv is rebuilt only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -48,4 +48,3 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check toolkit tests
 	$(BIN)/ruff format --check toolkit tests
-	$(TOOLKIT) lint-terraform

@@ -74,4 +74,7 @@ def test_plan_reports_pending_migrations_with_detailed_exitcode(local_project):
     pending = invoke(local_project, "plan", "local", "--detailed-exitcode")
     assert pending.exit_code == 2, pending.output
     assert "1 pending" in pending.stdout and "V6__add_note.sql" in pending.stdout
+    status = json.loads(invoke(local_project, "env", "status", "local", "--json").stdout)
+    assert status["migrations_applied"] == 5 and status["migrations_pending"] == ["V6__add_note.sql"]
+    assert status["stacks"][0]["workspace_exists"] and status["stacks"][0]["resources"] == 3
     invoke(local_project, "env", "down", "local")

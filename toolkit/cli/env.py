@@ -160,3 +160,30 @@ def force_unlock_(
 
     force_unlock(context(endpoint), env, stack, lock_id)
     print_text(f"released lock {lock_id} on stack {stack} of {env}")
+
+
+@app.command("status")
+@command
+def status(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
+    """Workspaces, state serials, applied/pending/failed migrations; changes nothing."""
+    from toolkit.cli.output import print_json, print_text
+    from toolkit.commands.env import env_status
+
+    result = env_status(context(endpoint), env)
+    if json:
+        print_json(result)
+        return
+    kind = "protected" if result.protected else ("ephemeral" if result.ephemeral else "named")
+    lines = [f"environment {result.environment} ({kind})"]
+    for stack in result.stacks:
+        state = f"serial {stack.serial}, {stack.resources} resource(s)" if stack.workspace_exists else "not created"
+        lines.append(f"  stack       {stack.stack}: {state}")
+    if result.migrations_applied is None:
+        lines.append("  migrations  unknown (database not reachable)")
+    else:
+        lines.append(f"  migrations  {result.migrations_applied} applied, {len(result.migrations_pending)} pending")
+        lines.extend(f"    pending   {script}" for script in result.migrations_pending)
+    lines.extend(f"  problem     {problem}" for problem in result.migration_problems)
+    if result.expires_at:
+        lines.append(f"  expires     {result.expires_at}")
+    print_text("\n".join(lines))

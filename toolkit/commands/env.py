@@ -231,3 +231,61 @@ def env_plan(ctx: Context, name: str) -> PlanResult:
         pending_migrations=pending,
         migration_problems=tuple(problems),
     )
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    stack: str
+    workspace_exists: bool
+    serial: int = 0
+    resources: int = 0
+
+
+@dataclass(frozen=True)
+class EnvStatus:
+    environment: str
+    protected: bool
+    ephemeral: bool
+    stacks: tuple[StackStatus, ...]
+    migrations_applied: int | None  # None: the database is not reachable
+    migrations_pending: tuple[str, ...] = ()
+    migration_problems: tuple[str, ...] = ()
+    expires_at: str | None = None
+
+
+def env_status(ctx: Context, name: str) -> EnvStatus:
+    """Where an environment stands: its workspaces and state, and its migrations. Changes nothing."""
+    env = ctx.project.environment(name)
+    stacks = []
+    infra_outputs: dict[str, Output] | None = None
+    for stack_name in ctx.project.stack_order:
+        stack = ctx.stack(env, stack_name)
+        stack.init()
+        if env.name not in stack.workspaces():
+            stacks.append(StackStatus(stack_name, False))
+            continue
+        stack.select_workspace(create=False)
+        _, serial = stack.state_identity()
+        stacks.append(StackStatus(stack_name, True, serial, stack.state_resources()))
+        if infra_outputs is None:
+            infra_outputs = stack.outputs()
+    applied, pending, problems = None, (), ()
+    if infra_outputs and "database" in infra_outputs:
+        try:
+            conn = connect(database_target(ctx, env, infra_outputs), attempts=1)
+        except ToolkitError as exc:
+            ctx.reporter.note(f"database not reachable: {exc.message}")
+        else:
+            try:
+                plan = current_plan(conn, discover(ctx.project.sql_dir), history_table(ctx))
+            finally:
+                conn.close()
+            applied, pending, problems = plan.applied, tuple(p.file.script for p in plan.pending), plan.problems
+    expires = None
+    if env.ephemeral:
+        from toolkit.commands.environments import ephemeral_store
+
+        store = ephemeral_store(ctx)
+        record = store.get(env.name) if store else None
+        expires = record.expires_at.isoformat() if record else None
+    return EnvStatus(env.name, env.protected, env.ephemeral, tuple(stacks), applied, pending, problems, expires)

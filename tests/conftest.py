@@ -101,7 +101,9 @@ def moto_endpoint() -> Iterator[str]:
     log.close()
 
 
-def write_local_project(root: Path, *, port: int, sql_from: Path | None = REPO / "sql") -> Path:
+def write_local_project(
+    root: Path, *, port: int, sql_from: Path | None = REPO / "sql", state_dir: Path | None = None
+) -> Path:
     """A copy of the reference project's local environment, on its own port, under `root`."""
     import json
     import shutil
@@ -123,17 +125,26 @@ def write_local_project(root: Path, *, port: int, sql_from: Path | None = REPO /
         shutil.copytree(sql_from, root / "sql")
     else:
         (root / "sql").mkdir()
+    state = f'state_dir = "{state_dir}"\n' if state_dir else ""
     (root / "toolkit.toml").write_text(
-        'stacks = ["infra"]\n\n[project]\nname = "demo"\n\n'
-        '[environments.local]\nstacks = { infra = "terraform/local/infra" }\nbackend = { type = "local" }\n'
+        'stacks = ["infra"]\n\n[project]\nname = "demo"\n'
+        + state
+        + '\n[environments.local]\nstacks = { infra = "terraform/local/infra" }\nbackend = { type = "local" }\n'
         'var_files = ["local.tfvars.json"]\ndatabase = "embedded"\ncreate_workspace = true\n'
     )
     return root
 
 
 @pytest.fixture
-def local_project(tmp_path) -> Path:
-    return write_local_project(tmp_path / "project", port=free_port())
+def local_project(tmp_path) -> Iterator[Path]:
+    """The reference local environment in a temp folder; its state (and database) outside pytest's temp
+    root, which pytest re-locks to mode 0700 whenever another session starts."""
+    import shutil
+    import tempfile
+
+    state_dir = Path(tempfile.mkdtemp(prefix="toolkit-test-state-"))
+    yield write_local_project(tmp_path / "project", port=free_port(), state_dir=state_dir)
+    shutil.rmtree(state_dir, ignore_errors=True)
 
 
 def available_engines() -> list[str]:

@@ -46,7 +46,10 @@ def test_up_again_and_down(local_project, engine):
     down = invoke(local_project, "--engine", engine, "env", "down", "local")
     assert down.exit_code == 0, down.output
     assert "destroyed infra; local database removed" in down.stdout
-    assert not (local_project / ".toolkit/local/postgres").exists()
+    assert not (local_project / ".toolkit/local/postgres/password").exists()
+    from toolkit.config import load_project
+
+    assert not (load_project(local_project).state_dir / "local" / "postgres").exists()
     with pytest.raises(psycopg2.OperationalError):
         psycopg2.connect(host="127.0.0.1", port=port, dbname="demo", user="demo_app", password=password)
 

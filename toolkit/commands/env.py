@@ -143,6 +143,7 @@ def env_down(ctx: Context, name: str) -> EnvDownResult:
         )
     outcomes = []
     db_port: int | None = None
+    password_file: str | None = None
     for stack_name in reversed(ctx.project.stack_order):
         with ctx.reporter.step(f"terraform destroy: {stack_name}"):
             stack = ctx.stack(env, stack_name)
@@ -153,8 +154,9 @@ def env_down(ctx: Context, name: str) -> EnvDownResult:
                 continue
             stack.select_workspace(create=False)
             if stack_name == ctx.project.stack_order[0] and env.database == "embedded":
-                with contextlib.suppress(Exception):
-                    db_port = infra_database(ctx, env, stack.outputs()).port
+                with contextlib.suppress(ToolkitError):
+                    db = infra_database(ctx, env, stack.outputs())
+                    db_port, password_file = db.port, db.password_file
             plan_file = _plan_file(ctx, env, stack_name, "down")
             try:
                 changed = stack.plan(plan_file, destroy=True)
@@ -173,6 +175,9 @@ def env_down(ctx: Context, name: str) -> EnvDownResult:
                 embedded_server(ctx, env, db_port or 0).remove()
                 shutil.rmtree(server_root, ignore_errors=True)
                 removed = True
+            if password_file:  # toolkit made it for this database, so it goes with it
+                path = Path(password_file)
+                (path if path.is_absolute() else ctx.project.root / path).unlink(missing_ok=True)
     if env.create_workspace:
         shutil.rmtree(ctx.project.env_state_dir(env), ignore_errors=True)
     if env.ephemeral:

@@ -160,6 +160,27 @@ def bootstrap(
         )
 
 
+@app.command("values")
+@command
+def values(
+    env: Annotated[str, typer.Argument(help="Environment name.")] = "local",
+    json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    endpoint: Annotated[str | None, typer.Option(help="Local AWS endpoint for every AWS call.")] = None,
+) -> None:
+    """The environment's resolved values (tfvars and Terraform outputs) with their source; secrets masked."""
+    from toolkit.cli.output import print_json, print_text
+    from toolkit.commands.values import values_report
+
+    report = values_report(context(endpoint), env)
+    if json:
+        print_json(report)
+        return
+    width = max((len(v.name) for v in report.values), default=4)
+    lines = [f"{v.name:<{width}}  {v.value}    ({v.source})" for v in report.values]
+    lines += [f"(stack {s} has no state yet: its outputs are not known)" for s in report.missing_stacks]
+    print_text("\n".join(lines))
+
+
 @app.command("doctor")
 @command
 def doctor(

@@ -145,7 +145,12 @@ def test_sensitive_values_never_reach_bundle_files_or_output(s3_project, tmp_pat
     values = invoke(s3_project, "values", "dev", "--json")
     assert values.exit_code == 0, values.output
     shown = {v["name"]: v for v in json.loads(values.stdout)["values"]}
-    assert shown["api_token"] == {"name": "api_token", "value": "***", "source": "tfvars/common.tfvars.json", "sensitive": True}
+    assert shown["api_token"] == {
+        "name": "api_token",
+        "value": "***",
+        "source": "tfvars/common.tfvars.json",
+        "sensitive": True,
+    }
     assert shown["token_digest"]["value"] == "***" and shown["token_digest"]["source"] == "output infra.token_digest"
     assert shown["greeting"]["value"] == "dev-hello-dev" and shown["environment"]["source"] == "toolkit"
     for text in (result.output, up.output, values.output):

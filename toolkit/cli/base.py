@@ -37,6 +37,10 @@ def context(endpoint: str | None = None, *, quiet: bool | None = None):
     from toolkit.commands.context import Context
     from toolkit.config import load_project
 
+    if endpoint:
+        from toolkit.aws.emulator import enter_emulator_mode
+
+        enter_emulator_mode(endpoint)
     project = load_project(OPTIONS.project or _project_from_env())
     reporter = ConsoleReporter(
         quiet=OPTIONS.quiet if quiet is None else quiet, verbose=OPTIONS.verbose, plain=OPTIONS.plain

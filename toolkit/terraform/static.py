@@ -111,11 +111,7 @@ def check_parses(engine: Engine, directory: Path, cwd: Path) -> list[Finding]:
             env=base_environment({"TF_DATA_DIR": data_dir}),
             cwd=cwd,
         )
-    findings = [
-        f
-        for f in parse_diagnostics(result.stderr + result.stdout, directory, cwd, rule="parse")
-        if not f.message.startswith(_BACKEND_NOT_INITIALISED)
-    ]
+    findings = loader_findings(result.returncode, result.stderr + result.stdout, directory, cwd)
     try:
         read_stack(directory)
     except ValueError as exc:
@@ -124,7 +120,16 @@ def check_parses(engine: Engine, directory: Path, cwd: Path) -> list[Finding]:
     return findings
 
 
-_ERROR = re.compile(r"^(?:\x1b\[[0-9;]*m|[│╷╵ ])*Error: (.+?)(?:\x1b\[[0-9;]*m)*$")
+def loader_findings(returncode: int, output: str, directory: Path, cwd: Path) -> list[Finding]:
+    """The configuration errors in `terraform providers` output. The uninitialised backend is reported
+    only once the whole configuration has loaded cleanly, so it is the sign of success, not an error."""
+    diagnostics = parse_diagnostics(output, directory, cwd, rule="parse")
+    if returncode != 0 and not diagnostics:  # the engine failed without saying where: never a pass
+        tail = " ".join(output.strip().splitlines()[-3:])
+        return [Finding("parse", _shown(directory, cwd), 0, f"terraform providers failed: {tail}")]
+    return [f for f in diagnostics if not f.message.startswith(_BACKEND_NOT_INITIALISED)]
+
+
 _WHERE = re.compile(r"on (.+?) line (\d+)")
 
 
@@ -137,13 +142,18 @@ def parse_diagnostics(text: str, base: Path, cwd: Path, *, rule: str) -> list[Fi
         lines = [re.sub(r"^[│╷╵]\s?", "", line).rstrip() for line in block.splitlines()]
         summary = lines[0].removeprefix("Error: ").strip()
         where = next((m for m in map(_WHERE.search, lines[1:]) if m), None)
-        detail = [
-            line.strip() for line in lines[1:] if line.strip() and not re.match(r"^\s*(on |\d+:)", line)
-        ]
+        paragraph: list[str] = []  # the detail: first paragraph that is not the source excerpt
+        for text_line in lines[1:]:
+            stripped = text_line.strip()
+            if not stripped:
+                if paragraph:
+                    break
+            elif not re.match(r"^(on .+ line \d+|\d+:|Reason:)", stripped):
+                paragraph.append(stripped)
         file, line = (
             (_shown(base / where.group(1), cwd), int(where.group(2))) if where else (_shown(base, cwd), 0)
         )
-        message = summary + (f": {detail[0]}" if detail and not detail[0].startswith("on ") else "")
+        message = summary + (f": {' '.join(paragraph)}" if paragraph else "")
         findings.append(Finding(rule, file, line, message))
     return findings
 
@@ -193,7 +203,7 @@ def _unquote(text: str) -> str:
 
 
 def _line_of(text: str, kind: str, name: str) -> int:
-    match = re.search(rf'^\s*{kind}\s+"{re.escape(name)}"', text, flags=re.MULTILINE) or re.search(
+    match = re.search(rf'^[ \t]*{kind}[ \t]+"{re.escape(name)}"', text, flags=re.MULTILINE) or re.search(
         rf'"{re.escape(name)}"', text
     )
     return text.count("\n", 0, match.start()) + 1 if match else 0
@@ -254,7 +264,9 @@ def var_file_keys(name: str, text: str) -> dict[str, int]:
         keys = [k for k in hcl2.loads(text) if not k.startswith("__")]
     lines = {}
     for key in keys:
-        match = re.search(rf'^\s*"?{re.escape(key)}"?\s*[:=]', text, flags=re.MULTILINE)
+        match = re.search(rf'^[ \t]*"?{re.escape(key)}"?[ \t]*[:=]', text, flags=re.MULTILINE) or re.search(
+            rf'"{re.escape(key)}"[ \t]*:', text
+        )
         lines[key] = text.count("\n", 0, match.start()) + 1 if match else 0
     return lines
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.terraform.static import check_contract, stack_from_texts
+from toolkit.terraform.static import check_contract, check_references, stack_from_texts
 
 ROOT = Path("/project")
 LOCAL = ROOT / "terraform/local/infra"
@@ -92,3 +92,54 @@ def test_outputs_that_are_not_object_literals_are_compared_by_name_only():
 def test_a_source_the_reader_cannot_parse_raises_with_the_file_name():
     with pytest.raises(ValueError, match="outputs.tf"):
         stack_from_texts(AWS, {AWS / "outputs.tf": 'output "x" {\n  value = \n}\n'})
+
+
+def test_a_reference_to_something_undeclared_is_a_finding_where_it_is_used():
+    stack = ROOT / "terraform/aws/pipelines"
+    text = """
+terraform {
+  required_providers {
+    aws = {
+      source = "hashicorp/aws"
+    }
+  }
+}
+
+variable "data_bucket" {}
+
+locals {
+  # var.not_checked: comments and descriptions are not expressions
+  bucket_arn = "arn:aws:s3:::${var.data_bucket}"
+}
+
+resource "aws_iam_role" "glue" {
+  name        = local.role_name
+  description = "reads var.nothing"
+}
+
+output "role" {
+  value = [aws_iam_role.glue.arn, aws_iam_role.states.arn, data.aws_region.current.region, local.bucket_arn]
+}
+"""
+    source = stack_from_texts(stack, {stack / "main.tf": text})
+    findings = check_references(source, ROOT)
+    assert [(f.rule, f.file, f.line, f.message) for f in findings] == [
+        (
+            "reference",
+            "terraform/aws/pipelines/main.tf",
+            23,
+            "aws_iam_role.states is referenced but not declared in terraform/aws/pipelines",
+        ),
+        (
+            "reference",
+            "terraform/aws/pipelines/main.tf",
+            23,
+            "data.aws_region.current is referenced but not declared in terraform/aws/pipelines",
+        ),
+        (
+            "reference",
+            "terraform/aws/pipelines/main.tf",
+            18,
+            "local.role_name is referenced but not declared in terraform/aws/pipelines",
+        ),
+    ]

@@ -13,6 +13,7 @@ from toolkit.terraform.static import (
     check_contract,
     check_fmt,
     check_parses,
+    check_references,
     check_values,
     read_stack,
     read_var_file,
@@ -52,6 +53,7 @@ def stacks_check(ctx: Context) -> StacksCheckResult:
             findings += problems
             if not problems:
                 sources[directory] = read_stack(directory)
+                findings += check_references(sources[directory], root)
     with ctx.reporter.step("output contract"):
         for name, dirs in by_stack.items():
             if len(dirs) > 1 and all(d in sources for d in dirs):

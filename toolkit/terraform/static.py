@@ -50,6 +50,8 @@ class StackSource:
     directory: Path
     variables: dict[str, Declared]
     outputs: dict[str, Declared]
+    symbols: frozenset[str] = frozenset()  # what may be referenced: var.x, local.y, aws_t.n, data.aws_t.n
+    references: tuple[Declared, ...] = ()  # what is referenced, where first
 
 
 @dataclass(frozen=True)
@@ -173,11 +175,17 @@ def stack_from_texts(directory: Path, texts: Mapping[Path, str]) -> StackSource:
 
     variables: dict[str, Declared] = {}
     outputs: dict[str, Declared] = {}
+    symbols: set[str] = set()
+    references: dict[str, Declared] = {}
+    bodies = {}
     for path, text in texts.items():
         try:
-            body = json.loads(text) if path.name.endswith(".json") else hcl2.loads(text)
+            bodies[path] = json.loads(text) if path.name.endswith(".json") else hcl2.loads(text)
         except Exception as exc:  # the HCL parser raises lark's errors; keep only the message
             raise ValueError(f"{path.name}: {str(exc).splitlines()[0]}") from exc
+    prefixes = {prefix for body in bodies.values() for prefix in _provider_prefixes(body)}
+    for path, body in bodies.items():
+        text = texts[path]
         for name, block in _blocks(body.get("variable")):
             variables[name] = Declared(name, str(path), _line_of(text, "variable", name), "default" in block)
         for name, block in _blocks(body.get("output")):
@@ -186,7 +194,51 @@ def stack_from_texts(directory: Path, texts: Mapping[Path, str]) -> StackSource:
             if isinstance(value, dict):
                 keys = tuple(sorted(_unquote(k) for k in value if not k.startswith("__")))
             outputs[name] = Declared(name, str(path), _line_of(text, "output", name), keys=keys)
-    return StackSource(directory, variables, outputs)
+        symbols.update(_symbols(body))
+        for ref in sorted(_references(body, prefixes)):
+            references.setdefault(ref, Declared(ref, str(path), _reference_line(text, ref)))
+    symbols.update(f"var.{name}" for name in variables)
+    return StackSource(directory, variables, outputs, frozenset(symbols), tuple(references.values()))
+
+
+def _symbols(body: dict) -> Iterable[str]:
+    for block in body.get("locals") or []:
+        yield from (f"local.{name}" for name in block if not name.startswith("__"))
+    for kind, prefix in (("resource", ""), ("data", "data.")):
+        for rtype, named in _blocks(body.get(kind)):
+            yield from (f"{prefix}{rtype}.{_unquote(n)}" for n in named if not n.startswith("__"))
+
+
+def _provider_prefixes(body: dict) -> set[str]:
+    """Resource types a reference can start with: those of the declared providers, and terraform_data."""
+    prefixes = {"terraform_"}
+    for block in body.get("terraform") or []:
+        for required in block.get("required_providers") or []:
+            prefixes.update(f"{_unquote(name)}_" for name in required if not name.startswith("__"))
+    return prefixes
+
+
+_REFERENCE = re.compile(
+    r"(?<![\w.])(var\.[A-Za-z_][\w-]*|local\.[A-Za-z_][\w-]*|data\.[a-z]\w*\.[A-Za-z_][\w-]*"
+    r"|[a-z][a-z0-9]*_\w*\.[A-Za-z_][\w-]*)"
+)
+
+
+def _references(node, prefixes: set[str]) -> set[str]:
+    """References in expressions (python-hcl2 renders them as "${...}"; literal text is not searched)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not key.startswith("__"):
+                found |= _references(value, prefixes)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _references(value, prefixes)
+    elif isinstance(node, str) and "${" in node:
+        for ref in _REFERENCE.findall(node[node.index("${") :]):
+            if ref.startswith(("var.", "local.", "data.")) or ref.startswith(tuple(prefixes)):
+                found.add(ref)
+    return found
 
 
 def _blocks(raw) -> Iterable[tuple[str, dict]]:
@@ -202,11 +254,37 @@ def _unquote(text: str) -> str:
     return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
 
 
+def _reference_line(text: str, ref: str) -> int:
+    """First line using `ref` outside a comment."""
+    pattern = re.compile(rf"(?<![\w.]){re.escape(ref)}(?![\w-])")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.lstrip().startswith(("#", "//")) and pattern.search(line):
+            return number
+    return 0
+
+
 def _line_of(text: str, kind: str, name: str) -> int:
     match = re.search(rf'^[ \t]*{kind}[ \t]+"{re.escape(name)}"', text, flags=re.MULTILINE) or re.search(
         rf'"{re.escape(name)}"', text
     )
     return text.count("\n", 0, match.start()) + 1 if match else 0
+
+
+# --- references (what `terraform validate` would find first, without its providers) ---------------
+
+
+def check_references(source: StackSource, cwd: Path) -> list[Finding]:
+    """Every var., local., resource and data reference names something the stack declares."""
+    return [
+        Finding(
+            "reference",
+            _shown(Path(ref.file), cwd),
+            ref.line,
+            f"{ref.name} is referenced but not declared in {_shown(source.directory, cwd)}",
+        )
+        for ref in source.references
+        if ref.name not in source.symbols
+    ]
 
 
 # --- (c) the output contract ---------------------------------------------------------------------

@@ -61,6 +61,17 @@ variable "ttl" {
   description = "How long an ephemeral environment may live (e.g. 72h); becomes the ttl tag that the reaper reads."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.ttl == null || can(regex("^[0-9]+[hd]$", var.ttl))
+    error_message = "ttl: a number of hours or days, e.g. 72h or 7d."
+  }
+
+  validation {
+    # The reaper finds short-lived environments by these tags: one without them would live forever.
+    condition     = !var.ephemeral || var.ttl != null || var.expires_at != null
+    error_message = "an ephemeral environment needs ttl or expires_at."
+  }
 }
 
 variable "expires_at" {

@@ -7,8 +7,8 @@ terraform {
 
   required_providers {
     aws = {
-      # 6.x: the current major; `~> 6.0` takes fixes and features, never a breaking 7.0. Needed for the
-      # `region` attribute of data.aws_region (6.0) that replaced the deprecated `name`.
+      # 6.x, the current major: new stacks start there rather than face a 5 -> 6 migration soon;
+      # `~> 6.0` takes 6.x fixes and features, never a breaking 7.0. The lock file pins the exact build.
       source  = "hashicorp/aws"
       version = "~> 6.0"
     }

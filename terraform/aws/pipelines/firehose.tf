@@ -132,7 +132,7 @@ resource "aws_kinesis_firehose_delivery_stream" "pipeline" {
     }
   }
 
-  depends_on = [aws_iam_role_policy.firehose]
+  depends_on = [aws_iam_role_policy.firehose, aws_cloudwatch_log_stream.firehose]
 }
 
 resource "aws_cloudwatch_log_stream" "firehose" {

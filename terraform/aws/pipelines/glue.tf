@@ -6,7 +6,10 @@ locals {
   script_files  = fileset(var.glue_scripts_dir, "*.py")
   # A definition names its script by file name (its ScriptLocation's last part): the stack decides
   # where scripts live, so the same rendered definition works in every environment.
-  job_scripts = { for key, job in local.glue_jobs : key => basename(job.Command.ScriptLocation) }
+  # Without a ScriptLocation, glue/<name>.json runs <name>.py.
+  job_scripts = { for key, job in local.glue_jobs : key => basename(try(job.Command.ScriptLocation, "${key}.py")) }
+  # Python shell jobs are sized in DPUs (MaxCapacity); Spark jobs in workers.
+  python_shell = { for key, job in local.glue_jobs : key => try(job.Command.Name, "glueetl") == "pythonshell" }
 }
 
 resource "aws_s3_object" "glue_script" {
@@ -129,9 +132,10 @@ resource "aws_glue_job" "job" {
   )
   non_overridable_arguments = try(each.value.NonOverridableArguments, null)
 
-  glue_version      = try(each.value.GlueVersion, "5.0")
-  worker_type       = try(each.value.WorkerType, "G.1X")
-  number_of_workers = try(each.value.NumberOfWorkers, 2)
+  glue_version      = try(each.value.GlueVersion, local.python_shell[each.key] ? "3.0" : "5.0")
+  worker_type       = local.python_shell[each.key] ? null : try(each.value.WorkerType, "G.1X")
+  number_of_workers = local.python_shell[each.key] ? null : try(each.value.NumberOfWorkers, 2)
+  max_capacity      = local.python_shell[each.key] ? try(each.value.MaxCapacity, 0.0625) : null
   timeout           = try(each.value.Timeout, 60)
   max_retries       = try(each.value.MaxRetries, 0)
 

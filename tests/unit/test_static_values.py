@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.terraform.static import EnvironmentInputs, check_values, stack_from_texts, var_file_keys
+from toolkit.terraform.static import (
+    EnvironmentInputs,
+    check_protection,
+    check_values,
+    stack_from_texts,
+    var_file_keys,
+)
 
 ROOT = Path("/project")
 INFRA = ROOT / "terraform/aws/infra"
@@ -108,3 +114,29 @@ def test_hcl_var_files_are_read_too():
         "project": 1,
         "db_instance_class": 3,
     }
+
+
+CONFIG = ROOT / "toolkit.toml"
+PROD = ROOT / "tfvars/prod.tfvars.json"
+
+
+def test_protection_agrees_between_toolkit_toml_and_the_var_files():
+    assert check_protection("prod", True, (PROD, 4, True), CONFIG, ROOT) == []
+    assert check_protection("dev", False, None, CONFIG, ROOT) == []
+    assert check_protection("dev", False, (DEV, 2, False), CONFIG, ROOT) == []
+
+
+def test_a_protected_environment_whose_stacks_are_not_protected_is_a_finding():
+    [unset] = check_protection("prod", True, None, CONFIG, ROOT)
+    assert (unset.rule, unset.file, unset.line) == ("protection", "toolkit.toml", 0)
+    assert unset.message == (
+        "environment 'prod' is protected in toolkit.toml but its var files do not set protected = true: "
+        "its database would get no deletion protection and no final snapshot"
+    )
+    [false] = check_protection("prod", True, (PROD, 4, False), CONFIG, ROOT)
+    assert (false.file, false.line) == ("tfvars/prod.tfvars.json", 4)
+
+
+def test_protected_stacks_in_an_unprotected_environment_is_a_finding():
+    [finding] = check_protection("dev", False, (DEV, 2, True), CONFIG, ROOT)
+    assert finding.message == "environment 'dev' sets protected = true but is not protected in toolkit.toml"

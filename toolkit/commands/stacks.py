@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from toolkit.terraform.static import (
     check_contract,
     check_fmt,
     check_parses,
+    check_protection,
     check_references,
     check_values,
     read_stack,
@@ -64,6 +66,9 @@ def stacks_check(ctx: Context) -> StacksCheckResult:
                 inputs = EnvironmentInputs(env.name, tuple(env.stacks.items()), env.var_files)
                 var_keys = {path: read_var_file(path) for path in env.var_files}
                 findings += check_values(inputs, sources, var_keys, root)
+                if any("protected" in sources[d].variables for d in env.stacks.values()):
+                    setting = _last_setting(var_keys, "protected")
+                    findings += check_protection(env.name, env.protected, setting, project.config_path, root)
     return StacksCheckResult(
         directories=tuple(
             str(d.relative_to(root)) if d.is_relative_to(root) else str(d) for d in directories
@@ -71,3 +76,17 @@ def stacks_check(ctx: Context) -> StacksCheckResult:
         environments=tuple(project.environments),
         findings=tuple(findings),
     )
+
+
+def _last_setting(var_keys: dict[Path, dict[str, int]], key: str) -> tuple[Path, int, object] | None:
+    """Where the var files set `key` last (later files win, as with -var-file), and to what."""
+    for path in reversed(list(var_keys)):
+        if key in var_keys[path]:
+            if path.name.endswith(".json"):
+                value = json.loads(path.read_text(encoding="utf-8"))[key]
+            else:
+                import hcl2
+
+                value = hcl2.loads(path.read_text(encoding="utf-8"))[key]
+            return path, var_keys[path][key], value
+    return None

@@ -349,6 +349,38 @@ def var_file_keys(name: str, text: str) -> dict[str, int]:
     return lines
 
 
+def check_protection(
+    env: str, protected: bool, setting: tuple[Path, int, object] | None, config: Path, cwd: Path
+) -> list[Finding]:
+    """toolkit.toml's `protected` and the stacks' `protected` variable agree: toolkit refuses to destroy a
+    protected environment, the stacks give it deletion protection and final snapshots.
+
+    `setting` is where the environment's var files set `protected` last (file, line, value), if anywhere.
+    """
+    value = setting[2] if setting else False  # the stacks' default
+    if value is protected:
+        return []
+    if protected:
+        where = (_shown(setting[0], cwd), setting[1]) if setting else (_shown(config, cwd), 0)
+        return [
+            Finding(
+                "protection",
+                *where,
+                f"environment {env!r} is protected in {config.name} but its var files do not set "
+                "protected = true: its database would get no deletion protection and no final snapshot",
+            )
+        ]
+    assert setting is not None
+    return [
+        Finding(
+            "protection",
+            _shown(setting[0], cwd),
+            setting[1],
+            f"environment {env!r} sets protected = {json.dumps(value)} but is not protected in {config.name}",
+        )
+    ]
+
+
 def check_values(
     env: EnvironmentInputs,
     sources: Mapping[Path, StackSource],

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.terraform.static import check_contract, check_references, stack_from_texts
+from toolkit.terraform.hcl import stack_from_texts
+from toolkit.terraform.static import check_contract, check_references
 
 ROOT = Path("/project")
 LOCAL = ROOT / "terraform/local/infra"

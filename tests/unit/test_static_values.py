@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.terraform.static import (
-    EnvironmentInputs,
-    check_protection,
-    check_values,
-    stack_from_texts,
-    var_file_keys,
-)
+from toolkit.terraform.hcl import stack_from_texts, var_file_keys
+from toolkit.terraform.static import EnvironmentInputs, check_protection, check_values
 
 ROOT = Path("/project")
 INFRA = ROOT / "terraform/aws/infra"

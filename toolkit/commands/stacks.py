@@ -7,18 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.commands.context import Context
+from toolkit.terraform.hcl import StackSource, read_stack, read_var_file
 from toolkit.terraform.static import (
     EnvironmentInputs,
     Finding,
-    StackSource,
     check_contract,
     check_fmt,
     check_parses,
     check_protection,
     check_references,
     check_values,
-    read_stack,
-    read_var_file,
 )
 
 

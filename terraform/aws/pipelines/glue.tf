@@ -112,8 +112,12 @@ resource "aws_glue_job" "job" {
 
   name        = each.value.Name
   description = try(each.value.Description, null)
-  # A definition may name a role of its own (Glue's Role); otherwise the stack's least-privilege role.
-  role_arn = try(each.value.Role, aws_iam_role.glue.arn)
+  # A definition may name a role of its own (Glue's Role, a name or an ARN); otherwise the stack's
+  # least-privilege role.
+  role_arn = try(
+    startswith(each.value.Role, "arn:") ? each.value.Role : "arn:${local.partition}:iam::${local.account_id}:role/${each.value.Role}",
+    aws_iam_role.glue.arn,
+  )
 
   command {
     name            = try(each.value.Command.Name, "glueetl")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
+from pathlib import Path
 
 from toolkit.config import Environment, Project
 from toolkit.reporting import Reporter, SilentReporter
@@ -22,10 +23,14 @@ class Context:
     def engine(self) -> Engine:
         return resolve_engine(self.engine_choice, configured=self.project.terraform.engine)
 
-    def stack(self, env: Environment, name: str) -> Stack:
+    def stack(self, env: Environment, name: str, inputs: Path | None = None) -> Stack:
+        """A stack of the environment; `inputs` is an extra var file (injected values) applied last."""
+        target = StackTarget.of(self.project, env, name)
+        if inputs is not None:
+            target = replace(target, var_files=(*target.var_files, inputs))
         return Stack(
             self.engine,
-            StackTarget.of(self.project, env, name),
+            target,
             on_line=self._terraform_line,
             endpoint=self.endpoint,
             extra_env=self._aws_env(),

@@ -1,0 +1,59 @@
+"""What toolkit hands a stack beyond its var files: injected folders and the outputs of earlier stacks.
+
+A later stack (e.g. `pipelines`) declares a variable with the same name as an earlier stack's output
+(`data_bucket`, `database`) and toolkit passes the value — no `terraform_remote_state`, so each stack
+can be planned and reviewed on its own. The file is written per run and removed with it, since an
+upstream output may be sensitive.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from toolkit.commands.context import Context
+from toolkit.config import Environment
+from toolkit.terraform.declared import read_declaration
+from toolkit.terraform.outputs import Output
+from toolkit.values import read_var_file
+
+INJECTED = ("environment", "rendered_pipelines_dir", "glue_scripts_dir")
+
+
+def rendered_dir(ctx: Context, env: Environment) -> Path:
+    return ctx.project.env_state_dir(env) / "rendered"
+
+
+def glue_scripts_dir(ctx: Context) -> Path:
+    return ctx.project.pipelines_dir / "glue" / "scripts"
+
+
+def stack_inputs(ctx: Context, env: Environment, stack_name: str, upstream: Mapping[str, Output]) -> dict[str, object]:
+    """Values for the stack's declared variables that its var files do not set."""
+    declared = read_declaration(env.stack_dir(stack_name)).variables
+    from_files: set[str] = set()
+    for path in env.var_files:
+        from_files |= set(read_var_file(path, ctx.project.root))
+    inputs: dict[str, object] = {}
+    for name in declared:
+        if name in from_files or name == "environment":
+            continue
+        if name == "rendered_pipelines_dir":
+            inputs[name] = str(rendered_dir(ctx, env))
+        elif name == "glue_scripts_dir":
+            inputs[name] = str(glue_scripts_dir(ctx))
+        elif name in upstream:
+            inputs[name] = upstream[name].value
+    return inputs
+
+
+def write_inputs(ctx: Context, env: Environment, stack_name: str, upstream: Mapping[str, Output]) -> Path | None:
+    inputs = stack_inputs(ctx, env, stack_name, upstream)
+    if not inputs:
+        return None
+    path = ctx.project.env_state_dir(env) / stack_name / "inputs.tfvars.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(inputs, indent=2, sort_keys=True))
+    return path

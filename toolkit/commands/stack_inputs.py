@@ -14,7 +14,7 @@ from pathlib import Path
 
 from toolkit.commands.context import Context
 from toolkit.config import Environment
-from toolkit.terraform.declared import read_declaration
+from toolkit.terraform.hcl import read_stack
 from toolkit.terraform.outputs import Output
 from toolkit.values import read_var_file
 
@@ -31,7 +31,7 @@ def glue_scripts_dir(ctx: Context) -> Path:
 
 def stack_inputs(ctx: Context, env: Environment, stack_name: str, upstream: Mapping[str, Output]) -> dict[str, object]:
     """Values for the stack's declared variables that its var files do not set."""
-    declared = read_declaration(env.stack_dir(stack_name)).variables
+    declared = read_stack(env.stack_dir(stack_name)).variables
     from_files: set[str] = set()
     for path in env.var_files:
         from_files |= set(read_var_file(path, ctx.project.root))

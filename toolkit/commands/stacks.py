@@ -68,9 +68,7 @@ def stacks_check(ctx: Context) -> StacksCheckResult:
                     setting = _last_setting(var_keys, "protected")
                     findings += check_protection(env.name, env.protected, setting, project.config_path, root)
     return StacksCheckResult(
-        directories=tuple(
-            str(d.relative_to(root)) if d.is_relative_to(root) else str(d) for d in directories
-        ),
+        directories=tuple(str(d.relative_to(root)) if d.is_relative_to(root) else str(d) for d in directories),
         environments=tuple(project.environments),
         findings=tuple(findings),
     )

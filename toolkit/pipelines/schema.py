@@ -1,0 +1,77 @@
+"""JSON Schema validation of a loaded file: shipped schemas, compiled once, errors kept as data."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from toolkit.pipelines import placeholders
+from toolkit.pipelines.problems import Problem, pointer_of
+
+# Errors about a value that is a placeholder are about the placeholder, not the value it will take:
+# the binding check types it per environment, and `render` validates the result again.
+_VALUE_KEYWORDS = {
+    "type",
+    "pattern",
+    "enum",
+    "const",
+    "maxLength",
+    "minLength",
+    "format",
+    "minimum",
+    "maximum",
+}
+
+
+def schema_text(kind: str) -> str:
+    return resources.files("toolkit.pipelines").joinpath("schemas", f"{kind}.schema.json").read_text("utf-8")
+
+
+@cache
+def validator(kind: str):
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(schema_text(kind))
+    return Draft202012Validator(schema)
+
+
+def validator_for(schema: dict[str, Any]):
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema)
+
+
+def problems(data: Any, file: str, kind: str | None = None, compiled=None) -> list[Problem]:
+    """Every schema error (not only the first), each with its pointer and failing keyword."""
+    checker = compiled if compiled is not None else validator(kind)
+    if checker.is_valid(data):
+        return []
+    found: list[Problem] = []
+    for error in checker.iter_errors(data):
+        found.extend(_to_problems(error, file))
+    return sorted(set(found), key=lambda p: (p.pointer, p.keyword, p.message))
+
+
+def _to_problems(error, file: str) -> list[Problem]:
+    path = tuple(error.absolute_path)
+    instance = error.instance
+    if error.validator in _VALUE_KEYWORDS and isinstance(instance, str) and placeholders.contains(instance):
+        return []
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in instance if k not in allowed)
+        return [
+            Problem(file, 0, 0, pointer_of((*path, key)), "additionalProperties", f"unknown field {key!r}")
+            for key in extra
+        ]
+    if error.validator == "required":
+        message = error.message.replace(" is a required property", " is required")
+        return [Problem(file, 0, 0, pointer_of(path), "required", message)]
+    return [Problem(file, 0, 0, pointer_of(path), str(error.validator), _short(error.message))]
+
+
+def _short(message: str) -> str:
+    """jsonschema repeats whole objects in some messages; keep them readable on one line."""
+    return message if len(message) <= 200 else message[:197] + "..."

@@ -296,8 +296,8 @@ class _Machine:
     def paths(self, obj: dict, where: tuple) -> None:
         for field in sorted(NUMERIC & set(obj)):
             if isinstance(obj[field], str) and not placeholders.contains(obj[field]):
-                self.add((*where, field), "asl:query-language",
-                         f"{field} takes a number here; a JSONata expression needs a JSONata state")  # fmt: skip
+                message = f"{field} takes a number here; a JSONata expression needs a JSONata state"
+                self.add((*where, field), "asl:query-language", message)
         for field in sorted(PATH_FIELDS & set(obj)):
             value = obj[field]
             if isinstance(value, str) and not placeholders.contains(value) and not is_path(value):

@@ -69,9 +69,33 @@ def _to_problems(error, file: str) -> list[Problem]:
     if error.validator == "required":
         message = error.message.replace(" is a required property", " is required")
         return [Problem(file, 0, 0, pointer_of(path), "required", message)]
-    return [Problem(file, 0, 0, pointer_of(path), str(error.validator), _short(error.message))]
+    return [Problem(file, 0, 0, pointer_of(path), str(error.validator), _message(error))]
 
 
-def _short(message: str) -> str:
-    """jsonschema repeats whole objects in some messages; keep them readable on one line."""
+def _message(error) -> str:
+    """Say what was expected, briefly: jsonschema's own messages repeat whole values."""
+    keyword, expected, instance = error.validator, error.validator_value, error.instance
+    if keyword == "type":
+        wanted = " or ".join(expected) if isinstance(expected, list) else expected
+        return f"expected {wanted}, found {placeholders.describe(instance)}"
+    if keyword == "enum":
+        return f"{_brief(instance)} is not one of: {', '.join(map(str, expected))}"
+    if keyword == "const":
+        return f"expected {expected!r}"
+    if keyword in ("maxLength", "minLength") and isinstance(instance, str):
+        bound = "at most" if keyword == "maxLength" else "at least"
+        return f"is {len(instance)} characters long; {bound} {expected}"
+    if keyword in ("maxItems", "minItems") and isinstance(instance, list):
+        bound = "at most" if keyword == "maxItems" else "at least"
+        return f"has {len(instance)} item(s); {bound} {expected}"
+    if keyword == "pattern":
+        return f"{_brief(instance)} does not match the pattern {expected}"
+    if keyword in ("minimum", "maximum"):
+        return f"{instance} is {'less' if keyword == 'minimum' else 'greater'} than the {keyword} {expected}"
+    message = error.message
     return message if len(message) <= 200 else message[:197] + "..."
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

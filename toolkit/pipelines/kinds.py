@@ -1,0 +1,66 @@
+"""The pipeline kinds: how a file's name says its kind, and which checks each kind runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from toolkit.pipelines import asl, aws_checks, datapipeline, schema, shapes
+from toolkit.pipelines.problems import Problem
+
+# file name suffix -> kind; the schema of a kind is schemas/<kind>.schema.json
+SUFFIXES = {
+    ".asl.json": "asl",
+    ".glue-job.json": "glue-job",
+    ".glue-workflow.json": "glue-workflow",
+    ".firehose.json": "firehose",
+    ".datapipeline.json": "datapipeline",
+}
+KINDS = tuple(SUFFIXES.values())
+DESCRIPTIONS = {
+    "asl": "AWS Step Functions state machine (Amazon States Language)",
+    "glue-job": "AWS Glue job (CreateJob request)",
+    "glue-workflow": "AWS Glue workflow with its crawlers and triggers",
+    "firehose": "Amazon Data Firehose delivery stream (CreateDeliveryStream request)",
+    "datapipeline": "AWS Data Pipeline definition (legacy service)",
+}
+_BOTOCORE = {"glue-job", "glue-workflow", "firehose"}
+
+
+def kind_of(file_name: str) -> tuple[str, str] | None:
+    """(pipeline name, kind) from a file name such as `orders-etl.asl.json`; None for other files."""
+    for suffix, kind in SUFFIXES.items():
+        if file_name.endswith(suffix) and len(file_name) > len(suffix):
+            return file_name[: -len(suffix)], kind
+    return None
+
+
+def compiled(kind: str):
+    if kind in _BOTOCORE:
+        return _compiled_request(kind)
+    return schema.validator(kind)
+
+
+_REQUEST_VALIDATORS: dict[str, Any] = {}
+
+
+def _compiled_request(kind: str):
+    if kind not in _REQUEST_VALIDATORS:
+        _REQUEST_VALIDATORS[kind] = schema.validator_for(shapes.request_schema(kind))
+    return _REQUEST_VALIDATORS[kind]
+
+
+def check(data: Any, file: str, kind: str, *, glue_jobs: Iterable[str] | None = None) -> list[Problem]:
+    """Schema and semantic problems of one parsed document (positions are filled in later)."""
+    if kind == "datapipeline" and datapipeline.is_wire_format(data):
+        return datapipeline.check(data, file)
+    found = schema.problems(data, file, compiled=compiled(kind))
+    if kind == "asl":
+        found += asl.check(data, file)
+    elif kind == "datapipeline":
+        found += datapipeline.check(data, file)
+    elif kind == "firehose":
+        found += aws_checks.firehose(data, file)
+    elif kind == "glue-workflow":
+        found += aws_checks.glue_workflow(data, file, glue_jobs)
+    return found

@@ -10,8 +10,6 @@ from toolkit.pipelines.load import Loaded, load
 from toolkit.pipelines.placeholders import Placeholder
 from toolkit.pipelines.problems import Problem
 
-IGNORED = {"README.md", ".gitkeep"}
-
 
 @dataclass(frozen=True)
 class Pipeline:
@@ -45,7 +43,7 @@ class Catalog:
 def discover(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in IGNORED)
+    return sorted(p for p in folder.rglob("*.json") if p.is_file())
 
 
 def load_catalog(folder: Path, root: Path | None = None) -> Catalog:

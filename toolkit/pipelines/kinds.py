@@ -24,6 +24,14 @@ DESCRIPTIONS = {
     "firehose": "Amazon Data Firehose delivery stream (CreateDeliveryStream request)",
     "datapipeline": "AWS Data Pipeline definition (legacy service)",
 }
+# kind -> folder of the rendered files (<folder>/<name>.json), the layout the Terraform stacks read
+RENDER_FOLDERS = {
+    "asl": "stepfunctions",
+    "glue-job": "glue",
+    "glue-workflow": "glue-workflows",
+    "firehose": "firehose",
+    "datapipeline": "datapipeline",
+}
 _BOTOCORE = {"glue-job", "glue-workflow", "firehose"}
 
 

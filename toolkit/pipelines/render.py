@@ -1,8 +1,8 @@
 """Render the deployable definitions of one environment: placeholders replaced, stable bytes.
 
-Terraform reads the rendered files (it never substitutes: `templatefile()` would also expand `${…}`
-inside shell commands). Output is deterministic: sorted keys, two-space indent, a final newline, and a
-`manifest.json` with each pipeline's code fingerprint and the hash of what was written.
+Terraform reads the rendered files, `<out>/<kind folder>/<name>.json` (it never substitutes:
+`templatefile()` would also expand `${…}` inside shell commands). Output is deterministic: sorted keys,
+two-space indent, a final newline. The result lists each file's code fingerprint and content hash.
 """
 
 from __future__ import annotations
@@ -23,14 +23,12 @@ from toolkit.pipelines.validate import catalog
 from toolkit.secrets import mask
 from toolkit.values import Values
 
-MANIFEST = "manifest.json"
-
 
 @dataclass(frozen=True)
 class RenderedFile:
     name: str
     kind: str
-    file: str  # relative to the output folder
+    file: str  # relative to the output folder: <kind folder>/<name>.json
     fingerprint: str  # of the code, values ignored
     sha256: str  # of the rendered bytes
     changed: bool  # differs from what the output folder held before
@@ -72,7 +70,7 @@ def render(project: Project, values: Values, out_dir: Path) -> RenderResult:
     for pipeline in found.pipelines if not problems else ():
         text = render_text(pipeline.data, values)
         data = json.loads(text)
-        file = f"{pipeline.name}{_suffix(pipeline.kind)}"
+        file = f"{kinds.RENDER_FOLDERS[pipeline.kind]}/{pipeline.name}.json"
         after = kinds.check(data, file, pipeline.kind, glue_jobs=_jobs(found, values))
         problems += [p.for_environment(values.environment) for p in after]
         rendered.append((pipeline, file, text))
@@ -84,6 +82,7 @@ def render(project: Project, values: Values, out_dir: Path) -> RenderResult:
     files = []
     for pipeline, file, text in rendered:
         target = out_dir / file
+        target.parent.mkdir(parents=True, exist_ok=True)
         before = target.read_text(encoding="utf-8") if target.is_file() else None
         diff = () if before == text else _diff(before or "", text, file)
         if before != text:
@@ -94,21 +93,11 @@ def render(project: Project, values: Values, out_dir: Path) -> RenderResult:
                 hashlib.sha256(text.encode("utf-8")).hexdigest(), before != text, diff,
             )
         )  # fmt: skip
-    keep = {f.file for f in files} | {MANIFEST}
-    for stale in sorted(out_dir.glob("*.json")):
-        if stale.name not in keep:
+    keep = {out_dir / f.file for f in files}
+    for stale in sorted(out_dir.glob("*/*.json")):
+        if stale not in keep:
             stale.unlink()  # a pipeline removed from the repo must not stay deployable
-    manifest = {
-        "environment": values.environment,
-        "pipelines": [{"name": f.name, "kind": f.kind, "file": f.file, "fingerprint": f.fingerprint,
-                       "sha256": f.sha256} for f in files],
-    }  # fmt: skip
-    (out_dir / MANIFEST).write_text(dumps(manifest), encoding="utf-8")
     return RenderResult(values.environment, out_dir, tuple(files))
-
-
-def _suffix(kind: str) -> str:
-    return next(suffix for suffix, k in kinds.SUFFIXES.items() if k == kind)
 
 
 def _jobs(found, values: Values) -> list[str]:

@@ -24,6 +24,16 @@ REQUESTS = {
     "glue-workflow-request": ("glue", "CreateWorkflow"),
     "firehose": ("firehose", "CreateDeliveryStream"),
 }
+# Members the pipelines stack sets from the environment (its roles, its stream, its bucket): a
+# definition may leave them out; when present they are still checked.
+STACK_OWNED = {
+    "glue-job": {"CreateJobRequest": {"Role"}},
+    "firehose": {
+        "KinesisStreamSourceConfiguration": {"KinesisStreamARN", "RoleARN"},
+        "ExtendedS3DestinationConfiguration": {"RoleARN", "BucketARN"},
+        "S3DestinationConfiguration": {"RoleARN", "BucketARN"},
+    },
+}
 # Java writes astral characters as surrogate pairs in a class; Python's re wants code points.
 _SURROGATES = {r"\uD800\uDC00-\uDBFF\uDFFF": r"\U00010000-\U0010FFFF"}
 
@@ -56,6 +66,11 @@ def request_schema(kind: str) -> dict[str, Any]:
     top = dict(defs[shape.name])
     top["properties"] = {"$schema": {"type": "string"}, **top["properties"]}
     defs[shape.name] = top
+    for shape_name, members in STACK_OWNED.get(kind, {}).items():
+        body = defs[shape_name]
+        body["required"] = [m for m in body.get("required", []) if m not in members]
+        if not body["required"]:
+            del body["required"]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://toolkit.invalid/schemas/{kind}.schema.json",

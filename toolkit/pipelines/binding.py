@@ -140,7 +140,7 @@ def _value_problems(pipeline: Pipeline, mark, value: Value, env: str) -> list[Pr
             )
         )
     if not type_matches(value.value, mark.type):
-        wanted = "a string, number or boolean" if mark.type == "scalar" else mark.type
+        wanted = "a string, number or boolean" if mark.type in ("scalar", "text") else mark.type
         problems.append(
             ("values:type", f"@@{{{mark.name}}} wants {wanted}; {value.source} gives {describe(value.value)}")
         )

@@ -3,7 +3,8 @@
 `@@{` is written by no other syntax a pipeline file carries: Terraform `${…}`/`%{…}`, Data Pipeline
 `#{…}`, JSONata `{% … %}`, JSONPath `$.`, shell `${VAR}`/`$VAR`, CloudFormation `${…}`. A string that
 is exactly one placeholder takes the value with its JSON type; inside a longer string the value must be
-a scalar and is written as text.
+a scalar and is written as text. Type `text` takes any scalar and always writes text (a port number
+into a string field: `"@@{database.port:text}"`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from toolkit.pipelines.problems import Problem, pointer_of
 
 OPEN = "@@{"
-TYPES = ("string", "number", "integer", "boolean", "object", "array", "any")
+TYPES = ("string", "number", "integer", "boolean", "object", "array", "any", "text")
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*"
 PLACEHOLDER = re.compile(r"@@\{(?P<name>" + _NAME + r")(?::(?P<type>[a-z]+))?\}")
 _WHOLE = re.compile(r"\A" + PLACEHOLDER.pattern + r"\Z")
@@ -90,7 +91,7 @@ def _strings(value: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
 def type_matches(value: Any, declared: str) -> bool:
     if declared == "any":
         return True
-    if declared == "scalar":
+    if declared in ("scalar", "text"):
         return isinstance(value, str | int | float) and not isinstance(value, bool) or isinstance(value, bool)
     checks = {
         "string": lambda v: isinstance(v, str),
@@ -116,7 +117,8 @@ def substitute(data: Any, lookup: Mapping[str, Any]) -> Any:
             return data
         whole = _WHOLE.match(data)
         if whole:
-            return lookup[whole.group("name")]
+            value = lookup[whole.group("name")]
+            return _text(value) if whole.group("type") == "text" else value
         return PLACEHOLDER.sub(lambda m: _text(lookup[m.group("name")]), data)
     if isinstance(data, dict):
         return {key: substitute(item, lookup) for key, item in data.items()}

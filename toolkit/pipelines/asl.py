@@ -72,9 +72,19 @@ def check(data: Any, file: str) -> list[Problem]:
         return []  # the schema already said what is missing
     top = data.get("QueryLanguage", "JSONPath")
     machine = _Machine(file, top if top in ("JSONPath", "JSONata") else "JSONPath")
+    machine.everywhere = set(_names(data))
     machine.scope(data, ())
     machine.unique_names()
     return machine.problems
+
+
+def _names(scope: Any):
+    states = scope.get("States") if isinstance(scope, dict) else None
+    for name, state in (states or {}).items() if isinstance(states, dict) else ():
+        yield name
+        if isinstance(state, dict):
+            for inner in [*(state.get("Branches") or []), state.get("Iterator"), state.get("ItemProcessor")]:
+                yield from _names(inner)
 
 
 class _Machine:
@@ -85,6 +95,7 @@ class _Machine:
         )
         self.problems: list[Problem] = []
         self.names: list[tuple[str, tuple]] = []
+        self.everywhere: set[str] = set()  # every state name in the machine, any scope
 
     def add(self, path: tuple, keyword: str, message: str) -> None:
         self.problems.append(Problem(self.file, 0, 0, pointer_of(path), keyword, message))
@@ -124,7 +135,7 @@ class _Machine:
         self.flow(states, start, edges, path)
 
     def _missing(self, field: str, target: str) -> str:
-        outside = any(name == target for name, _ in self.names)
+        outside = target in self.everywhere
         hint = "; a Parallel branch or Map processor cannot jump out of its scope" if outside else ""
         return f"{field} {target!r} is not a state in this scope{hint}"
 

@@ -89,11 +89,15 @@ def test_invalid_state_machine_fails(name):
     assert all(p.line >= 1 and p.column >= 1 for p in problems)
 
 
+LONG_NAME = (
+    "/States/This is an exceptionally long state name that I know will fail when I try to deploy to AWS"
+)
+
+
 @pytest.mark.parametrize(
     ("name", "pointer", "keyword"),
     [
-        ("invalid-state-name-too-long.json", "/States/" + "This is an exceptionally long state name that I know "
-         "will fail when I try to deploy to AWS", "asl:state-name"),
+        ("invalid-state-name-too-long.json", LONG_NAME, "asl:state-name"),
         ("invalid-map-ob-link.json", "/States/Map/Iterator/States/ChoiceState/Choices/1/Next", "asl:target"),
         ("invalid-unreachable-state.json", "/States/Finished Choice", "asl:reachable"),
         ("invalid-jsonata-syntax-mismatched-parens.json", "/States/X/Output", "asl:jsonata"),
@@ -138,7 +142,8 @@ def test_the_two_readme_defects_are_reported_precisely():
     assert [(p.pointer, p.message) for p in param] == [
         (
             "/objects/3/*password",
-            "#{myRedshiftPassword} uses a parameter that is not declared; it is declared as '*myRedshiftPassword'",
+            "#{myRedshiftPassword} uses a parameter that is not declared; "
+            "it is declared as '*myRedshiftPassword'",
         )
     ]
     assert (param[0].line, param[0].column) == (41, 7)

@@ -63,7 +63,7 @@ def check_file(path: Path, kind: str, **options) -> list:
     if options:
         from toolkit.pipelines import datapipeline, schema
 
-        found = schema.problems(loaded.data, loaded.file, kind) + datapipeline.check(
+        found = schema.problems(loaded.data, loaded.file, kinds.checker(kind)) + datapipeline.check(
             loaded.data, loaded.file, **options
         )
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from toolkit.pipelines import asl, aws_checks, datapipeline, schema, shapes
@@ -43,26 +44,24 @@ def kind_of(file_name: str) -> tuple[str, str] | None:
     return None
 
 
-def compiled(kind: str):
-    if kind in _BOTOCORE:
-        return _compiled_request(kind)
-    return schema.validator(kind)
+# Glue's visual-editor graph is most of CreateJob's schema: checked by the full validator, when present.
+_SLOW_KEYS = {"glue-job": ("CodeGenConfigurationNodes",)}
 
 
-_REQUEST_VALIDATORS: dict[str, Any] = {}
-
-
-def _compiled_request(kind: str):
-    if kind not in _REQUEST_VALIDATORS:
-        _REQUEST_VALIDATORS[kind] = schema.validator_for(shapes.request_schema(kind))
-    return _REQUEST_VALIDATORS[kind]
+@cache
+def checker(kind: str) -> schema.Checker:
+    if kind not in _BOTOCORE:
+        return schema.shipped(kind)
+    request = shapes.request_schema(kind)
+    root = request.get("$ref", "").rpartition("/")[2] or None
+    return schema.compile_schema(request, _SLOW_KEYS.get(kind, ()), root)
 
 
 def check(data: Any, file: str, kind: str, *, glue_jobs: Iterable[str] | None = None) -> list[Problem]:
     """Schema and semantic problems of one parsed document (positions are filled in later)."""
     if kind == "datapipeline" and datapipeline.is_wire_format(data):
         return datapipeline.check(data, file)
-    found = schema.problems(data, file, compiled=compiled(kind))
+    found = schema.problems(data, file, checker(kind))
     if kind == "asl":
         found += asl.check(data, file)
     elif kind == "datapipeline":

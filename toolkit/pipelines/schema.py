@@ -1,8 +1,15 @@
-"""JSON Schema validation of a loaded file: shipped schemas, compiled once, errors kept as data."""
+"""JSON Schema validation of a loaded file: schemas compiled once per process, errors kept as data.
+
+A valid document costs one call of fastjsonschema's generated code; only a document it rejects is
+walked by jsonschema, which reports every error with its pointer and keyword.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -29,27 +36,49 @@ def schema_text(kind: str) -> str:
     return resources.files("toolkit.pipelines").joinpath("schemas", f"{kind}.schema.json").read_text("utf-8")
 
 
+@dataclass(frozen=True)
+class Checker:
+    """A schema compiled twice: fastjsonschema answers "valid?" quickly; jsonschema lists every error."""
+
+    fast: Callable[[Any], Any]
+    full: Any  # a jsonschema validator, used only for documents the fast check rejects
+    slow_keys: tuple[str, ...] = ()  # top-level keys left out of the fast schema (huge subtrees)
+
+
+def compile_schema(
+    schema: dict[str, Any], slow_keys: tuple[str, ...] = (), shape: str | None = None
+) -> Checker:
+    import fastjsonschema
+    from jsonschema import Draft202012Validator
+
+    fast_schema = copy.deepcopy(schema)
+    fast_schema["$schema"] = "http://json-schema.org/draft-07/schema#"  # what fastjsonschema reads
+    target = fast_schema["$defs"][shape] if shape else fast_schema
+    for key in slow_keys:
+        target["properties"][key] = {}
+    return Checker(fastjsonschema.compile(fast_schema), Draft202012Validator(schema), slow_keys)
+
+
 @cache
-def validator(kind: str):
-    from jsonschema import Draft202012Validator
-
-    schema = json.loads(schema_text(kind))
-    return Draft202012Validator(schema)
+def shipped(kind: str) -> Checker:
+    return compile_schema(json.loads(schema_text(kind)))
 
 
-def validator_for(schema: dict[str, Any]):
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(schema)
-
-
-def problems(data: Any, file: str, kind: str | None = None, compiled=None) -> list[Problem]:
+def problems(data: Any, file: str, checker: Checker) -> list[Problem]:
     """Every schema error (not only the first), each with its pointer and failing keyword."""
-    checker = compiled if compiled is not None else validator(kind)
-    if checker.is_valid(data):
+    from fastjsonschema import JsonSchemaException
+
+    slow = isinstance(data, dict) and any(key in data for key in checker.slow_keys)
+    if not slow:
+        try:
+            checker.fast(data)
+            return []
+        except JsonSchemaException:
+            pass
+    if checker.full.is_valid(data):
         return []
     found: list[Problem] = []
-    for error in checker.iter_errors(data):
+    for error in checker.full.iter_errors(data):
         found.extend(_to_problems(error, file))
     return sorted(set(found), key=lambda p: (p.pointer, p.keyword, p.message))
 

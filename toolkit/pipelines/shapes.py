@@ -34,6 +34,7 @@ STACK_OWNED = {
         "S3DestinationConfiguration": {"RoleARN", "BucketARN"},
     },
 }
+_CLASS = re.compile(r"\[(?:\\.|[^\]\\])*\]")
 # Java writes astral characters as surrogate pairs in a class; Python's re wants code points.
 _SURROGATES = {r"\uD800\uDC00-\uDBFF\uDFFF": r"\U00010000-\U0010FFFF"}
 
@@ -171,6 +172,8 @@ def _pattern(pattern: str | None) -> str | None:
         return None
     for java, python in _SURROGATES.items():
         pattern = pattern.replace(java, python)
+    # a `$` inside a character class is a literal: escape it so no tool reads it as an anchor
+    pattern = _CLASS.sub(lambda m: re.sub(r"(?<!\\)\$", r"\\$", m.group()), pattern)
     anchored = pattern if pattern.startswith("^") and pattern.endswith("$") else f"^(?:{pattern})$"
     try:
         re.compile(anchored)

@@ -53,10 +53,31 @@ def compile_schema(
 
     fast_schema = copy.deepcopy(schema)
     fast_schema["$schema"] = "http://json-schema.org/draft-07/schema#"  # what fastjsonschema reads
+    fast_schema.pop("$id", None)  # every $ref is local: no base URI, nothing ever fetched
     target = fast_schema["$defs"][shape] if shape else fast_schema
     for key in slow_keys:
         target["properties"][key] = {}
-    return Checker(fastjsonschema.compile(fast_schema), Draft202012Validator(schema), slow_keys)
+    return Checker(_fast(fastjsonschema, fast_schema), Draft202012Validator(schema), slow_keys)
+
+
+def _fast(fastjsonschema, schema: dict[str, Any]) -> Callable[[Any], Any]:
+    """fastjsonschema's generated validator, its compiled code cached across runs."""
+    from toolkit.pipelines import cache
+
+    name = cache.key("fastjsonschema", fastjsonschema.VERSION, json.dumps(schema, sort_keys=True))
+    code = cache.load_code(name)
+    if code is None:
+        refuse = {"http": _no_fetch, "https": _no_fetch, "file": _no_fetch}
+        source = fastjsonschema.compile_to_code(schema, handlers=refuse)
+        code = compile(source, f"<schema {name[:12]}>", "exec")
+        cache.store_code(name, code)
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # code we generated from our own schema, as fastjsonschema.compile does
+    return namespace["validate"]
+
+
+def _no_fetch(uri: str) -> Any:
+    raise ValueError(f"remote $ref {uri} refused: pipeline schemas are self-contained")
 
 
 @cache

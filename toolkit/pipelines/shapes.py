@@ -58,8 +58,18 @@ WORKFLOW = "glue-workflow"
 
 @cache
 def request_schema(kind: str) -> dict[str, Any]:
-    if kind == WORKFLOW:
-        return _workflow_schema()
+    """The request schema of `kind`, from the installed botocore's model (cached across runs)."""
+    from toolkit.pipelines import cache
+
+    name = cache.key("request-schema", kind, botocore_version(), Path(__file__).read_text(encoding="utf-8"))
+    found = cache.load_json(name)
+    if found is None:
+        found = _workflow_schema() if kind == WORKFLOW else _request_schema(kind)
+        cache.store_json(name, found)
+    return found
+
+
+def _request_schema(kind: str) -> dict[str, Any]:
     service, operation = REQUESTS[kind]
     shape = _session().get_service_model(service).operation_model(operation).input_shape
     defs: dict[str, Any] = {}

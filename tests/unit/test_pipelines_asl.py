@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from toolkit.pipelines import kinds
 from toolkit.pipelines.asl_paths import intrinsic_error, is_path, jsonata_error
+
+os.environ.setdefault("TOOLKIT_CACHE_DIR", "off")  # unit tests write no files, not even a cache
 
 
 def problems(definition: dict) -> list[tuple[str, str]]:

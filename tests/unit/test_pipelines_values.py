@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,9 @@ TEXT = """{
     }
   }
 }"""
+
+
+os.environ.setdefault("TOOLKIT_CACHE_DIR", "off")  # unit tests write no files, not even a cache
 
 
 def pipeline(text: str = TEXT, file: str = "pipelines/copy.asl.json") -> Pipeline:

@@ -1,8 +1,8 @@
 """A per-user cache of generated schemas and compiled validators, so a cold run skips code generation.
 
 Entries are keyed by a hash of everything that shapes them (schema, library versions, generator source)
-and written atomically; a missing or unwritable cache only costs time. Location: TOOLKIT_CACHE_DIR, else
-$XDG_CACHE_HOME/toolkit, else ~/.cache/toolkit.
+and written atomically; a missing or unwritable cache only costs time. Location: TOOLKIT_CACHE_DIR (`off`: no
+cache), else $XDG_CACHE_HOME/toolkit, else ~/.cache/toolkit.
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-def folder() -> Path:
-    if os.environ.get("TOOLKIT_CACHE_DIR"):
-        return Path(os.environ["TOOLKIT_CACHE_DIR"])
+def folder() -> Path | None:
+    chosen = os.environ.get("TOOLKIT_CACHE_DIR")
+    if chosen == "off":
+        return None
+    if chosen:
+        return Path(chosen)
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "toolkit"
 
@@ -35,11 +38,14 @@ def key(*parts: str) -> str:
     return digest.hexdigest()
 
 
-def _path(name: str, suffix: str) -> Path:
-    return folder() / "pipelines" / f"{name}{suffix}"
+def _path(name: str, suffix: str) -> Path | None:
+    base = folder()
+    return None if base is None else base / "pipelines" / f"{name}{suffix}"
 
 
-def _write(path: Path, data: bytes) -> None:
+def _write(path: Path | None, data: bytes) -> None:
+    if path is None:
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
@@ -50,8 +56,9 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def load_code(name: str) -> CodeType | None:
+    path = _path(name, ".code")
     try:
-        return marshal.loads(_path(name, ".code").read_bytes())
+        return None if path is None else marshal.loads(path.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return None
 
@@ -61,8 +68,9 @@ def store_code(name: str, code: CodeType) -> None:
 
 
 def load_json(name: str) -> Any | None:
+    path = _path(name, ".json")
     try:
-        return json.loads(_path(name, ".json").read_text(encoding="utf-8"))
+        return None if path is None else json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 

@@ -152,3 +152,46 @@ def test_render_writes_what_the_stacks_read_and_same_code_gives_same_fingerprint
 
     again = runner.invoke(app, ["-C", str(root), "pipelines", "fingerprint", "--json"])
     assert {r["name"]: r["fingerprint"] for r in json.loads(again.stdout)} == fingerprints["local"]
+
+
+def test_render_api_is_stable_shows_masked_diffs_and_removes_stale_files(tmp_path):
+    from toolkit import secrets
+    from toolkit.errors import ValidationFailed
+    from toolkit.pipelines import render
+    from toolkit.values import Value, Values, tfvars_values
+
+    root = write_project(tmp_path / "p")
+    project = load_project(root)
+    items = tfvars_values(project.environment("dev"), root)
+    outputs = {
+        "data_bucket": "demo-dev-data",
+        "event_stream": "demo-dev-events",
+        "database": {"host": "db.internal", "port": 5432, "name": "demo", "username": "demo_app"},
+    }
+    for name, value in outputs.items():
+        items[name] = Value(name, value, f"output infra.{name}")
+    out = tmp_path / "out"
+
+    first = render(project, Values("dev", items), out)
+    assert all(f.changed for f in first.files) and len(first.files) == 6
+    again = render(project, Values("dev", items), out)
+    assert not again.changed and all(f.diff == () for f in again.files)
+
+    secrets.register("db.internal")  # a printed diff masks whatever the secret registry knows
+    items["database"] = Value(
+        "database", dict(outputs["database"], host="db2.internal"), "output infra.database"
+    )
+    changed = render(project, Values("dev", items), out)
+    changed_files = {f.file: f for f in changed.files if f.changed}
+    assert sorted(changed_files) == ["datapipeline/orders_export.json", "glue/orders_load.json"]
+    load = changed_files["glue/orders_load.json"]
+    assert '-    "--db_host": "***",' in load.diff and '+    "--db_host": "db2.internal",' in load.diff
+
+    (root / "pipelines" / "firehose" / "events_to_bucket.firehose.json").unlink()
+    render(project, Values("dev", items), out)
+    assert not (out / "firehose" / "events_to_bucket.json").exists()
+
+    del items["data_bucket"]
+    with pytest.raises(ValidationFailed) as failed:
+        render(project, Values("dev", items), out)
+    assert "@@{event_stream} is not bound in environment 'dev'" in str(failed.value)

@@ -194,4 +194,4 @@ def test_render_api_is_stable_shows_masked_diffs_and_removes_stale_files(tmp_pat
     del items["data_bucket"]
     with pytest.raises(ValidationFailed) as failed:
         render(project, Values("dev", items), out)
-    assert "@@{event_stream} is not bound in environment 'dev'" in str(failed.value)
+    assert "@@{data_bucket} is not bound in environment 'dev'" in str(failed.value)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from toolkit.commands.context import Context
 from toolkit.errors import UsageError, ValidationFailed
-from toolkit.pipelines.render import RenderResult, render
+from toolkit.pipelines.rendering import RenderResult, render
 from toolkit.pipelines.validate import ValidationReport, catalog, validate_project
 from toolkit.values import Values, resolve_values
 
@@ -71,7 +71,7 @@ def pipelines_graph(ctx: Context, name: str) -> str:
 
 
 def pipelines_fingerprint(ctx: Context) -> list[FingerprintRow]:
-    from toolkit.pipelines.fingerprint import fingerprint
+    from toolkit.pipelines.fingerprints import fingerprint
 
     found = catalog(ctx.project)
     broken = [str(p) for p in found.problems if p.is_error and p.keyword.startswith(("json:", "file:"))]

@@ -18,7 +18,7 @@ from toolkit.config import Project
 from toolkit.errors import ValidationFailed
 from toolkit.pipelines import kinds, placeholders
 from toolkit.pipelines.binding import check_values
-from toolkit.pipelines.fingerprint import EDITOR_KEYS, fingerprint
+from toolkit.pipelines.fingerprints import EDITOR_KEYS, fingerprint
 from toolkit.pipelines.validate import catalog
 from toolkit.secrets import mask
 from toolkit.values import Values

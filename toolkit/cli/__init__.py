@@ -13,6 +13,7 @@ import typer
 
 from toolkit import __version__
 from toolkit.cli import env as env_cli
+from toolkit.cli import pipelines as pipelines_cli
 from toolkit.cli import stacks as stacks_cli
 from toolkit.cli.base import OPTIONS, command, context, finish
 
@@ -24,6 +25,7 @@ app = typer.Typer(
     help="Stand a data environment up the same way every time: validate, Terraform, SQL migrations.",
 )
 app.add_typer(env_cli.app, name="env")
+app.add_typer(pipelines_cli.app, name="pipelines")
 app.add_typer(stacks_cli.app, name="stacks")
 
 

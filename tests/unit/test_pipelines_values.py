@@ -1,0 +1,149 @@
+"""Bindings per environment, rendering and fingerprints, on in-memory pipelines and values."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from toolkit.pipelines import placeholders
+from toolkit.pipelines.binding import Offered, check_offered, check_values, secret_reason
+from toolkit.pipelines.catalog import Pipeline
+from toolkit.pipelines.fingerprints import fingerprint
+from toolkit.pipelines.load import loads
+from toolkit.pipelines.rendering import render_text
+from toolkit.values import Value, Values
+
+TEXT = """{
+  "$schema": "../schemas/asl.schema.json",
+  "StartAt": "Copy",
+  "States": {
+    "Copy": {
+      "Type": "Task",
+      "Resource": "arn:aws:states:::glue:startJobRun.sync",
+      "Parameters": {"JobName": "@@{project}-@@{environment}-copy", "Arguments": {"--db": "@@{database.host}",
+        "--workers": "@@{workers:integer}", "--cmd": "echo ${HOME} #{myX} {% $x %}"}},
+      "End": true
+    }
+  }
+}"""
+
+
+os.environ.setdefault("TOOLKIT_CACHE_DIR", "off")  # unit tests write no files, not even a cache
+
+
+def pipeline(text: str = TEXT, file: str = "pipelines/copy.asl.json") -> Pipeline:
+    loaded = loads(text, file)
+    marks, _ = placeholders.find(loaded.data, file)
+    return Pipeline("copy", "asl", Path(file), loaded, tuple(marks))
+
+
+def tfvars(env: str, **items) -> dict[str, Value]:
+    values = {k: Value(k, v, f"tfvars/{env}.tfvars.json") for k, v in items.items()}
+    values["environment"] = Value("environment", env, "toolkit")
+    return values
+
+
+def offer(env: str, outputs=None, **items) -> Offered:
+    return Offered(env, tfvars(env, **items), outputs if outputs is not None else {"database": False})
+
+
+def test_bound_everywhere_means_no_problem():
+    assert check_offered([pipeline()], offer("dev", project="orders", workers=2)) == []
+
+
+def test_unbound_placeholder_names_the_environment_the_file_and_the_position():
+    (problem,) = check_offered([pipeline()], offer("qa", project="orders"))
+    assert (problem.environment, problem.file, problem.keyword) == (
+        "qa",
+        "pipelines/copy.asl.json",
+        "values:unbound",
+    )
+    assert problem.pointer == "/States/Copy/Parameters/Arguments/--workers"
+    assert (problem.line, problem.column) == (9, 9)
+    assert "'workers'" in problem.message and "'qa'" in problem.message
+
+
+def test_value_of_the_wrong_type_is_an_error():
+    (problem,) = check_offered([pipeline()], offer("dev", project="orders", workers="two"))
+    assert problem.keyword == "values:type"
+    assert problem.message == "@@{workers} wants integer; tfvars/dev.tfvars.json gives a string"
+
+
+def test_secrets_never_go_in_values():
+    text = TEXT.replace("@@{workers:integer}", "@@{db_password}")
+    (problem,) = check_offered([pipeline(text)], offer("dev", project="orders", db_password="hunter22"))
+    assert problem.keyword == "values:secret"
+    sensitive_output = offer("dev", outputs={"database": True}, project="o", workers=1)
+    assert [p.keyword for p in check_offered([pipeline()], sensitive_output)] == ["values:secret"]
+    assert (
+        secret_reason("connection", "postgres://app:pw@db:5432/x")
+        == "its value looks like a URL with a password"
+    )
+    assert secret_reason("key_id", "AKIAABCDEFGHIJKLMNOP") == "its value looks like an AWS access key id"
+    assert secret_reason("db_password_file", ".toolkit/local/postgres/password") is None
+
+
+def test_values_no_pipeline_uses_and_no_stack_declares_are_warned_about():
+    found = check_offered([pipeline()], offer("dev", project="orders", workers=2, stray=1))
+    assert [(p.keyword, p.severity, p.pointer) for p in found] == [("values:unused", "warning", "/stray")]
+    declared = Offered(
+        "dev", tfvars("dev", project="o", workers=2, stray=1), {"database": False}, frozenset({"stray"})
+    )
+    assert check_offered([pipeline()], declared) == []
+
+
+def test_resolved_values_are_checked_before_rendering():
+    values = Values("dev", tfvars("dev", project="orders", workers=2))  # no database output
+    (problem,) = check_values([pipeline()], values)
+    assert problem.keyword == "values:unbound" and problem.pointer.endswith("/--db")
+
+
+def values_for(env: str, host: str) -> Values:
+    items = tfvars(env, project="orders", workers=2)
+    items["database"] = Value("database", {"host": host, "port": 5432}, "output infra.database")
+    return Values(env, items)
+
+
+def test_rendering_is_deterministic_sorted_and_leaves_other_syntaxes_alone():
+    text = render_text(pipeline().data, values_for("dev", "db.dev"))
+    assert text == render_text(json.loads(TEXT), values_for("dev", "db.dev"))
+    data = json.loads(text)
+    assert "$schema" not in data
+    arguments = data["States"]["Copy"]["Parameters"]["Arguments"]
+    assert arguments == {"--cmd": "echo ${HOME} #{myX} {% $x %}", "--db": "db.dev", "--workers": 2}
+    assert data["States"]["Copy"]["Parameters"]["JobName"] == "orders-dev-copy"
+    assert text == json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def test_fingerprint_ignores_values_key_order_and_schema_but_not_code():
+    source = pipeline().data
+    reordered = json.loads(json.dumps(source, sort_keys=True))
+    reordered.pop("$schema")
+    assert fingerprint(source, "asl") == fingerprint(reordered, "asl")
+    assert render_text(source, values_for("dev", "a")) != render_text(source, values_for("prod", "b"))
+    changed = json.loads(TEXT.replace('"End": true', '"End": true, "Comment": "new"'))
+    assert fingerprint(changed, "asl") != fingerprint(source, "asl")
+    assert fingerprint(source, "asl") != fingerprint(source, "glue-job")
+    assert fingerprint(source).startswith("sha256:") and len(fingerprint(source)) == 71
+
+
+@pytest.mark.parametrize("host", ["db.dev", "db.prod"])
+def test_rendered_output_holds_no_placeholder(host):
+    assert "@@{" not in render_text(pipeline().data, values_for("dev", host))
+
+
+def test_entry_points_stay_functions_once_every_submodule_is_imported():
+    import importlib
+    import pkgutil
+
+    import toolkit.pipelines as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"toolkit.pipelines.{module.name}")
+    assert all(
+        callable(getattr(package, name)) for name in ("render", "fingerprint", "validate_for_environments")
+    )
+    assert package.fingerprint({"a": 1}, "asl") == fingerprint({"a": 1}, "asl")

@@ -1,0 +1,83 @@
+"""`toolkit pipelines ...`: validate, render, graph, fingerprint. One function per verb, typed results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.commands.context import Context
+from toolkit.errors import UsageError, ValidationFailed
+from toolkit.pipelines.rendering import RenderResult, render
+from toolkit.pipelines.validate import ValidationReport, catalog, validate_project
+from toolkit.values import Values, resolve_values
+
+
+@dataclass(frozen=True)
+class FingerprintRow:
+    name: str
+    kind: str
+    file: str
+    fingerprint: str
+
+
+def default_out_dir(ctx: Context, env_name: str) -> Path:
+    """Where `render` writes unless told otherwise; the pipelines stack reads from here."""
+    return ctx.project.state_dir / env_name / "pipelines"
+
+
+def pipelines_validate(ctx: Context, env_names: list[str] | None = None) -> ValidationReport:
+    """Every file, every check, every environment named (default: all); never runs Terraform."""
+    with ctx.reporter.step("validate pipelines"):
+        return validate_project(ctx.project, env_names or None)
+
+
+def environment_values(ctx: Context, env_name: str) -> Values:
+    """values(ENV): the tfvars and the outputs of every stack already applied in that environment."""
+    from toolkit.terraform.declared import read_declaration
+
+    env = ctx.project.environment(env_name)
+    outputs = {}
+    sensitive: set[str] = set()
+    for stack_name in ctx.project.stack_order:
+        declared = read_declaration(env.stack_dir(stack_name))
+        sensitive.update(name for name, var in declared.variables.items() if var.sensitive)
+        with ctx.reporter.step(f"read outputs of {stack_name} ({env_name})"):
+            stack = ctx.stack(env, stack_name)
+            stack.init()
+            stack.select_workspace(create=False)
+            outputs[stack_name] = stack.outputs()
+    return resolve_values(env, ctx.project.root, outputs, sensitive)
+
+
+def pipelines_render(ctx: Context, env_name: str, out_dir: Path | None = None) -> RenderResult:
+    report = validate_project(ctx.project, [env_name])
+    if not report.ok:
+        raise ValidationFailed(f"pipelines are not valid for {env_name}", [str(p) for p in report.errors])
+    values = environment_values(ctx, env_name)
+    with ctx.reporter.step(f"render pipelines for {env_name}"):
+        return render(ctx.project, values, out_dir or default_out_dir(ctx, env_name))
+
+
+def pipelines_graph(ctx: Context, name: str) -> str:
+    from toolkit.pipelines.graph import mermaid
+
+    found = catalog(ctx.project)
+    pipeline = found.get(name)
+    if pipeline is None:
+        raise UsageError(f"no pipeline named {name!r}", hint=f"known: {', '.join(found.names()) or 'none'}")
+    if not pipeline.loaded.ok:
+        raise ValidationFailed(f"{pipeline.file} does not parse", [str(p) for p in pipeline.loaded.problems])
+    return mermaid(pipeline.kind, pipeline.data)
+
+
+def pipelines_fingerprint(ctx: Context) -> list[FingerprintRow]:
+    from toolkit.pipelines.fingerprints import fingerprint
+
+    found = catalog(ctx.project)
+    broken = [str(p) for p in found.problems if p.is_error and p.keyword.startswith(("json:", "file:"))]
+    if broken:
+        raise ValidationFailed("some pipeline files do not parse", broken)
+    return [
+        FingerprintRow(p.name, p.kind, p.file, fingerprint(p.data, p.kind))
+        for p in sorted(found.pipelines, key=lambda p: p.name)
+    ]

@@ -1,0 +1,79 @@
+"""A per-user cache of generated schemas and compiled validators, so a cold run skips code generation.
+
+Entries are keyed by a hash of everything that shapes them (schema, library versions, generator source)
+and written atomically; a missing or unwritable cache only costs time. Location: TOOLKIT_CACHE_DIR (`off`: no
+cache), else $XDG_CACHE_HOME/toolkit, else ~/.cache/toolkit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import marshal
+import os
+import sys
+import tempfile
+from pathlib import Path
+from types import CodeType
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def folder() -> Path | None:
+    chosen = os.environ.get("TOOLKIT_CACHE_DIR")
+    if chosen == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "toolkit"
+
+
+def key(*parts: str) -> str:
+    digest = hashlib.sha256(sys.version.encode())
+    for part in parts:
+        digest.update(b"\0" + part.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _path(name: str, suffix: str) -> Path | None:
+    base = folder()
+    return None if base is None else base / "pipelines" / f"{name}{suffix}"
+
+
+def _write(path: Path | None, data: bytes) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
+            handle.write(data)
+        os.replace(handle.name, path)
+    except OSError as exc:  # read-only home, full disk: run uncached
+        log.debug("cache not written (%s): %s", path, exc)
+
+
+def load_code(name: str) -> CodeType | None:
+    path = _path(name, ".code")
+    try:
+        return None if path is None else marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+
+
+def store_code(name: str, code: CodeType) -> None:
+    _write(_path(name, ".code"), marshal.dumps(code))
+
+
+def load_json(name: str) -> Any | None:
+    path = _path(name, ".json")
+    try:
+        return None if path is None else json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def store_json(name: str, value: Any) -> None:
+    _write(_path(name, ".json"), json.dumps(value).encode("utf-8"))

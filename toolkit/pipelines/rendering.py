@@ -1,0 +1,115 @@
+"""Render the deployable definitions of one environment: placeholders replaced, stable bytes.
+
+Terraform reads the rendered files, `<out>/<kind folder>/<name>.json` (it never substitutes:
+`templatefile()` would also expand `${…}` inside shell commands). Output is deterministic: sorted keys,
+two-space indent, a final newline. The result lists each file's code fingerprint and content hash.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.config import Project
+from toolkit.errors import ValidationFailed
+from toolkit.pipelines import kinds, placeholders
+from toolkit.pipelines.binding import check_values
+from toolkit.pipelines.fingerprints import EDITOR_KEYS, fingerprint
+from toolkit.pipelines.validate import catalog
+from toolkit.secrets import mask
+from toolkit.values import Values
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    name: str
+    kind: str
+    file: str  # relative to the output folder: <kind folder>/<name>.json
+    fingerprint: str  # of the code, values ignored
+    sha256: str  # of the rendered bytes
+    changed: bool  # differs from what the output folder held before
+    diff: tuple[str, ...] = ()  # unified diff against the previous file, secrets masked
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    environment: str
+    out_dir: Path
+    files: tuple[RenderedFile, ...]
+
+    @property
+    def changed(self) -> bool:
+        return any(f.changed for f in self.files)
+
+
+def dumps(definition: Any) -> str:
+    return json.dumps(definition, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def render_text(data: Any, values: Values) -> str:
+    lookup = {}
+    for mark in placeholders.find(data)[0]:
+        lookup[mark.name] = values.lookup(mark.name).value
+    rendered = placeholders.substitute(data, lookup)
+    if isinstance(rendered, dict):
+        rendered = {k: v for k, v in rendered.items() if k not in EDITOR_KEYS}
+    return dumps(rendered)
+
+
+def render(project: Project, values: Values, out_dir: Path) -> RenderResult:
+    """Validate for `values`, then write every pipeline of the project into `out_dir` (raises on problems)."""
+    found = catalog(project)
+    problems = [p for p in found.problems if p.is_error]
+    if not problems:
+        problems = check_values(found.pipelines, values)
+    rendered: list[tuple[Any, str, str]] = []
+    for pipeline in found.pipelines if not problems else ():
+        text = render_text(pipeline.data, values)
+        data = json.loads(text)
+        file = f"{kinds.RENDER_FOLDERS[pipeline.kind]}/{pipeline.name}.json"
+        after = kinds.check(data, file, pipeline.kind, glue_jobs=_jobs(found, values))
+        problems += [p.for_environment(values.environment) for p in after]
+        rendered.append((pipeline, file, text))
+    if problems:
+        raise ValidationFailed(
+            f"pipelines cannot be rendered for {values.environment}", [str(p) for p in sorted(problems)]
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    for pipeline, file, text in rendered:
+        target = out_dir / file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        before = target.read_text(encoding="utf-8") if target.is_file() else None
+        diff = () if before == text else _diff(before or "", text, file)
+        if before != text:
+            target.write_text(text, encoding="utf-8")
+        files.append(
+            RenderedFile(
+                pipeline.name, pipeline.kind, file, fingerprint(pipeline.data, pipeline.kind),
+                hashlib.sha256(text.encode("utf-8")).hexdigest(), before != text, diff,
+            )
+        )  # fmt: skip
+    keep = {out_dir / f.file for f in files}
+    for stale in sorted(out_dir.glob("*/*.json")):
+        if stale not in keep:
+            stale.unlink()  # a pipeline removed from the repo must not stay deployable
+    return RenderResult(values.environment, out_dir, tuple(files))
+
+
+def _jobs(found, values: Values) -> list[str]:
+    names = []
+    for p in found.pipelines:
+        if p.kind == "glue-job" and isinstance(p.data, dict) and isinstance(p.data.get("Name"), str):
+            names.append(json.loads(render_text({"Name": p.data["Name"]}, values))["Name"])
+    return names
+
+
+def _diff(before: str, after: str, file: str) -> tuple[str, ...]:
+    lines = difflib.unified_diff(
+        before.splitlines(), after.splitlines(), f"a/{file}", f"b/{file}", lineterm="", n=2
+    )
+    return tuple(mask(line) for line in lines)

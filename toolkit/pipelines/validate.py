@@ -1,0 +1,63 @@
+"""Validate the project's pipelines for a set of environments, statically (Terraform is not run)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.config import Project
+from toolkit.pipelines.binding import check_offered, offered
+from toolkit.pipelines.catalog import Catalog, load_catalog
+from toolkit.pipelines.problems import Problem
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    environments: tuple[str, ...]
+    files: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def catalog(project: Project) -> Catalog:
+    return load_catalog(project.pipelines_dir, project.root)
+
+
+def validate_for_environments(project: Project, env_names: Iterable[str]) -> list[Problem]:
+    """Every problem of every pipeline file, and every binding problem in each named environment."""
+    return list(validate_project(project, env_names).problems)
+
+
+def validate_project(project: Project, env_names: Iterable[str] | None = None) -> ValidationReport:
+    names = tuple(env_names) if env_names is not None else tuple(project.environments)
+    environments = [project.environment(name) for name in names]  # unknown names fail before any work
+    found = catalog(project)
+    problems = list(found.problems)
+    valid = [p for p in found.pipelines if p.loaded.ok]
+    for env in environments:
+        problems.extend(check_offered(valid, offered(project, env)))
+    return ValidationReport(names, len(found.pipelines), tuple(_dedupe(problems)))
+
+
+def validate_folder(folder: Path) -> ValidationReport:
+    """A folder of pipeline files alone, no environment (benchmarks, editors): parse, schemas, semantics."""
+    found = load_catalog(folder, folder)
+    return ValidationReport((), len(found.pipelines), found.problems)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    return sorted(
+        set(problems), key=lambda p: (p.file, p.line, p.column, p.environment or "", p.pointer, p.message)
+    )

@@ -331,6 +331,12 @@ class _Reader:
                     f"directory {folder} does not exist",
                     hint="point it at the Terraform configuration of that stack",
                 )
+            if not any(folder.glob("*.tf")) and not any(folder.glob("*.tf.json")):
+                raise self.fail(
+                    f"{key}.stacks.{stack}",
+                    f"directory {folder} holds no Terraform file (*.tf)",
+                    hint="point it at the folder with the stack's .tf files",
+                )
             stacks[stack] = folder
         var_files_raw = raw.get("var_files", [f"{name}.tfvars.json"])
         if not (isinstance(var_files_raw, list) and all(isinstance(v, str) for v in var_files_raw)):

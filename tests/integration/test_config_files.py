@@ -19,6 +19,7 @@ var_files = ["local.tfvars.json"]
 @pytest.fixture
 def project(tmp_path):
     (tmp_path / "stack").mkdir()
+    (tmp_path / "stack" / "main.tf").write_text("")
     (tmp_path / "tfvars").mkdir()
     (tmp_path / "tfvars" / "local.tfvars.json").write_text("{}")
     return tmp_path
@@ -66,6 +67,12 @@ def test_typo_in_a_key_is_an_error_not_a_default(project):
 def test_missing_stack_directory(project):
     err = error_of(project, GOOD.replace('infra = "stack"', 'infra = "nowhere"'))
     assert "environments.local.stacks.infra: directory" in str(err) and "does not exist" in str(err)
+
+
+def test_stack_directory_without_terraform_files(project):
+    (project / "empty").mkdir()
+    err = error_of(project, GOOD.replace('infra = "stack"', 'infra = "empty"'))
+    assert "environments.local.stacks.infra: directory" in str(err) and "holds no Terraform file" in str(err)
 
 
 def test_missing_var_file(project):

@@ -89,9 +89,7 @@ def test_invalid_state_machine_fails(name):
     assert all(p.line >= 1 and p.column >= 1 for p in problems)
 
 
-LONG_NAME = (
-    "/States/This is an exceptionally long state name that I know will fail when I try to deploy to AWS"
-)
+LONG_NAME = "/States/This is an exceptionally long state name that I know will fail when I try to deploy to AWS"
 
 
 @pytest.mark.parametrize(
@@ -122,9 +120,7 @@ def test_jsonata_surround_with_a_line_break_is_rejected_by_choice():
     assert "not a line break" in problems[0].message
 
 
-@pytest.mark.parametrize(
-    "sample", sorted(p.relative_to(DATAPIPELINE).as_posix() for p in DATAPIPELINE.rglob("*.json"))
-)
+@pytest.mark.parametrize("sample", sorted(p.relative_to(DATAPIPELINE).as_posix() for p in DATAPIPELINE.rglob("*.json")))
 def test_data_pipeline_sample_validates_or_fails_for_a_named_reason(sample):
     keywords = {p.keyword for p in check_file(DATAPIPELINE / sample, "datapipeline")}
     expected, reason = DATAPIPELINE_FAILURES.get(sample, (set(), "a valid definition"))
@@ -136,14 +132,11 @@ def test_the_two_readme_defects_are_reported_precisely():
     assert [(p.pointer, p.message) for p in ref] == [
         ("/objects/1/schedule/ref", "ref 'DefaultSchedule' names no object in this definition")
     ]
-    param = check_file(
-        DATAPIPELINE / "LoadTsvFilesInS3ToRedshift/LoadTsvFilesInS3ToRedshift.json", "datapipeline"
-    )
+    param = check_file(DATAPIPELINE / "LoadTsvFilesInS3ToRedshift/LoadTsvFilesInS3ToRedshift.json", "datapipeline")
     assert [(p.pointer, p.message) for p in param] == [
         (
             "/objects/3/*password",
-            "#{myRedshiftPassword} uses a parameter that is not declared; "
-            "it is declared as '*myRedshiftPassword'",
+            "#{myRedshiftPassword} uses a parameter that is not declared; it is declared as '*myRedshiftPassword'",
         )
     ]
     assert (param[0].line, param[0].column) == (41, 7)

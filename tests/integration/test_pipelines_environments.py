@@ -29,7 +29,7 @@ def write_project(root: Path, *, drop_from: str | None = None, key: str = "db_na
         values = dict(base, db_port=free_port())
         (root / "tfvars" / f"{env}.tfvars.json").write_text(json.dumps(values, indent=2))
         config += (
-            f'\n[environments.{env}]\nstacks = {{ infra = "terraform/local" }}\n'
+            f'\n[environments.{env}]\nstacks = {{ infra = "terraform/local/infra" }}\n'
             f'backend = {{ type = "local" }}\nvar_files = ["{env}.tfvars.json"]\n'
             'database = "embedded"\ncreate_workspace = true\n'
         )
@@ -81,9 +81,7 @@ def test_cli_validate_reports_every_problem_of_every_file_and_exits_1(tmp_path):
     assert result.exit_code == 1, result.output
     assert "pipelines/stepfunctions/broken.asl.json:3:3: /StartAt: duplicate key 'StartAt'" in result.stdout
     assert "pipelines/glue/orders_transform.glue-job.json:" in result.stdout
-    assert (
-        "[dev]: /DefaultArguments/--database: @@{db_name} is not bound in environment 'dev'" in result.stdout
-    )
+    assert "[dev]: /DefaultArguments/--database: @@{db_name} is not bound in environment 'dev'" in result.stdout
     assert "7 pipeline file(s), environments local, dev, qa: 2 error(s), 0 warning(s)" in result.stdout
 
     as_json = CliRunner().invoke(app, ["-C", str(root), "pipelines", "validate", "local", "--json"])
@@ -142,10 +140,7 @@ def test_render_writes_what_the_stacks_read_and_same_code_gives_same_fingerprint
     assert job["Command"]["ScriptLocation"] == "s3://demo-local-data/glue/scripts/orders_transform.py"
     assert "@@{" not in "".join(p.read_text() for p in out.rglob("*.json"))
     dev_out, dev_result = results["dev"]
-    assert (
-        json.loads((dev_out / "glue" / "orders_transform.json").read_text())["Name"]
-        == "demo-dev-orders-transform"
-    )
+    assert json.loads((dev_out / "glue" / "orders_transform.json").read_text())["Name"] == "demo-dev-orders-transform"
     fingerprints = {env: {f["name"]: f["fingerprint"] for f in r["files"]} for env, (_, r) in results.items()}
     assert fingerprints["local"] == fingerprints["dev"]
     assert [f["sha256"] for f in result["files"]] != [f["sha256"] for f in dev_result["files"]]
@@ -178,9 +173,7 @@ def test_render_api_is_stable_shows_masked_diffs_and_removes_stale_files(tmp_pat
     assert not again.changed and all(f.diff == () for f in again.files)
 
     secrets.register("db.internal")  # a printed diff masks whatever the secret registry knows
-    items["database"] = Value(
-        "database", dict(outputs["database"], host="db2.internal"), "output infra.database"
-    )
+    items["database"] = Value("database", dict(outputs["database"], host="db2.internal"), "output infra.database")
     changed = render(project, Values("dev", items), out)
     changed_files = {f.file: f for f in changed.files if f.changed}
     assert sorted(changed_files) == ["datapipeline/orders_export.json", "glue/orders_load.json"]

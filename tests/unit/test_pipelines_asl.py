@@ -70,9 +70,7 @@ def test_mutually_exclusive_fields(state, pointer):
 
 
 def test_next_and_end_together_or_neither():
-    assert problems(machine(A={"Type": "Pass", "Next": "A", "End": True})) == [
-        ("/States/A", "asl:next-or-end")
-    ]
+    assert problems(machine(A={"Type": "Pass", "Next": "A", "End": True})) == [("/States/A", "asl:next-or-end")]
     assert ("/States/A", "asl:next-or-end") in problems(machine(A={"Type": "Pass"}))
 
 

@@ -78,10 +78,7 @@ def test_secrets_never_go_in_values():
     assert problem.keyword == "values:secret"
     sensitive_output = offer("dev", outputs={"database": True}, project="o", workers=1)
     assert [p.keyword for p in check_offered([pipeline()], sensitive_output)] == ["values:secret"]
-    assert (
-        secret_reason("connection", "postgres://app:pw@db:5432/x")
-        == "its value looks like a URL with a password"
-    )
+    assert secret_reason("connection", "postgres://app:pw@db:5432/x") == "its value looks like a URL with a password"
     assert secret_reason("key_id", "AKIAABCDEFGHIJKLMNOP") == "its value looks like an AWS access key id"
     assert secret_reason("db_password_file", ".toolkit/local/postgres/password") is None
 
@@ -89,9 +86,7 @@ def test_secrets_never_go_in_values():
 def test_values_no_pipeline_uses_and_no_stack_declares_are_warned_about():
     found = check_offered([pipeline()], offer("dev", project="orders", workers=2, stray=1))
     assert [(p.keyword, p.severity, p.pointer) for p in found] == [("values:unused", "warning", "/stray")]
-    declared = Offered(
-        "dev", tfvars("dev", project="o", workers=2, stray=1), {"database": False}, frozenset({"stray"})
-    )
+    declared = Offered("dev", tfvars("dev", project="o", workers=2, stray=1), {"database": False}, frozenset({"stray"}))
     assert check_offered([pipeline()], declared) == []
 
 
@@ -143,7 +138,5 @@ def test_entry_points_stay_functions_once_every_submodule_is_imported():
 
     for module in pkgutil.iter_modules(package.__path__):
         importlib.import_module(f"toolkit.pipelines.{module.name}")
-    assert all(
-        callable(getattr(package, name)) for name in ("render", "fingerprint", "validate_for_environments")
-    )
+    assert all(callable(getattr(package, name)) for name in ("render", "fingerprint", "validate_for_environments"))
     assert package.fingerprint({"a": 1}, "asl") == fingerprint({"a": 1}, "asl")

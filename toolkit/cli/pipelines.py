@@ -17,9 +17,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON 
 @app.command("validate")
 @command
 def validate(
-    envs: Annotated[
-        list[str] | None, typer.Argument(help="Environments to check bindings for (default: all).")
-    ] = None,
+    envs: Annotated[list[str] | None, typer.Argument(help="Environments to check bindings for (default: all).")] = None,
     json: JsonOpt = False,
 ) -> None:
     """Check every pipeline file (syntax, schema, semantics) and its values in each environment."""
@@ -28,9 +26,7 @@ def validate(
 
     report = pipelines_validate(context(), envs)
     if json:
-        print_json(
-            {"ok": report.ok, **{k: getattr(report, k) for k in ("environments", "files", "problems")}}
-        )
+        print_json({"ok": report.ok, **{k: getattr(report, k) for k in ("environments", "files", "problems")}})
     else:
         lines = [str(p) for p in report.problems]
         lines.append(
@@ -45,9 +41,7 @@ def validate(
 @command
 def render(
     env: Annotated[str, typer.Argument(help="Environment whose values fill the placeholders.")],
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Output folder (default: .toolkit/ENV/pipelines).")
-    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: .toolkit/ENV/pipelines).")] = None,
     diff: Annotated[bool, typer.Option("--diff", help="Show what changed in each rendered file.")] = False,
     json: JsonOpt = False,
     endpoint: Annotated[str | None, typer.Option(help="Local AWS endpoint for every AWS call.")] = None,

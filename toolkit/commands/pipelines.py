@@ -9,7 +9,7 @@ from toolkit.commands.context import Context
 from toolkit.errors import UsageError, ValidationFailed
 from toolkit.pipelines.rendering import RenderResult, render
 from toolkit.pipelines.validate import ValidationReport, catalog, validate_project
-from toolkit.values import Values, resolve_values
+from toolkit.values import Values
 
 
 @dataclass(frozen=True)
@@ -33,20 +33,10 @@ def pipelines_validate(ctx: Context, env_names: list[str] | None = None) -> Vali
 
 def environment_values(ctx: Context, env_name: str) -> Values:
     """values(ENV): the tfvars and the outputs of every stack already applied in that environment."""
-    from toolkit.terraform.declared import read_declaration
+    from toolkit.commands.values import environment_values as resolve
 
-    env = ctx.project.environment(env_name)
-    outputs = {}
-    sensitive: set[str] = set()
-    for stack_name in ctx.project.stack_order:
-        declared = read_declaration(env.stack_dir(stack_name))
-        sensitive.update(name for name, var in declared.variables.items() if var.sensitive)
-        with ctx.reporter.step(f"read outputs of {stack_name} ({env_name})"):
-            stack = ctx.stack(env, stack_name)
-            stack.init()
-            stack.select_workspace(create=False)
-            outputs[stack_name] = stack.outputs()
-    return resolve_values(env, ctx.project.root, outputs, sensitive)
+    values, _stacks_without_state = resolve(ctx, env_name)  # their outputs are simply not there yet
+    return values
 
 
 def pipelines_render(ctx: Context, env_name: str, out_dir: Path | None = None) -> RenderResult:

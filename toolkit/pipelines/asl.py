@@ -90,9 +90,7 @@ def _names(scope: Any):
 class _Machine:
     def __init__(self, file: str, language: str) -> None:
         self.file = file
-        self.language = (
-            language  # the machine's; a state may switch itself to JSONata, nested ones inherit this
-        )
+        self.language = language  # the machine's; a state may switch itself to JSONata, nested ones inherit this
         self.problems: list[Problem] = []
         self.names: list[tuple[str, tuple]] = []
         self.everywhere: set[str] = set()  # every state name in the machine, any scope
@@ -171,14 +169,11 @@ class _Machine:
                 todo.extend(edges.get(name, ()))
         for name in states:
             if name not in reached and start in states:
-                self.add(
-                    (*path, "States", name), "asl:reachable", f"state {name!r} is unreachable from StartAt"
-                )
+                self.add((*path, "States", name), "asl:reachable", f"state {name!r} is unreachable from StartAt")
         ends = {
             name
             for name, state in states.items()
-            if isinstance(state, dict)
-            and (state.get("End") is True or state.get("Type") in ("Succeed", "Fail"))
+            if isinstance(state, dict) and (state.get("End") is True or state.get("Type") in ("Succeed", "Fail"))
         }
         incoming: dict[str, set[str]] = {}
         for name, targets in edges.items():
@@ -246,9 +241,7 @@ class _Machine:
 
     def jsonata_state(self, state: dict, where: tuple) -> None:
         for field in sorted(JSONPATH_ONLY & set(state)):
-            self.add(
-                (*where, field), "asl:query-language", f"{field} is a JSONPath field; this state uses JSONata"
-            )
+            self.add((*where, field), "asl:query-language", f"{field} is a JSONPath field; this state uses JSONata")
         for index, rule in enumerate(state.get("Choices") or []):
             if isinstance(rule, dict) and "Variable" in rule:
                 self.add((*where, "Choices", index, "Variable"), "asl:query-language",
@@ -278,9 +271,7 @@ class _Machine:
 
     def jsonpath_state(self, state: dict, where: tuple) -> None:
         for field in sorted(JSONATA_ONLY & set(state)):
-            self.add(
-                (*where, field), "asl:query-language", f"{field} is a JSONata field; this state uses JSONPath"
-            )
+            self.add((*where, field), "asl:query-language", f"{field} is a JSONata field; this state uses JSONPath")
         self.paths(state, where)
         for key in ("ItemBatcher", "ItemReader"):
             if isinstance(state.get(key), dict):

@@ -55,9 +55,7 @@ def glue_workflow(data: Any, file: str, jobs: Iterable[str] | None) -> list[Prob
         named = trigger.get("WorkflowName")
         if named is not None and named != workflow:
             message = f"WorkflowName {named!r} is not this file's workflow {workflow!r}"
-            found.append(
-                Problem(file, 0, 0, pointer_of(("Triggers", t, "WorkflowName")), "glue:workflow", message)
-            )
+            found.append(Problem(file, 0, 0, pointer_of(("Triggers", t, "WorkflowName")), "glue:workflow", message))
         places = [(("Triggers", t, "Actions", a), x) for a, x in enumerate(trigger.get("Actions") or [])]
         conditions = (trigger.get("Predicate") or {}).get("Conditions") or []
         places += [(("Triggers", t, "Predicate", "Conditions", c), x) for c, x in enumerate(conditions)]

@@ -18,9 +18,7 @@ from toolkit.pipelines.placeholders import describe, type_matches
 from toolkit.pipelines.problems import WARNING, Problem
 from toolkit.values import Value, Values
 
-_SECRET_NAME = re.compile(
-    r"(password|passwd|secret|token|api_?key|private_?key|credentials?)$", re.IGNORECASE
-)
+_SECRET_NAME = re.compile(r"(password|passwd|secret|token|api_?key|private_?key|credentials?)$", re.IGNORECASE)
 _SECRET_VALUE = [
     (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
     (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
@@ -41,14 +39,14 @@ class Offered:
 
 
 def offered(project: Project, env: Environment) -> Offered:
-    from toolkit.terraform.declared import read_declaration
+    from toolkit.terraform.hcl import read_stack
     from toolkit.values import tfvars_values
 
     outputs: dict[str, bool] = {}
     variables: set[str] = set()
     sensitive: set[str] = set()
     for directory in env.stacks.values():
-        declaration = read_declaration(directory)
+        declaration = read_stack(directory)
         outputs.update({name: out.sensitive for name, out in declaration.outputs.items()})
         variables.update(declaration.variables)
         sensitive.update(name for name, var in declaration.variables.items() if var.sensitive)
@@ -144,9 +142,7 @@ def _value_problems(pipeline: Pipeline, mark, value: Value, env: str) -> list[Pr
         problems.append(
             ("values:type", f"@@{{{mark.name}}} wants {wanted}; {value.source} gives {describe(value.value)}")
         )
-    return [
-        Problem(pipeline.file, 0, 0, mark.pointer, keyword, message, env) for keyword, message in problems
-    ]
+    return [Problem(pipeline.file, 0, 0, mark.pointer, keyword, message, env) for keyword, message in problems]
 
 
 def _unbound(name: str, env: str) -> str:

@@ -75,10 +75,7 @@ def load_catalog(folder: Path, root: Path | None = None) -> Catalog:
     jobs = [
         p.data.get("Name")
         for p in pipelines
-        if p.kind == "glue-job"
-        and p.loaded.ok
-        and isinstance(p.data, dict)
-        and isinstance(p.data.get("Name"), str)
+        if p.kind == "glue-job" and p.loaded.ok and isinstance(p.data, dict) and isinstance(p.data.get("Name"), str)
     ]
     for pipeline in pipelines:
         if pipeline.loaded.ok:

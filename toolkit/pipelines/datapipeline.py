@@ -21,8 +21,7 @@ def is_wire_format(data: Any) -> bool:
         return False
     objects = data.get("pipelineObjects", data.get("objects"))
     return "pipelineObjects" in data or (
-        isinstance(objects, list)
-        and any(isinstance(o, dict) and isinstance(o.get("fields"), list) for o in objects)
+        isinstance(objects, list) and any(isinstance(o, dict) and isinstance(o.get("fields"), list) for o in objects)
     )
 
 
@@ -75,9 +74,7 @@ def _declared(data: dict, add) -> set[str]:
             declared.add(param["id"])
     for name in data.get("values") or {}:
         if name not in declared:
-            add(
-                ("values", name), "datapipeline:parameter", f"value for {name!r}, which no parameter declares"
-            )
+            add(("values", name), "datapipeline:parameter", f"value for {name!r}, which no parameter declares")
     return declared
 
 
@@ -87,9 +84,7 @@ def _parameters_used(text: str, path: tuple, declared: set[str], add) -> None:
             if name not in declared:
                 other = name[1:] if name.startswith("*") else f"*{name}"
                 hint = f"; it is declared as {other!r}" if other in declared else ""
-                add(
-                    path, "datapipeline:parameter", f"#{{{name}}} uses a parameter that is not declared{hint}"
-                )
+                add(path, "datapipeline:parameter", f"#{{{name}}} uses a parameter that is not declared{hint}")
 
 
 def _parent_cycles(parents: dict[str, str], objects, add) -> None:

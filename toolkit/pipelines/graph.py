@@ -13,9 +13,7 @@ def mermaid(kind: str, data: Any) -> str:
         return state_machine(data)
     if kind == "glue-workflow":
         return glue_workflow(data)
-    raise UsageError(
-        f"no graph for a {kind} pipeline", hint="graphs exist for asl and glue-workflow pipelines"
-    )
+    raise UsageError(f"no graph for a {kind} pipeline", hint="graphs exist for asl and glue-workflow pipelines")
 
 
 class _Ids:
@@ -45,9 +43,7 @@ def _scope(scope: dict, path: tuple, ids: _Ids, lines: list[str], pad: str) -> N
         lines.append(f'{pad}state "{_label(name)} ({kind})" as {sid}')
         if not isinstance(state, dict):
             continue
-        scopes = [
-            (("Branches", i), b) for i, b in enumerate(state.get("Branches") or []) if isinstance(b, dict)
-        ]
+        scopes = [(("Branches", i), b) for i, b in enumerate(state.get("Branches") or []) if isinstance(b, dict)]
         scopes += [((k,), state[k]) for k in ("ItemProcessor", "Iterator") if isinstance(state.get(k), dict)]
         if scopes:
             lines.append(f"{pad}state {sid} {{")
@@ -66,9 +62,7 @@ def _scope(scope: dict, path: tuple, ids: _Ids, lines: list[str], pad: str) -> N
 
         def edge(target: Any, label: str = "", sid=sid) -> None:
             if target in states:
-                lines.append(
-                    f"{pad}{sid} --> {ids((*path, target))}" + (f": {_label(label)}" if label else "")
-                )
+                lines.append(f"{pad}{sid} --> {ids((*path, target))}" + (f": {_label(label)}" if label else ""))
 
         edge(state.get("Next"))
         for rule in state.get("Choices") or []:
@@ -104,9 +98,7 @@ def glue_workflow(data: dict) -> str:
         for condition in conditions:
             source = _node(condition, ids, lines)
             if source:
-                lines.append(
-                    f"  {source} -->|{_label(condition.get('State', condition.get('CrawlState', '')))}| {tid}"
-                )
+                lines.append(f"  {source} -->|{_label(condition.get('State', condition.get('CrawlState', '')))}| {tid}")
         for action in trigger.get("Actions") or []:
             target = _node(action, ids, lines)
             if target:

@@ -208,9 +208,7 @@ class _Scanner:
             key = self.string(path)
             member = (*path, key)
             if key in result:
-                self.fail(
-                    f"duplicate key {key!r} (JSON parsers disagree on which wins)", key_at, member, DUPLICATE
-                )
+                self.fail(f"duplicate key {key!r} (JSON parsers disagree on which wins)", key_at, member, DUPLICATE)
             else:
                 self.positions[pointer_of(member)] = self.where(key_at)
             self.ws()

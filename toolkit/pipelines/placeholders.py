@@ -55,9 +55,7 @@ def find(data: Any, file: str = "") -> tuple[list[Placeholder], list[Problem]]:
             declared = match.group("type")
             if declared is not None and declared not in TYPES:
                 problems.append(
-                    Problem(
-                        file, 0, 0, pointer, SYNTAX, f"unknown type {declared!r} (one of {', '.join(TYPES)})"
-                    )
+                    Problem(file, 0, 0, pointer, SYNTAX, f"unknown type {declared!r} (one of {', '.join(TYPES)})")
                 )
                 continue
             default = "any" if whole else "scalar"
@@ -70,8 +68,7 @@ def find(data: Any, file: str = "") -> tuple[list[Placeholder], list[Problem]]:
                     0,
                     pointer,
                     SYNTAX,
-                    "malformed placeholder: write @@{name} or @@{name:type} (name: letters, digits, _ and "
-                    "dots)",
+                    "malformed placeholder: write @@{name} or @@{name:type} (name: letters, digits, _ and dots)",
                 )
             )
     return found, problems

@@ -109,7 +109,5 @@ def _jobs(found, values: Values) -> list[str]:
 
 
 def _diff(before: str, after: str, file: str) -> tuple[str, ...]:
-    lines = difflib.unified_diff(
-        before.splitlines(), after.splitlines(), f"a/{file}", f"b/{file}", lineterm="", n=2
-    )
+    lines = difflib.unified_diff(before.splitlines(), after.splitlines(), f"a/{file}", f"b/{file}", lineterm="", n=2)
     return tuple(mask(line) for line in lines)

@@ -45,9 +45,7 @@ class Checker:
     slow_keys: tuple[str, ...] = ()  # top-level keys left out of the fast schema (huge subtrees)
 
 
-def compile_schema(
-    schema: dict[str, Any], slow_keys: tuple[str, ...] = (), shape: str | None = None
-) -> Checker:
+def compile_schema(schema: dict[str, Any], slow_keys: tuple[str, ...] = (), shape: str | None = None) -> Checker:
     import fastjsonschema
     from jsonschema import Draft202012Validator
 

@@ -58,6 +58,4 @@ def validate_folder(folder: Path) -> ValidationReport:
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
-    return sorted(
-        set(problems), key=lambda p: (p.file, p.line, p.column, p.environment or "", p.pointer, p.message)
-    )
+    return sorted(set(problems), key=lambda p: (p.file, p.line, p.column, p.environment or "", p.pointer, p.message))

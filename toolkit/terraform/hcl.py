@@ -73,7 +73,9 @@ def stack_from_texts(directory: Path, texts: Mapping[Path, str]) -> StackSource:
             keys = None
             if isinstance(value, dict):
                 keys = tuple(sorted(_unquote(k) for k in value if not k.startswith("__")))
-            outputs[name] = Declared(name, str(path), _line_of(text, "output", name), keys=keys)
+            outputs[name] = Declared(
+                name, str(path), _line_of(text, "output", name), keys=keys, sensitive=block.get("sensitive") is True
+            )
         symbols.update(_symbols(body))
         for ref in sorted(_references(body, prefixes)):
             references.setdefault(ref, Declared(ref, str(path), _reference_line(text, ref)))

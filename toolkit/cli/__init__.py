@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from toolkit import __version__
+from toolkit.cli import db as db_cli
 from toolkit.cli import env as env_cli
 from toolkit.cli.base import OPTIONS, command, context, finish
 
@@ -23,6 +24,7 @@ app = typer.Typer(
     help="Stand a data environment up the same way every time: validate, Terraform, SQL migrations.",
 )
 app.add_typer(env_cli.app, name="env")
+app.add_typer(db_cli.app, name="db")
 
 
 def _version(value: bool) -> None:

@@ -17,7 +17,8 @@ from toolkit.errors import ValidationFailed
 
 _NAME = re.compile(r"^(?P<prefix>[VUR])(?P<version>[^_]*(?:_[^_]+)*?)__(?P<description>.+)\.sql$")
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
-_LOOKS_LIKE = re.compile(r"^[VURvur][\d_.]*_")
+# A prefix and a digit or `_`, or any name with `__` after a prefix letter: meant as a migration.
+_LOOKS_LIKE = re.compile(r"^([VUR][\d_.]|[VURvur][^_]*__)")
 
 
 @total_ordering

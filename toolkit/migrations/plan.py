@@ -150,7 +150,7 @@ def plan_migrations(
         on_disk.add(version)
         row = by_version.get(version)
         if row is not None:
-            state = "applied" if row.success else "failed"
+            state = "baseline" if row.type == "BASELINE" else "applied" if row.success else "failed"
             if row.success and row.type != "BASELINE" and row.checksum != source.checksum:
                 state = "checksum mismatch"
                 problems.append(

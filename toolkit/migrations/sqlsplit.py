@@ -130,7 +130,7 @@ def _skip_quoted(text: str, at: int, quote: str, escapes: bool) -> int:
 
 
 def _skip_block_comment(text: str, at: int, line: int) -> tuple[int, int]:
-    depth = 0
+    depth, opened = 0, line
     for match in _BLOCK.finditer(text, at):
         token = match.group()
         if token == "/*":
@@ -141,7 +141,7 @@ def _skip_block_comment(text: str, at: int, line: int) -> tuple[int, int]:
                 return match.end(), line
         else:
             line += 1
-    raise SplitError("unterminated /* comment", line)
+    raise SplitError("unterminated /* comment", opened)
 
 
 def line_of(statement: Statement, position: int) -> int:

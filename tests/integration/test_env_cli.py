@@ -30,9 +30,7 @@ def test_up_again_and_down(local_project, engine):
     password = (local_project / ".toolkit/local/postgres/password").read_text().strip()
     assert password not in first.output
     port = json.loads((local_project / "tfvars/local.tfvars.json").read_text())["db_port"]
-    with psycopg2.connect(
-        host="127.0.0.1", port=port, dbname="demo", user="demo_app", password=password
-    ) as conn:
+    with psycopg2.connect(host="127.0.0.1", port=port, dbname="demo", user="demo_app", password=password) as conn:
         with conn.cursor() as cur:
             cur.execute("SELECT count(*) FROM order_statuses")
             assert cur.fetchone()[0] == 5
@@ -58,7 +56,7 @@ def test_failing_migration_stops_the_run_and_a_rerun_after_the_fix_completes(loc
     bad.write_text("CREATE TABLE fine (id int);\n\nSELECT no_such_column FROM customers;\n")
     failed = invoke(local_project, "env", "up", "local")
     assert failed.exit_code == 4, failed.output
-    assert 'V6__broken.sql:3: migration 6 failed: column "no_such_column" does not exist' in failed.output
+    assert "V6__broken.sql:3: migration 6 failed: column \"no_such_column\" does not exist" in failed.output
     assert "Traceback" not in failed.output
 
     bad.write_text("CREATE TABLE fine (id int);\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.migration_helpers import source
+from tests.unit.test_migrations_fixtures import source
 from toolkit.migrations.lint import lint_sources
 
 

@@ -3,7 +3,7 @@ environments, placeholders and statements that cannot run in a transaction. Pure
 
 from __future__ import annotations
 
-from tests.unit.migration_helpers import loaded, row, source
+from tests.unit.test_migrations_fixtures import loaded, row, source
 from toolkit.migrations.placeholders import Placeholders
 from toolkit.migrations.plan import plan_migrations
 from toolkit.values import Value, Values

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from toolkit.commands.context import Context
-from toolkit.commands.targets import database_target, history_table, stack_outputs
+from toolkit.commands.targets import database_target, embedded_server, history_table, stack_outputs
 from toolkit.config import Environment
 from toolkit.database.connection import DatabaseTarget, connect
 from toolkit.errors import MigrationFailed, UsageError, ValidationFailed
@@ -104,11 +104,32 @@ class _Session:
 
 
 @contextmanager
+def _local_terraform_lock(ctx: Context, env: Environment) -> Iterator[None]:
+    """Concurrent toolkit runs on one machine share one Terraform data directory; `init` in two of them
+    at once fails on the state lock, so reading outputs is serialised between local processes."""
+    import fcntl
+
+    path = ctx.project.env_state_dir(env) / "terraform-outputs.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
 def _session(ctx: Context, name: str) -> Iterator[_Session]:
     env = ctx.project.environment(name)
     migrations = load(discover(ctx.project.sql_dir))  # file problems surface before any connection
-    outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
-    target = database_target(ctx, env, outputs, start=env.database == "embedded")
+    with _local_terraform_lock(ctx, env):
+        outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
+    target = database_target(ctx, env, outputs)
+    if env.database == "embedded" and embedded_server(ctx, env, target.port).running_port() is None:
+        # Start (and provision) the local server only when it is down: provisioning rewrites the role,
+        # which concurrent runs must not all do at once.
+        target = database_target(ctx, env, outputs, start=True)
     conn = connect(target)
     try:
         yield _Session(env, conn, target, placeholders_for(ctx, env, outputs, target), migrations)

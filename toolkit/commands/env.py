@@ -16,6 +16,7 @@ from toolkit.database.connection import connect
 from toolkit.errors import GuardRefused, ToolkitError
 from toolkit.migrations.apply import AppliedStep, current_plan, migrate
 from toolkit.migrations.discovery import MigrationSet, discover
+from toolkit.migrations.lint import refusals
 from toolkit.migrations.source import load
 from toolkit.terraform.outputs import Output
 from toolkit.terraform.stack import Stack
@@ -213,12 +214,18 @@ def env_plan(ctx: Context, name: str) -> PlanResult:
             ctx.reporter.note(f"database not reachable, pending migrations unknown: {exc}")
         else:
             try:
-                with conn.cursor():
-                    plan = current_plan(conn, migrations, history_table(ctx))
+                plan = current_plan(
+                    conn,
+                    migrations,
+                    history_table(ctx),
+                    environment=env.name,
+                    out_of_order=ctx.project.migrations.out_of_order,
+                    placeholders=placeholders_for(ctx, env, infra_outputs, target),
+                )
             finally:
                 conn.close()
             pending = tuple(p.file.script for p in plan.pending)
-            problems = plan.problems
+            problems = plan.problems + tuple(refusals(plan.pending))
     else:
         pending = tuple(m.script for m in migrations.versioned)
     return PlanResult(

@@ -250,3 +250,16 @@ def test_ten_thousand_files_in_one_pass(db_conn, tmp_path):
     assert again.applied == () and again.already_applied == 10_000
     assert planning < 10, f"planning 10,000 applied files took {planning:.1f}s"
     assert applying < 180, f"applying took {applying:.1f}s"
+
+
+def test_a_sensitive_value_in_a_postgres_error_is_masked(db_conn, tmp_path):
+    from toolkit import secrets
+
+    values = Values("dev", {"token": Value("token", "tok-9f8e7d6c", "output infra.token", sensitive=True)})
+    sql = write(tmp_path / "sql", {"V1__bad.sql": "SELECT '${token}'::int;\n"})
+    with pytest.raises(MigrationFailed) as raised:
+        run(db_conn, sql, placeholders=Placeholders(values))
+    assert "tok-9f8e7d6c" in raised.value.message  # PostgreSQL echoes the value back ...
+    assert secrets.mask(raised.value.message) == (  # ... and every printer masks it
+        'V1__bad.sql:1: migration 1 failed: invalid input syntax for type integer: "***" [SQLSTATE 22P02]'
+    )

@@ -56,7 +56,7 @@ def read_source(file: MigrationFile) -> MigrationSource:
     try:
         text = file.path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{file.script}: not valid UTF-8 (byte {exc.start})") from None
+        raise ValueError(f"{file.script}: not valid UTF-8 (byte {exc.start + 1})") from None
     except OSError as exc:
         raise ValueError(f"{file.script}: cannot be read: {exc.strerror}") from None
     checksum = flyway_checksum(text)

@@ -147,3 +147,12 @@ def test_statements_that_cannot_run_in_a_transaction_need_the_directive():
     enum = source("V1__enum.sql", "ALTER TYPE mood ADD VALUE 'meh';\n")
     assert plan_migrations(loaded(enum), [], server_version=110000).problems
     assert plan_migrations(loaded(enum), [], server_version=120000).ok
+
+
+def test_transaction_control_inside_a_file_is_refused():
+    text = "BEGIN;\nCREATE TABLE x (id int);\nCOMMIT;\n"
+    plan = plan_migrations(loaded(source("V1__tx.sql", text)), [])
+    assert [p.split(": `")[0] for p in plan.problems] == ["V1__tx.sql:1", "V1__tx.sql:3"]
+    assert "`COMMIT` in a migration: remove it" in plan.problems[1]
+    body = "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN COMMIT; END $$;\n"
+    assert plan_migrations(loaded(source("V1__fn.sql", body)), []).ok

@@ -31,6 +31,8 @@ _OUTSIDE_TRANSACTION = [
         r"^(CREATE|DROP)\s+SUBSCRIPTION\b",
     )
 ]
+# A COMMIT inside a file would end toolkit's transaction half way, before the history row is written.
+_TRANSACTION_CONTROL = re.compile(r"^(BEGIN|COMMIT|ROLLBACK|ABORT|END|START\s+TRANSACTION|SAVEPOINT)\b", re.I)
 _ADD_ENUM_VALUE = re.compile(r"^ALTER\s+TYPE\b.*\bADD\s+VALUE\b", re.I | re.S)
 
 
@@ -102,7 +104,12 @@ def _prepare(
         sql, seen = fill(statement.sql, placeholders)
         statements.append(Statement(sql, statement.line, statement.offset))
         shown.append(seen)
-        if source.directives.transactional and needs_no_transaction(sql, server_version):
+        if _TRANSACTION_CONTROL.match(sql):
+            problems.append(
+                f"{source.script}:{statement.line}: `{sql.split()[0]}` in a migration: remove it; toolkit "
+                "runs each file in its own transaction (or none, with toolkit:transaction=false)"
+            )
+        elif source.directives.transactional and needs_no_transaction(sql, server_version):
             first = " ".join(sql.split()[:4])
             problems.append(
                 f"{source.script}:{statement.line}: `{first} …` cannot run inside a transaction; put "

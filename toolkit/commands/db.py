@@ -16,7 +16,7 @@ from toolkit.config import Environment
 from toolkit.database.connection import DatabaseTarget, connect
 from toolkit.errors import MigrationFailed, UsageError, ValidationFailed
 from toolkit.migrations import bookkeeping
-from toolkit.migrations.apply import MigrateResult, current_plan, migrate, migration_lock
+from toolkit.migrations.apply import MigrateResult, current_plan, database_errors, migrate, migration_lock
 from toolkit.migrations.discovery import Version, discover
 from toolkit.migrations.drift import Difference, applied_subset, compare, expected_schema, snapshot
 from toolkit.migrations.lint import LintFinding, lint_sources
@@ -132,7 +132,8 @@ def _session(ctx: Context, name: str) -> Iterator[_Session]:
         target = database_target(ctx, env, outputs, start=True)
     conn = connect(target)
     try:
-        yield _Session(env, conn, target, placeholders_for(ctx, env, outputs, target), migrations)
+        with database_errors(f"database of {env.name}"):
+            yield _Session(env, conn, target, placeholders_for(ctx, env, outputs, target), migrations)
     finally:
         conn.close()
 
@@ -250,12 +251,19 @@ def db_drift(ctx: Context, name: str) -> DriftResult:
             applied = history.applied(cur)
         actual = snapshot(s.conn, history)
         with ctx.reporter.step("scratch PostgreSQL: apply the applied migrations"):
-            expected = expected_schema(
-                applied_subset(s.migrations, applied),
-                history,
-                username=s.target.username,
-                environment=s.env.name,
-                placeholders=s.placeholders,
-                workdir=ctx.project.state_dir if ctx.project.state_dir.is_dir() else None,
-            )
+            try:
+                expected = expected_schema(
+                    applied_subset(s.migrations, applied),
+                    history,
+                    username=s.target.username,
+                    environment=s.env.name,
+                    placeholders=s.placeholders,
+                    workdir=ctx.project.state_dir if ctx.project.state_dir.is_dir() else None,
+                )
+            except MigrationFailed as exc:
+                raise MigrationFailed(
+                    f"the applied migrations do not rebuild on an empty database: {exc.message}",
+                    hint="drift needs the migrations to build the schema from nothing; fix that file "
+                    "(or baseline the environment) first",
+                ) from None
     return DriftResult(s.env.name, tuple(compare(expected, actual)))

@@ -12,7 +12,7 @@ import logging
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from toolkit.errors import DatabaseError, MigrationFailed, ValidationFailed
@@ -54,6 +54,21 @@ class MigrateResult:
     already_applied: int
     would_apply: tuple[DryRunStep, ...] = ()  # --dry-run only
     dry_run: bool = False
+
+
+@contextmanager
+def database_errors(what: str) -> Iterator[None]:
+    """PostgreSQL errors outside a migration's statements (bookkeeping, history, lock): DatabaseError."""
+    import psycopg2
+
+    try:
+        yield
+    except psycopg2.Error as exc:
+        diag = getattr(exc, "diag", None)
+        message = (getattr(diag, "message_primary", None) or str(exc)).strip()
+        raise DatabaseError(
+            f"{what}: {message}", hint="check that the login role may create and write the history table"
+        ) from None
 
 
 def lock_key(history: HistoryTable) -> int:
@@ -120,7 +135,10 @@ def migrate(
     """Apply every pending versioned migration in order, then changed repeatables, each on its own."""
     conn.autocommit = True
     loaded = load(migrations)
-    with migration_lock(conn, history, lock_timeout_seconds):
+    with (
+        database_errors(f"migrating with {history.name}"),
+        migration_lock(conn, history, lock_timeout_seconds),
+    ):
         if not dry_run:
             with conn.cursor() as cur:
                 bookkeeping.ensure(cur, history)
@@ -183,17 +201,22 @@ def _apply_one(conn, step: PendingMigration, history: HistoryTable, timeouts: tu
             elapsed = int((time.monotonic() - started) * 1000)
             message = _describe_failure(step, current, exc)
             if transactional:
-                cur.execute("ROLLBACK")
+                with suppress(psycopg2.Error):  # a dead connection has rolled back already
+                    cur.execute("ROLLBACK")
                 raise MigrationFailed(
                     message,
                     hint="fix the migration and run again; it was rolled back and nothing of it was applied",
                 ) from None
-            _record(cur, history, step, elapsed, success=False)
+            try:
+                _record(cur, history, step, elapsed, success=False)
+                recorded = "it is recorded as failed and blocks further runs"
+            except psycopg2.Error:
+                recorded = "recording it as failed did not work either (connection lost?)"
             raise MigrationFailed(
                 message,
                 hint="this file runs outside a transaction (toolkit:transaction=false), so statements "
-                "before the failing one stay applied; it is recorded as failed and blocks further runs: "
-                "finish or undo it by hand, then run `toolkit db repair ENV`",
+                f"before the failing one stay applied; {recorded}: finish or undo it by hand, then run "
+                "`toolkit db repair ENV`",
             ) from None
         finally:
             if not transactional and not conn.closed:

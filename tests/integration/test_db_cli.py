@@ -165,3 +165,13 @@ def test_drift_reports_a_manual_alter_table(up_project):
         ("column", "public.orders.currency", "changed"),
         ("index", "public.orders_placed_at_idx", "missing"),
     }
+
+
+def test_plan_fills_placeholders_and_lists_lint_refusals(up_project):
+    (up_project / "sql" / "V6__env_note.sql").write_text("COMMENT ON TABLE orders IS '${environment}';\n")
+    (up_project / "sql" / "V7__drop.sql").write_text("ALTER TABLE customers DROP COLUMN marketing_opt_in;\n")
+    result = invoke(up_project, "plan", "local")
+    assert result.exit_code == 0, result.output
+    assert "2 pending" in result.stdout
+    assert "unknown placeholder" not in result.stdout
+    assert "problem     V7__drop.sql:1: drop-column: DROP COLUMN customers.marketing_opt_in" in result.stdout

@@ -78,6 +78,10 @@ class MigrationSettings:
     history_table: str = "flyway_schema_history"
     schema: str = "public"
     lock_timeout_seconds: float = 60.0
+    # Set per migration once the advisory lock is held (PostgreSQL syntax); a file can override them.
+    lock_timeout: str = "10s"
+    statement_timeout: str = "0"
+    out_of_order: bool = False
 
 
 @dataclass(frozen=True)
@@ -233,7 +237,18 @@ class _Reader:
 
     def migrations(self, raw: Any) -> MigrationSettings:
         raw = self.table(raw, "migrations")
-        self.only(raw, "migrations", {"history_table", "schema", "lock_timeout_seconds"})
+        self.only(
+            raw,
+            "migrations",
+            {
+                "history_table",
+                "schema",
+                "lock_timeout_seconds",
+                "lock_timeout",
+                "statement_timeout",
+                "out_of_order",
+            },
+        )
         ident = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
         table = self.string(raw, "migrations", "history_table", "flyway_schema_history")
         schema = self.string(raw, "migrations", "schema", "public")
@@ -247,7 +262,21 @@ class _Reader:
         timeout = raw.get("lock_timeout_seconds", 60)
         if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
             raise self.fail("migrations.lock_timeout_seconds", "must be a positive number of seconds")
-        return MigrationSettings(history_table=table, schema=schema, lock_timeout_seconds=float(timeout))
+        durations = {}
+        for key, default in (("lock_timeout", "10s"), ("statement_timeout", "0")):
+            durations[key] = self.string(raw, "migrations", key, default)
+            if not re.fullmatch(r"\d+\s*(us|ms|s|min|h|d)?", durations[key]):
+                raise self.fail(f"migrations.{key}", f"{durations[key]!r} is not a duration like 10s or 5min")
+        out_of_order = raw.get("out_of_order", False)
+        if not isinstance(out_of_order, bool):
+            raise self.fail("migrations.out_of_order", "must be true or false")
+        return MigrationSettings(
+            history_table=table,
+            schema=schema,
+            lock_timeout_seconds=float(timeout),
+            out_of_order=out_of_order,
+            **durations,
+        )
 
     def ephemeral(
         self, raw: Any, stack_order: tuple[str, ...], tfvars_dir: Path, named: dict[str, Environment]

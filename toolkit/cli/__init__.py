@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from toolkit import __version__
+from toolkit.cli import db as db_cli
 from toolkit.cli import env as env_cli
 from toolkit.cli import pipelines as pipelines_cli
 from toolkit.cli import stacks as stacks_cli
@@ -25,6 +26,7 @@ app = typer.Typer(
     help="Stand a data environment up the same way every time: validate, Terraform, SQL migrations.",
 )
 app.add_typer(env_cli.app, name="env")
+app.add_typer(db_cli.app, name="db")
 app.add_typer(pipelines_cli.app, name="pipelines")
 app.add_typer(stacks_cli.app, name="stacks")
 

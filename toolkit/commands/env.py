@@ -9,12 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.commands.context import Context
+from toolkit.commands.db import lint_files, placeholders_for
 from toolkit.commands.targets import database_target, embedded_server, history_table, infra_database
 from toolkit.config import Environment
 from toolkit.database.connection import connect
 from toolkit.errors import GuardRefused, ToolkitError
 from toolkit.migrations.apply import AppliedStep, current_plan, migrate
 from toolkit.migrations.discovery import MigrationSet, discover
+from toolkit.migrations.lint import refusals
+from toolkit.migrations.source import load
 from toolkit.terraform.outputs import Output
 from toolkit.terraform.stack import Stack
 
@@ -84,7 +87,8 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
         )
     reporter = ctx.reporter
     with reporter.step("validate"):
-        migrations = discover(ctx.project.sql_dir)
+        migrations = load(discover(ctx.project.sql_dir))
+        lint_files(migrations)  # destructive changes are refused before Terraform touches anything
         reporter.note(f"{len(migrations.versioned)} migration file(s) found")
     if env.ephemeral:
         from toolkit.commands.environments import record_ephemeral
@@ -111,13 +115,19 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
     with reporter.step("database"):
         target = database_target(ctx, env, infra_outputs, start=True)
         conn = connect(target)
+        settings = ctx.project.migrations
         try:
             result = migrate(
                 conn,
                 migrations,
                 history_table(ctx),
-                lock_timeout_seconds=ctx.project.migrations.lock_timeout_seconds,
+                lock_timeout_seconds=settings.lock_timeout_seconds,
                 on_event=reporter.detail,
+                environment=env.name,
+                placeholders=placeholders_for(ctx, env, infra_outputs, target),
+                out_of_order=settings.out_of_order,
+                lock_timeout=settings.lock_timeout,
+                statement_timeout=settings.statement_timeout,
             )
         finally:
             conn.close()
@@ -222,12 +232,18 @@ def env_plan(ctx: Context, name: str) -> PlanResult:
             ctx.reporter.note(f"database not reachable, pending migrations unknown: {exc}")
         else:
             try:
-                with conn.cursor():
-                    plan = current_plan(conn, migrations, history_table(ctx))
+                plan = current_plan(
+                    conn,
+                    migrations,
+                    history_table(ctx),
+                    environment=env.name,
+                    out_of_order=ctx.project.migrations.out_of_order,
+                    placeholders=placeholders_for(ctx, env, infra_outputs, target),
+                )
             finally:
                 conn.close()
             pending = tuple(p.file.script for p in plan.pending)
-            problems = plan.problems
+            problems = plan.problems + tuple(refusals(plan.pending))
     else:
         pending = tuple(m.script for m in migrations.versioned)
     return PlanResult(

@@ -2,7 +2,8 @@
 
 The lock is a PostgreSQL advisory lock, never a row: if the process dies, the server drops the lock
 with the session. Planning happens under the lock, so two concurrent runs never apply one migration
-twice: the second waits, then finds nothing pending.
+twice: the second waits, then finds nothing pending. Statements run one by one so an error names its
+line; a transactional file runs in one transaction with lock_timeout/statement_timeout set locally.
 """
 
 from __future__ import annotations
@@ -11,17 +12,24 @@ import logging
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from toolkit.errors import DatabaseError, MigrationFailed, ValidationFailed
+from toolkit.migrations import bookkeeping
 from toolkit.migrations.discovery import MigrationSet
 from toolkit.migrations.history import HistoryTable
+from toolkit.migrations.placeholders import Placeholders
 from toolkit.migrations.plan import MigrationPlan, PendingMigration, plan_migrations
+from toolkit.migrations.source import LoadedMigrations, load
+from toolkit.migrations.sqlsplit import Statement, line_of
 
 log = logging.getLogger(__name__)
 
 EventSink = Callable[[str], None]
+# A killed client is noticed by the server within this interval even mid-statement (PostgreSQL >= 14),
+# so its transaction rolls back and its advisory lock goes away promptly.
+CLIENT_CHECK_INTERVAL = "1s"
 
 
 @dataclass(frozen=True)
@@ -32,22 +40,53 @@ class AppliedStep:
 
 
 @dataclass(frozen=True)
+class DryRunStep:
+    script: str
+    version: str | None
+    reason: str
+    transactional: bool
+    sql: str  # exactly what would run, sensitive placeholder values masked
+
+
+@dataclass(frozen=True)
 class MigrateResult:
     applied: tuple[AppliedStep, ...]
     already_applied: int
+    would_apply: tuple[DryRunStep, ...] = ()  # --dry-run only
+    dry_run: bool = False
+
+
+@contextmanager
+def database_errors(what: str) -> Iterator[None]:
+    """PostgreSQL errors outside a migration's statements (bookkeeping, history, lock): DatabaseError."""
+    import psycopg2
+
+    try:
+        yield
+    except psycopg2.Error as exc:
+        diag = getattr(exc, "diag", None)
+        message = (getattr(diag, "message_primary", None) or str(exc)).strip()
+        raise DatabaseError(
+            f"{what}: {message}", hint="check that the login role may create and write the history table"
+        ) from None
 
 
 def lock_key(history: HistoryTable) -> int:
-    """A stable signed 64-bit key per history table, so two projects on one server do not collide."""
+    """A stable key per history table, so two projects on one server do not collide."""
     return zlib.crc32(f"toolkit:{history.schema}.{history.table}".encode())
 
 
 @contextmanager
 def migration_lock(conn, history: HistoryTable, timeout_seconds: float) -> Iterator[None]:
+    """Retrying try-lock: a waiting run never sits in a lock queue that a DBA cannot see through."""
     key = lock_key(history)
     deadline = time.monotonic() + timeout_seconds
     delay = 0.05
     with conn.cursor() as cur:
+        if conn.server_version >= 140000:
+            cur.execute(
+                "SELECT set_config('client_connection_check_interval', %s, false)", (CLIENT_CHECK_INTERVAL,)
+            )
         while True:
             cur.execute("SELECT pg_try_advisory_lock(%s)", (key,))
             if cur.fetchone()[0]:
@@ -64,80 +103,154 @@ def migration_lock(conn, history: HistoryTable, timeout_seconds: float) -> Itera
     try:
         yield
     finally:
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_unlock(%s)", (key,))
+        if not conn.closed:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
-def current_plan(conn, migrations: MigrationSet, history: HistoryTable) -> MigrationPlan:
+def current_plan(
+    conn, migrations: MigrationSet | LoadedMigrations, history: HistoryTable, **options
+) -> MigrationPlan:
+    """The plan against this database (options: environment, out_of_order, placeholders)."""
     with conn.cursor() as cur:
-        return plan_migrations(migrations, history.applied(cur))
+        applied = history.applied(cur)
+    return plan_migrations(load(migrations), applied, server_version=conn.server_version, **options)
 
 
 def migrate(
     conn,
-    migrations: MigrationSet,
+    migrations: MigrationSet | LoadedMigrations,
     history: HistoryTable,
     *,
     lock_timeout_seconds: float = 60.0,
     on_event: EventSink | None = None,
+    environment: str | None = None,
+    placeholders: Placeholders | None = None,
+    out_of_order: bool = False,
+    lock_timeout: str = "10s",
+    statement_timeout: str = "0",
+    dry_run: bool = False,
+    lint: bool = True,
 ) -> MigrateResult:
-    """Apply every pending versioned migration in order, each in its own transaction."""
+    """Apply every pending versioned migration in order, then changed repeatables, each on its own."""
     conn.autocommit = True
-    with migration_lock(conn, history, lock_timeout_seconds):
-        with conn.cursor() as cur:
-            history.create(cur)
-        plan = current_plan(conn, migrations, history)
-        if not plan.ok:
-            raise ValidationFailed("migrations cannot run:", list(plan.problems))
+    loaded = load(migrations)
+    with (
+        database_errors(f"migrating with {history.name}"),
+        migration_lock(conn, history, lock_timeout_seconds),
+    ):
+        if not dry_run:
+            with conn.cursor() as cur:
+                bookkeeping.ensure(cur, history)
+        plan = current_plan(
+            conn,
+            loaded,
+            history,
+            environment=environment,
+            out_of_order=out_of_order,
+            placeholders=placeholders,
+        )
+        problems = list(plan.problems)
+        if lint and plan.pending:
+            from toolkit.migrations.lint import refusals
+
+            problems.extend(refusals(plan.pending))
+        if problems:
+            raise ValidationFailed("migrations cannot run; nothing was applied:", problems)
+        if dry_run:
+            return MigrateResult((), plan.applied, tuple(_dry_step(p) for p in plan.pending), dry_run=True)
         done: list[AppliedStep] = []
         for step in plan.pending:
             if on_event:
                 on_event(f"applying {step.file.script}")
-            done.append(_apply_one(conn, step, history))
+            timeouts = (
+                step.source.directives.lock_timeout or lock_timeout,
+                step.source.directives.statement_timeout or statement_timeout,
+            )
+            done.append(_apply_one(conn, step, history, timeouts))
         return MigrateResult(applied=tuple(done), already_applied=plan.applied)
 
 
-def _apply_one(conn, step: PendingMigration, history: HistoryTable) -> AppliedStep:
+def _dry_step(step: PendingMigration) -> DryRunStep:
+    sql = "".join(f"{text};\n" for text in step.shown)
+    version = str(step.file.version) if step.file.version else None
+    return DryRunStep(step.file.script, version, step.reason, step.source.directives.transactional, sql)
+
+
+def _apply_one(conn, step: PendingMigration, history: HistoryTable, timeouts: tuple[str, str]) -> AppliedStep:
     import psycopg2
 
+    transactional = step.source.directives.transactional
     started = time.monotonic()
+    current: Statement | None = None
     with conn.cursor() as cur:
-        cur.execute("BEGIN")
+        if transactional:
+            cur.execute("BEGIN")
         try:
-            cur.execute(step.sql)
-            elapsed = int((time.monotonic() - started) * 1000)
-            history.record(
-                cur,
-                version=step.file.version,
-                description=step.file.description,
-                type_=step.file.type_code,
-                script=step.file.script,
-                checksum=step.checksum,
-                execution_ms=elapsed,
-                success=True,
+            cur.execute(
+                "SELECT set_config('lock_timeout', %s, %s), set_config('statement_timeout', %s, %s)",
+                (timeouts[0], transactional, timeouts[1], transactional),
             )
-            cur.execute("COMMIT")
+            for current in step.statements:
+                cur.execute(current.sql)
+            elapsed = int((time.monotonic() - started) * 1000)
+            _record(cur, history, step, elapsed, success=True)
+            if transactional:
+                cur.execute("COMMIT")
         except psycopg2.Error as exc:
-            cur.execute("ROLLBACK")
+            elapsed = int((time.monotonic() - started) * 1000)
+            message = _describe_failure(step, current, exc)
+            if transactional:
+                with suppress(psycopg2.Error):  # a dead connection has rolled back already
+                    cur.execute("ROLLBACK")
+                raise MigrationFailed(
+                    message,
+                    hint="fix the migration and run again; it was rolled back and nothing of it was applied",
+                ) from None
+            try:
+                _record(cur, history, step, elapsed, success=False)
+                recorded = "it is recorded as failed and blocks further runs"
+            except psycopg2.Error:
+                recorded = "recording it as failed did not work either (connection lost?)"
             raise MigrationFailed(
-                _describe_failure(step, exc),
-                hint="fix the migration and run again; it was rolled back and nothing of it was applied",
+                message,
+                hint="this file runs outside a transaction (toolkit:transaction=false), so statements "
+                f"before the failing one stay applied; {recorded}: finish or undo it by hand, then run "
+                "`toolkit db repair ENV`",
             ) from None
-    return AppliedStep(script=step.file.script, version=str(step.file.version), milliseconds=elapsed)
+        finally:
+            if not transactional and not conn.closed:
+                cur.execute("RESET lock_timeout; RESET statement_timeout")
+    version = str(step.file.version) if step.file.version else ""
+    return AppliedStep(script=step.file.script, version=version, milliseconds=elapsed)
 
 
-def _describe_failure(step: PendingMigration, exc) -> str:
+def _record(cur, history: HistoryTable, step: PendingMigration, elapsed: int, *, success: bool) -> None:
+    history.record(
+        cur,
+        version=step.file.version,
+        description=step.file.description,
+        type_=step.file.type_code,
+        script=step.file.script,
+        checksum=step.checksum,
+        execution_ms=elapsed,
+        success=success,
+    )
+
+
+def _describe_failure(step: PendingMigration, statement: Statement | None, exc) -> str:
     diag = getattr(exc, "diag", None)
     message = (getattr(diag, "message_primary", None) or str(exc)).strip()
     position = getattr(diag, "statement_position", None)
     where = step.file.script
-    if position:
-        line = step.sql.count("\n", 0, int(position) - 1) + 1
+    if statement is not None:
+        line = line_of(statement, int(position)) if position else statement.line
         where = f"{where}:{line}"
     detail = getattr(diag, "message_detail", None)
     code = getattr(exc, "pgcode", None)
+    what = f"migration {step.file.version}" if step.file.version else "repeatable migration"
     return (
-        f"{where}: migration {step.file.version} failed: {message}"
+        f"{where}: {what} failed: {message}"
         + (f" ({detail})" if detail else "")
         + (f" [SQLSTATE {code}]" if code else "")
     )

@@ -94,3 +94,16 @@ class HistoryTable:
                 success,
             ),
         )
+
+    def delete_failed(self, cur) -> list[str]:
+        """Remove rows of failed runs (what `repair` does first); the scripts they named."""
+        if not self.exists(cur):
+            return []
+        cur.execute(f"DELETE FROM {self.name} WHERE NOT success RETURNING script")
+        return [script for (script,) in cur.fetchall()]
+
+    def realign(self, cur, installed_rank: int, *, checksum: int, description: str) -> None:
+        cur.execute(
+            f"UPDATE {self.name} SET checksum = %s, description = %s WHERE installed_rank = %s",
+            (checksum, description[:200], installed_rank),
+        )

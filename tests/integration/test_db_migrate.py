@@ -1,0 +1,265 @@
+"""The migration engine against a real PostgreSQL: transactions, errors with file:line, tricky SQL,
+non-transactional files, per-migration timeouts, repeatables, Flyway takeover, 10,000 files."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from toolkit.errors import MigrationFailed, ValidationFailed
+from toolkit.migrations.apply import migrate
+from toolkit.migrations.checksum import flyway_checksum
+from toolkit.migrations.discovery import discover
+from toolkit.migrations.history import HistoryTable
+from toolkit.migrations.placeholders import Placeholders
+from toolkit.values import Value, Values
+
+pytestmark = pytest.mark.slow
+
+HISTORY = HistoryTable("public", "flyway_schema_history")
+
+
+def write(sql_dir: Path, files: dict[str, str]) -> Path:
+    sql_dir.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (sql_dir / name).write_bytes(text.encode("utf-8"))
+    return sql_dir
+
+
+def run(conn, sql_dir: Path, **options):
+    return migrate(conn, discover(sql_dir), HISTORY, **options)
+
+
+def query(conn, sql: str):
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchall()
+
+
+def history_rows(conn):
+    return query(
+        conn, "SELECT version, script, checksum, success, type FROM flyway_schema_history ORDER BY 1"
+    )
+
+
+def test_dollar_quotes_strings_comments_and_do_blocks_run(db_conn, tmp_path):
+    sql = write(
+        tmp_path / "sql",
+        {
+            "V1__tricky.sql": (
+                "\ufeff-- a BOM, a comment; with a semicolon\r\n"
+                "CREATE TABLE notes (id int PRIMARY KEY, body text);\r\n"
+                "INSERT INTO notes VALUES (1, 'semi;colon'), (2, 'it''s; /* not a comment */');\r\n"
+                "/* block; comment */\r\n"
+                "CREATE FUNCTION note_count() RETURNS bigint LANGUAGE plpgsql AS $fn$\r\n"
+                "BEGIN\r\n"
+                "  RETURN (SELECT count(*) FROM notes); -- ; inside\r\n"
+                "END;\r\n"
+                "$fn$;\r\n"
+                "DO $$ BEGIN INSERT INTO notes VALUES (3, $q$do;block$q$); END $$;\r\n"
+            ),
+            "V2__atomic.sql": (
+                "CREATE FUNCTION first_note() RETURNS text LANGUAGE sql\n"
+                "BEGIN ATOMIC\n  SELECT body FROM notes WHERE id = CASE WHEN true THEN 1 END;\nEND;\n"
+            ),
+        },
+    )
+    result = run(db_conn, sql)
+    assert [s.version for s in result.applied] == ["1", "2"]
+    assert query(db_conn, "SELECT body FROM notes ORDER BY id") == [
+        ("semi;colon",),
+        ("it's; /* not a comment */",),
+        ("do;block",),
+    ]
+    assert query(db_conn, "SELECT note_count(), first_note()") == [(3, "semi;colon")]
+    text = (sql / "V1__tricky.sql").read_text(encoding="utf-8")
+    assert history_rows(db_conn)[0][:4] == ("1", "V1__tricky.sql", flyway_checksum(text), True)
+
+
+def test_failure_rolls_back_and_names_file_line_and_postgres_message(db_conn, tmp_path):
+    sql = write(
+        tmp_path / "sql",
+        {
+            "V1__ok.sql": "CREATE TABLE a (id int);\n",
+            "V2__broken.sql": (
+                "CREATE TABLE b (id int);\n"
+                "INSERT INTO b VALUES (1);\n"
+                "\n"
+                "SELECT id,\n"
+                "       missing_column\n"
+                "FROM b;\n"
+            ),
+        },
+    )
+    with pytest.raises(MigrationFailed) as raised:
+        run(db_conn, sql)
+    assert str(raised.value.message) == (
+        'V2__broken.sql:5: migration 2 failed: column "missing_column" does not exist [SQLSTATE 42703]'
+    )
+    assert raised.value.exit_code == 4
+    assert query(db_conn, "SELECT to_regclass('b') IS NULL") == [(True,)]  # nothing of V2 left behind
+    assert [r[0] for r in history_rows(db_conn)] == ["1"]  # and no history row for it
+    assert query(db_conn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(0,)]
+
+
+def test_non_transactional_file_runs_concurrently_and_a_failure_blocks_until_repair(db_conn, tmp_path):
+    sql = write(
+        tmp_path / "sql",
+        {
+            "V1__table.sql": "CREATE TABLE t (id int, x int);\n",
+            "V2__index.sql": (
+                "-- toolkit:transaction=false\n"
+                "CREATE INDEX CONCURRENTLY t_id ON t (id);\n"
+                "CREATE INDEX CONCURRENTLY t_x ON t (no_such);\n"
+            ),
+        },
+    )
+    with pytest.raises(MigrationFailed) as raised:
+        run(db_conn, sql)
+    assert raised.value.message.startswith(
+        'V2__index.sql:3: migration 2 failed: column "no_such" does not exist'
+    )
+    assert "outside a transaction" in raised.value.hint and "toolkit db repair" in raised.value.hint
+    assert query(db_conn, "SELECT to_regclass('t_id') IS NOT NULL") == [(True,)]  # the first one stays
+    assert [(r[0], r[3]) for r in history_rows(db_conn)] == [("1", True), ("2", False)]
+
+    (sql / "V2__index.sql").write_text(
+        "-- toolkit:transaction=false\nCREATE INDEX CONCURRENTLY t_x ON t (x);\n"
+    )
+    with pytest.raises(ValidationFailed, match="version 2 failed in an earlier run"):
+        run(db_conn, sql)
+    with db_conn.cursor() as cur:
+        assert HISTORY.delete_failed(cur) == ["V2__index.sql"]
+    assert [s.script for s in run(db_conn, sql).applied] == ["V2__index.sql"]
+
+
+def test_statement_needing_no_transaction_is_refused_before_anything_runs(db_conn, tmp_path):
+    sql = write(
+        tmp_path / "sql",
+        {"V1__a.sql": "CREATE TABLE a (id int);\n", "V2__vac.sql": "-- tidy\nVACUUM a;\n"},
+    )
+    with pytest.raises(ValidationFailed) as raised:
+        run(db_conn, sql)
+    assert "V2__vac.sql:2: `VACUUM a …` cannot run inside a transaction" in str(raised.value)
+    assert query(db_conn, "SELECT to_regclass('a') IS NULL") == [(True,)]
+
+
+def test_lock_timeout_is_set_per_migration(db_conn, database, tmp_path):
+    run(db_conn, write(tmp_path / "sql", {"V1__t.sql": "CREATE TABLE busy (id int);\n"}))
+    blocker = psycopg2.connect(**database.connect_kwargs())
+    try:
+        with blocker.cursor() as cur:
+            cur.execute("LOCK TABLE busy IN ACCESS SHARE MODE")  # held: ALTER TABLE must wait for it
+        write(
+            tmp_path / "sql",
+            {"V2__alter.sql": "-- toolkit:lock_timeout=300ms\nALTER TABLE busy ADD COLUMN note text;\n"},
+        )
+        started = time.monotonic()
+        with pytest.raises(
+            MigrationFailed, match="V2__alter.sql:2: migration 2 failed: canceling statement due"
+        ):
+            run(db_conn, tmp_path / "sql")
+        assert time.monotonic() - started < 5
+    finally:
+        blocker.close()
+    assert query(db_conn, "SHOW lock_timeout") == [("0",)]  # SET LOCAL: the session is untouched
+    assert [s.version for s in run(db_conn, tmp_path / "sql").applied] == ["2"]
+
+
+def test_repeatables_rerun_when_changed_and_placeholders_are_filled(db_conn, tmp_path):
+    values = Values("dev", {"greeting": Value("greeting", "hello", "test")})
+    sql = write(
+        tmp_path / "sql",
+        {
+            "V1__t.sql": "CREATE TABLE t (id int);\n",
+            "R__view.sql": "CREATE OR REPLACE VIEW v AS SELECT '${greeting}'::text AS g;\n",
+        },
+    )
+    first = run(db_conn, sql, placeholders=Placeholders(values))
+    assert [s.script for s in first.applied] == ["V1__t.sql", "R__view.sql"]
+    assert query(db_conn, "SELECT g FROM v") == [("hello",)]
+    assert run(db_conn, sql, placeholders=Placeholders(values)).applied == ()
+    other = Values("dev", {"greeting": Value("greeting", "hi", "test")})
+    assert [s.script for s in run(db_conn, sql, placeholders=Placeholders(other)).applied] == ["R__view.sql"]
+    assert query(db_conn, "SELECT g FROM v") == [("hi",)]
+
+
+def test_dry_run_changes_nothing_and_masks_secrets(db_conn, tmp_path):
+    values = Values("dev", {"pw": Value("pw", "very-secret-pw", "test", sensitive=True)})
+    sql = write(tmp_path / "sql", {"V1__role.sql": "CREATE TABLE t (pw text DEFAULT '${pw}');\n"})
+    result = run(db_conn, sql, placeholders=Placeholders(values), dry_run=True)
+    assert result.dry_run and result.applied == ()
+    assert result.would_apply[0].sql == "CREATE TABLE t (pw text DEFAULT '***');\n"
+    assert query(
+        db_conn, "SELECT to_regclass('flyway_schema_history') IS NULL, to_regclass('t') IS NULL"
+    ) == [(True, True)]
+
+
+def test_a_database_flyway_migrated_is_taken_over_without_a_baseline(db_conn, tmp_path):
+    first = "CREATE TABLE a (id int);\r\n"
+    sql = write(tmp_path / "sql", {"V1__a.sql": first, "V1_1__b.sql": "CREATE TABLE b (id int);\n"})
+    with db_conn.cursor() as cur:
+        HISTORY.create(cur)  # the layout Flyway creates, with one row as Flyway writes it
+        cur.execute("CREATE TABLE a (id int)")
+        cur.execute(
+            "INSERT INTO flyway_schema_history "
+            "VALUES (1, '1', 'a', 'SQL', 'V1__a.sql', %s, 'flyway', now(), 5, true)",
+            (flyway_checksum(first),),
+        )
+    result = run(db_conn, sql)
+    assert [s.script for s in result.applied] == ["V1_1__b.sql"] and result.already_applied == 1
+    assert query(db_conn, 'SELECT version FROM "flyway_schema_history_toolkit"') == [(1,)]
+
+
+def test_an_edited_applied_file_stops_the_run(db_conn, tmp_path):
+    sql = write(tmp_path / "sql", {"V1__a.sql": "CREATE TABLE a (id int);\n"})
+    run(db_conn, sql)
+    (sql / "V1__a.sql").write_text("CREATE TABLE a (id bigint);\n")
+    (sql / "V2__b.sql").write_text("CREATE TABLE b (id int);\n")
+    with pytest.raises(ValidationFailed, match="V1__a.sql: changed after it was applied"):
+        run(db_conn, sql)
+    (sql / "V1__a.sql").write_text("CREATE TABLE a (id int);\r\n")  # only line endings: same checksum
+    assert [s.script for s in run(db_conn, sql).applied] == ["V2__b.sql"]
+
+
+def test_destructive_change_is_refused_without_its_annotation(db_conn, tmp_path):
+    sql = write(tmp_path / "sql", {"V1__a.sql": "CREATE TABLE a (id int, old text);\n"})
+    run(db_conn, sql)
+    (sql / "V2__drop.sql").write_text("ALTER TABLE a DROP COLUMN old;\n")
+    with pytest.raises(ValidationFailed, match="V2__drop.sql:1: drop-column: DROP COLUMN a.old"):
+        run(db_conn, sql)
+    (sql / "V2__drop.sql").write_text("-- toolkit:allow=drop-column\nALTER TABLE a DROP COLUMN old;\n")
+    assert [s.version for s in run(db_conn, sql).applied] == ["2"]
+
+
+def test_ten_thousand_files_in_one_pass(db_conn, tmp_path):
+    sql = tmp_path / "sql"
+    sql.mkdir()
+    for n in range(1, 10_001):
+        (sql / f"V{n}__step_{n}.sql").write_text(f"SELECT {n};\n")
+    started = time.monotonic()
+    result = run(db_conn, sql)
+    applying = time.monotonic() - started
+    assert len(result.applied) == 10_000 and result.applied[-1].version == "10000"
+    started = time.monotonic()
+    again = run(db_conn, sql)
+    planning = time.monotonic() - started
+    assert again.applied == () and again.already_applied == 10_000
+    assert planning < 10, f"planning 10,000 applied files took {planning:.1f}s"
+    assert applying < 180, f"applying took {applying:.1f}s"
+
+
+def test_a_sensitive_value_in_a_postgres_error_is_masked(db_conn, tmp_path):
+    from toolkit import secrets
+
+    values = Values("dev", {"token": Value("token", "tok-9f8e7d6c", "output infra.token", sensitive=True)})
+    sql = write(tmp_path / "sql", {"V1__bad.sql": "SELECT '${token}'::int;\n"})
+    with pytest.raises(MigrationFailed) as raised:
+        run(db_conn, sql, placeholders=Placeholders(values))
+    assert "tok-9f8e7d6c" in raised.value.message  # PostgreSQL echoes the value back ...
+    assert secrets.mask(raised.value.message) == (  # ... and every printer masks it
+        'V1__bad.sql:1: migration 1 failed: invalid input syntax for type integer: "***" [SQLSTATE 22P02]'
+    )

@@ -1,0 +1,57 @@
+"""Flyway's file-name grammar: versions, descriptions, duplicates, names that do not parse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from toolkit.migrations.discovery import Version, parse_name
+
+ROOT = Path("/sql")
+
+
+def parse(name: str):
+    return parse_name(ROOT / name, ROOT)
+
+
+@pytest.mark.parametrize(
+    "lower, higher",
+    [("1.9", "1.10"), ("1.10", "2"), ("1", "1.1"), ("1.0.9", "1.1"), ("2_1", "2.2"), ("9", "10")],
+)
+def test_versions_compare_numerically_part_by_part(lower, higher):
+    assert Version.parse(lower) < Version.parse(higher)
+
+
+@pytest.mark.parametrize("same", ["1", "1.0", "01", "1_0", "001.0.0"])
+def test_equal_versions(same):
+    assert Version.parse(same) == Version.parse("1")
+    assert hash(Version.parse(same)) == hash(Version.parse("1"))
+
+
+def test_underscores_in_version_mean_dots_and_in_description_spaces():
+    found = parse("V2_1_3__add_customer_email.sql")
+    assert found.kind == "versioned"
+    assert str(found.version) == "2.1.3"
+    assert found.description == "add customer email"
+    assert found.script == "V2_1_3__add_customer_email.sql"
+
+
+def test_repeatable_and_undo():
+    assert parse("R__views_orders.sql").kind == "repeatable"
+    assert parse("R__views_orders.sql").version is None
+    undo = parse("U3__drop_x.sql")
+    assert undo.kind == "undo" and str(undo.version) == "3"
+
+
+@pytest.mark.parametrize(
+    "name", ["V1_create.sql", "Vx__create.sql", "V1.a__x.sql", "R1__view.sql", "V1__.sql", "v1__lower.sql"]
+)
+def test_names_that_look_like_migrations_but_do_not_parse_are_errors(name):
+    with pytest.raises(ValueError, match=name.replace(".", r"\.")):
+        parse(name)
+
+
+@pytest.mark.parametrize("name", ["README.md", "seed.sql", "helpers/functions.txt"])
+def test_other_files_are_not_migrations(name):
+    assert parse(name) is None

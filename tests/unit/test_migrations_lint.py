@@ -1,0 +1,69 @@
+"""Destructive-change lint on pglast: each rule, allow annotations, tables new in the same run."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.test_migrations_fixtures import source
+from toolkit.migrations.lint import lint_sources
+
+
+def findings(*sources):
+    return [(f.script, f.line, f.rule, f.allowed) for f in lint_sources(sources)]
+
+
+@pytest.mark.parametrize(
+    "sql, rule",
+    [
+        ("DROP TABLE customers", "drop-table"),
+        ("ALTER TABLE customers DROP COLUMN email", "drop-column"),
+        ("TRUNCATE orders", "truncate"),
+        ("ALTER TABLE orders ALTER COLUMN total TYPE numeric", "column-type"),
+        ("ALTER TABLE orders ADD COLUMN note text NOT NULL", "not-null"),
+        ("ALTER TABLE orders ALTER COLUMN note SET NOT NULL", "not-null"),
+        ("CREATE INDEX orders_note ON orders (note)", "index-without-concurrently"),
+        ("ALTER TABLE orders RENAME COLUMN note TO remark", "rename"),
+        ("ALTER TABLE orders RENAME TO purchases", "rename"),
+    ],
+)
+def test_each_rule(sql, rule):
+    assert findings(source("V7__change.sql", f"-- why\n\n{sql};\n")) == [("V7__change.sql", 3, rule, False)]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "ALTER TABLE orders ADD COLUMN note text NOT NULL DEFAULT ''",
+        "ALTER TABLE orders ADD COLUMN note text",
+        "CREATE INDEX CONCURRENTLY orders_note ON orders (note)",
+        "CREATE TABLE fresh (id int); CREATE INDEX fresh_id ON fresh (id); ALTER TABLE fresh DROP COLUMN id",
+        "DO $$ BEGIN EXECUTE 'DROP TABLE customers'; END $$",
+        "ALTER TABLE orders ADD COLUMN id2 bigint GENERATED ALWAYS AS IDENTITY NOT NULL",
+    ],
+)
+def test_safe_changes_pass(sql):
+    assert findings(source("V7__change.sql", sql + ";\n")) == []
+
+
+def test_allow_annotation_accepts_the_named_rule_only():
+    text = "-- toolkit:allow=drop-column\nALTER TABLE c DROP COLUMN a;\nTRUNCATE c;\n"
+    result = lint_sources([source("V8__cleanup.sql", text)])
+    assert [(f.rule, f.allowed, f.refused) for f in result] == [
+        ("drop-column", True, False),
+        ("truncate", False, True),
+    ]
+    assert str(result[1]) == "V8__cleanup.sql:3: truncate: TRUNCATE c: TRUNCATE deletes every row"
+
+
+def test_only_a_table_created_in_the_same_file_is_new():
+    create = source("V1__create.sql", "CREATE TABLE t (id int);\n")
+    index = source("V2__index.sql", "CREATE INDEX t_id ON t (id);\n")
+    assert findings(create, index) == [("V2__index.sql", 1, "index-without-concurrently", False)]
+
+
+def test_placeholders_and_unparsable_sql():
+    assert findings(source("V1__p.sql", "DROP TABLE ${schema}.old;\n")) == [
+        ("V1__p.sql", 1, "drop-table", False)
+    ]
+    bad = lint_sources([source("V1__bad.sql", "SELEC 1;\n")])
+    assert [(f.rule, f.refused) for f in bad] == [("syntax", False)]

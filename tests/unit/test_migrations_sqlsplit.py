@@ -1,0 +1,86 @@
+"""Statement splitting: strings, identifiers, dollar quotes, comments, BEGIN ATOMIC; exact lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.migrations.sqlsplit import SplitError, Statement, line_of, split_statements
+
+
+def split(text: str) -> list[tuple[int, str]]:
+    return [(s.line, s.sql) for s in split_statements(text)]
+
+
+def test_semicolons_inside_strings_identifiers_and_comments_do_not_split():
+    text = (
+        "-- a comment; with a semicolon\n"
+        "INSERT INTO t VALUES ('a;b', 'it''s; fine', E'esc\\';still');\n"
+        '/* block; /* nested; */ still comment */ SELECT "odd;name" FROM t;\n'
+    )
+    assert split(text) == [
+        (2, "INSERT INTO t VALUES ('a;b', 'it''s; fine', E'esc\\';still')"),
+        (3, 'SELECT "odd;name" FROM t'),
+    ]
+
+
+def test_dollar_quoted_bodies_and_do_blocks():
+    text = (
+        "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$\n"
+        "BEGIN\n"
+        "  RETURN 1; -- $$ inside a tagged body\n"
+        "END;\n"
+        "$fn$;\n"
+        "\n"
+        "DO $$ BEGIN PERFORM 1; END $$;\n"
+        "SELECT $1, a$b$ FROM x;\n"
+    )
+    result = split(text)
+    assert [line for line, _ in result] == [1, 7, 8]
+    assert result[0][1].endswith("$fn$")
+    assert result[1][1] == "DO $$ BEGIN PERFORM 1; END $$"
+    assert result[2][1] == "SELECT $1, a$b$ FROM x"
+
+
+def test_begin_atomic_body_with_case_end():
+    text = (
+        "CREATE FUNCTION g(x int) RETURNS int LANGUAGE sql\n"
+        "BEGIN ATOMIC\n"
+        "  SELECT CASE WHEN x > 0 THEN 1 ELSE 0 END;\n"
+        "  SELECT 2;\n"
+        "END;\n"
+        "SELECT 3;\n"
+    )
+    assert [line for line, _ in split(text)] == [1, 6]
+
+
+def test_lines_count_crlf_and_cr_line_ends():
+    assert split("SELECT 1;\r\n\r\nSELECT 2;\rSELECT 3") == [
+        (1, "SELECT 1"),
+        (3, "SELECT 2"),
+        (4, "SELECT 3"),
+    ]
+
+
+def test_line_of_an_error_position_inside_a_statement():
+    statement = Statement("SELECT 1,\n  2,\n  nope", line=10, offset=0)
+    assert line_of(statement, statement.sql.index("nope") + 1) == 12
+    assert line_of(statement, 1) == 10
+
+
+def test_empty_statements_and_trailing_comments_are_dropped():
+    assert split(";;\n-- only a comment\n") == []
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("SELECT 'open;\n", 1),
+        ("\nSELECT $x$ body;\n", 2),
+        ("SELECT 1; /* never closed\n", 1),
+        ('\n\nSELECT "a', 3),
+    ],
+)
+def test_unterminated_tokens_are_errors_with_their_line(text, line):
+    with pytest.raises(SplitError) as raised:
+        split_statements(text)
+    assert raised.value.line == line

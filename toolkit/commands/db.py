@@ -1,0 +1,269 @@
+"""`db status|migrate|validate|repair|baseline|lint|drift`: the migration engine against one environment.
+
+Each command connects through the environment's Terraform outputs (password from its file or from
+Secrets Manager by the ARN in the outputs) and fills placeholders from values(ENV).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from toolkit.commands.context import Context
+from toolkit.commands.targets import database_target, embedded_server, history_table, stack_outputs
+from toolkit.config import Environment
+from toolkit.database.connection import DatabaseTarget, connect
+from toolkit.errors import MigrationFailed, UsageError, ValidationFailed
+from toolkit.migrations import bookkeeping
+from toolkit.migrations.apply import MigrateResult, current_plan, database_errors, migrate, migration_lock
+from toolkit.migrations.discovery import Version, discover
+from toolkit.migrations.drift import Difference, applied_subset, compare, expected_schema, snapshot
+from toolkit.migrations.lint import LintFinding, lint_sources
+from toolkit.migrations.placeholders import Placeholders
+from toolkit.migrations.plan import FileState, MigrationPlan
+from toolkit.migrations.source import LoadedMigrations, load
+from toolkit.terraform.outputs import Output
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    environment: str
+    current: str | None
+    files: tuple[FileState, ...]
+    problems: tuple[str, ...]
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for f in self.files if f.state == "pending")
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    environment: str
+    removed_failed: tuple[str, ...]
+    realigned: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BaselineResult:
+    environment: str
+    version: str
+
+
+@dataclass(frozen=True)
+class LintResult:
+    findings: tuple[LintFinding, ...]
+
+    @property
+    def refused(self) -> tuple[LintFinding, ...]:
+        return tuple(f for f in self.findings if f.refused)
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    environment: str
+    differences: tuple[Difference, ...]
+
+
+def placeholders_for(
+    ctx: Context, env: Environment, outputs: dict[str, Output], target: DatabaseTarget
+) -> Placeholders:
+    """values(ENV) plus Flyway's built-in placeholders for this connection."""
+    from toolkit.terraform.declared import read_declaration
+    from toolkit.values import resolve_values
+
+    first = ctx.project.stack_order[0]
+    declared = read_declaration(env.stack_dir(first))
+    sensitive = [v.name for v in declared.variables.values() if v.sensitive]
+    values = resolve_values(env, ctx.project.root, {first: outputs}, sensitive)
+    settings = ctx.project.migrations
+    builtins = {
+        "flyway:defaultSchema": settings.schema,
+        "flyway:user": target.username,
+        "flyway:database": target.name,
+        "flyway:table": settings.history_table,
+    }
+    return Placeholders(values, builtins)
+
+
+@dataclass
+class _Session:
+    env: Environment
+    conn: object
+    target: DatabaseTarget
+    placeholders: Placeholders
+    migrations: LoadedMigrations
+
+    def plan_options(self, ctx: Context) -> dict:
+        return {
+            "environment": self.env.name,
+            "out_of_order": ctx.project.migrations.out_of_order,
+            "placeholders": self.placeholders,
+        }
+
+
+@contextmanager
+def _local_terraform_lock(ctx: Context, env: Environment) -> Iterator[None]:
+    """Concurrent toolkit runs on one machine share one Terraform data directory; `init` in two of them
+    at once fails on the state lock, so reading outputs is serialised between local processes."""
+    import fcntl
+
+    path = ctx.project.env_state_dir(env) / "terraform-outputs.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _session(ctx: Context, name: str) -> Iterator[_Session]:
+    env = ctx.project.environment(name)
+    migrations = load(discover(ctx.project.sql_dir))  # file problems surface before any connection
+    with _local_terraform_lock(ctx, env):
+        outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
+    target = database_target(ctx, env, outputs)
+    if env.database == "embedded" and embedded_server(ctx, env, target.port).running_port() is None:
+        # Start (and provision) the local server only when it is down: provisioning rewrites the role,
+        # which concurrent runs must not all do at once.
+        target = database_target(ctx, env, outputs, start=True)
+    conn = connect(target)
+    try:
+        with database_errors(f"database of {env.name}"):
+            yield _Session(env, conn, target, placeholders_for(ctx, env, outputs, target), migrations)
+    finally:
+        conn.close()
+
+
+def db_status(ctx: Context, name: str) -> StatusResult:
+    with _session(ctx, name) as s:
+        plan: MigrationPlan = current_plan(s.conn, s.migrations, history_table(ctx), **s.plan_options(ctx))
+    return StatusResult(s.env.name, plan.current, plan.states, plan.problems)
+
+
+def db_validate(ctx: Context, name: str) -> StatusResult:
+    """Like status, but fails (exit 1) on any problem: checksums, missing files, out-of-order versions."""
+    result = db_status(ctx, name)
+    if result.problems:
+        raise ValidationFailed(f"{name}: migrations do not validate:", list(result.problems))
+    return result
+
+
+def db_migrate(ctx: Context, name: str, *, dry_run: bool = False) -> MigrateResult:
+    settings = ctx.project.migrations
+    with _session(ctx, name) as s, ctx.reporter.step("migrations" + (" (dry run)" if dry_run else "")):
+        return migrate(
+            s.conn,
+            s.migrations,
+            history_table(ctx),
+            lock_timeout_seconds=settings.lock_timeout_seconds,
+            on_event=ctx.reporter.detail,
+            lock_timeout=settings.lock_timeout,
+            statement_timeout=settings.statement_timeout,
+            dry_run=dry_run,
+            **s.plan_options(ctx),
+        )
+
+
+def db_repair(ctx: Context, name: str) -> RepairResult:
+    """Remove failed rows and realign checksums and descriptions of applied files (Flyway's repair)."""
+    history = history_table(ctx)
+    with (
+        _session(ctx, name) as s,
+        migration_lock(s.conn, history, ctx.project.migrations.lock_timeout_seconds),
+    ):
+        by_version = {m.file.version: m for m in s.migrations.versioned}
+        realigned = []
+        with s.conn.cursor() as cur:
+            bookkeeping.ensure(cur, history)
+            cur.execute("BEGIN")
+            removed = history.delete_failed(cur)
+            for row in history.applied(cur):
+                source = by_version.get(row.version) if row.version is not None else None
+                if source and row.type == "SQL" and row.checksum != source.checksum:
+                    history.realign(
+                        cur, row.installed_rank, checksum=source.checksum, description=source.file.description
+                    )
+                    realigned.append(row.script)
+            cur.execute("COMMIT")
+    return RepairResult(s.env.name, tuple(removed), tuple(realigned))
+
+
+def db_baseline(
+    ctx: Context, name: str, version: str, description: str = "<< Flyway Baseline >>"
+) -> BaselineResult:
+    """Mark an existing database as being at `version`: files up to it are never run."""
+    try:
+        parsed = Version.parse(version)
+    except ValueError as exc:
+        raise UsageError(f"--version: {exc}") from None
+    history = history_table(ctx)
+    with (
+        _session(ctx, name) as s,
+        migration_lock(s.conn, history, ctx.project.migrations.lock_timeout_seconds),
+        s.conn.cursor() as cur,
+    ):
+        bookkeeping.ensure(cur, history)
+        if history.applied(cur):
+            raise MigrationFailed(
+                f"{history.name} in {name} already has rows; a baseline is only for a database "
+                "that no migration has touched yet",
+                hint="see `toolkit db status`",
+            )
+        history.record(
+            cur,
+            version=parsed,
+            description=description,
+            type_="BASELINE",
+            script=description,
+            checksum=None,
+            execution_ms=0,
+            success=True,
+        )
+    return BaselineResult(s.env.name, str(parsed))
+
+
+def db_lint(ctx: Context) -> LintResult:
+    """Destructive-change findings in every migration file, in order (no database needed)."""
+    loaded = load(discover(ctx.project.sql_dir))
+    return LintResult(tuple(lint_sources(loaded)))
+
+
+def lint_files(loaded: LoadedMigrations) -> None:
+    """For `env up`'s validate step: refuse unannotated destructive changes before Terraform runs."""
+    refused = [f for f in lint_sources(loaded) if f.refused]
+    if refused:
+        raise ValidationFailed(
+            "destructive changes without an allow annotation:",
+            [str(f) for f in refused],
+            hint="if intended, put `-- toolkit:allow=<rule>` at the top of the file (docs/migrations.md)",
+        )
+
+
+def db_drift(ctx: Context, name: str) -> DriftResult:
+    """Differences between the live schema and what the applied migrations build on an empty database."""
+    history = history_table(ctx)
+    with _session(ctx, name) as s:
+        with s.conn.cursor() as cur:
+            applied = history.applied(cur)
+        actual = snapshot(s.conn, history)
+        with ctx.reporter.step("scratch PostgreSQL: apply the applied migrations"):
+            try:
+                expected = expected_schema(
+                    applied_subset(s.migrations, applied),
+                    history,
+                    username=s.target.username,
+                    environment=s.env.name,
+                    placeholders=s.placeholders,
+                    workdir=ctx.project.state_dir if ctx.project.state_dir.is_dir() else None,
+                )
+            except MigrationFailed as exc:
+                raise MigrationFailed(
+                    f"the applied migrations do not rebuild on an empty database: {exc.message}",
+                    hint="drift needs the migrations to build the schema from nothing; fix that file "
+                    "(or baseline the environment) first",
+                ) from None
+    return DriftResult(s.env.name, tuple(compare(expected, actual)))

@@ -1,0 +1,157 @@
+"""Drift: the live schema against the schema its applied migrations produce on a scratch PostgreSQL.
+
+Both sides are read from the catalogs the same way (tables, columns and types, constraints, indexes,
+views, functions), as `kind name -> definition`, so a difference is a line a person can read.
+"""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.migrations.history import HistoryTable
+from toolkit.migrations.placeholders import Placeholders
+from toolkit.migrations.source import LoadedMigrations
+
+_SCHEMAS = """n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%%'"""
+_NOT_EXTENSION = "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = {oid} AND d.deptype = 'e')"
+
+CATALOG_QUERIES = {
+    "table": f"""
+        SELECT n.nspname || '.' || c.relname, c.relkind::text
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'm') AND {_SCHEMAS} AND {_NOT_EXTENSION.format(oid="c.oid")}""",
+    "column": f"""
+        SELECT n.nspname || '.' || c.relname || '.' || a.attname,
+               format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
+               || COALESCE(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '')
+        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE c.relkind IN ('r', 'p', 'v', 'm') AND a.attnum > 0 AND NOT a.attisdropped AND {_SCHEMAS}
+          AND {_NOT_EXTENSION.format(oid="c.oid")}""",
+    "constraint": f"""
+        SELECT n.nspname || '.' || c.relname || '.' || k.conname, pg_get_constraintdef(k.oid)
+        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {_SCHEMAS}""",
+    "index": f"""
+        SELECT n.nspname || '.' || i.relname, pg_get_indexdef(i.oid)
+        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+        JOIN pg_namespace n ON n.oid = i.relnamespace WHERE {_SCHEMAS}
+          AND {_NOT_EXTENSION.format(oid="x.indrelid")}""",
+    "view": f"""
+        SELECT n.nspname || '.' || c.relname, pg_get_viewdef(c.oid)
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('v', 'm') AND {_SCHEMAS} AND {_NOT_EXTENSION.format(oid="c.oid")}""",
+    "function": f"""
+        SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+               pg_get_functiondef(p.oid)
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE p.prokind IN ('f', 'p') AND {_SCHEMAS} AND {_NOT_EXTENSION.format(oid="p.oid")}""",
+}
+
+
+@dataclass(frozen=True)
+class Difference:
+    kind: str  # table, column, constraint, index, view, function
+    name: str
+    change: str  # "missing" (migrations make it, the database lacks it), "unexpected", "changed"
+    expected: str | None
+    actual: str | None
+
+    def __str__(self) -> str:
+        if self.change == "changed":
+            return f"{self.kind} {self.name} changed: expected {self.expected!r}, found {self.actual!r}"
+        if self.change == "missing":
+            return f"{self.kind} {self.name} is missing (the migrations create it)"
+        return f"{self.kind} {self.name} is not made by any migration"
+
+
+def snapshot(conn, history: HistoryTable) -> dict[tuple[str, str], str]:
+    """`(kind, name) -> definition` of every schema object, without toolkit's own bookkeeping."""
+    own = (f"{history.schema}.{history.table}", f"{history.schema}.{history.table}_toolkit")
+    found: dict[tuple[str, str], str] = {}
+    with conn.cursor() as cur:
+        for kind, query in CATALOG_QUERIES.items():
+            cur.execute(query)
+            for name, definition in cur.fetchall():
+                if any(name == o or name.startswith(o + ".") or name.startswith(o + "_") for o in own):
+                    continue
+                found[(kind, name)] = definition
+    return found
+
+
+def compare(expected: dict[tuple[str, str], str], actual: dict[tuple[str, str], str]) -> list[Difference]:
+    out = []
+    for key in sorted(expected.keys() | actual.keys()):
+        want, have = expected.get(key), actual.get(key)
+        if want == have:
+            continue
+        change = "missing" if have is None else "unexpected" if want is None else "changed"
+        out.append(Difference(key[0], key[1], change, want, have))
+    return out
+
+
+def applied_subset(loaded: LoadedMigrations, applied) -> LoadedMigrations:
+    """The files the database has had: applied (or baselined) versions, repeatables at their checksum."""
+    rows = [r for r in applied if r.success]
+    versions = {r.version for r in rows if r.version is not None and r.type != "BASELINE"}
+    baseline = max((r.version for r in rows if r.type == "BASELINE"), default=None)
+    repeatable = {r.description for r in rows if r.version is None}
+    return LoadedMigrations(
+        tuple(
+            s
+            for s in loaded.versioned
+            if s.file.version in versions or (baseline is not None and s.file.version <= baseline)
+        ),
+        tuple(s for s in loaded.repeatable if s.file.description in repeatable),
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def expected_schema(
+    loaded: LoadedMigrations,
+    history: HistoryTable,
+    *,
+    username: str,
+    environment: str | None,
+    placeholders: Placeholders | None,
+    workdir: Path | None = None,
+) -> dict[tuple[str, str], str]:
+    """Apply `loaded` to a throw-away embedded PostgreSQL, as `username`, and snapshot it."""
+    from toolkit.database.connection import DatabaseTarget, connect
+    from toolkit.database.embedded import EmbeddedServer, provision
+    from toolkit.migrations.apply import migrate
+
+    with tempfile.TemporaryDirectory(prefix="toolkit-drift-", dir=workdir) as tmp:
+        server = EmbeddedServer(data_dir=Path(tmp) / "data", port=_free_port(), fast=True)
+        try:
+            server.ensure_running()
+            password = uuid.uuid4().hex
+            database = f"drift_{uuid.uuid4().hex[:8]}"
+            provision(server, database=database, username=username, password=password)
+            target = DatabaseTarget("127.0.0.1", server.port, database, username, password)
+            conn = connect(target, attempts=3)
+            try:
+                migrate(
+                    conn,
+                    loaded,
+                    history,
+                    environment=environment,
+                    placeholders=placeholders,
+                    out_of_order=True,
+                    lint=False,
+                )
+                return snapshot(conn, history)
+            finally:
+                conn.close()
+        finally:
+            server.remove()

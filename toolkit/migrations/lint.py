@@ -1,0 +1,146 @@
+"""Destructive-change lint on PostgreSQL's own parser (pglast): what would lose data or block readers.
+
+Each finding names a rule; a file accepts a rule with `-- toolkit:allow=<rule>[,<rule>…]` at its top.
+Statements on a table created earlier in the same file are not findings: that table holds no data
+and has no readers yet. A table from an earlier file is never "new": the file will also run where that
+table has long held data (production), so the lint judges each file on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from toolkit.migrations.placeholders import PLACEHOLDER
+from toolkit.migrations.source import MigrationSource
+from toolkit.migrations.sqlsplit import SplitError
+
+RULES = {
+    "drop-table": "DROP TABLE deletes the table and its data",
+    "drop-column": "DROP COLUMN deletes the column's data and breaks readers that select it",
+    "truncate": "TRUNCATE deletes every row",
+    "column-type": "changing a column's type can rewrite the whole table under an exclusive lock",
+    "not-null": "NOT NULL without a default fails on existing rows, or scans the table under a lock",
+    "index-without-concurrently": "CREATE INDEX without CONCURRENTLY blocks writes to an existing table",
+    "rename": "a rename breaks every reader and writer that uses the old name",
+}
+
+
+@dataclass(frozen=True)
+class LintFinding:
+    script: str
+    line: int
+    rule: str  # one of RULES, or "syntax" (not parsed: reported, never refused)
+    message: str
+    allowed: bool  # the file carries toolkit:allow for this rule
+
+    @property
+    def refused(self) -> bool:
+        return not self.allowed and self.rule != "syntax"
+
+    def __str__(self) -> str:
+        return f"{self.script}:{self.line}: {self.rule}: {self.message}"
+
+
+def _neutral(sql: str) -> str:
+    """Placeholders become plain words, so a file lints without the environment's values."""
+    return PLACEHOLDER.sub(lambda m: "ph_" + re.sub(r"\W", "_", m[1]), sql) if "${" in sql else sql
+
+
+def lint_sources(sources: Iterable[MigrationSource]) -> list[LintFinding]:
+    """Findings for these files, each judged on its own."""
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    findings: list[LintFinding] = []
+    for source in sources:
+        created: set[str] = set()
+        try:
+            statements = source.statements
+        except SplitError as exc:
+            findings.append(LintFinding(source.script, exc.line, "syntax", str(exc), False))
+            continue
+        for statement in statements:
+            try:
+                parsed = parse_sql(_neutral(statement.sql))
+            except ParseError as exc:
+                findings.append(LintFinding(source.script, statement.line, "syntax", str(exc), False))
+                continue
+            for raw in parsed:
+                for rule, detail in _check(raw.stmt, created):
+                    findings.append(
+                        LintFinding(
+                            source.script,
+                            statement.line,
+                            rule,
+                            f"{detail}: {RULES[rule]}",
+                            rule in source.directives.allow,
+                        )
+                    )
+    return findings
+
+
+def refusals(pending) -> list[str]:
+    """Problems that stop `migrate`: findings on pending migrations without an allow annotation."""
+    findings = lint_sources(p.source for p in pending)
+    return [
+        f"{f}; if intended, put `-- toolkit:allow={f.rule}` at the top of the file"
+        for f in findings
+        if f.refused
+    ]
+
+
+def _name(relation) -> str:
+    return ".".join(p for p in (relation.schemaname, relation.relname) if p).lower()
+
+
+def _known(relation, created: set[str]) -> bool:
+    return relation is not None and (_name(relation) in created or relation.relname.lower() in created)
+
+
+def _check(node, created: set[str]) -> Iterable[tuple[str, str]]:
+    from pglast import ast
+    from pglast.enums import AlterTableType, ConstrType, ObjectType
+
+    if isinstance(node, ast.CreateStmt | ast.CreateTableAsStmt):
+        relation = node.relation if isinstance(node, ast.CreateStmt) else node.into.rel
+        created.update({_name(relation), relation.relname.lower()})
+    elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
+        names = [".".join(s.sval for s in obj).lower() for obj in node.objects]
+        if not all(name in created for name in names):
+            yield "drop-table", f"DROP TABLE {', '.join(names)}"
+    elif isinstance(node, ast.TruncateStmt):
+        if not all(_known(r, created) for r in node.relations):
+            yield "truncate", f"TRUNCATE {', '.join(_name(r) for r in node.relations)}"
+    elif isinstance(node, ast.IndexStmt):
+        if not node.concurrent and not _known(node.relation, created):
+            yield "index-without-concurrently", f"CREATE INDEX on {_name(node.relation)}"
+    elif isinstance(node, ast.RenameStmt) and node.renameType in (
+        ObjectType.OBJECT_TABLE,
+        ObjectType.OBJECT_COLUMN,
+        ObjectType.OBJECT_VIEW,
+        ObjectType.OBJECT_MATVIEW,
+        ObjectType.OBJECT_SCHEMA,
+    ):
+        if node.relation is None or not _known(node.relation, created):
+            old = node.subname or (node.relation and _name(node.relation)) or ""
+            yield "rename", f"RENAME {old} TO {node.newname}"
+    elif isinstance(node, ast.AlterTableStmt) and not _known(node.relation, created):
+        table = _name(node.relation)
+        for cmd in node.cmds or ():
+            if cmd.subtype == AlterTableType.AT_DropColumn:
+                yield "drop-column", f"DROP COLUMN {table}.{cmd.name}"
+            elif cmd.subtype == AlterTableType.AT_AlterColumnType:
+                yield "column-type", f"ALTER COLUMN {table}.{cmd.name} TYPE"
+            elif cmd.subtype == AlterTableType.AT_SetNotNull:
+                yield "not-null", f"SET NOT NULL on {table}.{cmd.name}"
+            elif cmd.subtype == AlterTableType.AT_AddColumn:
+                kinds = {c.contype for c in (cmd.def_.constraints or ())}
+                has_value = kinds & {
+                    ConstrType.CONSTR_DEFAULT,
+                    ConstrType.CONSTR_IDENTITY,
+                    ConstrType.CONSTR_GENERATED,
+                }
+                if ConstrType.CONSTR_NOTNULL in kinds and not has_value:
+                    yield "not-null", f"ADD COLUMN {table}.{cmd.def_.colname} NOT NULL without a default"

@@ -1,0 +1,90 @@
+"""Migration files read once: text, Flyway checksum, directives; statements split on demand.
+
+Everything after discovery (planning, lint, dry-run, applying, drift) works on these, so a run reads
+each file exactly once, however many steps look at it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from functools import cached_property
+
+from toolkit.errors import ValidationFailed
+from toolkit.migrations.checksum import BOM, flyway_checksum
+from toolkit.migrations.directives import DirectiveError, Directives, parse_directives
+from toolkit.migrations.discovery import MigrationFile, MigrationSet
+from toolkit.migrations.sqlsplit import Statement, split_statements
+
+
+@dataclass(frozen=True)
+class MigrationSource:
+    file: MigrationFile
+    text: str  # as on disk, a leading BOM removed
+    checksum: int  # Flyway's checksum of the file as it is on disk (before placeholders)
+    directives: Directives
+
+    @property
+    def script(self) -> str:
+        return self.file.script
+
+    @cached_property
+    def statements(self) -> tuple[Statement, ...]:
+        """Split once, on first use (raises SplitError)."""
+        return tuple(split_statements(self.text))
+
+    def runs_in(self, environment: str | None) -> bool:
+        """False when `-- toolkit:environments=` leaves this environment out."""
+        wanted = self.directives.environments
+        if wanted is None or environment is None:
+            return True
+        return any(fnmatch.fnmatchcase(environment, pattern) for pattern in wanted)
+
+
+@dataclass(frozen=True)
+class LoadedMigrations:
+    versioned: tuple[MigrationSource, ...]  # sorted by version
+    repeatable: tuple[MigrationSource, ...]  # sorted by description
+
+    def __iter__(self):
+        yield from self.versioned
+        yield from self.repeatable
+
+
+def read_source(file: MigrationFile) -> MigrationSource:
+    """Read and check one file; raises ValueError with the file (and line) in the message."""
+    try:
+        text = file.path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{file.script}: not valid UTF-8 (byte {exc.start + 1})") from None
+    except OSError as exc:
+        raise ValueError(f"{file.script}: cannot be read: {exc.strerror}") from None
+    checksum = flyway_checksum(text)
+    if text.startswith(BOM):
+        text = text[1:]
+    try:
+        directives = parse_directives(text)
+    except DirectiveError as exc:
+        raise ValueError(f"{file.script}:{exc.line}: {exc}") from None
+    return MigrationSource(file, text, checksum, directives)
+
+
+def load(migrations: MigrationSet | LoadedMigrations) -> LoadedMigrations:
+    """Read every versioned and repeatable file once; all problems reported together."""
+    if isinstance(migrations, LoadedMigrations):
+        return migrations
+    problems: list[str] = []
+
+    def read_all(files: tuple[MigrationFile, ...]) -> tuple[MigrationSource, ...]:
+        out = []
+        for file in files:
+            try:
+                out.append(read_source(file))
+            except ValueError as exc:
+                problems.append(str(exc))
+        return tuple(out)
+
+    loaded = LoadedMigrations(read_all(migrations.versioned), read_all(migrations.repeatable))
+    if problems:
+        raise ValidationFailed("migration files cannot be used:", problems)
+    return loaded

@@ -47,9 +47,9 @@ output "api_token" {
 @pytest.fixture
 def external_project(tmp_path, database, moto_endpoint):
     sm = boto3.client("secretsmanager", endpoint_url=moto_endpoint, region_name="us-east-1")
-    arn = sm.create_secret(
-        Name=f"{database.name}/master", SecretString=json.dumps({"password": database.password})
-    )["ARN"]
+    arn = sm.create_secret(Name=f"{database.name}/master", SecretString=json.dumps({"password": database.password}))[
+        "ARN"
+    ]
     root = tmp_path / "project"
     (root / "terraform" / "ext").mkdir(parents=True)
     (root / "terraform" / "ext" / "main.tf").write_text(STACK)

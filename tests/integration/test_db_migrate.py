@@ -40,9 +40,7 @@ def query(conn, sql: str):
 
 
 def history_rows(conn):
-    return query(
-        conn, "SELECT version, script, checksum, success, type FROM flyway_schema_history ORDER BY 1"
-    )
+    return query(conn, "SELECT version, script, checksum, success, type FROM flyway_schema_history ORDER BY 1")
 
 
 def test_dollar_quotes_strings_comments_and_do_blocks_run(db_conn, tmp_path):
@@ -85,12 +83,7 @@ def test_failure_rolls_back_and_names_file_line_and_postgres_message(db_conn, tm
         {
             "V1__ok.sql": "CREATE TABLE a (id int);\n",
             "V2__broken.sql": (
-                "CREATE TABLE b (id int);\n"
-                "INSERT INTO b VALUES (1);\n"
-                "\n"
-                "SELECT id,\n"
-                "       missing_column\n"
-                "FROM b;\n"
+                "CREATE TABLE b (id int);\nINSERT INTO b VALUES (1);\n\nSELECT id,\n       missing_column\nFROM b;\n"
             ),
         },
     )
@@ -119,16 +112,12 @@ def test_non_transactional_file_runs_concurrently_and_a_failure_blocks_until_rep
     )
     with pytest.raises(MigrationFailed) as raised:
         run(db_conn, sql)
-    assert raised.value.message.startswith(
-        'V2__index.sql:3: migration 2 failed: column "no_such" does not exist'
-    )
+    assert raised.value.message.startswith('V2__index.sql:3: migration 2 failed: column "no_such" does not exist')
     assert "outside a transaction" in raised.value.hint and "toolkit db repair" in raised.value.hint
     assert query(db_conn, "SELECT to_regclass('t_id') IS NOT NULL") == [(True,)]  # the first one stays
     assert [(r[0], r[3]) for r in history_rows(db_conn)] == [("1", True), ("2", False)]
 
-    (sql / "V2__index.sql").write_text(
-        "-- toolkit:transaction=false\nCREATE INDEX CONCURRENTLY t_x ON t (x);\n"
-    )
+    (sql / "V2__index.sql").write_text("-- toolkit:transaction=false\nCREATE INDEX CONCURRENTLY t_x ON t (x);\n")
     with pytest.raises(ValidationFailed, match="version 2 failed in an earlier run"):
         run(db_conn, sql)
     with db_conn.cursor() as cur:
@@ -158,9 +147,7 @@ def test_lock_timeout_is_set_per_migration(db_conn, database, tmp_path):
             {"V2__alter.sql": "-- toolkit:lock_timeout=300ms\nALTER TABLE busy ADD COLUMN note text;\n"},
         )
         started = time.monotonic()
-        with pytest.raises(
-            MigrationFailed, match="V2__alter.sql:2: migration 2 failed: canceling statement due"
-        ):
+        with pytest.raises(MigrationFailed, match="V2__alter.sql:2: migration 2 failed: canceling statement due"):
             run(db_conn, tmp_path / "sql")
         assert time.monotonic() - started < 5
     finally:
@@ -193,9 +180,9 @@ def test_dry_run_changes_nothing_and_masks_secrets(db_conn, tmp_path):
     result = run(db_conn, sql, placeholders=Placeholders(values), dry_run=True)
     assert result.dry_run and result.applied == ()
     assert result.would_apply[0].sql == "CREATE TABLE t (pw text DEFAULT '***');\n"
-    assert query(
-        db_conn, "SELECT to_regclass('flyway_schema_history') IS NULL, to_regclass('t') IS NULL"
-    ) == [(True, True)]
+    assert query(db_conn, "SELECT to_regclass('flyway_schema_history') IS NULL, to_regclass('t') IS NULL") == [
+        (True, True)
+    ]
 
 
 def test_a_database_flyway_migrated_is_taken_over_without_a_baseline(db_conn, tmp_path):
@@ -205,8 +192,7 @@ def test_a_database_flyway_migrated_is_taken_over_without_a_baseline(db_conn, tm
         HISTORY.create(cur)  # the layout Flyway creates, with one row as Flyway writes it
         cur.execute("CREATE TABLE a (id int)")
         cur.execute(
-            "INSERT INTO flyway_schema_history "
-            "VALUES (1, '1', 'a', 'SQL', 'V1__a.sql', %s, 'flyway', now(), 5, true)",
+            "INSERT INTO flyway_schema_history VALUES (1, '1', 'a', 'SQL', 'V1__a.sql', %s, 'flyway', now(), 5, true)",
             (flyway_checksum(first),),
         )
     result = run(db_conn, sql)

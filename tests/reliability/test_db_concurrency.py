@@ -64,18 +64,14 @@ def test_eight_concurrent_migrate_runs_apply_each_migration_once(up_project):
     runs = [toolkit(up_project, "db", "migrate", "local") for _ in range(8)]
     outputs = [run.communicate(timeout=240)[0] for run in runs]
     assert [run.returncode for run in runs] == [0] * 8, "\n---\n".join(outputs)
-    applied_now = sum(
-        int(out.split(" applied now")[0].split()[-1]) for out in outputs if " applied now" in out
-    )
+    applied_now = sum(int(out.split(" applied now")[0].split()[-1]) for out in outputs if " applied now" in out)
     assert applied_now == 8  # the runs shared the work: each migration was applied by exactly one
     conn = connect(up_project)
     try:
         assert query(conn, "SELECT version, count(*) FROM applied_log GROUP BY 1 ORDER BY 1") == [
             (n, 1) for n in range(6, 14)
         ]
-        assert query(conn, "SELECT count(*), count(DISTINCT version) FROM flyway_schema_history") == [
-            (13, 13)
-        ]
+        assert query(conn, "SELECT count(*), count(DISTINCT version) FROM flyway_schema_history") == [(13, 13)]
         assert query(conn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(0,)]
     finally:
         conn.close()
@@ -83,9 +79,7 @@ def test_eight_concurrent_migrate_runs_apply_each_migration_once(up_project):
 
 def test_sigkill_mid_migration_leaves_no_partial_change_and_no_stuck_lock(up_project):
     migration = up_project / "sql" / "V6__slow.sql"
-    migration.write_text(
-        "CREATE TABLE half_done (id int);\nINSERT INTO half_done VALUES (1);\nSELECT pg_sleep(120);\n"
-    )
+    migration.write_text("CREATE TABLE half_done (id int);\nINSERT INTO half_done VALUES (1);\nSELECT pg_sleep(120);\n")
     run = toolkit(up_project, "db", "migrate", "local")
     conn = connect(up_project)
     try:

@@ -25,9 +25,7 @@ def loaded(*sources: MigrationSource) -> LoadedMigrations:
     return LoadedMigrations(tuple(versioned), tuple(repeatable))
 
 
-def row(
-    rank: int, src: MigrationSource | None = None, *, version=None, checksum=None, success=True, type_="SQL"
-):
+def row(rank: int, src: MigrationSource | None = None, *, version=None, checksum=None, success=True, type_="SQL"):
     if src is not None:
         version = src.file.version
         checksum = src.checksum if checksum is None else checksum

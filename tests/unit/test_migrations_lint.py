@@ -62,8 +62,6 @@ def test_only_a_table_created_in_the_same_file_is_new():
 
 
 def test_placeholders_and_unparsable_sql():
-    assert findings(source("V1__p.sql", "DROP TABLE ${schema}.old;\n")) == [
-        ("V1__p.sql", 1, "drop-table", False)
-    ]
+    assert findings(source("V1__p.sql", "DROP TABLE ${schema}.old;\n")) == [("V1__p.sql", 1, "drop-table", False)]
     bad = lint_sources([source("V1__bad.sql", "SELEC 1;\n")])
     assert [(f.rule, f.refused) for f in bad] == [("syntax", False)]

@@ -98,9 +98,7 @@ def test_repeatable_checksum_is_taken_after_placeholders():
 
 def test_placeholders_are_filled_and_sensitive_values_masked_in_what_is_shown():
     v = source("V1__role.sql", "CREATE ROLE ${name} LOGIN PASSWORD '${app_password}';\n")
-    plan = plan_migrations(
-        loaded(v), [], placeholders=Placeholders(_values(name="app", app_password="s3cr3t!"))
-    )
+    plan = plan_migrations(loaded(v), [], placeholders=Placeholders(_values(name="app", app_password="s3cr3t!")))
     assert plan.pending[0].statements[0].sql == "CREATE ROLE app LOGIN PASSWORD 's3cr3t!'"
     assert plan.pending[0].shown == ("CREATE ROLE app LOGIN PASSWORD '***'",)
     assert plan.pending[0].checksum == v.checksum  # versioned: Flyway's checksum of the file as written

@@ -8,9 +8,7 @@ import typer
 
 from toolkit.cli.base import command, context, finish
 
-app = typer.Typer(
-    no_args_is_help=True, help="SQL migrations of an environment's database (Flyway-compatible)."
-)
+app = typer.Typer(no_args_is_help=True, help="SQL migrations of an environment's database (Flyway-compatible).")
 
 EnvArg = Annotated[str, typer.Argument(help="Environment name from toolkit.toml (e.g. local, dev, pr-7).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
@@ -31,9 +29,7 @@ def status(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt =
     if json:
         print_json(result)
         return
-    lines = [
-        f"environment {result.environment}: at version {result.current or '(none)'}, {result.pending} pending"
-    ]
+    lines = [f"environment {result.environment}: at version {result.current or '(none)'}, {result.pending} pending"]
     lines.append(f"  {'VERSION':<10} {'STATE':<18} SCRIPT")
     for f in result.files:
         lines.append(f"  {f.version or 'R':<10} {f.state:<18} {f.script}")
@@ -47,9 +43,7 @@ def migrate(
     env: EnvArg = "local",
     dry_run: Annotated[
         bool,
-        typer.Option(
-            "--dry-run", help="Print the exact SQL that would run (secrets masked); change nothing."
-        ),
+        typer.Option("--dry-run", help="Print the exact SQL that would run (secrets masked); change nothing."),
     ] = False,
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,

@@ -192,9 +192,7 @@ def db_repair(ctx: Context, name: str) -> RepairResult:
     return RepairResult(s.env.name, tuple(removed), tuple(realigned))
 
 
-def db_baseline(
-    ctx: Context, name: str, version: str, description: str = "<< Flyway Baseline >>"
-) -> BaselineResult:
+def db_baseline(ctx: Context, name: str, version: str, description: str = "<< Flyway Baseline >>") -> BaselineResult:
     """Mark an existing database as being at `version`: files up to it are never run."""
     try:
         parsed = Version.parse(version)

@@ -84,9 +84,7 @@ def migration_lock(conn, history: HistoryTable, timeout_seconds: float) -> Itera
     delay = 0.05
     with conn.cursor() as cur:
         if conn.server_version >= 140000:
-            cur.execute(
-                "SELECT set_config('client_connection_check_interval', %s, false)", (CLIENT_CHECK_INTERVAL,)
-            )
+            cur.execute("SELECT set_config('client_connection_check_interval', %s, false)", (CLIENT_CHECK_INTERVAL,))
         while True:
             cur.execute("SELECT pg_try_advisory_lock(%s)", (key,))
             if cur.fetchone()[0]:
@@ -108,9 +106,7 @@ def migration_lock(conn, history: HistoryTable, timeout_seconds: float) -> Itera
                 cur.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
-def current_plan(
-    conn, migrations: MigrationSet | LoadedMigrations, history: HistoryTable, **options
-) -> MigrationPlan:
+def current_plan(conn, migrations: MigrationSet | LoadedMigrations, history: HistoryTable, **options) -> MigrationPlan:
     """The plan against this database (options: environment, out_of_order, placeholders)."""
     with conn.cursor() as cur:
         applied = history.applied(cur)

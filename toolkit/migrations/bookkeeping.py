@@ -53,8 +53,7 @@ def ensure(cur, history: HistoryTable) -> int:
     meta = meta_name(history)
     cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{history.schema}"')
     cur.execute(
-        f"CREATE TABLE IF NOT EXISTS {meta} (version INT PRIMARY KEY, applied_on TIMESTAMPTZ NOT NULL "
-        "DEFAULT now())"
+        f"CREATE TABLE IF NOT EXISTS {meta} (version INT PRIMARY KEY, applied_on TIMESTAMPTZ NOT NULL DEFAULT now())"
     )
     cur.execute(f"SELECT COALESCE(MAX(version), 0) FROM {meta}")
     current = cur.fetchone()[0]

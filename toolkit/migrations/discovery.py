@@ -17,13 +17,9 @@ from toolkit.errors import ValidationFailed
 
 _NAME = re.compile(r"^(?P<prefix>[VUR])(?P<version>[^_]*(?:_[^_]+)*?)__(?P<description>.+)\.sql$")
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
-<<<<<<< HEAD
-# V/U followed by a digit, or any of V/U/R followed by '__': meant as a migration, so it must parse
-_LOOKS_LIKE = re.compile(r"^([VUvu]\d|[VURvur][\d_.]*__)")
-=======
-# A prefix and a digit or `_`, or any name with `__` after a prefix letter: meant as a migration.
-_LOOKS_LIKE = re.compile(r"^([VUR][\d_.]|[VURvur][^_]*__)")
->>>>>>> migrations
+# A prefix and a digit or `_`, a lower-case v/u and a digit, or a prefix letter with `__` after it: meant
+# as a migration, so it must parse.
+_LOOKS_LIKE = re.compile(r"^([VUvu]\d|[VUR][\d_.]|[VURvur][^_]*__)")
 
 
 @total_ordering

@@ -84,11 +84,7 @@ def lint_sources(sources: Iterable[MigrationSource]) -> list[LintFinding]:
 def refusals(pending) -> list[str]:
     """Problems that stop `migrate`: findings on pending migrations without an allow annotation."""
     findings = lint_sources(p.source for p in pending)
-    return [
-        f"{f}; if intended, put `-- toolkit:allow={f.rule}` at the top of the file"
-        for f in findings
-        if f.refused
-    ]
+    return [f"{f}; if intended, put `-- toolkit:allow={f.rule}` at the top of the file" for f in findings if f.refused]
 
 
 def _name(relation) -> str:

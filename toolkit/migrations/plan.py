@@ -165,9 +165,7 @@ def plan_migrations(
                     f"database, {source.checksum} on disk); restore the file and put the change in a new "
                     "migration, or run `toolkit db repair ENV` if the edit is intended"
                 )
-            states.append(
-                FileState(file.script, str(version), file.description, state, str(row.installed_on))
-            )
+            states.append(FileState(file.script, str(version), file.description, state, str(row.installed_on)))
             continue
         if baseline is not None and version <= baseline:
             states.append(FileState(file.script, str(version), file.description, "below baseline"))
@@ -192,9 +190,7 @@ def plan_migrations(
     for version, row in by_version.items():
         if version not in on_disk and row.type != "BASELINE" and row.success:
             problems.append(f"{row.script}: version {version} is applied but its file is missing")
-            states.append(
-                FileState(row.script, str(version), row.description, "missing", str(row.installed_on))
-            )
+            states.append(FileState(row.script, str(version), row.description, "missing", str(row.installed_on)))
     for source in migrations.repeatable:
         if not source.runs_in(environment):
             states.append(FileState(source.script, None, source.file.description, "skipped"))
@@ -209,9 +205,7 @@ def plan_migrations(
         checksum = flyway_checksum(filled)
         if row is not None and row.checksum == checksum:
             del problems[before:]  # an unchanged repeatable does not run: its no-transaction check is moot
-            states.append(
-                FileState(source.script, None, source.file.description, "applied", str(row.installed_on))
-            )
+            states.append(FileState(source.script, None, source.file.description, "applied", str(row.installed_on)))
             continue
         reason = "first run" if row is None else "changed"
         states.append(FileState(source.script, None, source.file.description, "pending"))

@@ -73,9 +73,7 @@ def split_statements(text: str) -> list[Statement]:
             escapes = token == "'" and at > 0 and text[at - 1] in "eE" and not _word_char(text, at - 2)
             end = _skip_quoted(text, at, token, escapes)
             if end < 0:
-                raise SplitError(
-                    f"unterminated {'string' if token == chr(39) else 'quoted identifier'}", line
-                )
+                raise SplitError(f"unterminated {'string' if token == chr(39) else 'quoted identifier'}", line)
             line += _lines_in(text, at, end)
             pos = end
             continue

@@ -96,7 +96,7 @@ def plan(
             print_text((out / "summary.md").read_text())
         finish(2 if detailed_exitcode and bundle.has_changes else 0)
         return
-    from toolkit.commands.env import env_plan
+    from toolkit.commands.status import env_plan
 
     result = env_plan(context(endpoint), env)
     if json:

@@ -167,7 +167,7 @@ def force_unlock_(
 def status(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
     """Workspaces, state serials, applied/pending/failed migrations; changes nothing."""
     from toolkit.cli.output import print_json, print_text
-    from toolkit.commands.env import env_status
+    from toolkit.commands.status import env_status
 
     result = env_status(context(endpoint), env)
     if json:
@@ -184,6 +184,8 @@ def status(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt =
         lines.append(f"  migrations  {result.migrations_applied} applied, {len(result.migrations_pending)} pending")
         lines.extend(f"    pending   {script}" for script in result.migrations_pending)
     lines.extend(f"  problem     {problem}" for problem in result.migration_problems)
+    for pipeline in result.pipelines:
+        lines.append(f"  pipeline    {pipeline.name}: {pipeline.state}")
     if result.expires_at:
         lines.append(f"  expires     {result.expires_at}")
     print_text("\n".join(lines))

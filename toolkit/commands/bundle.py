@@ -1,26 +1,41 @@
-"""`toolkit plan ENV --out DIR` and `toolkit apply ENV --plan DIR`: review once, apply exactly that."""
+"""`toolkit plan ENV --out DIR` and `toolkit apply ENV --plan DIR`: review once, apply exactly that.
+
+The bundle records, beside each stack's saved plan, the migrations allowed to run (with checksums) and
+the rendered pipelines (with hashes); apply refuses if any of them changed since.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from toolkit import bundle
 from toolkit.commands.context import Context
-from toolkit.commands.targets import database_target, history_table
+from toolkit.commands.steps import (
+    database_plan,
+    migrate_environment,
+    open_stack,
+    render_pipelines,
+    renders_pipelines,
+)
+from toolkit.commands.targets import database_target
 from toolkit.config import Environment
 from toolkit.database.connection import connect
-from toolkit.errors import GuardRefused, ToolkitError
+from toolkit.errors import GuardRefused
 from toolkit.gitinfo import current_commit
-from toolkit.migrations.apply import AppliedStep, current_plan, migrate
-from toolkit.migrations.checksum import flyway_checksum
+from toolkit.migrations.apply import AppliedStep
 from toolkit.migrations.discovery import discover
-from toolkit.migrations.plan import read_sql
+from toolkit.migrations.source import LoadedMigrations, load
 from toolkit.terraform.engine import engine_version
+from toolkit.terraform.outputs import Output
 from toolkit.terraform.summary import PlanSummary, summarize, to_markdown
+
+PIPELINES = "pipelines.json"
 
 
 @dataclass(frozen=True)
@@ -29,6 +44,7 @@ class BundleResult:
     folder: str
     summaries: tuple[PlanSummary, ...]
     migrations: tuple[str, ...]  # scripts allowed to run at apply time
+    pipelines: dict[str, str]  # rendered pipeline -> sha256
 
     @property
     def has_changes(self) -> bool:
@@ -43,43 +59,53 @@ class BundleApplyResult:
     migrations_applied: tuple[AppliedStep, ...]
 
 
+def rendered_hashes(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder).with_suffix("")): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*.json"))
+    }
+
+
 def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
     """Plan every stack, record the inputs and state each plan depends on, and summarise it."""
     env = ctx.project.environment(name)
-    migrations = discover(ctx.project.sql_dir)
+    loaded = load(discover(ctx.project.sql_dir))
     out.mkdir(parents=True, exist_ok=True)
     version = engine_version(ctx.engine)
     records, summaries = [], []
-    infra_outputs = None
+    outputs_by_stack: dict[str, dict[str, Output]] = {}
+    upstream: dict[str, Output] = {}
+    pipelines: dict[str, str] = {}
     for stack_name in ctx.project.stack_order:
         with ctx.reporter.step(f"terraform plan: {stack_name}"):
-            stack = ctx.stack(env, stack_name)
-            stack.init()
-            stack.select_workspace(create=env.create_workspace)
-            plan_file = out / f"{stack_name}.tfplan"
-            changed = stack.plan(plan_file)
-            summary = summarize(stack_name, stack.show_plan(plan_file))
-            lineage, serial = stack.state_identity()
-            if infra_outputs is None and lineage is not None:
-                infra_outputs = stack.outputs()
+            if renders_pipelines(env, stack_name):
+                pipelines = rendered_hashes(render_pipelines(ctx, env, outputs_by_stack).out_dir)
+            with open_stack(ctx, env, stack_name, upstream, create=env.create_workspace) as (stack, _):
+                saved = out / f"{stack_name}.tfplan"
+                changed = stack.plan(saved)
+                summary = summarize(stack_name, stack.show_plan(saved))
+                lineage, serial = stack.state_identity()
+                outputs = stack.outputs() if lineage is not None else {}
             records.append(
                 bundle.StackRecord(
                     stack=stack_name,
                     workspace=env.name,
-                    plan_file=plan_file.name,
-                    plan_sha256=bundle.file_sha256(plan_file),
+                    plan_file=saved.name,
+                    plan_sha256=bundle.file_sha256(saved),
                     has_changes=changed,
                     lineage=lineage,
                     serial=serial,
-                    inputs=bundle.stack_inputs(stack.target.directory, env.var_files, ctx.project.root),
+                    inputs=bundle.stack_inputs(env.stack_dir(stack_name), env.var_files, ctx.project.root),
                     deletes=summary.deletes,
                     replaces=summary.replaces,
                 )
             )
             summaries.append(summary)
-    pending = _pending_scripts(ctx, env, migrations, infra_outputs)
-    checksums = {m.script: flyway_checksum(read_sql(m)) for m in migrations.versioned if m.script in pending}
-    (out / bundle.MIGRATIONS).write_text(json.dumps({"allowed": checksums}, indent=2, sort_keys=True) + "\n")
+            outputs_by_stack[stack_name] = outputs
+            upstream.update(outputs)
+    allowed = _allowed_now(ctx, env, loaded, outputs_by_stack.get(ctx.project.stack_order[0], {}))
+    (out / bundle.MIGRATIONS).write_text(json.dumps({"allowed": allowed}, indent=2, sort_keys=True) + "\n")
+    (out / PIPELINES).write_text(json.dumps({"rendered": pipelines}, indent=2, sort_keys=True) + "\n")
     manifest = bundle.Manifest(
         format=bundle.FORMAT,
         environment=env.name,
@@ -90,28 +116,23 @@ def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
         stacks=tuple(records),
     )
     bundle.write_manifest(out, manifest)
-    result = BundleResult(env.name, str(out), tuple(summaries), tuple(sorted(checksums)))
+    result = BundleResult(env.name, str(out), tuple(summaries), tuple(sorted(allowed)), pipelines)
     (out / "summary.json").write_text(json.dumps(asdict(result), indent=2, sort_keys=True, default=str) + "\n")
     markdown = to_markdown(env.name, summaries)
-    if checksums:
-        markdown += "\n**migrations to apply:** " + ", ".join(f"`{s}`" for s in sorted(checksums)) + "\n"
+    if allowed:
+        markdown += "\n**migrations to apply:** " + ", ".join(f"`{s}`" for s in sorted(allowed)) + "\n"
     (out / "summary.md").write_text(markdown)
     return result
 
 
-def _pending_scripts(ctx: Context, env: Environment, migrations, infra_outputs) -> set[str]:
-    """Pending migrations if the database can be asked now; else every versioned file (a new environment)."""
-    if infra_outputs is None:
-        return {m.script for m in migrations.versioned}
-    try:
-        conn = connect(database_target(ctx, env, infra_outputs), attempts=1)
-    except ToolkitError as exc:
-        ctx.reporter.note(f"database not reachable ({exc.message}); every migration file is allowed")
-        return {m.script for m in migrations.versioned}
-    try:
-        return {p.file.script for p in current_plan(conn, migrations, history_table(ctx)).pending}
-    finally:
-        conn.close()
+def _allowed_now(ctx: Context, env: Environment, loaded: LoadedMigrations, infra: dict[str, Output]) -> dict:
+    """Pending migrations (script → checksum); every file when the database cannot be asked yet."""
+    plan = database_plan(ctx, env, infra, loaded) if infra else None
+    if plan is None:
+        return {m.script: m.checksum for m in loaded.versioned if m.runs_in(env.name)}
+    if plan.problems:
+        raise GuardRefused(f"migrations cannot run in {env.name!r}:\n" + "\n".join(f"  - {p}" for p in plan.problems))
+    return {p.file.script: p.source.checksum for p in plan.pending}
 
 
 def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] = frozenset()) -> BundleApplyResult:
@@ -120,7 +141,7 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
     manifest = bundle.read_manifest(folder)
     if manifest.environment != env.name:
         raise GuardRefused(f"the plan in {folder} was made for environment {manifest.environment!r}, not {env.name!r}")
-    stacks, current = {}, {}
+    current = {}
     for record in manifest.stacks:
         if record.stack not in env.stacks:
             raise GuardRefused(f"the plan has stack {record.stack!r}, which environment {env.name!r} does not use")
@@ -136,71 +157,88 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
             inputs=bundle.stack_inputs(stack.target.directory, env.var_files, ctx.project.root),
             plan_sha256=bundle.file_sha256(plan_path) if plan_path.is_file() else None,
         )
-        stacks[record.stack] = stack
     problems = bundle.verify(manifest, env.name, engine_version(ctx.engine), current)
     if env.protected:
         problems += [
             f"{item} is not allowed in protected environment {env.name!r} (pass --allow-destroy ADDRESS to allow it)"
             for item in bundle.destructive_not_allowed(manifest, set(allow_destroy))
         ]
-    migrations = discover(ctx.project.sql_dir)
-    allowed = _allowed_migrations(folder)
-    for file in migrations.versioned:
-        if file.script in allowed and flyway_checksum(read_sql(file)) != allowed[file.script]:
-            problems.append(f"migration {file.script} changed since the plan")
+    loaded = load(discover(ctx.project.sql_dir))
+    allowed = _read_json(folder / bundle.MIGRATIONS, "allowed")
+    for source in loaded.versioned:
+        if source.script in allowed and source.checksum != allowed[source.script]:
+            problems.append(f"migration {source.script} changed since the plan")
+    problems += _pipeline_changes(ctx, env, _read_json(folder / PIPELINES, "rendered"))
     if problems:
         raise GuardRefused(
             f"refusing to apply the plan in {folder} to {env.name!r}:\n" + "\n".join(f"  - {p}" for p in problems),
             hint="make a new plan (toolkit plan ENV --out DIR), review it, and apply that",
         )
     applied, unchanged = [], []
-    for record in manifest.stacks:
-        if not record.has_changes:
+    steps: tuple[AppliedStep, ...] = ()
+    for index, record in enumerate(manifest.stacks):
+        if record.has_changes:
+            with ctx.reporter.step(f"terraform apply: {record.stack}"):
+                stack = ctx.stack(env, record.stack)
+                # Terraform applies a copy, so the reviewed file stays as it was reviewed
+                work = ctx.project.env_state_dir(env) / record.stack / "bundle.tfplan"
+                work.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(folder / record.plan_file, work)
+                try:
+                    stack.apply(work)
+                finally:
+                    work.unlink(missing_ok=True)
+            applied.append(record.stack)
+        else:
             unchanged.append(record.stack)
-            continue
-        with ctx.reporter.step(f"terraform apply: {record.stack}"):
-            # Terraform applies a copy: a failed apply must not leave the reviewed file half-used
-            work = ctx.project.env_state_dir(env) / record.stack / "bundle.tfplan"
-            work.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(folder / record.plan_file, work)
-            try:
-                stacks[record.stack].apply(work)
-            finally:
-                work.unlink(missing_ok=True)
-        applied.append(record.stack)
-    with ctx.reporter.step("database"):
-        steps = _migrate_allowed(ctx, env, migrations, allowed)
+        if index == 0:
+            with ctx.reporter.step("database"):
+                steps = _migrate_allowed(ctx, env, loaded, allowed)
     return BundleApplyResult(env.name, tuple(applied), tuple(unchanged), steps)
 
 
-def _allowed_migrations(folder: Path) -> dict[str, int]:
-    path = folder / bundle.MIGRATIONS
+def _read_json(path: Path, key: str) -> dict:
     try:
-        return {str(k): int(v) for k, v in json.loads(path.read_text())["allowed"].items()}
+        return dict(json.loads(path.read_text())[key])
     except FileNotFoundError:
-        return {}
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise GuardRefused(f"{path} is missing: not a complete plan bundle") from None
+    except (ValueError, KeyError, TypeError) as exc:
         raise GuardRefused(f"{path} is not readable: {exc}") from None
 
 
-def _migrate_allowed(ctx: Context, env: Environment, migrations, allowed: dict[str, int]) -> tuple[AppliedStep, ...]:
-    target = database_target(ctx, env, start=True)
+def _pipeline_changes(ctx: Context, env: Environment, recorded: dict[str, str]) -> list[str]:
+    """Render now (into a scratch folder) and name every pipeline whose rendered file differs."""
+    if not any(renders_pipelines(env, s) for s in ctx.project.stack_order):
+        return []
+    from toolkit.commands.values import environment_values
+    from toolkit.pipelines import render
+
+    values, _ = environment_values(ctx, env.name)
+    with tempfile.TemporaryDirectory(prefix="toolkit-apply-") as scratch:
+        render(ctx.project, values, Path(scratch))
+        now = rendered_hashes(Path(scratch))
+    return [
+        f"pipeline {key} changed since the plan"
+        for key in sorted(set(now) | set(recorded))
+        if now.get(key) != recorded.get(key)
+    ]
+
+
+def _migrate_allowed(ctx: Context, env: Environment, loaded: LoadedMigrations, allowed: dict) -> tuple:
+    """Apply the pending migrations, all of which must have been in the reviewed plan."""
+    from toolkit.commands.targets import stack_outputs
+
+    outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
+    target = database_target(ctx, env, outputs, start=True)
+    plan = database_plan(ctx, env, outputs, loaded)
+    unreviewed = sorted({p.file.script for p in plan.pending} - set(allowed)) if plan else []
+    if unreviewed:
+        raise GuardRefused(
+            f"migrations pending in {env.name!r} were not in the reviewed plan: {', '.join(unreviewed)}",
+            hint="make a new plan so they are reviewed",
+        )
     conn = connect(target)
     try:
-        pending = {p.file.script for p in current_plan(conn, migrations, history_table(ctx)).pending}
-        unreviewed = sorted(pending - set(allowed))
-        if unreviewed:
-            raise GuardRefused(
-                f"migrations pending in {env.name!r} were not in the reviewed plan: {', '.join(unreviewed)}",
-                hint="make a new plan so they are reviewed",
-            )
-        result = migrate(
-            conn,
-            migrations,
-            history_table(ctx),
-            lock_timeout_seconds=ctx.project.migrations.lock_timeout_seconds,
-            on_event=ctx.reporter.detail,
-        )
+        return migrate_environment(ctx, env, conn, target, outputs, loaded).applied
     finally:
         conn.close()
-    return result.applied

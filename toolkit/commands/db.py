@@ -70,11 +70,11 @@ def placeholders_for(
     ctx: Context, env: Environment, outputs: dict[str, Output], target: DatabaseTarget
 ) -> Placeholders:
     """values(ENV) plus Flyway's built-in placeholders for this connection."""
-    from toolkit.terraform.declared import read_declaration
+    from toolkit.terraform.hcl import read_stack
     from toolkit.values import resolve_values
 
     first = ctx.project.stack_order[0]
-    declared = read_declaration(env.stack_dir(first))
+    declared = read_stack(env.stack_dir(first))
     sensitive = [v.name for v in declared.variables.values() if v.sensitive]
     values = resolve_values(env, ctx.project.root, {first: outputs}, sensitive)
     settings = ctx.project.migrations

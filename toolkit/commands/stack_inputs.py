@@ -18,11 +18,12 @@ from toolkit.terraform.hcl import read_stack
 from toolkit.terraform.outputs import Output
 from toolkit.values import read_var_file
 
-INJECTED = ("environment", "rendered_pipelines_dir", "glue_scripts_dir")
-
 
 def rendered_dir(ctx: Context, env: Environment) -> Path:
-    return ctx.project.env_state_dir(env) / "rendered"
+    """Where the environment's pipelines are rendered; the pipelines stack reads them from here."""
+    from toolkit.commands.pipelines import default_out_dir
+
+    return default_out_dir(ctx, env.name)
 
 
 def glue_scripts_dir(ctx: Context) -> Path:

@@ -1,0 +1,176 @@
+"""Read-only views of an environment: `toolkit plan ENV` (what `env up` would change) and `env status`."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.commands.context import Context
+from toolkit.commands.env import StackOutcome, plan_file
+from toolkit.commands.steps import database_plan, open_stack, render_pipelines, renders_pipelines
+from toolkit.config import Environment
+from toolkit.migrations.discovery import discover
+from toolkit.migrations.source import load
+from toolkit.terraform.outputs import Output
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    environment: str
+    stacks: tuple[StackOutcome, ...]  # changed = the plan has changes
+    pending_migrations: tuple[str, ...] | None  # None: the database is not reachable yet
+    migration_problems: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(s.changed for s in self.stacks) or bool(self.pending_migrations)
+
+
+def _existing_outputs(ctx: Context, env: Environment) -> dict[str, dict[str, Output]]:
+    found = {}
+    for stack_name in ctx.project.stack_order:
+        stack = ctx.stack(env, stack_name)
+        stack.init()
+        if env.name in stack.workspaces():
+            stack.select_workspace(create=False)
+            found[stack_name] = stack.outputs()
+    return found
+
+
+def env_plan(ctx: Context, name: str) -> PlanResult:
+    """What `env up` would change: each stack's plan against its current inputs, and pending migrations.
+
+    A later stack is planned with the earlier stacks' outputs as they are now; if an earlier stack has
+    changes, the later plan may change again once it is applied.
+    """
+    env = ctx.project.environment(name)
+    loaded = load(discover(ctx.project.sql_dir))
+    existing = _existing_outputs(ctx, env)
+    if ctx.project.stack_order[0] not in existing and not env.create_workspace:
+        ctx.stack(env, ctx.project.stack_order[0]).select_workspace(create=False)  # "use env create"
+    outcomes = []
+    upstream: dict[str, Output] = {}
+    for stack_name in ctx.project.stack_order:
+        with ctx.reporter.step(f"terraform plan: {stack_name}"):
+            if stack_name not in existing:
+                ctx.reporter.note(f"{stack_name}: workspace {env.name!r} would be created")
+                outcomes.append(StackOutcome(stack_name, env.name, True))
+                continue
+            if renders_pipelines(env, stack_name):
+                render_pipelines(ctx, env, existing)
+            with open_stack(ctx, env, stack_name, upstream, create=False) as (stack, _):
+                saved = plan_file(ctx, env, stack_name, "plan")
+                try:
+                    changed = stack.plan(saved)
+                finally:
+                    saved.unlink(missing_ok=True)
+            outcomes.append(StackOutcome(stack_name, env.name, changed))
+            upstream.update(existing[stack_name])
+    infra = existing.get(ctx.project.stack_order[0], {})
+    plan = database_plan(ctx, env, infra, loaded) if infra else None
+    if plan is None:
+        pending = None if infra else tuple(m.script for m in loaded.versioned)
+        problems: tuple[str, ...] = ()
+    else:
+        pending, problems = tuple(p.file.script for p in plan.pending), plan.problems
+    return PlanResult(env.name, tuple(outcomes), pending, tuple(problems))
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    stack: str
+    workspace_exists: bool
+    serial: int = 0
+    resources: int = 0
+
+
+@dataclass(frozen=True)
+class PipelineStatus:
+    name: str  # "<kind folder>/<name>", as the pipelines stack records it
+    state: str  # in sync | changed | not deployed | removed from the repo
+    deployed_sha256: str | None
+    repo_sha256: str | None
+
+
+@dataclass(frozen=True)
+class EnvStatus:
+    environment: str
+    protected: bool
+    ephemeral: bool
+    stacks: tuple[StackStatus, ...]
+    migrations_applied: int | None  # None: the database is not reachable
+    migrations_pending: tuple[str, ...] = ()
+    migration_problems: tuple[str, ...] = ()
+    pipelines: tuple[PipelineStatus, ...] = ()
+    expires_at: str | None = None
+
+
+def env_status(ctx: Context, name: str) -> EnvStatus:
+    """Where an environment stands: state, migrations, pipelines deployed versus the repo. Changes nothing."""
+    env = ctx.project.environment(name)
+    existing = _existing_outputs(ctx, env)
+    stacks = []
+    for stack_name in ctx.project.stack_order:
+        if stack_name not in existing:
+            stacks.append(StackStatus(stack_name, False))
+            continue
+        stack = ctx.stack(env, stack_name)  # already initialised and selected by _existing_outputs
+        _, serial = stack.state_identity()
+        stacks.append(StackStatus(stack_name, True, serial, stack.state_resources()))
+    infra = existing.get(ctx.project.stack_order[0], {})
+    plan = database_plan(ctx, env, infra, load(discover(ctx.project.sql_dir))) if infra else None
+    applied = plan.applied if plan else None
+    pending = tuple(p.file.script for p in plan.pending) if plan else ()
+    expires = None
+    if env.ephemeral:
+        from toolkit.commands.environments import ephemeral_store
+
+        store = ephemeral_store(ctx)
+        record = store.get(env.name) if store else None
+        expires = record.expires_at.isoformat() if record else None
+    return EnvStatus(
+        env.name,
+        env.protected,
+        env.ephemeral,
+        tuple(stacks),
+        applied,
+        pending,
+        tuple(plan.problems) if plan else (),
+        _pipelines(ctx, env, existing),
+        expires,
+    )
+
+
+def _pipelines(ctx: Context, env: Environment, existing: dict[str, dict[str, Output]]) -> tuple[PipelineStatus, ...]:
+    """Render into a scratch folder and compare each file's hash with what the pipelines stack recorded."""
+    deployed: dict[str, str] = {}
+    for outputs in existing.values():
+        if "pipelines" in outputs and isinstance(outputs["pipelines"].value, dict):
+            deployed.update(outputs["pipelines"].value)
+    if not deployed and not any(renders_pipelines(env, s) for s in ctx.project.stack_order):
+        return ()
+    from toolkit.pipelines import render
+    from toolkit.values import resolve_values
+
+    with tempfile.TemporaryDirectory(prefix="toolkit-status-") as scratch:
+        render(ctx.project, resolve_values(env, ctx.project.root, existing), Path(scratch))
+        repo = {
+            str(path.relative_to(scratch).with_suffix("")): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in Path(scratch).rglob("*.json")
+        }
+    rows = []
+    for key in sorted(set(deployed) | set(repo)):
+        was, now = deployed.get(key), repo.get(key)
+        state = (
+            "not deployed"
+            if was is None
+            else "removed from the repo"
+            if now is None
+            else "in sync"
+            if was == now
+            else "changed"
+        )
+        rows.append(PipelineStatus(key, state, was, now))
+    return tuple(rows)

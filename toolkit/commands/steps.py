@@ -1,0 +1,147 @@
+"""The steps `env up`, `plan`, `apply --plan` and `env status` share, so each is written once.
+
+validate → per stack (inputs from earlier stacks, init, workspace) → database (target, placeholders,
+migrate) → pipelines (values, render). The commands compose these; none of them prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from toolkit.commands.context import Context
+from toolkit.commands.db import lint_files, placeholders_for
+from toolkit.commands.stack_inputs import rendered_dir, write_inputs
+from toolkit.commands.targets import database_target, history_table
+from toolkit.config import Environment
+from toolkit.database.connection import DatabaseTarget
+from toolkit.errors import ValidationFailed
+from toolkit.migrations.apply import MigrateResult, migrate
+from toolkit.migrations.discovery import discover
+from toolkit.migrations.source import LoadedMigrations, load
+from toolkit.terraform.hcl import read_stack, read_var_file
+from toolkit.terraform.outputs import Output
+from toolkit.terraform.stack import Stack
+
+
+def validate_environment(ctx: Context, env: Environment) -> LoadedMigrations:
+    """Everything that will deploy, checked before Terraform runs: migrations (names, directives, lint),
+    pipelines bound for this environment, and the var files against the stacks' variables."""
+    from toolkit.pipelines import validate_for_environments
+    from toolkit.terraform.static import EnvironmentInputs, check_values
+
+    loaded = load(discover(ctx.project.sql_dir))
+    lint_files(loaded)
+    problems = [p for p in validate_for_environments(ctx.project, [env.name]) if p.is_error]
+    if problems:
+        raise ValidationFailed(
+            f"pipelines are not valid for environment {env.name!r}:",
+            [str(p) for p in problems],
+            hint="fix the files (or bind the values in this environment's tfvars), then run again",
+        )
+    sources = {directory: read_stack(directory) for directory in env.stacks.values()}
+    var_keys = {path: read_var_file(path) for path in env.var_files}
+    inputs = EnvironmentInputs(env.name, tuple(env.stacks.items()), env.var_files)
+    findings = check_values(inputs, sources, var_keys, ctx.project.root)
+    if findings:
+        raise ValidationFailed(
+            f"var files of environment {env.name!r} do not match the stacks' variables:",
+            [str(f) for f in findings],
+        )
+    return loaded
+
+
+@contextmanager
+def open_stack(
+    ctx: Context, env: Environment, stack_name: str, upstream: Mapping[str, Output], *, create: bool
+) -> Iterator[tuple[Stack, bool]]:
+    """An initialised stack in the environment's workspace, with values from earlier stacks passed in.
+
+    The generated inputs file can hold sensitive upstream outputs, so it lives only for the block.
+    """
+    inputs = write_inputs(ctx, env, stack_name, upstream)
+    try:
+        stack = ctx.stack(env, stack_name, inputs)
+        stack.init()
+        created = stack.select_workspace(create=create)
+        yield stack, created
+    finally:
+        if inputs is not None:
+            inputs.unlink(missing_ok=True)
+
+
+def renders_pipelines(env: Environment, stack_name: str) -> bool:
+    return "rendered_pipelines_dir" in read_stack(env.stack_dir(stack_name)).variables
+
+
+def render_pipelines(ctx: Context, env: Environment, outputs_by_stack: Mapping[str, Mapping[str, Output]]):
+    """Render every pipeline with values(ENV) = tfvars ∪ the outputs so far, into the folder the stack reads."""
+    from toolkit.pipelines import render
+    from toolkit.values import resolve_values
+
+    sensitive = {
+        name
+        for directory in env.stacks.values()
+        for name, var in read_stack(directory).variables.items()
+        if var.sensitive
+    }
+    values = resolve_values(env, ctx.project.root, outputs_by_stack, sensitive)
+    return render(ctx.project, values, rendered_dir(ctx, env))
+
+
+def migrate_environment(
+    ctx: Context,
+    env: Environment,
+    conn,
+    target: DatabaseTarget,
+    outputs: dict[str, Output],
+    loaded: LoadedMigrations,
+    *,
+    dry_run: bool = False,
+) -> MigrateResult:
+    """Apply (or, dry, show) the environment's pending migrations with its placeholders and settings."""
+    settings = ctx.project.migrations
+    return migrate(
+        conn,
+        loaded,
+        history_table(ctx),
+        lock_timeout_seconds=settings.lock_timeout_seconds,
+        on_event=ctx.reporter.detail,
+        environment=env.name,
+        placeholders=placeholders_for(ctx, env, outputs, target),
+        out_of_order=settings.out_of_order,
+        lock_timeout=settings.lock_timeout,
+        statement_timeout=settings.statement_timeout,
+        dry_run=dry_run,
+    )
+
+
+def database_plan(ctx: Context, env: Environment, outputs: dict[str, Output], loaded: LoadedMigrations):
+    """The migration plan against the environment's database, or None when it cannot be reached."""
+    from toolkit.database.connection import connect
+    from toolkit.errors import ToolkitError
+    from toolkit.migrations.apply import current_plan
+    from toolkit.migrations.lint import refusals
+
+    if "database" not in outputs:
+        return None
+    try:
+        target = database_target(ctx, env, outputs)
+        conn = connect(target, attempts=1)
+    except ToolkitError as exc:  # an environment not yet up has no database to ask
+        ctx.reporter.note(f"database not reachable: {exc.message}")
+        return None
+    try:
+        plan = current_plan(
+            conn,
+            loaded,
+            history_table(ctx),
+            environment=env.name,
+            out_of_order=ctx.project.migrations.out_of_order,
+            placeholders=placeholders_for(ctx, env, outputs, target),
+        )
+    finally:
+        conn.close()
+    from dataclasses import replace
+
+    return replace(plan, problems=tuple(plan.problems) + tuple(refusals(plan.pending)))

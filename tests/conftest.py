@@ -102,13 +102,26 @@ def moto_endpoint() -> Iterator[str]:
 
 
 def write_local_project(
-    root: Path, *, port: int, sql_from: Path | None = REPO / "sql", state_dir: Path | None = None
+    root: Path,
+    *,
+    port: int,
+    sql_from: Path | None = REPO / "sql",
+    state_dir: Path | None = None,
+    with_pipelines: bool = False,
 ) -> Path:
-    """A copy of the reference project's local environment, on its own port, under `root`."""
+    """A copy of the reference project's local environment, on its own port, under `root`; with
+    `with_pipelines`, also its pipelines and the pipelines stack (stacks = infra, pipelines)."""
     import json
     import shutil
 
     shutil.copytree(REPO / "terraform" / "local" / "infra", root / "terraform" / "local" / "infra")
+    stacks, mapping = '["infra"]', '{ infra = "terraform/local/infra" }'
+    if with_pipelines:
+        shutil.copytree(REPO / "terraform" / "local" / "pipelines", root / "terraform" / "local" / "pipelines")
+        shutil.copytree(REPO / "pipelines", root / "pipelines")
+        stacks = '["infra", "pipelines"]'
+        mapping = '{ infra = "terraform/local/infra", pipelines = "terraform/local/pipelines" }'
+
     (root / "tfvars").mkdir()
     (root / "tfvars" / "local.tfvars.json").write_text(
         json.dumps(
@@ -127,10 +140,9 @@ def write_local_project(
         (root / "sql").mkdir()
     state = f'state_dir = "{state_dir}"\n' if state_dir else ""
     (root / "toolkit.toml").write_text(
-        'stacks = ["infra"]\n\n[project]\nname = "demo"\n'
-        + state
-        + '\n[environments.local]\nstacks = { infra = "terraform/local/infra" }\nbackend = { type = "local" }\n'
-        'var_files = ["local.tfvars.json"]\ndatabase = "embedded"\ncreate_workspace = true\n'
+        f'stacks = {stacks}\n\n[project]\nname = "demo"\n{state}\n'
+        f"[environments.local]\nstacks = {mapping}\n"
+        'backend = { type = "local" }\nvar_files = ["local.tfvars.json"]\ndatabase = "embedded"\ncreate_workspace = true\n'
     )
     return root
 
@@ -144,6 +156,17 @@ def local_project(tmp_path) -> Iterator[Path]:
 
     state_dir = Path(tempfile.mkdtemp(prefix="toolkit-test-state-"))
     yield write_local_project(tmp_path / "project", port=free_port(), state_dir=state_dir)
+    shutil.rmtree(state_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def full_local_project(tmp_path) -> Iterator[Path]:
+    """The whole reference local environment: infra and pipelines stacks, SQL, pipeline definitions."""
+    import shutil
+    import tempfile
+
+    state_dir = Path(tempfile.mkdtemp(prefix="toolkit-test-state-"))
+    yield write_local_project(tmp_path / "project", port=free_port(), state_dir=state_dir, with_pipelines=True)
     shutil.rmtree(state_dir, ignore_errors=True)
 
 

@@ -22,7 +22,7 @@ class FingerprintRow:
 
 def default_out_dir(ctx: Context, env_name: str) -> Path:
     """Where `render` writes unless told otherwise; the pipelines stack reads from here."""
-    return ctx.project.state_dir / env_name / "pipelines"
+    return ctx.project.state_dir / env_name / "rendered"  # not <env>/pipelines: that is the stack's folder
 
 
 def pipelines_validate(ctx: Context, env_names: list[str] | None = None) -> ValidationReport:

@@ -187,6 +187,58 @@ def values(
     print_text("\n".join(lines))
 
 
+@app.command("promote-check")
+@command
+def promote_check(
+    source: Annotated[str, typer.Argument(metavar="FROM", help="The environment that was tested, e.g. qa.")],
+    target: Annotated[str, typer.Argument(metavar="TO", help="The environment about to receive it, e.g. prod.")],
+    json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    endpoint: Annotated[str | None, typer.Option(help="Local AWS endpoint for every AWS call.")] = None,
+) -> None:
+    """Pass only if TO would receive exactly the migrations, pipeline code and stack code FROM runs."""
+    from toolkit.cli.output import print_json, print_text
+    from toolkit.commands.promote import promote_check as check
+
+    result = check(context(endpoint), source, target)
+    if json:
+        print_json(result)
+    elif result.ok:
+        print_text(
+            f"promote {result.source} -> {result.target}: ok, {result.target} would receive exactly what "
+            f"{result.source} runs (deployed {result.source_deployed_at}, commit {result.source_commit})"
+        )
+    else:
+        print_text(
+            f"promote {result.source} -> {result.target}: {len(result.differences)} difference(s)\n"
+            + "\n".join(f"  - {d}" for d in result.differences)
+        )
+    finish(0 if result.ok else 1)
+
+
+@app.command("drift")
+@command
+def drift(
+    env: Annotated[str, typer.Argument(help="Environment name.")],
+    json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    endpoint: Annotated[str | None, typer.Option(help="Local AWS endpoint for every AWS call.")] = None,
+) -> None:
+    """Changes made outside toolkit: Terraform refresh-only plan of every stack, and the live schema."""
+    from toolkit.cli.output import print_json, print_text
+    from toolkit.commands.drift import env_drift
+
+    report = env_drift(context(endpoint), env)
+    if json:
+        print_json(report)
+    else:
+        lines = [f"environment {report.environment}: {'DRIFT' if report.drifted else 'no drift'}"]
+        for stack in report.stacks:
+            lines += [f"  stack {stack.stack}: {line} (changed outside Terraform)" for line in stack.drifted]
+            lines += [f"  stack {stack.stack}: {line} (state differs from the code)" for line in stack.pending]
+        lines += [f"  database: {line}" for line in report.database]
+        print_text("\n".join(lines))
+    finish(1 if report.drifted else 0)
+
+
 @app.command("doctor")
 @command
 def doctor(

@@ -17,9 +17,11 @@ from pathlib import Path
 from toolkit import bundle
 from toolkit.commands.context import Context
 from toolkit.commands.steps import (
+    applied_versions,
     database_plan,
     migrate_environment,
     open_stack,
+    record_deployed,
     render_pipelines,
     renders_pipelines,
 )
@@ -30,7 +32,9 @@ from toolkit.errors import GuardRefused
 from toolkit.gitinfo import current_commit
 from toolkit.migrations.apply import AppliedStep
 from toolkit.migrations.discovery import discover
+from toolkit.migrations.lint import lint_sources
 from toolkit.migrations.source import LoadedMigrations, load
+from toolkit.secrets import mask
 from toolkit.terraform.engine import engine_version
 from toolkit.terraform.outputs import Output
 from toolkit.terraform.summary import PlanSummary, summarize, to_markdown
@@ -76,10 +80,13 @@ def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
     outputs_by_stack: dict[str, dict[str, Output]] = {}
     upstream: dict[str, Output] = {}
     pipelines: dict[str, str] = {}
+    changes: dict[str, dict] = {}
     for stack_name in ctx.project.stack_order:
         with ctx.reporter.step(f"terraform plan: {stack_name}"):
             if renders_pipelines(env, stack_name):
-                pipelines = rendered_hashes(render_pipelines(ctx, env, outputs_by_stack).out_dir)
+                rendered = render_pipelines(ctx, env, outputs_by_stack)
+                pipelines = rendered_hashes(rendered.out_dir)
+                changes = _pipeline_changes_since_deployed(ctx, env, rendered)
             with open_stack(ctx, env, stack_name, upstream, create=env.create_workspace) as (stack, _):
                 saved = out / f"{stack_name}.tfplan"
                 changed = stack.plan(saved)
@@ -105,7 +112,9 @@ def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
             upstream.update(outputs)
     allowed = _allowed_now(ctx, env, loaded, outputs_by_stack.get(ctx.project.stack_order[0], {}))
     (out / bundle.MIGRATIONS).write_text(json.dumps({"allowed": allowed}, indent=2, sort_keys=True) + "\n")
-    (out / PIPELINES).write_text(json.dumps({"rendered": pipelines}, indent=2, sort_keys=True) + "\n")
+    (out / PIPELINES).write_text(
+        json.dumps({"rendered": pipelines, "changes": changes}, indent=2, sort_keys=True) + "\n"
+    )
     manifest = bundle.Manifest(
         format=bundle.FORMAT,
         environment=env.name,
@@ -121,8 +130,70 @@ def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
     markdown = to_markdown(env.name, summaries)
     if allowed:
         markdown += "\n**migrations to apply:** " + ", ".join(f"`{s}`" for s in sorted(allowed)) + "\n"
-    (out / "summary.md").write_text(markdown)
+        findings = [f for f in lint_sources(m for m in loaded.versioned if m.script in allowed)]
+        if findings:
+            markdown += "\n**lint:**\n" + "".join(f"- {f}\n" for f in findings)
+    markdown += _pipelines_markdown(changes)
+    (out / "summary.md").write_text(mask(markdown[:60000]))
     return result
+
+
+def _pipeline_changes_since_deployed(ctx: Context, env: Environment, rendered) -> dict[str, dict]:
+    """Each pipeline that changes against what the environment runs: code or values, with a masked diff."""
+    from toolkit.deployments import deployment_store
+    from toolkit.pipelines.rendering import diff_lines
+
+    previous = deployment_store(ctx.project, env, ctx.endpoint).get(env.name)
+    before_text = previous.rendered if previous else {}
+    before_code = previous.pipelines if previous else {}
+    changes = {}
+    for f in rendered.files:
+        key = f.file.removesuffix(".json")
+        text = (rendered.out_dir / f.file).read_text(encoding="utf-8")
+        if before_text.get(key) == text:
+            continue
+        state = (
+            "new"
+            if key not in before_text
+            else "code changed"
+            if before_code.get(key) != f.fingerprint
+            else "values changed"
+        )
+        changes[key] = {
+            "state": state,
+            "fingerprint_before": before_code.get(key),
+            "fingerprint_after": f.fingerprint,
+            "diff": list(diff_lines(before_text.get(key, ""), text, f.file)),
+        }
+    for key in sorted(set(before_text) - {f.file.removesuffix(".json") for f in rendered.files}):
+        changes[key] = {
+            "state": "removed",
+            "fingerprint_before": before_code.get(key),
+            "fingerprint_after": None,
+            "diff": [],
+        }
+    return changes
+
+
+def _pipelines_markdown(changes: dict[str, dict]) -> str:
+    if not changes:
+        return ""
+    lines = ["", "**pipelines:**", ""]
+    for key, change in sorted(changes.items()):
+        lines.append(f"- `{key}`: {change['state']}")
+    for key, change in sorted(changes.items()):
+        if change["diff"]:
+            lines += [
+                "",
+                f"<details><summary>{key}</summary>",
+                "",
+                "```diff",
+                *change["diff"][:200],
+                "```",
+                "",
+                "</details>",
+            ]
+    return "\n".join(lines) + "\n"
 
 
 def _allowed_now(ctx: Context, env: Environment, loaded: LoadedMigrations, infra: dict[str, Output]) -> dict:
@@ -193,7 +264,8 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
             unchanged.append(record.stack)
         if index == 0:
             with ctx.reporter.step("database"):
-                steps = _migrate_allowed(ctx, env, loaded, allowed)
+                steps, versions = _migrate_allowed(ctx, env, loaded, allowed)
+    record_deployed(ctx, env, loaded, versions)
     return BundleApplyResult(env.name, tuple(applied), tuple(unchanged), steps)
 
 
@@ -224,7 +296,7 @@ def _pipeline_changes(ctx: Context, env: Environment, recorded: dict[str, str]) 
     ]
 
 
-def _migrate_allowed(ctx: Context, env: Environment, loaded: LoadedMigrations, allowed: dict) -> tuple:
+def _migrate_allowed(ctx: Context, env: Environment, loaded: LoadedMigrations, allowed: dict):
     """Apply the pending migrations, all of which must have been in the reviewed plan."""
     from toolkit.commands.targets import stack_outputs
 
@@ -239,6 +311,7 @@ def _migrate_allowed(ctx: Context, env: Environment, loaded: LoadedMigrations, a
         )
     conn = connect(target)
     try:
-        return migrate_environment(ctx, env, conn, target, outputs, loaded).applied
+        steps = migrate_environment(ctx, env, conn, target, outputs, loaded).applied
+        return steps, applied_versions(ctx, conn)
     finally:
         conn.close()

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.commands.context import Context
-from toolkit.commands.steps import migrate_environment, open_stack, render_pipelines, renders_pipelines
+from toolkit.commands.steps import (
+    applied_versions,
+    migrate_environment,
+    open_stack,
+    record_deployed,
+    render_pipelines,
+    renders_pipelines,
+)
 from toolkit.commands.steps import validate_environment as validate
 from toolkit.commands.targets import database_target, embedded_server, infra_database
 from toolkit.config import Environment
@@ -120,9 +127,10 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
         upstream.update(outputs)
         if index == 0:
             with progress.step(ctx, "database"):
-                target, migrated = _migrate(ctx, env, outputs, loaded)
+                target, migrated, applied = _migrate(ctx, env, outputs, loaded)
             if migrated.applied:
                 progress.changed.append(f"{len(migrated.applied)} migration(s) applied")
+    record_deployed(ctx, env, loaded, applied)
     return EnvUpResult(
         environment=env.name,
         engine=ctx.engine.describe(),
@@ -157,11 +165,12 @@ def _migrate(ctx: Context, env: Environment, outputs: dict[str, Output], loaded)
     conn = connect(target)
     try:
         result = migrate_environment(ctx, env, conn, target, outputs, loaded)
+        applied = applied_versions(ctx, conn)
     finally:
         conn.close()
     if not result.applied:
         ctx.reporter.note("migrations: all applied, nothing to do")
-    return target, result
+    return target, result, applied
 
 
 def env_down(ctx: Context, name: str) -> EnvDownResult:
@@ -199,6 +208,9 @@ def env_down(ctx: Context, name: str) -> EnvDownResult:
         from toolkit.commands.environments import forget_ephemeral
 
         forget_ephemeral(ctx, env)
+    from toolkit.deployments import deployment_store
+
+    deployment_store(ctx.project, env, ctx.endpoint).delete(env.name)
     return EnvDownResult(environment=env.name, stacks=tuple(outcomes), database_removed=removed)
 
 

@@ -145,3 +145,32 @@ def database_plan(ctx: Context, env: Environment, outputs: dict[str, Output], lo
     from dataclasses import replace
 
     return replace(plan, problems=tuple(plan.problems) + tuple(refusals(plan.pending)))
+
+
+def applied_versions(ctx: Context, conn) -> dict[str, int]:
+    """Versions applied successfully in the database, with their checksums (what the environment runs)."""
+    with conn.cursor() as cur:
+        rows = history_table(ctx).applied(cur)
+    return {str(r.version): r.checksum for r in rows if r.version is not None and r.success and r.type != "BASELINE"}
+
+
+def record_deployed(ctx: Context, env: Environment, loaded: LoadedMigrations, applied: dict[str, int]) -> None:
+    """After a complete deploy: what this environment now runs, for `toolkit promote-check`."""
+    from toolkit.deployments import record_deployment
+    from toolkit.gitinfo import current_commit
+
+    folder = rendered_dir(ctx, env)
+    rendered = (
+        {str(p.relative_to(folder).with_suffix("")): p.read_text(encoding="utf-8") for p in folder.glob("*/*.json")}
+        if any(renders_pipelines(env, s) for s in ctx.project.stack_order) and folder.is_dir()
+        else {}
+    )
+    record_deployment(
+        ctx.project,
+        env,
+        loaded,
+        applied,
+        git_commit=current_commit(ctx.project.root),
+        rendered=rendered,
+        endpoint=ctx.endpoint,
+    )

@@ -84,7 +84,7 @@ def render(project: Project, values: Values, out_dir: Path) -> RenderResult:
         target = out_dir / file
         target.parent.mkdir(parents=True, exist_ok=True)
         before = target.read_text(encoding="utf-8") if target.is_file() else None
-        diff = () if before == text else _diff(before or "", text, file)
+        diff = () if before == text else diff_lines(before or "", text, file)
         if before != text:
             target.write_text(text, encoding="utf-8")
         files.append(
@@ -108,6 +108,7 @@ def _jobs(found, values: Values) -> list[str]:
     return names
 
 
-def _diff(before: str, after: str, file: str) -> tuple[str, ...]:
+def diff_lines(before: str, after: str, file: str) -> tuple[str, ...]:
+    """A unified diff of two renderings of one pipeline, with every known secret masked."""
     lines = difflib.unified_diff(before.splitlines(), after.splitlines(), f"a/{file}", f"b/{file}", lineterm="", n=2)
     return tuple(mask(line) for line in lines)

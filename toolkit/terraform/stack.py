@@ -102,7 +102,8 @@ def init_argv(target: StackTarget, endpoint: str | None = None) -> list[str]:
     ]
 
 
-def plan_argv(target: StackTarget, plan_file: Path, *, destroy: bool = False) -> list[str]:
+def plan_argv(target: StackTarget, plan_file: Path, *, destroy: bool = False, refresh_only: bool = False) -> list[str]:
+    mode = ["-destroy"] if destroy else ["-refresh-only"] if refresh_only else []
     return [
         f"-chdir={target.directory}",
         "plan",
@@ -111,7 +112,7 @@ def plan_argv(target: StackTarget, plan_file: Path, *, destroy: bool = False) ->
         "-detailed-exitcode",
         f"-lock-timeout={target.lock_timeout}",
         f"-out={plan_file}",
-        *(["-destroy"] if destroy else []),
+        *mode,
         *variable_args(target),
     ]
 
@@ -204,10 +205,11 @@ class Stack:
         self._run([directory, "workspace", "select", "default"], what="workspace select", stream=False)
         self._run([directory, "workspace", "delete", self.target.environment], what="workspace delete", stream=False)
 
-    def plan(self, plan_file: Path, *, destroy: bool = False) -> bool:
-        """Write a saved plan; True if it changes anything."""
+    def plan(self, plan_file: Path, *, destroy: bool = False, refresh_only: bool = False) -> bool:
+        """Write a saved plan; True if it changes anything (with refresh_only: if anything drifted)."""
         plan_file.parent.mkdir(parents=True, exist_ok=True)
-        result = self._run(plan_argv(self.target, plan_file, destroy=destroy), what="plan", ok_codes=(0, 2))
+        argv = plan_argv(self.target, plan_file, destroy=destroy, refresh_only=refresh_only)
+        result = self._run(argv, what="plan", ok_codes=(0, 2))
         return result.returncode == 2
 
     def apply(self, plan_file: Path) -> None:

@@ -1,0 +1,66 @@
+"""`toolkit drift ENV`: infrastructure changed outside Terraform, and schema changed outside migrations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from toolkit.commands.context import Context
+from toolkit.commands.env import plan_file
+from toolkit.commands.steps import open_stack
+from toolkit.terraform.outputs import Output
+
+
+@dataclass(frozen=True)
+class StackDrift:
+    stack: str
+    drifted: tuple[str, ...]  # changed outside Terraform: "address: action" from a refresh-only plan
+    pending: tuple[str, ...] = ()  # state no longer matches the code: what a normal plan would change
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    environment: str
+    stacks: tuple[StackDrift, ...]
+    database: tuple[str, ...]
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.database) or any(s.drifted or s.pending for s in self.stacks)
+
+
+def env_drift(ctx: Context, name: str) -> DriftReport:
+    """`plan -refresh-only` of every stack plus `db drift`, as one report (meant for a nightly job)."""
+    from toolkit.commands.db import db_drift
+
+    env = ctx.project.environment(name)
+    stacks = []
+    upstream: dict[str, Output] = {}
+    for stack_name in ctx.project.stack_order:
+        with ctx.reporter.step(f"refresh-only plan: {stack_name}"):
+            with open_stack(ctx, env, stack_name, upstream, create=False) as (stack, _):
+                saved = plan_file(ctx, env, stack_name, "drift")
+                try:
+                    refreshed = stack.show_plan(saved) if stack.plan(saved, refresh_only=True) else {}
+                    planned = stack.show_plan(saved) if stack.plan(saved) else {}
+                finally:
+                    saved.unlink(missing_ok=True)
+                upstream.update(stack.outputs())
+            stacks.append(StackDrift(stack_name, tuple(_drift_lines(refreshed)), tuple(_pending_lines(planned))))
+    database = db_drift(ctx, name).differences
+    return DriftReport(env.name, tuple(stacks), tuple(str(d) for d in database))
+
+
+def _drift_lines(plan: dict) -> list[str]:
+    from toolkit.terraform.summary import action_of
+
+    lines = []
+    for change in plan.get("resource_drift") or []:
+        actions = (change.get("change") or {}).get("actions") or ["update"]
+        lines.append(f"{change.get('address', '?')}: {action_of(actions)}")
+    return sorted(lines)
+
+
+def _pending_lines(plan: dict) -> list[str]:
+    from toolkit.terraform.summary import summarize
+
+    return [f"{r.address}: {r.action}" for r in summarize("", plan).resources]

@@ -1,0 +1,39 @@
+"""`toolkit promote-check FROM TO`: is TO about to receive exactly what FROM runs?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from toolkit.commands.context import Context
+from toolkit.deployments import deployment_store, differences, from_repository
+from toolkit.errors import ToolkitError
+from toolkit.migrations.discovery import discover
+from toolkit.migrations.source import load
+
+
+@dataclass(frozen=True)
+class PromoteCheckResult:
+    source: str
+    target: str
+    source_deployed_at: str | None
+    source_commit: str | None
+    differences: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+def promote_check(ctx: Context, source: str, target: str) -> PromoteCheckResult:
+    """Compare what SOURCE runs (its deployment record) with what this checkout would deploy to TARGET."""
+    source_env = ctx.project.environment(source)
+    target_env = ctx.project.environment(target)
+    recorded = deployment_store(ctx.project, source_env, ctx.endpoint).get(source_env.name)
+    if recorded is None:
+        raise ToolkitError(
+            f"{source_env.name!r} has no deployment record: toolkit has not deployed it yet (or it was torn down)",
+            hint=f"deploy it first: toolkit env up {source_env.name} (or apply a reviewed plan)",
+        )
+    loaded = load(discover(ctx.project.sql_dir))
+    found = differences(recorded, from_repository(ctx.project, target_env, loaded), loaded, target_env.name)
+    return PromoteCheckResult(source_env.name, target_env.name, recorded.deployed_at, recorded.git_commit, tuple(found))

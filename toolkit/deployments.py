@@ -1,0 +1,138 @@
+"""What an environment runs, recorded after each successful deploy, and what the repository would deploy.
+
+The promotion check compares the two: the migrations (versions and checksums), the pipelines' code
+fingerprints (values ignored) and the hash of each stack's code. Values may differ between
+environments — that is what values files are for — so they are not part of either side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+from toolkit.bundle import tree_sha256
+from toolkit.config import Environment, Project
+from toolkit.errors import ToolkitError
+from toolkit.migrations.source import LoadedMigrations
+from toolkit.records import JsonStore, json_store
+
+
+@dataclass(frozen=True)
+class Deployment:
+    environment: str
+    stacks: dict[str, dict[str, str]]  # stack -> {"directory": relative path, "sha256": tree hash}
+    migrations: dict[str, int]  # version -> checksum
+    pipelines: dict[str, str]  # "<rendered folder>/<name>" (as the stacks name them) -> code fingerprint
+    deployed_at: str | None = None
+    git_commit: str | None = None
+    rendered: dict[str, str] = field(default_factory=dict)  # "<folder>/<name>" -> the definition deployed
+
+
+def from_repository(project: Project, env: Environment, loaded: LoadedMigrations) -> Deployment:
+    """What `env up` of this checkout deploys to `env` (code only: no values)."""
+    from toolkit.pipelines.fingerprints import fingerprint
+    from toolkit.pipelines.kinds import RENDER_FOLDERS
+    from toolkit.pipelines.validate import catalog
+
+    stacks = {
+        name: {"directory": _relative(project, directory), "sha256": tree_sha256(directory)}
+        for name, directory in env.stacks.items()
+    }
+    migrations = {str(m.file.version): m.checksum for m in loaded.versioned if m.runs_in(env.name)}
+    pipelines = {f"{RENDER_FOLDERS[p.kind]}/{p.name}": fingerprint(p.data, p.kind) for p in catalog(project).pipelines}
+    return Deployment(env.name, stacks, migrations, pipelines)
+
+
+def _relative(project: Project, path) -> str:
+    return str(path.relative_to(project.root)) if path.is_relative_to(project.root) else str(path)
+
+
+class DeploymentStore:
+    def __init__(self, store: JsonStore) -> None:
+        self.store = store
+
+    def get(self, name: str) -> Deployment | None:
+        raw = self.store.get(name)
+        if raw is None:
+            return None
+        try:
+            return Deployment(**raw)
+        except TypeError as exc:
+            raise ToolkitError(f"the deployment record of {name!r} is not readable: {exc}") from None
+
+    def put(self, deployment: Deployment) -> None:
+        self.store.put(deployment.environment, asdict(deployment))
+
+    def delete(self, name: str) -> None:
+        self.store.delete(name)
+
+
+def deployment_store(project: Project, env: Environment, endpoint: str | None = None) -> DeploymentStore:
+    return DeploymentStore(json_store(project, env.backend, "deployments", endpoint))
+
+
+def record_deployment(
+    project: Project,
+    env: Environment,
+    loaded: LoadedMigrations,
+    applied: dict[str, int],
+    *,
+    git_commit: str | None,
+    rendered: dict[str, str] | None = None,
+    endpoint: str | None = None,
+) -> Deployment:
+    """Store what `env` runs now: the repository's stacks and pipelines, the migrations applied, and the
+    rendered definitions (kept beside the state, as sensitive as it; secrets never reach them)."""
+    repo = from_repository(project, env, loaded)
+    deployment = Deployment(
+        env.name,
+        repo.stacks,
+        applied,
+        repo.pipelines,
+        deployed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        git_commit=git_commit,
+        rendered=rendered or {},
+    )
+    deployment_store(project, env, endpoint).put(deployment)
+    return deployment
+
+
+def differences(source: Deployment, target_repo: Deployment, loaded: LoadedMigrations, target_env: str) -> list[str]:
+    """Everything by which what `target_env` is about to receive differs from what `source` runs."""
+    runs_in = {str(m.file.version): m for m in loaded.versioned}
+    found = []
+    for version in sorted(set(source.migrations) | set(target_repo.migrations), key=_version_key):
+        was, will = source.migrations.get(version), target_repo.migrations.get(version)
+        if was == will:
+            continue
+        file = runs_in.get(version)
+        if was is not None and will is None and file is not None and not file.runs_in(target_env):
+            continue  # an environment-specific migration (e.g. test fixtures) that never goes there
+        if will is not None and was is None and file is not None and not file.runs_in(source.environment):
+            continue
+        if was is None:
+            found.append(f"migration {version} would reach {target_env} but {source.environment} has not run it")
+        elif will is None:
+            found.append(f"migration {version} runs in {source.environment} but is not in this checkout")
+        else:
+            found.append(f"migration {version} differs (checksum {was} in {source.environment}, {will} here)")
+    for name in sorted(set(source.pipelines) | set(target_repo.pipelines)):
+        was, will = source.pipelines.get(name), target_repo.pipelines.get(name)
+        if was != will:
+            state = "is new" if was is None else "was removed" if will is None else "has different code"
+            found.append(f"pipeline {name} {state} compared with {source.environment}")
+    for stack in sorted(set(source.stacks) | set(target_repo.stacks)):
+        was, will = source.stacks.get(stack), target_repo.stacks.get(stack)
+        if was is None or will is None:
+            found.append(f"stack {stack} is used by only one of {source.environment} and {target_env}")
+        elif was["directory"] != will["directory"]:
+            found.append(
+                f"stack {stack}: {source.environment} runs {was['directory']}, {target_env} uses {will['directory']}"
+            )
+        elif was["sha256"] != will["sha256"]:
+            found.append(f"stack {stack} ({will['directory']}) changed since {source.environment} was deployed")
+    return found
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split(".") if p.isdigit())

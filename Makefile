@@ -49,6 +49,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check toolkit tests
 	$(BIN)/ruff format --check toolkit tests
 	$(TOOLKIT) stacks check
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.gitlab-ci ci/gitlab-ci.yml
 
 # Full `terraform validate` of the AWS stacks. Needs internet (it downloads the AWS provider), so it is
 # not part of `make test`; `toolkit stacks check` is the offline part and runs there. Each stack gets a

@@ -72,12 +72,15 @@ def down(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = N
 
 @app.command("create")
 @command
-def create(env: EnvArg, endpoint: EndpointOpt = None) -> None:
+def create(env: EnvArg, json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
     """Create a named environment's workspaces (the one deliberate way; `env up` never invents one)."""
-    from toolkit.cli.output import print_text
+    from toolkit.cli.output import print_json, print_text
     from toolkit.commands.environments import env_create
 
     result = env_create(context(endpoint), env)
+    if json:
+        print_json(result)
+        return
     made = ", ".join(result.created) or "none (all existed)"
     print_text(f"environment {result.environment}: workspaces created in {made}")
 
@@ -86,12 +89,17 @@ def create(env: EnvArg, endpoint: EndpointOpt = None) -> None:
 @command
 def name(
     from_branch: Annotated[str, typer.Option("--from-branch", help="Branch or pull request ref, e.g. pull/12.")],
+    json: JsonOpt = False,
 ) -> None:
     """Print the stable ephemeral environment name for a branch or pull request."""
-    from toolkit.cli.output import print_text
+    from toolkit.cli.output import print_json, print_text
     from toolkit.commands.environments import env_name
 
-    print_text(env_name(context(), from_branch))
+    name = env_name(context(), from_branch)
+    if json:
+        print_json({"branch": from_branch, "environment": name})
+    else:
+        print_text(name)
 
 
 def _duration(seconds: int | None) -> str:
@@ -152,14 +160,18 @@ def force_unlock_(
     env: EnvArg,
     lock_id: Annotated[str, typer.Argument(help="The lock ID from the lock error message.")],
     stack: Annotated[str, typer.Option(help="Stack whose state is locked.")] = "infra",
+    json: JsonOpt = False,
     endpoint: EndpointOpt = None,
 ) -> None:
     """Release a state lock left by a run that died (check that it really is dead first)."""
-    from toolkit.cli.output import print_text
+    from toolkit.cli.output import print_json, print_text
     from toolkit.commands.environments import force_unlock
 
     force_unlock(context(endpoint), env, stack, lock_id)
-    print_text(f"released lock {lock_id} on stack {stack} of {env}")
+    if json:
+        print_json({"environment": env, "stack": stack, "released": lock_id})
+    else:
+        print_text(f"released lock {lock_id} on stack {stack} of {env}")
 
 
 @app.command("status")

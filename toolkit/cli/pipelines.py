@@ -66,12 +66,17 @@ def render(
 @command
 def graph(
     name: Annotated[str, typer.Argument(help="Pipeline name (file name without its kind suffix).")],
+    json: JsonOpt = False,
 ) -> None:
     """Print a state machine or Glue workflow as a Mermaid diagram."""
-    from toolkit.cli.output import print_text
+    from toolkit.cli.output import print_json, print_text
     from toolkit.commands.pipelines import pipelines_graph
 
-    print_text(pipelines_graph(context(), name).rstrip("\n"))
+    diagram = pipelines_graph(context(), name).rstrip("\n")
+    if json:
+        print_json({"pipeline": name, "mermaid": diagram})
+    else:
+        print_text(diagram)
 
 
 @app.command("fingerprint")

@@ -1,9 +1,10 @@
 """What toolkit hands a stack beyond its var files: injected folders and the outputs of earlier stacks.
 
-A later stack (e.g. `pipelines`) declares a variable with the same name as an earlier stack's output
-(`data_bucket`, `database`) and toolkit passes the value — no `terraform_remote_state`, so each stack
-can be planned and reviewed on its own. The file is written per run and removed with it, since an
-upstream output may be sensitive.
+Injected where declared: `rendered_pipelines_dir`, `glue_scripts_dir`, and for an ephemeral environment
+`expires_at` (from its lifecycle record). A later stack (e.g. `pipelines`) declares a variable with the
+same name as an earlier stack's output (`data_bucket`, `database`) and toolkit passes the value — no
+`terraform_remote_state`, so each stack can be planned and reviewed on its own. The file is written per
+run and removed with it, since an upstream output may be sensitive.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def stack_inputs(ctx: Context, env: Environment, stack_name: str, upstream: Mapp
             inputs[name] = str(rendered_dir(ctx, env))
         elif name == "glue_scripts_dir":
             inputs[name] = str(glue_scripts_dir(ctx))
+        elif name == "expires_at" and env.ephemeral:
+            expires = _expires_at(ctx, env)
+            if expires:
+                inputs[name] = expires
         elif name in upstream:
             inputs[name] = upstream[name].value
     return inputs
@@ -58,3 +63,12 @@ def write_inputs(ctx: Context, env: Environment, stack_name: str, upstream: Mapp
     path.touch(mode=0o600)
     path.write_text(json.dumps(inputs, indent=2, sort_keys=True))
     return path
+
+
+def _expires_at(ctx: Context, env: Environment) -> str | None:
+    """An ephemeral environment's expiry, fixed when it was first stood up (its lifecycle record)."""
+    from toolkit.commands.environments import ephemeral_store
+
+    store = ephemeral_store(ctx)
+    record = store.get(env.name) if store else None
+    return record.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if record else None

@@ -20,7 +20,7 @@ from toolkit.terraform.engine import Engine, base_environment
 from toolkit.terraform.hcl import StackSource, read_stack
 
 # Set by toolkit on the command line, never in a var file.
-INJECTED = frozenset({"environment", "rendered_pipelines_dir", "glue_scripts_dir"})
+INJECTED = frozenset({"environment", "rendered_pipelines_dir", "glue_scripts_dir", "expires_at"})
 _BACKEND_NOT_INITIALISED = "Backend initialization required"
 
 

@@ -200,6 +200,10 @@ variable "db_port" { type = number }
 variable "db_name" { type = string }
 variable "db_username" { type = string }
 variable "db_password_file" { type = string }
+variable "expires_at" {
+  type    = string
+  default = null
+}
 
 resource "terraform_data" "app" {
   input = "${var.environment}-${var.greeting}"
@@ -214,6 +218,7 @@ resource "terraform_data" "slow" {
 }
 
 output "greeting" { value = terraform_data.app.output }
+output "expires_at" { value = var.expires_at }
 output "token_digest" {
   value     = sha256(var.api_token)
   sensitive = true

@@ -221,7 +221,7 @@ def test_sigint_during_apply_releases_the_lock(s3_project):
     assert again.exit_code == 0, again.output  # no force-unlock needed
 
 
-def test_ephemeral_lifecycle_list_and_reap(s3_project):
+def test_ephemeral_lifecycle_list_and_reap(s3_project, moto_endpoint):
     from toolkit.commands.context import Context
     from toolkit.commands.environments import env_reap
     from toolkit.config import load_project
@@ -232,6 +232,9 @@ def test_ephemeral_lifecycle_list_and_reap(s3_project):
     row = next(r for r in listed if r["name"] == "pr-8")
     assert row["kind"] == "ephemeral" and row["ttl_seconds"] == 7200 and not row["expired"]
     assert row["branch"] == "feature/reap-me"
+    created = datetime.fromisoformat(row["created_at"])
+    expires = state_outputs(s3_project, moto_endpoint, "pr-8")["expires_at"]
+    assert expires == (created + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")  # injected, fixed at creation
 
     dry = invoke(s3_project, "env", "reap", "--dry-run")
     assert dry.exit_code == 0 and "would destroy: nothing (none expired)" in dry.stdout

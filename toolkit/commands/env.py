@@ -19,6 +19,7 @@ from pathlib import Path
 from toolkit.commands.context import Context
 from toolkit.commands.steps import (
     applied_versions,
+    existing_outputs,
     migrate_environment,
     open_stack,
     record_deployed,
@@ -181,7 +182,7 @@ def env_down(ctx: Context, name: str) -> EnvDownResult:
             f"environment {env.name!r} is protected and is never destroyed by toolkit",
             hint="remove `protected = true` in toolkit.toml through a reviewed change if it really must go",
         )
-    outputs_by_stack = _current_outputs(ctx, env)
+    outputs_by_stack = existing_outputs(ctx, env)
     outcomes = []
     for stack_name in reversed(ctx.project.stack_order):
         with ctx.reporter.step(f"terraform destroy: {stack_name}"):
@@ -212,18 +213,6 @@ def env_down(ctx: Context, name: str) -> EnvDownResult:
 
     deployment_store(ctx.project, env, ctx.endpoint).delete(env.name)
     return EnvDownResult(environment=env.name, stacks=tuple(outcomes), database_removed=removed)
-
-
-def _current_outputs(ctx: Context, env: Environment) -> dict[str, dict[str, Output]]:
-    """Outputs of every stack that has a workspace (destroying a later stack needs the earlier outputs)."""
-    found: dict[str, dict[str, Output]] = {}
-    for stack_name in ctx.project.stack_order:
-        stack = ctx.stack(env, stack_name)
-        stack.init()
-        if env.name in stack.workspaces():
-            stack.select_workspace(create=False)
-            found[stack_name] = stack.outputs()
-    return found
 
 
 def _upstream_of(ctx: Context, stack_name: str, outputs_by_stack: dict[str, dict[str, Output]]) -> dict[str, Output]:

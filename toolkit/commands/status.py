@@ -9,7 +9,7 @@ from pathlib import Path
 
 from toolkit.commands.context import Context
 from toolkit.commands.env import StackOutcome, plan_file
-from toolkit.commands.steps import database_plan, open_stack, render_pipelines, renders_pipelines
+from toolkit.commands.steps import database_plan, existing_outputs, open_stack, render_pipelines, renders_pipelines
 from toolkit.config import Environment
 from toolkit.migrations.discovery import discover
 from toolkit.migrations.source import load
@@ -28,17 +28,6 @@ class PlanResult:
         return any(s.changed for s in self.stacks) or bool(self.pending_migrations)
 
 
-def _existing_outputs(ctx: Context, env: Environment) -> dict[str, dict[str, Output]]:
-    found = {}
-    for stack_name in ctx.project.stack_order:
-        stack = ctx.stack(env, stack_name)
-        stack.init()
-        if env.name in stack.workspaces():
-            stack.select_workspace(create=False)
-            found[stack_name] = stack.outputs()
-    return found
-
-
 def env_plan(ctx: Context, name: str) -> PlanResult:
     """What `env up` would change: each stack's plan against its current inputs, and pending migrations.
 
@@ -47,7 +36,7 @@ def env_plan(ctx: Context, name: str) -> PlanResult:
     """
     env = ctx.project.environment(name)
     loaded = load(discover(ctx.project.sql_dir))
-    existing = _existing_outputs(ctx, env)
+    existing = existing_outputs(ctx, env)
     if ctx.project.stack_order[0] not in existing and not env.create_workspace:
         ctx.stack(env, ctx.project.stack_order[0]).select_workspace(create=False)  # "use env create"
     outcomes = []
@@ -110,7 +99,7 @@ class EnvStatus:
 def env_status(ctx: Context, name: str) -> EnvStatus:
     """Where an environment stands: state, migrations, pipelines deployed versus the repo. Changes nothing."""
     env = ctx.project.environment(name)
-    existing = _existing_outputs(ctx, env)
+    existing = existing_outputs(ctx, env)
     stacks = []
     for stack_name in ctx.project.stack_order:
         if stack_name not in existing:

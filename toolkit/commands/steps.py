@@ -70,6 +70,18 @@ def open_stack(
             inputs.unlink(missing_ok=True)
 
 
+def existing_outputs(ctx: Context, env: Environment) -> dict[str, dict[str, Output]]:
+    """Outputs of every stack that has a workspace in this environment (selecting it), in stack order."""
+    found: dict[str, dict[str, Output]] = {}
+    for stack_name in ctx.project.stack_order:
+        stack = ctx.stack(env, stack_name)
+        stack.init()
+        if env.name in stack.workspaces():
+            stack.select_workspace(create=False)
+            found[stack_name] = stack.outputs()
+    return found
+
+
 def renders_pipelines(env: Environment, stack_name: str) -> bool:
     return "rendered_pipelines_dir" in read_stack(env.stack_dir(stack_name)).variables
 

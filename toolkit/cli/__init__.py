@@ -20,6 +20,7 @@ from toolkit.cli.base import OPTIONS, command, context, finish
 
 app = typer.Typer(
     name="toolkit",
+    rich_markup_mode=None,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

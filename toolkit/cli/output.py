@@ -58,7 +58,13 @@ class ConsoleReporter:
         started = time.monotonic()
         if not self.quiet:
             if self._console is not None:
-                self._status = self._console.status(title)
+                from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+                self._status = Progress(
+                    SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                    console=self._console, transient=True,
+                )  # fmt: skip
+                self._status.add_task(title, total=None)
                 self._status.start()
             else:
                 self._emit(f"> {title}")

@@ -43,7 +43,7 @@ def test_the_repository_stacks_pass(engine):
         "terraform/local/pipelines",
         "terraform/aws/pipelines",
     ]
-    assert report["environments"] == ["local", "dev", "qa", "prod"]
+    assert report["environments"] == ["local", "dev", "qa", "prod", "ephemeral"]
 
 
 def test_an_output_renamed_in_the_aws_stack_only_fails_the_check(project):
@@ -92,14 +92,8 @@ def test_a_syntax_error_is_one_parse_finding_with_its_line(project):
 
 
 def test_the_ephemeral_template_gives_every_variable_a_value(project):
-    """tfvars/ephemeral.tfvars.json is what every pr-<n> environment gets: check it as one."""
-    config = project / "toolkit.toml"
-    config.write_text(
-        config.read_text() + "\n[environments.pr-7]\n"
-        'stacks = { infra = "terraform/aws/infra", pipelines = "terraform/aws/pipelines" }\n'
-        'backend = { type = "s3", bucket = "orders-toolkit-state", region = "eu-west-1" }\n'
-        'var_files = ["common.tfvars.json", "ephemeral.tfvars.json"]\n'
-    )
+    """tfvars/ephemeral.tfvars.json is what every pr-<n> environment gets: toolkit.toml's [ephemeral]
+    template is checked as an environment of its own."""
     assert invoke(project, "stacks", "check").exit_code == 0
 
     template = project / "tfvars/ephemeral.tfvars.json"
@@ -109,5 +103,5 @@ def test_the_ephemeral_template_gives_every_variable_a_value(project):
     template.write_text(json.dumps(values, indent=2))
     result = invoke(project, "stacks", "check")
     assert result.exit_code == 1
-    assert "environment 'pr-7', stack 'infra': variable 'db_instance_class' has no default" in result.stdout
-    assert "environment 'pr-7': 'db_instance_size' is not a variable of any of its stacks" in result.stdout
+    assert "environment 'ephemeral', stack 'infra': variable 'db_instance_class' has no default" in result.stdout
+    assert "environment 'ephemeral': 'db_instance_size' is not a variable of any of its stacks" in result.stdout

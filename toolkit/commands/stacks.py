@@ -35,8 +35,10 @@ def stacks_check(ctx: Context) -> StacksCheckResult:
     """fmt, parse, the output contract per stack name, then tfvars against variables per environment."""
     project = ctx.project
     root = project.root
+    # the ephemeral class's template is checked like an environment: every pr-<n> gets exactly it
+    environments = [*project.environments.values(), *([project.ephemeral.template] if project.ephemeral else [])]
     by_stack: dict[str, list[Path]] = {name: [] for name in project.stack_order}
-    for env in project.environments.values():
+    for env in environments:
         for name, directory in env.stacks.items():
             if directory not in by_stack[name]:
                 by_stack[name].append(directory)
@@ -59,7 +61,7 @@ def stacks_check(ctx: Context) -> StacksCheckResult:
             if len(dirs) > 1 and all(d in sources for d in dirs):
                 findings += check_contract(name, {d: sources[d] for d in dirs}, root)
     with ctx.reporter.step("tfvars against variables"):
-        for env in project.environments.values():
+        for env in environments:
             if all(d in sources for d in env.stacks.values()):
                 inputs = EnvironmentInputs(env.name, tuple(env.stacks.items()), env.var_files)
                 var_keys = {path: read_var_file(path) for path in env.var_files}
@@ -69,7 +71,7 @@ def stacks_check(ctx: Context) -> StacksCheckResult:
                     findings += check_protection(env.name, env.protected, setting, project.config_path, root)
     return StacksCheckResult(
         directories=tuple(str(d.relative_to(root)) if d.is_relative_to(root) else str(d) for d in directories),
-        environments=tuple(project.environments),
+        environments=tuple(env.name for env in environments),
         findings=tuple(findings),
     )
 

@@ -38,6 +38,9 @@ def test_up_again_and_down(local_project, engine):
         assert cur.fetchone() == (5, True)
     conn.close()
 
+    doctor = invoke(local_project, "doctor", "local")
+    assert doctor.exit_code == 0 and "ok  database (local)     postgresql://demo_app:***@127.0.0.1:" in doctor.stdout
+
     again = invoke(local_project, "--engine", engine, "env", "up", "local")
     assert again.exit_code == 0, again.output
     assert "nothing to do" in again.stdout

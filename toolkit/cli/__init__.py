@@ -243,12 +243,16 @@ def drift(
 @app.command("doctor")
 @command
 def doctor(
+    env: Annotated[str | None, typer.Argument(help="Also check this environment's database.")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     endpoint: Annotated[str | None, typer.Option(help="Local AWS endpoint to check instead of AWS.")] = None,
 ) -> None:
     """Which Terraform engine runs, and whether PostgreSQL and AWS credentials are usable."""
+    from dataclasses import replace
+
     from toolkit.cli.output import print_json, print_text
     from toolkit.commands.doctor import doctor as run_doctor
+    from toolkit.commands.doctor import environment_database
     from toolkit.config import load_project
     from toolkit.errors import ConfigError
 
@@ -257,6 +261,8 @@ def doctor(
     except ConfigError:
         configured = "auto"  # doctor must work outside a project too
     report = run_doctor(OPTIONS.engine, configured, endpoint)
+    if env is not None:
+        report = replace(report, checks=(*report.checks, environment_database(context(endpoint, quiet=True), env)))
     if json:
         print_json(report)
     else:

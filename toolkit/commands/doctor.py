@@ -31,6 +31,23 @@ def doctor(
     return DoctorReport((_engine(engine_choice, configured_engine), _postgres(), _aws(endpoint)))
 
 
+def environment_database(ctx, name: str) -> Check:
+    """Can the environment's database be reached with what its outputs say? (one attempt, no retries)"""
+    from toolkit.commands.targets import database_target
+    from toolkit.database.connection import connect
+
+    label = f"database ({name})"
+    try:
+        target = database_target(ctx, ctx.project.environment(name))
+        conn = connect(target, attempts=1)
+    except ToolkitError as exc:
+        return Check(label, False, exc.message)
+    try:
+        return Check(label, True, f"{target.url}, PostgreSQL {conn.server_version // 10000}")
+    finally:
+        conn.close()
+
+
 def _engine(choice: str | None, configured: str) -> Check:
     try:
         engine = resolve_engine(choice, configured=configured)

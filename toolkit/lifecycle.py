@@ -102,7 +102,10 @@ class S3RecordStore:
                 hint="check the state bucket exists (toolkit bootstrap ENV) and the credentials can reach it",
             ) from None
         except BotoCoreError as exc:
-            raise ToolkitError(f"cannot reach S3 bucket {self.bucket!r}: {exc}") from None
+            raise ToolkitError(
+                f"cannot reach S3 bucket {self.bucket!r}: {exc}",
+                hint="check credentials, region and network (or --endpoint)",
+            ) from None
 
     def get(self, name: str) -> EnvironmentRecord | None:
         found = self._call("read", self.s3.get_object, Key=f"{PREFIX}{name}.json")

@@ -78,7 +78,9 @@ def test_eight_concurrent_migrate_runs_apply_each_migration_once_repeatedly(up_p
             outputs = [proc.communicate(timeout=240)[0] for proc in procs]
             runs += len(procs)
             failures += sum(proc.returncode != 0 for proc in procs)
-            counts = dict(query(conn, f"SELECT version, count(*) FROM applied_log WHERE version >= {versions[0]} GROUP BY 1"))
+            counts = dict(
+                query(conn, f"SELECT version, count(*) FROM applied_log WHERE version >= {versions[0]} GROUP BY 1")
+            )
             duplicates += sum(counts.get(n, 0) - 1 for n in versions if counts.get(n, 0) > 1)
             assert [counts.get(n, 0) for n in versions] == [1, 1, 1], "\n---\n".join(outputs)
             assert [proc.returncode for proc in procs] == [0] * PROCESSES, "\n---\n".join(outputs)

@@ -221,8 +221,8 @@ migration_contents = st.lists(directive_lines | sql_snippets | st.text(max_size=
 @fuzz(EXAMPLES)
 @given(files=st.dictionaries(migration_names, migration_contents | st.binary(max_size=40), max_size=5))
 def test_migration_files_never_crash(files, record_figure):
-    from toolkit.migrations.discovery import discover
     from toolkit.commands.db import lint_files
+    from toolkit.migrations.discovery import discover
     from toolkit.migrations.source import load
 
     root = Path(tempfile.mkdtemp(prefix="toolkit-fuzz-sql-"))

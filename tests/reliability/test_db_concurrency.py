@@ -123,10 +123,17 @@ def test_sigkill_at_random_moments_leaves_each_migration_before_or_after(up_proj
             for n in versions:
                 (sql / f"V{n}__kill_{n}.sql").write_text(
                     f"CREATE TABLE k_{n} (id int);\nINSERT INTO kill_log VALUES ({n});\n"
-                    f"SELECT pg_sleep(0.15);\nINSERT INTO kill_log VALUES ({n});\n"
+                    f"SELECT pg_sleep(0.3);\nINSERT INTO kill_log VALUES ({n});\n"
                 )
             run = toolkit(up_project, "db", "migrate", "local")
-            time.sleep(rng.uniform(0.3, 2.0))  # start-up (outputs, connect) takes ~1s, the 3 files ~0.5s
+            if round_ % 2:  # any moment of the run, start-up (reading outputs, connecting) included
+                time.sleep(rng.uniform(0.2, 2.5))
+            else:  # a moment once the first file is running: inside a migration or between two
+                deadline = time.monotonic() + 60
+                while not query(conn, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(0.3)%'"):
+                    assert run.poll() is None and time.monotonic() < deadline, "the run never reached a migration"
+                    time.sleep(0.02)
+                time.sleep(rng.uniform(0.0, 1.0))
             run.kill()  # SIGKILL: no cleanup code of ours runs
             run.communicate(timeout=30)
             kills += 1
@@ -146,6 +153,7 @@ def test_sigkill_at_random_moments_leaves_each_migration_before_or_after(up_proj
         conn.close()
         record_figure(
             "sigkill",
-            f"{kills} `db migrate` runs killed at random moments ({mid_run} between two migrations of a "
-            f"run), {between} migrations left half-applied, every next run completed",
+            f"{kills} `db migrate` runs killed with SIGKILL ({kills // 2} at any moment, {(kills + 1) // 2} once a "
+            f"migration was running); {mid_run} stopped after some migrations and before others; "
+            f"{between} migrations left half-applied; every next run completed",
         )

@@ -174,6 +174,37 @@ def test_tfvars_never_crash(data, record_figure):
     record(record_figure, "tfvars")
 
 
+hcl_lines = st.sampled_from(
+    [
+        'project = "orders"',
+        "db_port = 5432",
+        "x = [1, 2",
+        'y = { a = "b" }',
+        "= 1",
+        "z = ${var.x}",
+        "a = <<EOF",
+        "EOF",
+        "# comment",
+        "b = true",
+        'c = "unterminated',
+        "d = 1e999",
+        "e = null",
+        "{",
+        "}",
+    ]
+)
+
+
+@fuzz(EXAMPLES)
+@given(text=st.lists(hcl_lines | st.text(max_size=20), max_size=6).map("\n".join), json_name=st.booleans())
+def test_var_file_keys_never_crash(text, json_name, record_figure):
+    """The static reader behind `stacks check` and env up's var-file check, on HCL and JSON var files."""
+    from toolkit.terraform.hcl import var_file_keys
+
+    only_toolkit_errors(var_file_keys, "x.tfvars.json" if json_name else "x.tfvars", text)
+    record(record_figure, "tfvars")
+
+
 # --- migrations -------------------------------------------------------------------------------------
 
 name_parts = st.sampled_from(["V", "U", "R", "v", "B", "", "V1", "R_", "U2"])

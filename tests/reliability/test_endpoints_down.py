@@ -19,6 +19,9 @@ from toolkit.cli import app
 pytestmark = pytest.mark.slow
 
 PASSWORD = "Rel1ability-Pw-7f3c9e"
+DB_ATTEMPTS = 5  # toolkit.database.connection.connect: 0.5 + 1 + 2 + 4 s of backoff between them
+AWS_ATTEMPTS = 5  # botocore standard retry mode, max_attempts=4 retries (toolkit.aws.clients)
+FIGURES: dict[str, str] = {}
 
 
 def invoke(project: Path, *args: str):
@@ -69,10 +72,6 @@ def check_clear(output: str, *names: str) -> None:
     for name in names:
         assert name in output, output
 
-
-DB_ATTEMPTS = 5  # toolkit.database.connection.connect: 0.5 + 1 + 2 + 4 s of backoff between them
-AWS_ATTEMPTS = 5  # botocore standard retry mode, max_attempts=4 retries (toolkit.aws.clients)
-FIGURES: dict[str, str] = {}
 
 SECRET_STACK = """
 terraform {

@@ -21,7 +21,7 @@ from toolkit.cli import app
 pytestmark = pytest.mark.slow
 
 SIGINT_REPEATS = 20
-CONTENTION_REPEATS = 12  # half with a short lock_timeout (one fails), half with a long one (they queue)
+CONTENTION_REPEATS = 8  # half with a short lock_timeout (one fails), half with a long one (they queue)
 
 
 def invoke(project: Path, *args: str):
@@ -128,7 +128,7 @@ def test_two_concurrent_applies_queue_or_fail_clearly_and_keep_the_state(s3_proj
         for round_ in range(CONTENTION_REPEATS):
             short = round_ % 2 == 0
             set_lock_timeout(s3_project, "1s" if short else "60s")
-            set_run(s3_project, 4, f"race-{round_}")
+            set_run(s3_project, 3, f"race-{round_}")
             serial = bucket.state("pr-5")["serial"]
             first = run_cli(s3_project, "env", "up", "pr-5")
             wait_for(first, "Provisioning with 'local-exec'")

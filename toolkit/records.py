@@ -80,7 +80,10 @@ class S3Store:
                 hint="check the state bucket exists (toolkit bootstrap ENV) and the credentials can reach it",
             ) from None
         except BotoCoreError as exc:
-            raise ToolkitError(f"cannot reach S3 bucket {self.bucket!r}: {exc}") from None
+            raise ToolkitError(
+                f"cannot reach S3 bucket {self.bucket!r}: {exc}",
+                hint="check AWS credentials, region and network (or --endpoint)",
+            ) from None
 
     def get(self, name: str) -> dict[str, Any] | None:
         key = f"{self.prefix}{name}.json"

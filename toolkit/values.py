@@ -78,6 +78,8 @@ def read_var_file(path: Path, project_root: Path | None = None) -> dict[str, Any
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise ConfigError(f"not valid JSON at {where}: {exc.msg}", path=shown) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not valid UTF-8 (byte {exc.start})", path=shown) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", path=shown) from None
     if not isinstance(data, dict):

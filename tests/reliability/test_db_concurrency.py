@@ -1,10 +1,11 @@
-"""Migrations under real concurrency and real crashes: 8 `toolkit db migrate` processes on one database,
-and a run killed with SIGKILL in the middle of a migration."""
+"""Migrations under real concurrency and real crashes, repeated: 8 `toolkit db migrate` processes on one
+database at once, and runs killed with SIGKILL at random moments."""
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -17,6 +18,10 @@ from tests.conftest import free_port, write_local_project
 from toolkit.cli import app
 
 pytestmark = pytest.mark.slow
+
+CONCURRENCY_REPEATS = 20  # x 8 processes
+KILL_REPEATS = 20
+PROCESSES = 8
 
 
 @pytest.fixture
@@ -52,55 +57,103 @@ def toolkit(project, *args) -> subprocess.Popen:
     )
 
 
-def test_eight_concurrent_migrate_runs_apply_each_migration_once(up_project):
+def applied_now(output: str) -> int:
+    return int(output.split(" applied now")[0].split()[-1]) if " applied now" in output else 0
+
+
+def test_eight_concurrent_migrate_runs_apply_each_migration_once_repeatedly(up_project, record_figure):
+    """Each round adds 3 migrations and starts 8 runs at once: every migration is applied exactly once."""
     sql = up_project / "sql"
-    with connect(up_project) as conn:
-        query(conn, "CREATE TABLE IF NOT EXISTS applied_log (version int)")  # counts every application
-    conn.close()
-    for n in range(6, 14):
-        (sql / f"V{n}__step_{n}.sql").write_text(
-            f"CREATE TABLE step_{n} (id int);\nINSERT INTO applied_log VALUES ({n});\nSELECT pg_sleep(0.1);\n"
-        )
-    runs = [toolkit(up_project, "db", "migrate", "local") for _ in range(8)]
-    outputs = [run.communicate(timeout=240)[0] for run in runs]
-    assert [run.returncode for run in runs] == [0] * 8, "\n---\n".join(outputs)
-    applied_now = sum(int(out.split(" applied now")[0].split()[-1]) for out in outputs if " applied now" in out)
-    assert applied_now == 8  # the runs shared the work: each migration was applied by exactly one
     conn = connect(up_project)
+    query(conn, "CREATE TABLE applied_log (version int)")  # one row per application, whoever applied it
+    runs = failures = duplicates = 0
     try:
-        assert query(conn, "SELECT version, count(*) FROM applied_log GROUP BY 1 ORDER BY 1") == [
-            (n, 1) for n in range(6, 14)
-        ]
-        assert query(conn, "SELECT count(*), count(DISTINCT version) FROM flyway_schema_history") == [(13, 13)]
+        for round_ in range(CONCURRENCY_REPEATS):
+            versions = [6 + 3 * round_ + i for i in range(3)]
+            for n in versions:
+                (sql / f"V{n}__step_{n}.sql").write_text(
+                    f"CREATE TABLE step_{n} (id int);\nINSERT INTO applied_log VALUES ({n});\nSELECT pg_sleep(0.05);\n"
+                )
+            procs = [toolkit(up_project, "db", "migrate", "local") for _ in range(PROCESSES)]
+            outputs = [proc.communicate(timeout=240)[0] for proc in procs]
+            runs += len(procs)
+            failures += sum(proc.returncode != 0 for proc in procs)
+            counts = dict(
+                query(conn, f"SELECT version, count(*) FROM applied_log WHERE version >= {versions[0]} GROUP BY 1")
+            )
+            duplicates += sum(counts.get(n, 0) - 1 for n in versions if counts.get(n, 0) > 1)
+            assert [counts.get(n, 0) for n in versions] == [1, 1, 1], "\n---\n".join(outputs)
+            assert [proc.returncode for proc in procs] == [0] * PROCESSES, "\n---\n".join(outputs)
+            assert sum(applied_now(out) for out in outputs) == 3  # the runs shared the work
+        last = 5 + 3 * CONCURRENCY_REPEATS
+        assert query(conn, "SELECT count(*), count(DISTINCT version) FROM flyway_schema_history") == [(last, last)]
         assert query(conn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(0,)]
     finally:
         conn.close()
+        record_figure(
+            "concurrency",
+            f"{runs} runs of `db migrate` ({PROCESSES} at once x {runs // PROCESSES} rounds), "
+            f"{duplicates} duplicates, {failures} failed runs",
+        )
 
 
-def test_sigkill_mid_migration_leaves_no_partial_change_and_no_stuck_lock(up_project):
-    migration = up_project / "sql" / "V6__slow.sql"
-    migration.write_text("CREATE TABLE half_done (id int);\nINSERT INTO half_done VALUES (1);\nSELECT pg_sleep(120);\n")
-    run = toolkit(up_project, "db", "migrate", "local")
+def migration_state(conn, versions: list[int]) -> dict[int, tuple[bool, int, int]]:
+    """Per version: (table exists, rows in the log, successful history rows)."""
+    state = {}
+    for n in versions:
+        table = query(conn, f"SELECT to_regclass('k_{n}') IS NOT NULL")[0][0]
+        logged = query(conn, f"SELECT count(*) FROM kill_log WHERE version = {n}")[0][0]
+        history = query(conn, f"SELECT count(*) FROM flyway_schema_history WHERE version = '{n}' AND success")[0][0]
+        state[n] = (table, logged, history)
+    return state
+
+
+def test_sigkill_at_random_moments_leaves_each_migration_before_or_after(up_project, record_figure):
+    """Each round adds 3 two-step migrations, kills `db migrate` with SIGKILL after a random delay, and
+    checks every migration is wholly applied (table, both log rows, history row) or not at all; then the
+    next run completes without help (no stuck lock, nothing to repair)."""
+    sql = up_project / "sql"
+    rng = random.Random(20261125)  # fixed seed: CI runs the same moments every time
     conn = connect(up_project)
+    query(conn, "CREATE TABLE kill_log (version int)")
+    kills = between = mid_run = 0
     try:
-        deadline = time.monotonic() + 60
-        while not query(conn, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(120)%'"):
-            assert run.poll() is None, run.communicate()[0]
-            assert time.monotonic() < deadline, "the migration never reached its sleep"
-            time.sleep(0.1)
-        assert query(conn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(1,)]
-        run.kill()  # SIGKILL: no cleanup code of ours runs
-        run.wait(timeout=10)
-        deadline = time.monotonic() + 20
-        while query(conn, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"):
-            assert time.monotonic() < deadline, "the advisory lock outlived the killed run"
-            time.sleep(0.2)
-        assert query(conn, "SELECT to_regclass('half_done') IS NULL") == [(True,)]
-        assert query(conn, "SELECT count(*) FROM flyway_schema_history WHERE version = '6'") == [(0,)]
+        for round_ in range(KILL_REPEATS):
+            versions = [6 + 3 * round_ + i for i in range(3)]
+            for n in versions:
+                (sql / f"V{n}__kill_{n}.sql").write_text(
+                    f"CREATE TABLE k_{n} (id int);\nINSERT INTO kill_log VALUES ({n});\n"
+                    f"SELECT pg_sleep(0.3);\nINSERT INTO kill_log VALUES ({n});\n"
+                )
+            run = toolkit(up_project, "db", "migrate", "local")
+            if round_ % 2:  # any moment of the run, start-up (reading outputs, connecting) included
+                time.sleep(rng.uniform(0.2, 2.5))
+            else:  # a moment once the first file is running: inside a migration or between two
+                deadline = time.monotonic() + 60
+                while not query(conn, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(0.3)%'"):
+                    assert run.poll() is None and time.monotonic() < deadline, "the run never reached a migration"
+                    time.sleep(0.02)
+                time.sleep(rng.uniform(0.0, 1.0))
+            run.kill()  # SIGKILL: no cleanup code of ours runs
+            run.communicate(timeout=30)
+            kills += 1
+            state = migration_state(conn, versions)
+            applied = [n for n, s in state.items() if s == (True, 2, 1)]
+            untouched = [n for n, s in state.items() if s == (False, 0, 0)]
+            between += len(versions) - len(applied) - len(untouched)
+            assert len(applied) + len(untouched) == len(versions), f"round {round_}: half-applied {state}"
+            mid_run += 0 < len(applied) < len(versions)
+
+            again = toolkit(up_project, "db", "migrate", "local")
+            output = again.communicate(timeout=120)[0]
+            assert again.returncode == 0, output
+            assert all(s == (True, 2, 1) for s in migration_state(conn, versions).values()), output
+        assert query(conn, "SELECT count(*) FROM flyway_schema_history WHERE NOT success") == [(0,)]
     finally:
         conn.close()
-    migration.write_text("CREATE TABLE half_done (id int);\nINSERT INTO half_done VALUES (1);\n")
-    again = toolkit(up_project, "db", "migrate", "local")
-    output = again.communicate(timeout=120)[0]
-    assert again.returncode == 0, output
-    assert "1 applied now, 5 before" in output
+        record_figure(
+            "sigkill",
+            f"{kills} `db migrate` runs killed with SIGKILL ({kills // 2} at any moment, {(kills + 1) // 2} once a "
+            f"migration was running); {mid_run} stopped after some migrations and before others; "
+            f"{between} migrations left half-applied; every next run completed",
+        )

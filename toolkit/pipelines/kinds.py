@@ -62,12 +62,19 @@ def check(data: Any, file: str, kind: str, *, glue_jobs: Iterable[str] | None = 
     if kind == "datapipeline" and datapipeline.is_wire_format(data):
         return datapipeline.check(data, file)
     found = schema.problems(data, file, checker(kind))
-    if kind == "asl":
-        found += asl.check(data, file)
-    elif kind == "datapipeline":
-        found += datapipeline.check(data, file)
-    elif kind == "firehose":
-        found += aws_checks.firehose(data, file)
-    elif kind == "glue-workflow":
-        found += aws_checks.glue_workflow(data, file, glue_jobs)
+    try:
+        if kind == "asl":
+            found += asl.check(data, file)
+        elif kind == "datapipeline":
+            found += datapipeline.check(data, file)
+        elif kind == "firehose":
+            found += aws_checks.firehose(data, file)
+        elif kind == "glue-workflow":
+            found += aws_checks.glue_workflow(data, file, glue_jobs)
+    except (TypeError, AttributeError, KeyError, ValueError):
+        # The semantic checks rely on the shapes the schema guarantees (StartAt a string, Choices a
+        # list, ...). On a document the schema rejected they may meet anything; its problems say what
+        # is wrong. On a document the schema accepted, a failure here is a bug: let it show.
+        if not found:
+            raise
     return found

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from toolkit.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Declared:
@@ -157,17 +159,35 @@ def _line_of(text: str, kind: str, name: str) -> int:
 
 
 def read_var_file(path: Path) -> dict[str, int]:
-    return var_file_keys(path.name, path.read_text(encoding="utf-8"))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not valid UTF-8 (byte {exc.start})", path=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path=str(path)) from None
+    return var_file_keys(str(path), text)
 
 
 def var_file_keys(name: str, text: str) -> dict[str, int]:
     """Keys of a var file (.tfvars.json or .tfvars) with the line each is set on."""
     if name.endswith(".json"):
-        keys = list(json.loads(text))
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", path=name
+            ) from None
     else:
         import hcl2
+        from lark.exceptions import LarkError
 
-        keys = [k for k in hcl2.loads(text) if not k.startswith("__")]
+        try:
+            data = hcl2.loads(text)
+        except (LarkError, ValueError) as exc:
+            raise ConfigError(f"not valid HCL: {str(exc).splitlines()[0] if str(exc) else exc!r}", path=name) from None
+    if not isinstance(data, dict):
+        raise ConfigError("must hold an object of variable names to values", path=name)
+    keys = [k for k in data if not k.startswith("__")]
     lines = {}
     for key in keys:
         match = re.search(rf'^[ \t]*"?{re.escape(key)}"?[ \t]*[:=]', text, flags=re.MULTILINE) or re.search(

@@ -180,19 +180,19 @@ def _apply_one(conn, step: PendingMigration, history: HistoryTable, timeouts: tu
     started = time.monotonic()
     current: Statement | None = None
     with conn.cursor() as cur:
-        if transactional:
-            cur.execute("BEGIN")
         try:
-            cur.execute(
+            # Bookkeeping shares round trips with the migration (BEGIN with the timeouts, the history
+            # row with COMMIT): per file, as many round trips as psql running the same statements.
+            settings = cur.mogrify(
                 "SELECT set_config('lock_timeout', %s, %s), set_config('statement_timeout', %s, %s)",
                 (timeouts[0], transactional, timeouts[1], transactional),
             )
+            cur.execute(b"BEGIN; " + settings if transactional else settings)
             for current in step.statements:
                 cur.execute(current.sql)
+            current = None  # a failure from here on is the bookkeeping's, not a statement's
             elapsed = int((time.monotonic() - started) * 1000)
-            _record(cur, history, step, elapsed, success=True)
-            if transactional:
-                cur.execute("COMMIT")
+            _record(cur, history, step, elapsed, success=True, commit=transactional)
         except psycopg2.Error as exc:
             elapsed = int((time.monotonic() - started) * 1000)
             message = _describe_failure(step, current, exc)
@@ -221,9 +221,12 @@ def _apply_one(conn, step: PendingMigration, history: HistoryTable, timeouts: tu
     return AppliedStep(script=step.file.script, version=version, milliseconds=elapsed)
 
 
-def _record(cur, history: HistoryTable, step: PendingMigration, elapsed: int, *, success: bool) -> None:
+def _record(
+    cur, history: HistoryTable, step: PendingMigration, elapsed: int, *, success: bool, commit: bool = False
+) -> None:
     history.record(
         cur,
+        commit=commit,
         version=step.file.version,
         description=step.file.description,
         type_=step.file.type_code,

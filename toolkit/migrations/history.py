@@ -78,8 +78,10 @@ class HistoryTable:
         checksum: int | None,
         execution_ms: int,
         success: bool,
+        commit: bool = False,
     ) -> None:
-        cur.execute(
+        """Add one row; with `commit`, the open transaction is committed in the same round trip."""
+        insert = cur.mogrify(
             f"""INSERT INTO {self.name} (installed_rank, version, description, type, script, checksum,
                                          installed_by, execution_time, success)
                 SELECT COALESCE(MAX(installed_rank), 0) + 1, %s, %s, %s, %s, %s, current_user, %s, %s
@@ -94,6 +96,7 @@ class HistoryTable:
                 success,
             ),
         )
+        cur.execute(insert + b"; COMMIT" if commit else insert)
 
     def delete_failed(self, cur) -> list[str]:
         """Remove rows of failed runs (what `repair` does first); the scripts they named."""

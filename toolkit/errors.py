@@ -10,10 +10,12 @@ from enum import IntEnum
 
 class ExitCode(IntEnum):
     OK = 0
-    CHECK_FAILED = 1  # validation failed, or changes pending where asked (--detailed-exitcode)
-    USAGE = 2  # bad arguments: unknown environment, unknown option
+    CHECK_FAILED = 1  # a check failed (validation, lint, drift)
+    CHANGES_PENDING = 2  # only with --detailed-exitcode, as Terraform's own
     CONFIG = 3  # configuration or environment: toolkit.toml, missing tools, unreachable services
     STEP_FAILED = 4  # a change was attempted and failed (a migration, the local database)
+    USAGE = 64  # bad arguments: unknown environment, option or workspace (EX_USAGE: 2 means changes pending)
+    INTERNAL = 70  # a bug (EX_SOFTWARE)
     INTERRUPTED = 130  # Ctrl-C / SIGTERM; Terraform was asked to stop cleanly
 
 

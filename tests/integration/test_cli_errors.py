@@ -23,7 +23,7 @@ def test_help_lists_the_commands():
 
 def test_unknown_environment(local_project):
     result = invoke("-C", str(local_project), "env", "up", "prd")
-    assert result.exit_code == 2
+    assert result.exit_code == 64
     assert "error: unknown environment 'prd' (known: local)" in result.output
 
 
@@ -71,7 +71,7 @@ def test_named_environment_without_workspace_is_not_created(local_project):
     config = local_project / "toolkit.toml"
     config.write_text(config.read_text().replace("create_workspace = true\n", ""))
     result = invoke("-C", str(local_project), "env", "up", "local")
-    assert result.exit_code == 2
+    assert result.exit_code == 64
     assert "the workspace 'local' does not exist" in result.output
     assert "toolkit env create local" in result.output
 

@@ -119,7 +119,7 @@ def test_baseline_then_only_newer_files_run(tmp_path):
         with connect(project) as conn, conn.cursor() as cur:
             cur.execute("CREATE TABLE legacy (id int)")
         conn.close()
-        assert invoke(project, "db", "baseline", "local", "--version", "x.y").exit_code == 2
+        assert invoke(project, "db", "baseline", "local", "--version", "x.y").exit_code == 64
         result = invoke(project, "db", "baseline", "local", "--version", "2")
         assert result.exit_code == 0 and "baselined at version 2" in result.stdout
         assert invoke(project, "db", "baseline", "local", "--version", "3").exit_code == 4

@@ -93,7 +93,7 @@ def test_cli_validate_reports_every_problem_of_every_file_and_exits_1(tmp_path):
 def test_cli_validate_rejects_an_unknown_environment_as_usage(tmp_path):
     root = write_project(tmp_path / "p")
     result = CliRunner().invoke(app, ["-C", str(root), "pipelines", "validate", "prod"])
-    assert result.exit_code == 2
+    assert result.exit_code == 64
     assert "unknown environment 'prod'" in result.stderr
 
 
@@ -103,7 +103,7 @@ def test_cli_graph_and_fingerprint(tmp_path):
     assert graph.exit_code == 0 and graph.stdout.startswith("stateDiagram-v2\n")
     assert "s1 --> s2" in graph.stdout
     missing = CliRunner().invoke(app, ["-C", str(root), "pipelines", "graph", "nope"])
-    assert missing.exit_code == 2 and "no pipeline named 'nope'" in missing.stderr
+    assert missing.exit_code == 64 and "no pipeline named 'nope'" in missing.stderr
     prints = CliRunner().invoke(app, ["-C", str(root), "pipelines", "fingerprint", "--json"])
     rows = json.loads(prints.stdout)
     assert [r["name"] for r in rows] == [

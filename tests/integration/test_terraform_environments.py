@@ -43,7 +43,7 @@ def state_outputs(project: Path, endpoint: str, env: str) -> dict:
 
 def test_named_environment_must_be_created_then_workspaces_keep_separate_state(s3_project, moto_endpoint):
     refused = invoke(s3_project, "env", "up", "dev")
-    assert refused.exit_code == 2 and "toolkit env create dev" in refused.output, refused.output
+    assert refused.exit_code == 64 and "toolkit env create dev" in refused.output, refused.output
 
     created = invoke(s3_project, "env", "create", "dev")
     assert created.exit_code == 0 and "workspaces created in infra" in created.stdout
@@ -54,7 +54,7 @@ def test_named_environment_must_be_created_then_workspaces_keep_separate_state(s
     assert state_outputs(s3_project, moto_endpoint, "dev")["greeting"] == "dev-hello-dev"
     assert state_outputs(s3_project, moto_endpoint, "pr-7")["greeting"] == "pr-7-hello-ephemeral"
     typo = invoke(s3_project, "env", "up", "prd")
-    assert typo.exit_code == 2
+    assert typo.exit_code == 64
     assert "unknown environment 'prd' (known: dev, prod; ephemeral: pr-<n>, eph-<slug>)" in typo.output
 
 

@@ -16,10 +16,11 @@ from toolkit.cli import db as db_cli
 from toolkit.cli import env as env_cli
 from toolkit.cli import pipelines as pipelines_cli
 from toolkit.cli import stacks as stacks_cli
-from toolkit.cli.base import OPTIONS, command, context, finish
+from toolkit.cli.base import OPTIONS, ToolkitGroup, command, context, finish
 
 app = typer.Typer(
     name="toolkit",
+    cls=ToolkitGroup,
     rich_markup_mode=None,
     no_args_is_help=True,
     add_completion=False,

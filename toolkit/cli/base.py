@@ -6,12 +6,14 @@ import functools
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from toolkit.errors import ExitCode, ToolkitError
 
@@ -53,6 +55,33 @@ def _project_from_env() -> Path | None:
     return Path(value) if value else None
 
 
+class ToolkitGroup(TyperGroup):
+    """The root command group. Click reports a usage error (unknown option, missing argument) with exit
+    2, which toolkit keeps for "changes pending" under --detailed-exitcode, as Terraform does; so a
+    usage error leaves with ExitCode.USAGE instead, and a CI job can never take a typo for a plan."""
+
+    def make_context(self, *args, **kwargs):
+        with _usage_exit_code():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _usage_exit_code():
+            return super().invoke(ctx)
+
+
+# Click's UsageError, the base of typer.BadParameter (recent typer releases vendor their own click).
+_CLICK_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+@contextmanager
+def _usage_exit_code() -> Iterator[None]:
+    try:
+        yield
+    except _CLICK_USAGE_ERROR as exc:
+        exc.exit_code = int(ExitCode.USAGE)
+        raise
+
+
 def command(fn: F) -> F:
     """Run a command body; ToolkitError → message on stderr and its exit code, never a traceback."""
 
@@ -79,7 +108,7 @@ def command(fn: F) -> F:
                 f"internal error: {type(exc).__name__}: {exc}\n"
                 "  this is a bug in toolkit; run again with --debug and report the traceback"
             )
-            raise typer.Exit(70) from None
+            raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
     return wrapper  # type: ignore[return-value]
 

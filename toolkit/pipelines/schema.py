@@ -60,9 +60,9 @@ def compile_schema(schema: dict[str, Any], slow_keys: tuple[str, ...] = (), shap
 
 def _fast(fastjsonschema, schema: dict[str, Any]) -> Callable[[Any], Any]:
     """fastjsonschema's generated validator, its compiled code cached across runs."""
-    from toolkit.pipelines import cache
+    from toolkit import cache
 
-    name = cache.key("fastjsonschema", fastjsonschema.VERSION, json.dumps(schema, sort_keys=True))
+    name = "pipelines/" + cache.key("fastjsonschema", fastjsonschema.VERSION, json.dumps(schema, sort_keys=True))
     code = cache.load_code(name)
     if code is None:
         refuse = {"http": _no_fetch, "https": _no_fetch, "file": _no_fetch}

@@ -59,9 +59,10 @@ WORKFLOW = "glue-workflow"
 @cache
 def request_schema(kind: str) -> dict[str, Any]:
     """The request schema of `kind`, from the installed botocore's model (cached across runs)."""
-    from toolkit.pipelines import cache
+    from toolkit import cache
 
-    name = cache.key("request-schema", kind, botocore_version(), Path(__file__).read_text(encoding="utf-8"))
+    generator = Path(__file__).read_text(encoding="utf-8")
+    name = "pipelines/" + cache.key("request-schema", kind, botocore_version(), generator)
     found = cache.load_json(name)
     if found is None:
         found = _workflow_schema() if kind == WORKFLOW else _request_schema(kind)

@@ -51,8 +51,6 @@ def _read_stack(directory: Path) -> StackSource:
 
 def stack_from_texts(directory: Path, texts: Mapping[Path, str]) -> StackSource:
     """Variables (with whether they have a default) and outputs (with object-literal keys) from sources."""
-    import hcl2
-
     variables: dict[str, Declared] = {}
     outputs: dict[str, Declared] = {}
     symbols: set[str] = set()
@@ -60,7 +58,7 @@ def stack_from_texts(directory: Path, texts: Mapping[Path, str]) -> StackSource:
     bodies = {}
     for path, text in texts.items():
         try:
-            bodies[path] = json.loads(text) if path.name.endswith(".json") else hcl2.loads(text)
+            bodies[path] = json.loads(text) if path.name.endswith(".json") else parse_hcl(text)
         except Exception as exc:  # the HCL parser raises lark's errors; keep only the message
             raise ValueError(f"{path.name}: {str(exc).splitlines()[0]}") from exc
     prefixes = {prefix for body in bodies.values() for prefix in _provider_prefixes(body)}
@@ -83,6 +81,23 @@ def stack_from_texts(directory: Path, texts: Mapping[Path, str]) -> StackSource:
             references.setdefault(ref, Declared(ref, str(path), _reference_line(text, ref)))
     symbols.update(f"var.{name}" for name in variables)
     return StackSource(directory, variables, outputs, frozenset(symbols), tuple(references.values()))
+
+
+def parse_hcl(text: str) -> dict:
+    """python-hcl2's reading of one file, cached by content: parsing takes python-hcl2 tens of
+    milliseconds per file, and every command reads the stacks of every environment again."""
+    from importlib.metadata import version
+
+    from toolkit import cache
+
+    name = "hcl/" + cache.key("python-hcl2", version("python-hcl2"), text)
+    body = cache.load_json(name)
+    if body is None:
+        import hcl2
+
+        body = hcl2.loads(text)
+        cache.store_json(name, body)
+    return body
 
 
 def _symbols(body: dict) -> Iterable[str]:

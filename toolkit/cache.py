@@ -1,4 +1,5 @@
-"""A per-user cache of generated schemas and compiled validators, so a cold run skips code generation.
+"""A per-user cache of derived data (generated schemas, compiled validators, parsed HCL), so a cold run
+skips work whose inputs did not change.
 
 Entries are keyed by a hash of everything that shapes them (schema, library versions, generator source)
 and written atomically; a missing or unwritable cache only costs time. Location: TOOLKIT_CACHE_DIR (`off`: no
@@ -39,8 +40,9 @@ def key(*parts: str) -> str:
 
 
 def _path(name: str, suffix: str) -> Path | None:
+    """`name` is "<namespace>/<key>"."""
     base = folder()
-    return None if base is None else base / "pipelines" / f"{name}{suffix}"
+    return None if base is None else base / f"{name}{suffix}"
 
 
 def _write(path: Path | None, data: bytes) -> None:

@@ -6,9 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TOOLKIT := $(BIN)/toolkit
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv env plan destroy status test test-fast lint
+.PHONY: help venv env plan destroy status test test-fast lint bench
 
 help:
 	@echo "make env [ENV=local]      stand the environment up (validate, terraform, migrations)"
@@ -16,7 +17,8 @@ help:
 	@echo "make destroy [ENV=local]  tear the environment down"
 	@echo "make status [ENV=local]   workspace, migrations, what is pending"
 	@echo "make test                 install and run the whole test suite"
-	@echo "make lint                 ruff checks"
+	@echo "make lint                 ruff, stack checks, CI files against their schemas"
+	@echo "make bench                benchmarks against peer tools (installs them); writes docs/benchmarks.md"
 
 # The virtualenv is rebuilt only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -44,6 +46,10 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# Installs its peers (npm, PyPI, Debian) into bench/.peers/ and takes tens of minutes; not part of `make test`.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check toolkit tests

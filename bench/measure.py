@@ -1,0 +1,76 @@
+"""Timing and memory of one command: wall time and the child's own peak RSS, medians over rounds."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class BenchError(RuntimeError):
+    """A measured command failed: the benchmark would compare a failure with a success."""
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_rss_mib: float
+
+
+@dataclass
+class Figure:
+    """One tool in one scenario: every round, and the medians the report shows."""
+
+    tool: str
+    runs: list[Run] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(r.seconds for r in self.runs)
+
+    @property
+    def peak_rss_mib(self) -> float:
+        return statistics.median(r.peak_rss_mib for r in self.runs)
+
+
+def run_once(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
+    """Run argv to completion; its wall time and the peak RSS of that process (not its children)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        list(argv), env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    # wait4 gives this child's own rusage; reading stdout first keeps a chatty child from blocking.
+    output = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.stdout:
+        proc.stdout.close()
+    if proc.returncode != 0:
+        tail = output.decode("utf-8", "replace")[-2000:]
+        raise BenchError(f"{' '.join(argv[:4])} ... exited {proc.returncode}:\n{tail}")
+    return Run(seconds=seconds, peak_rss_mib=usage.ru_maxrss / 1024)
+
+
+def measure(
+    tool: str,
+    rounds: int,
+    command: Callable[[], Sequence[str]],
+    *,
+    before: Callable[[], None] | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    note: str = "",
+) -> Figure:
+    """`rounds` runs of command(); before() (untimed) resets the state each run starts from."""
+    figure = Figure(tool=tool, note=note)
+    for _ in range(rounds):
+        if before is not None:
+            before()
+        figure.runs.append(run_once(command(), env=env, cwd=cwd))
+    return figure

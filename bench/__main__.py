@@ -24,6 +24,7 @@ from bench.report import Scenario, Target, ratio, write
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = ("migrations", "pipelines", "startup", "env")
+PEER_NAMES = ("dbmate", "asl-validator", "yoyo", "sqitch")
 
 
 def main() -> None:
@@ -33,6 +34,7 @@ def main() -> None:
     parser.add_argument("--pipeline-files", type=int, default=1000)
     parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated: " + ", ".join(SCENARIOS))
     parser.add_argument("--no-install", action="store_true", help="use only peers already installed")
+    parser.add_argument("--no-peers", action="store_true", help="toolkit and the psql floor only (a smoke run)")
     parser.add_argument("--fsync", action="store_true", help="PostgreSQL with fsync on (default off)")
     parser.add_argument("--slow-after", type=float, default=120.0, help="a first run longer than this is the only one")
     parser.add_argument("--out-md", type=Path, default=REPO / "docs" / "benchmarks.md")
@@ -42,8 +44,15 @@ def main() -> None:
     sizes = sorted(int(s) for s in args.sizes.split(","))
     toolkit_bin = str(Path(sys.executable).with_name("toolkit"))
 
-    say("peers: " + ("installing missing ones into bench/.peers/" if not args.no_install else "installed ones only"))
-    peers = installed_peers() if args.no_install else install_all()
+    if args.no_peers:
+        peers = {name: Peer(name, None, missing="not run (--no-peers)") for name in PEER_NAMES}
+        peers["psql"] = Peer("psql", psql_path())
+    elif args.no_install:
+        say("peers: installed ones only")
+        peers = installed_peers()
+    else:
+        say("peers: installing missing ones into bench/.peers/")
+        peers = install_all()
     started = time.monotonic()
     scenarios: list[Scenario] = []
     missing: list[tuple[str, str]] = []

@@ -40,12 +40,16 @@ def environment_values(ctx: Context, env_name: str) -> Values:
 
 
 def pipelines_render(ctx: Context, env_name: str, out_dir: Path | None = None) -> RenderResult:
+    from toolkit.pipelines import outfolder
+
+    out_dir = out_dir or default_out_dir(ctx, env_name)
+    outfolder.refuse(ctx.project, out_dir)  # before Terraform runs: a wrong --out is known now
     report = validate_project(ctx.project, [env_name])
     if not report.ok:
         raise ValidationFailed(f"pipelines are not valid for {env_name}", [str(p) for p in report.errors])
     values = environment_values(ctx, env_name)
     with ctx.reporter.step(f"render pipelines for {env_name}"):
-        return render(ctx.project, values, out_dir or default_out_dir(ctx, env_name))
+        return render(ctx.project, values, out_dir)
 
 
 def pipelines_graph(ctx: Context, name: str) -> str:

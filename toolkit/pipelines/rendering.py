@@ -16,7 +16,7 @@ from typing import Any
 
 from toolkit.config import Project
 from toolkit.errors import ValidationFailed
-from toolkit.pipelines import kinds, placeholders
+from toolkit.pipelines import kinds, outfolder, placeholders
 from toolkit.pipelines.binding import check_values
 from toolkit.pipelines.fingerprints import EDITOR_KEYS, fingerprint
 from toolkit.pipelines.validate import catalog
@@ -62,6 +62,7 @@ def render_text(data: Any, values: Values) -> str:
 
 def render(project: Project, values: Values, out_dir: Path) -> RenderResult:
     """Validate for `values`, then write every pipeline of the project into `out_dir` (raises on problems)."""
+    outfolder.refuse(project, out_dir)
     found = catalog(project)
     problems = [p for p in found.problems if p.is_error]
     if not problems:
@@ -78,25 +79,17 @@ def render(project: Project, values: Values, out_dir: Path) -> RenderResult:
         raise ValidationFailed(
             f"pipelines cannot be rendered for {values.environment}", [str(p) for p in sorted(problems)]
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    before = outfolder.write(project, out_dir, {file: text for _, file, text in rendered}, values.environment)
     files = []
     for pipeline, file, text in rendered:
-        target = out_dir / file
-        target.parent.mkdir(parents=True, exist_ok=True)
-        before = target.read_text(encoding="utf-8") if target.is_file() else None
-        diff = () if before == text else diff_lines(before or "", text, file)
-        if before != text:
-            target.write_text(text, encoding="utf-8")
+        changed = before[file] != text
+        diff = diff_lines(before[file] or "", text, file) if changed else ()
         files.append(
             RenderedFile(
                 pipeline.name, pipeline.kind, file, fingerprint(pipeline.data, pipeline.kind),
-                hashlib.sha256(text.encode("utf-8")).hexdigest(), before != text, diff,
+                hashlib.sha256(text.encode("utf-8")).hexdigest(), changed, diff,
             )
         )  # fmt: skip
-    keep = {out_dir / f.file for f in files}
-    for stale in sorted(out_dir.glob("*/*.json")):
-        if stale not in keep:
-            stale.unlink()  # a pipeline removed from the repo must not stay deployable
     return RenderResult(values.environment, out_dir, tuple(files))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from toolkit.pipelines import placeholders
 from toolkit.pipelines.asl_paths import intrinsic_error, is_path, jsonata_error, looks_like_jsonata
+from toolkit.pipelines.asl_rules import check_rule
 from toolkit.pipelines.problems import Problem, pointer_of
 
 MAX_NAME = 80
@@ -49,18 +50,6 @@ NUMERIC = {
     "ToleratedFailurePercentage", "MaxItemsPerBatch", "MaxInputBytesPerBatch", "MaxItems",
 }  # fmt: skip
 TEMPLATES = ("Parameters", "ResultSelector", "ItemSelector", "Credentials", "Assign")
-COMPARATORS = {
-    f"{kind}{op}{suffix}"
-    for kind, ops in (
-        ("String", ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals", "Matches")),
-        ("Numeric", ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals")),
-        ("Boolean", ("Equals",)),
-        ("Timestamp", ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals")),
-    )
-    for op in ops
-    for suffix in ("", "Path")
-    if not (op == "Matches" and suffix)
-} | {"IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp"}
 _LAMBDA = re.compile(r"\Aarn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:[^:]+(?::(?P<qualifier>.*))?\Z")
 _QUALIFIER = re.compile(r"\A(?:\$LATEST|[A-Za-z0-9_-]+)\Z")
 _ARN = re.compile(r"\Aarn:[^:]+:[^:]+:")
@@ -205,6 +194,8 @@ class _Machine:
                 config = state[key].get("ReaderConfig")
                 if isinstance(config, dict):
                     self.exclusive(config, (*where, key, "ReaderConfig"))
+        for index, rule in enumerate(state.get("Choices") or [] if kind == "Choice" else []):
+            check_rule(rule, (*where, "Choices", index), self.add, top=True, language=language)
         if language == "JSONata":
             self.jsonata_state(state, where)
         else:
@@ -242,10 +233,6 @@ class _Machine:
     def jsonata_state(self, state: dict, where: tuple) -> None:
         for field in sorted(JSONPATH_ONLY & set(state)):
             self.add((*where, field), "asl:query-language", f"{field} is a JSONPath field; this state uses JSONata")
-        for index, rule in enumerate(state.get("Choices") or []):
-            if isinstance(rule, dict) and "Variable" in rule:
-                self.add((*where, "Choices", index, "Variable"), "asl:query-language",
-                         "JSONata Choice rules use Condition, not Variable")  # fmt: skip
         for field in sorted(NUMERIC & set(state)):
             value = state[field]
             if isinstance(value, str) and not looks_like_jsonata(value) and not placeholders.contains(value):
@@ -292,8 +279,6 @@ class _Machine:
             if isinstance(catcher, dict):
                 self.result_path(catcher.get("ResultPath"), (*where, "Catch", index, "ResultPath"))
                 self.template(catcher.get("Assign"), (*where, "Catch", index, "Assign"))
-        for index, rule in enumerate(state.get("Choices") or []):
-            self.rule(rule, (*where, "Choices", index), top=True)
 
     def paths(self, obj: dict, where: tuple) -> None:
         for field in sorted(NUMERIC & set(obj)):
@@ -338,31 +323,3 @@ class _Machine:
                         self.add((*where, key), "asl:path", f"{item!r}: {reason}")
             else:
                 self.template(item, (*where, key))
-
-    def rule(self, rule: Any, where: tuple, *, top: bool) -> None:
-        if not isinstance(rule, dict):
-            return
-        allowed = COMPARATORS | {"Variable", "And", "Or", "Not", "Comment", "Condition"}
-        allowed |= {"Next", "Assign", "Output"} if top else set()
-        for key in rule:
-            if key not in allowed:
-                where_ok = "only in a top-level Choice rule" if key in ("Next", "Assign", "Output") else ""
-                self.add(
-                    (*where, key),
-                    "asl:choice-rule",
-                    f"unknown field {key!r} in a Choice rule {where_ok}".strip(),
-                )
-        if top and "Next" not in rule:
-            self.add(where, "asl:choice-rule", "a top-level Choice rule needs Next")
-        variable = rule.get("Variable")
-        plain = isinstance(variable, str) and not placeholders.contains(variable)
-        if plain and not is_path(variable, reference=True):
-            self.add((*where, "Variable"), "asl:path", f"Variable {variable!r} is not a reference path")
-        for key in COMPARATORS & set(rule):
-            if key.endswith("Path") and isinstance(rule[key], str) and not is_path(rule[key], reference=True):
-                self.add((*where, key), "asl:path", f"{rule[key]!r} is not a reference path")
-        for key in ("And", "Or"):
-            for index, inner in enumerate(rule.get(key) or []):
-                self.rule(inner, (*where, key, index), top=False)
-        if isinstance(rule.get("Not"), dict):
-            self.rule(rule["Not"], (*where, "Not"), top=False)

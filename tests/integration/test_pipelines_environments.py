@@ -188,3 +188,29 @@ def test_render_api_is_stable_shows_masked_diffs_and_removes_stale_files(tmp_pat
     with pytest.raises(ValidationFailed) as failed:
         render(project, Values("dev", items), out)
     assert "@@{data_bucket} is not bound in environment 'dev'" in str(failed.value)
+
+
+def add_ephemeral_class(root: Path, values: dict) -> None:
+    (root / "tfvars" / "ephemeral.tfvars.json").write_text(json.dumps(values, indent=2))
+    with (root / "toolkit.toml").open("a") as config:
+        config.write(
+            '\n[ephemeral]\npatterns = ["pr-<n>"]\nttl = "2h"\nstacks = { infra = "terraform/local/infra" }\n'
+            'backend = { type = "local" }\nvar_files = ["ephemeral.tfvars.json"]\n'
+        )
+
+
+def test_every_environment_includes_the_ephemeral_class_as_one_of_its_own(tmp_path):
+    root = write_project(tmp_path / "p")
+    base = json.loads((root / "tfvars" / "local.tfvars.json").read_text())
+    add_ephemeral_class(root, {k: v for k, v in base.items() if k != "db_name"})
+    use_placeholder(root, "db_name")
+    result = CliRunner().invoke(app, ["-C", str(root), "pipelines", "validate"])
+    assert result.exit_code == 1, result.output
+    assert "[ephemeral]: /DefaultArguments/--database: @@{db_name} is not bound in environment 'ephemeral'" in (
+        result.stdout
+    )
+    assert "environments local, dev, qa, ephemeral: 1 error(s)" in result.stdout
+    named = CliRunner().invoke(app, ["-C", str(root), "pipelines", "validate", "ephemeral", "pr-7", "--json"])
+    report = json.loads(named.stdout)
+    assert report["environments"] == ["ephemeral", "pr-7"]
+    assert [p["environment"] for p in report["problems"]] == ["ephemeral", "pr-7"]

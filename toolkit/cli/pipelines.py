@@ -17,7 +17,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON 
 @app.command("validate")
 @command
 def validate(
-    envs: Annotated[list[str] | None, typer.Argument(help="Environments to check bindings for (default: all).")] = None,
+    envs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Environments to check bindings for (default: all, and the [ephemeral] template as 'ephemeral')."
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Check every pipeline file (syntax, schema, semantics) and its values in each environment."""

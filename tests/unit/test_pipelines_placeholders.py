@@ -71,3 +71,14 @@ def test_whole_string_placeholder_keeps_the_value_type():
 )
 def test_type_matches(value, declared, ok):
     assert type_matches(value, declared) is ok
+
+
+def test_a_placeholder_in_an_object_key_is_rejected_not_left_behind():
+    document = {"Tags": {"@@{project}-owner": "data", "plain": {"deep-@@{x}": 1}}, "ok": "@@{project}"}
+    marks, problems = find(document, "f.json")
+    assert [m.name for m in marks] == ["project"]
+    assert [(p.pointer, p.keyword) for p in problems] == [
+        ("/Tags/@@{project}-owner", "placeholder:key"),
+        ("/Tags/plain/deep-@@{x}", "placeholder:key"),
+    ]
+    assert "not filled in object keys" in problems[0].message

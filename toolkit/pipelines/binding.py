@@ -7,24 +7,17 @@ stacks declare (names only; values come after apply) and `environment`. With res
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.config import Environment, Project
+from toolkit.pipelines import secretlike
 from toolkit.pipelines.catalog import Pipeline
+from toolkit.pipelines.load import Loaded, loads
 from toolkit.pipelines.placeholders import describe, type_matches
 from toolkit.pipelines.problems import WARNING, Problem
 from toolkit.values import Value, Values
-
-_SECRET_NAME = re.compile(r"(password|passwd|secret|token|api_?key|private_?key|credentials?)$", re.IGNORECASE)
-_SECRET_VALUE = [
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
-    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
-    (re.compile(r"[a-z][a-z0-9+.-]*://[^:/@\s]+:[^@\s]+@"), "a URL with a password"),
-    (re.compile(r"\b(?:ghp|gho|glpat|xox[abp])[-_][A-Za-z0-9_-]{10,}"), "an access token"),
-]
 
 
 @dataclass(frozen=True)
@@ -36,11 +29,12 @@ class Offered:
     outputs: Mapping[str, bool] = field(default_factory=dict)  # declared output name -> sensitive
     variables: frozenset[str] = frozenset()  # variables the environment's stacks declare
     sensitive_variables: frozenset[str] = frozenset()
+    files: Mapping[str, Loaded] = field(default_factory=dict)  # each var file as read, by its shown path
 
 
 def offered(project: Project, env: Environment) -> Offered:
     from toolkit.terraform.hcl import read_stack
-    from toolkit.values import tfvars_values
+    from toolkit.values import display_path, tfvars_values
 
     outputs: dict[str, bool] = {}
     variables: set[str] = set()
@@ -50,18 +44,16 @@ def offered(project: Project, env: Environment) -> Offered:
         outputs.update({name: out.sensitive for name, out in declaration.outputs.items()})
         variables.update(declaration.variables)
         sensitive.update(name for name, var in declaration.variables.items() if var.sensitive)
-    values = tfvars_values(env, project.root, sensitive)
-    return Offered(env.name, values, outputs, frozenset(variables), frozenset(sensitive))
+    values = tfvars_values(env, project.root, sensitive)  # raises ConfigError on a broken file: first
+    files = {}
+    for path in env.var_files:
+        shown = display_path(path, project.root)
+        files[shown] = loads(path.read_text(encoding="utf-8"), shown)
+    return Offered(env.name, values, outputs, frozenset(variables), frozenset(sensitive), files)
 
 
 def secret_reason(name: str, value: Any) -> str | None:
-    if _SECRET_NAME.search(name.rsplit(".", 1)[-1]):
-        return f"its name {name!r} says it is a secret"
-    if isinstance(value, str):
-        for pattern, what in _SECRET_VALUE:
-            if pattern.search(value):
-                return f"its value looks like {what}"
-    return None
+    return secretlike.reason(name, value)
 
 
 def check_offered(pipelines: Iterable[Pipeline], offer: Offered) -> list[Problem]:
@@ -101,8 +93,26 @@ def check_offered(pipelines: Iterable[Pipeline], offer: Offered) -> list[Problem
     for name, value in offer.values.items():
         if name not in used and name not in offer.variables and value.source != "toolkit":
             message = f"value {name!r} ({value.source}) is used by no pipeline and declared by no stack"
-            found.append(Problem(value.source, 1, 1, "/" + name, "values:unused", message, env, WARNING))
+            line, column = _position(offer, value.source, name)
+            found.append(Problem(value.source, line, column, "/" + name, "values:unused", message, env, WARNING))
+    return found + secrets_in_files(offer)
+
+
+def secrets_in_files(offer: Offered) -> list[Problem]:
+    """Values that look like secrets, in any var file, used or not: secrets never go in values files.
+    (By value only: a variable declared `sensitive` may still be set in one, and is masked everywhere.)"""
+    found = []
+    for source, loaded in offer.files.items():
+        for name, value in loaded.data.items() if loaded.ok and isinstance(loaded.data, dict) else ():
+            if reason := secretlike.value_reason(value, name):
+                message = f"{name!r}: {reason}; secrets never go in values files: keep it in Secrets Manager"
+                found.append(Problem(source, *_position(offer, source, name), "/" + name, "values:secret", message))
     return found
+
+
+def _position(offer: Offered, source: str, name: str) -> tuple[int, int]:
+    loaded = offer.files.get(source)
+    return loaded.position("/" + name) if loaded is not None and loaded.ok else (1, 1)
 
 
 def check_values(pipelines: Iterable[Pipeline], values: Values) -> list[Problem]:

@@ -71,7 +71,27 @@ def find(data: Any, file: str = "") -> tuple[list[Placeholder], list[Problem]]:
                     "malformed placeholder: write @@{name} or @@{name:type} (name: letters, digits, _ and dots)",
                 )
             )
+    for path in _keys_with_placeholders(data, ()):
+        problems.append(Problem(file, 0, 0, pointer_of(path), KEY, IN_KEY))
     return found, problems
+
+
+KEY = "placeholder:key"
+IN_KEY = (
+    "placeholders are not filled in object keys (a key that changed per environment could collide "
+    "with another or break a reference to it): use a fixed key, and put the placeholder in its value"
+)
+
+
+def _keys_with_placeholders(value: Any, path: tuple) -> Iterator[tuple]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if OPEN in key:
+                yield (*path, key)
+            yield from _keys_with_placeholders(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _keys_with_placeholders(item, (*path, index))
 
 
 def _strings(value: Any, path: tuple) -> Iterator[tuple[tuple, str]]:

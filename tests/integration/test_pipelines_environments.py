@@ -214,3 +214,14 @@ def test_every_environment_includes_the_ephemeral_class_as_one_of_its_own(tmp_pa
     report = json.loads(named.stdout)
     assert report["environments"] == ["ephemeral", "pr-7"]
     assert [p["environment"] for p in report["problems"]] == ["ephemeral", "pr-7"]
+
+
+def test_a_typo_in_a_path_into_a_terraform_output_fails_validate_not_env_up(tmp_path):
+    root = write_project(tmp_path / "p")
+    path = root / "pipelines" / "glue" / "orders_load.glue-job.json"
+    path.write_text(path.read_text().replace("@@{database.host}", "@@{database.hots}"))
+    result = CliRunner().invoke(app, ["-C", str(root), "pipelines", "validate", "local"])
+    assert result.exit_code == 1, result.output
+    assert "@@{database.hots}: output 'database' has no attribute 'hots'; did you mean 'host'? (values:unbound)" in (
+        result.stdout
+    )

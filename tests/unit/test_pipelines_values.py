@@ -200,3 +200,21 @@ def test_a_secret_looking_value_in_a_values_file_is_an_error_even_if_unused():
         ("tfvars/dev.tfvars.json", 4, 3, "/slack", "values:secret", None),
     ]
     assert "looks like a Slack webhook URL; secrets never go in values files" in found[2].message
+
+
+def test_a_path_into_an_output_is_checked_against_the_attributes_its_stack_declares():
+    keys = {"database": ("engine", "host", "name", "port", "username")}
+    text = TEXT.replace("@@{database.host}", "@@{database.hots}").replace(
+        "@@{workers:integer}", "@@{database.port:string}"
+    )
+    found = check_offered(
+        [pipeline(text)], Offered("dev", tfvars("dev", project="o"), {"database": False}, output_keys=keys)
+    )
+    assert [(p.pointer, p.keyword, p.message) for p in found] == [
+        ("/States/Copy/Parameters/Arguments/--db", "values:unbound",
+         "@@{database.hots}: output 'database' has no attribute 'hots'; did you mean 'host'?"),
+        ("/States/Copy/Parameters/Arguments/--workers", "values:type",
+         "@@{database.port} wants string; the database output gives a number"),
+    ]  # fmt: skip
+    unknown_shape = Offered("dev", tfvars("dev", project="o", workers=1), {"database": False})
+    assert check_offered([pipeline(text.replace("@@{database.port:string}", "@@{workers}"))], unknown_shape) == []

@@ -218,3 +218,12 @@ def test_a_path_into_an_output_is_checked_against_the_attributes_its_stack_decla
     ]  # fmt: skip
     unknown_shape = Offered("dev", tfvars("dev", project="o", workers=1), {"database": False})
     assert check_offered([pipeline(text.replace("@@{database.port:string}", "@@{workers}"))], unknown_shape) == []
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan"), "x\ud800", {"deep": [float("-inf")]}])
+def test_values_no_strict_json_file_can_hold_are_errors_not_rendered(bad):
+    text = TEXT.replace("@@{workers:integer}", "@@{workers}")
+    (problem,) = check_offered([pipeline(text)], offer("dev", project="orders", workers=bad))
+    assert problem.keyword == "values:type" and "cannot hold" in problem.message
+    with pytest.raises(ValueError):  # the last guard: rendering never writes NaN or Infinity
+        render_text({"a": float("nan")}, values_for("dev", "h"))

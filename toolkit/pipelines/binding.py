@@ -16,7 +16,7 @@ from toolkit.config import Environment, Project
 from toolkit.pipelines import secretlike
 from toolkit.pipelines.catalog import Pipeline
 from toolkit.pipelines.load import Loaded, loads
-from toolkit.pipelines.placeholders import Placeholder, describe, type_matches
+from toolkit.pipelines.placeholders import Placeholder, describe, type_matches, unrepresentable
 from toolkit.pipelines.problems import WARNING, Problem
 from toolkit.values import Value, Values
 
@@ -183,7 +183,9 @@ def _value_problems(pipeline: Pipeline, mark, value: Value, env: str) -> list[Pr
                 f"@@{{{mark.name}}} ({value.source}): {reason}; keep secrets in Secrets Manager",
             )
         )
-    if not type_matches(value.value, mark.type):
+    if bad := unrepresentable(value.value):
+        problems.append(("values:type", f"@@{{{mark.name}}}: {value.source} gives {bad}"))
+    elif not type_matches(value.value, mark.type):
         wanted = "a string, number or boolean" if mark.type in ("scalar", "text") else mark.type
         problems.append(
             ("values:type", f"@@{{{mark.name}}} wants {wanted}; {value.source} gives {describe(value.value)}")

@@ -10,6 +10,7 @@ into a string field: `"@@{database.port:text}"`).
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -119,6 +120,20 @@ def type_matches(value: Any, declared: str) -> bool:
         "array": lambda v: isinstance(v, list),
     }
     return checks[declared](value)
+
+
+def unrepresentable(value: Any) -> str | None:
+    """Why a value cannot go into a strict JSON file (var files are read leniently), or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"the non-finite number {value!r}, which JSON cannot hold"
+    if isinstance(value, str) and _SURROGATE.search(value):
+        return "a string with a lone UTF-16 surrogate, which UTF-8 cannot hold"
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    keys = [k for k in value if isinstance(k, str)] if isinstance(value, dict) else []
+    return next(filter(None, map(unrepresentable, [*keys, *items])), None)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def describe(value: Any) -> str:

@@ -47,7 +47,9 @@ class RenderResult:
 
 
 def dumps(definition: Any) -> str:
-    return json.dumps(definition, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    # allow_nan=False: NaN or Infinity would make a file no strict parser (nor AWS) reads; values are
+    # checked before rendering (values:type), so reaching this with one is a bug, and it shows.
+    return json.dumps(definition, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def render_text(data: Any, values: Values) -> str:

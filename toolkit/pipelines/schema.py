@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -47,7 +48,6 @@ class Checker:
 
 def compile_schema(schema: dict[str, Any], slow_keys: tuple[str, ...] = (), shape: str | None = None) -> Checker:
     import fastjsonschema
-    from jsonschema import Draft202012Validator
 
     fast_schema = copy.deepcopy(schema)
     fast_schema["$schema"] = "http://json-schema.org/draft-07/schema#"  # what fastjsonschema reads
@@ -55,7 +55,48 @@ def compile_schema(schema: dict[str, Any], slow_keys: tuple[str, ...] = (), shap
     target = fast_schema["$defs"][shape] if shape else fast_schema
     for key in slow_keys:
         target["properties"][key] = {}
-    return Checker(_fast(fastjsonschema, fast_schema), Draft202012Validator(schema), slow_keys)
+    return Checker(_fast(fastjsonschema, fast_schema), _full_validator()(schema), slow_keys)
+
+
+def python_pattern(pattern: str) -> str:
+    """A JSON Schema (ECMA-262) pattern for Python's `re`: ECMA's `$` matches only at the very end, as
+    Python's `\\Z` does (Python's `$` also matches before a final newline: "name\\n" would pass)."""
+    out: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            out.append(pattern[index : index + 2])
+            index += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        out.append("\\Z" if char == "$" and not in_class else char)
+        index += 1
+    return "".join(out)
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(python_pattern(pattern))
+
+
+def _pattern_keyword(validator, pattern: str, instance: Any, schema: dict) -> Any:
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not _compiled(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@cache
+def _full_validator():
+    """jsonschema's 2020-12 validator with ECMA-262 anchors (fastjsonschema already reads `$` as `\\Z`)."""
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(Draft202012Validator, {"pattern": _pattern_keyword})
 
 
 def _fast(fastjsonschema, schema: dict[str, Any]) -> Callable[[Any], Any]:

@@ -225,3 +225,21 @@ def test_a_typo_in_a_path_into_a_terraform_output_fails_validate_not_env_up(tmp_
     assert "@@{database.hots}: output 'database' has no attribute 'hots'; did you mean 'host'? (values:unbound)" in (
         result.stdout
     )
+
+
+@pytest.mark.parametrize(
+    ("file", "text"),
+    [
+        ("stepfunctions/odd.asl.json", '"x"'),
+        ("stepfunctions/odd.asl.json", '{"StartAt": "A", "States": [1]}'),
+        ("glue/odd.glue-workflow.json",
+         '{"Workflow": {"Name": "w"}, "Triggers": [{"Name": "t", "Type": "ON_DEMAND", "Actions": [{"JobName": ["x"]}]}]}'),
+    ],
+)  # fmt: skip
+def test_graph_of_a_schema_invalid_file_reports_its_errors_and_exits_1(tmp_path, file, text):
+    root = write_project(tmp_path / "p")
+    (root / "pipelines" / file).write_text(text)
+    result = CliRunner().invoke(app, ["-C", str(root), "pipelines", "graph", "odd"])
+    assert result.exit_code == 1, result.output
+    assert f"pipelines/{file} is not valid" in result.stderr and "internal error" not in result.stderr
+    assert f"pipelines/{file}:1:" in result.stderr

@@ -99,3 +99,19 @@ def test_render_into_a_file_or_an_unwritable_folder_is_a_configuration_error(tmp
     project = load_project(root)
     with pytest.raises(ConfigError, match="cannot write the rendered pipelines"):
         render(project, dev_values(project), a_file / "below")
+
+
+def test_a_problem_found_only_once_rendered_names_the_source_file_line_and_pointer(tmp_path):
+    from toolkit.errors import ValidationFailed
+
+    project = load_project(write_project(tmp_path / "p"))
+    values = dev_values(project)
+    values.items["project"] = Value("project", "x" * 300, "tfvars/dev.tfvars.json")  # Name: at most 255
+    with pytest.raises(ValidationFailed) as failed:
+        render(project, values, tmp_path / "out")
+    lines = [p for p in failed.value.problems if "glue/orders_transform" in p]
+    assert lines == [
+        "pipelines/glue/orders_transform.glue-job.json:3:3 [dev]: /Name: is 321 characters long; at most 255 "
+        "(once rendered) (maxLength)"
+    ]
+    assert not (tmp_path / "out").exists()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +74,15 @@ def render(project: Project, values: Values, out_dir: Path) -> RenderResult:
         text = render_text(pipeline.data, values)
         data = json.loads(text)
         file = f"{kinds.RENDER_FOLDERS[pipeline.kind]}/{pipeline.name}.json"
-        after = kinds.check(data, file, pipeline.kind, glue_jobs=_jobs(found, values))
-        problems += [p.for_environment(values.environment) for p in after]
+        # Checked again with the values in: reported where the source says it (keys never hold a
+        # placeholder, so pointers match; one inside a value placed there falls back to the placeholder).
+        after = kinds.check(data, pipeline.file, pipeline.kind, glue_jobs=_jobs(found, values))
+        problems += [
+            replace(pipeline.loaded.locate(p), message=f"{p.message} (once rendered)").for_environment(
+                values.environment
+            )
+            for p in after
+        ]
         rendered.append((pipeline, file, text))
     if problems:
         raise ValidationFailed(

@@ -32,11 +32,39 @@ def pipelines_validate(ctx: Context, env_names: list[str] | None = None) -> Vali
 
 
 def environment_values(ctx: Context, env_name: str) -> Values:
-    """values(ENV): the tfvars and the outputs of every stack already applied in that environment."""
+    """values(ENV): the tfvars and the outputs of every stack already applied in that environment.
+    Outputs the pipelines use from a stack not applied yet are an error that says so (exit 2)."""
     from toolkit.commands.values import environment_values as resolve
 
-    values, _stacks_without_state = resolve(ctx, env_name)  # their outputs are simply not there yet
+    values, without_state = resolve(ctx, env_name)
+    absent = _outputs_not_there(ctx, env_name, values)
+    if absent:
+        stacks = sorted(set(absent.values()))
+        why = [
+            f"stack {stack!r} has no state in {env_name!r} yet"
+            if stack in without_state
+            else f"stack {stack!r} has not produced these outputs in {env_name!r} yet (not applied?)"
+            for stack in stacks
+        ]
+        raise UsageError(
+            f"cannot render pipelines for {env_name}: {'; '.join(why)}; the pipelines use the outputs "
+            + ", ".join(f"{name} ({stack})" for name, stack in sorted(absent.items())),
+            hint=f"run `toolkit env up {env_name}` first (it renders the pipelines itself, once the outputs exist)",
+        )
     return values
+
+
+def _outputs_not_there(ctx: Context, env_name: str, values: Values) -> dict[str, str]:
+    """Outputs the pipelines use that a stack of the environment declares but values(ENV) lacks."""
+    from toolkit.terraform.hcl import read_stack
+
+    env = ctx.project.environment(env_name)
+    declared_by: dict[str, str] = {}
+    for stack in ctx.project.stack_order:
+        for name in read_stack(env.stack_dir(stack)).outputs:
+            declared_by.setdefault(name, stack)
+    used = {mark.head for p in catalog(ctx.project).pipelines for mark in p.placeholders}
+    return {head: declared_by[head] for head in used if head in declared_by and values.lookup(head) is None}
 
 
 def pipelines_render(ctx: Context, env_name: str, out_dir: Path | None = None) -> RenderResult:

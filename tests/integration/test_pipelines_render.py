@@ -125,3 +125,21 @@ def test_render_before_the_stacks_are_applied_says_which_stack_and_what_to_run(t
     assert "the pipelines use the outputs data_bucket (infra), database (infra)\n" in result.stderr
     assert "hint: run `toolkit env up dev` first" in result.stderr
     assert "add 'data_bucket' to its tfvars" not in result.stderr
+
+
+def test_names_written_differently_that_render_alike_are_reported_with_their_source(tmp_path):
+    from toolkit.errors import ValidationFailed
+
+    root = write_project(tmp_path / "p")
+    for name in ("orders_load.glue-job.json", "orders_nightly.glue-workflow.json"):  # the job and who runs it
+        path = root / "pipelines" / "glue" / name
+        path.write_text(path.read_text().replace("@@{project}-@@{environment}-orders-load", "@@{alias}"))
+    project = load_project(root)
+    values = dev_values(project)
+    values.items["alias"] = Value("alias", "demo-dev-orders-transform", "tfvars/dev.tfvars.json")
+    with pytest.raises(ValidationFailed) as failed:
+        render(project, values, tmp_path / "out")
+    assert [p.split(": /")[0] for p in failed.value.problems if "aws:unique-name" in p] == [
+        "pipelines/glue/orders_load.glue-job.json:3:3 [dev]",
+        "pipelines/glue/orders_transform.glue-job.json:3:3 [dev]",
+    ]

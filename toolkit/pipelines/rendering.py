@@ -16,7 +16,7 @@ from typing import Any
 
 from toolkit.config import Project
 from toolkit.errors import ValidationFailed
-from toolkit.pipelines import kinds, outfolder, placeholders
+from toolkit.pipelines import aws_checks, kinds, outfolder, placeholders
 from toolkit.pipelines.binding import check_values
 from toolkit.pipelines.fingerprints import EDITOR_KEYS, fingerprint
 from toolkit.pipelines.validate import catalog
@@ -84,6 +84,10 @@ def render(project: Project, values: Values, out_dir: Path) -> RenderResult:
             for p in after
         ]
         rendered.append((pipeline, file, text))
+    # names written differently can still render alike (`@@{a}-x` and `@@{b}-x` when a == b)
+    same = aws_checks.unique_names((p.file, p.kind, json.loads(text)) for p, _, text in rendered)
+    by_file = {p.file: p.loaded for p in found.pipelines}
+    problems += [by_file[p.file].locate(p).for_environment(values.environment) for p in same]
     if problems:
         raise ValidationFailed(
             f"pipelines cannot be rendered for {values.environment}", [str(p) for p in sorted(problems)]

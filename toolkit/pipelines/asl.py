@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from toolkit.pipelines import placeholders
-from toolkit.pipelines.asl_paths import intrinsic_error, is_path, jsonata_error, looks_like_jsonata
+from toolkit.pipelines.asl_fields import FieldChecks
 from toolkit.pipelines.asl_rules import check_rule
 from toolkit.pipelines.problems import Problem, pointer_of
 
@@ -34,22 +34,6 @@ EXCLUSIVE = [
     ("MaxItems", "MaxItemsPath"),
     ("Parameters", "Arguments"),
 ]
-JSONPATH_ONLY = {
-    "InputPath", "OutputPath", "Parameters", "ResultPath", "ResultSelector", "ItemsPath", "SecondsPath",
-    "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath", "ErrorPath", "CausePath",
-    "ToleratedFailureCountPath", "ToleratedFailurePercentagePath", "MaxConcurrencyPath", "Iterator",
-}  # fmt: skip
-JSONATA_ONLY = {"Arguments", "Output", "Items"}
-PATH_FIELDS = {
-    "InputPath", "OutputPath", "ItemsPath", "SecondsPath", "TimestampPath", "TimeoutSecondsPath",
-    "HeartbeatSecondsPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath",
-    "MaxConcurrencyPath", "MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath", "MaxItemsPath",
-}  # fmt: skip
-NUMERIC = {
-    "Seconds", "TimeoutSeconds", "HeartbeatSeconds", "MaxConcurrency", "ToleratedFailureCount",
-    "ToleratedFailurePercentage", "MaxItemsPerBatch", "MaxInputBytesPerBatch", "MaxItems",
-}  # fmt: skip
-TEMPLATES = ("Parameters", "ResultSelector", "ItemSelector", "Credentials", "Assign")
 _LAMBDA = re.compile(r"\Aarn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:[^:]+(?::(?P<qualifier>.*))?\Z")
 _QUALIFIER = re.compile(r"\A(?:\$LATEST|[A-Za-z0-9_-]+)\Z")
 _ARN = re.compile(r"\Aarn:[^:]+:[^:]+:")
@@ -76,7 +60,7 @@ def _names(scope: Any):
                 yield from _names(inner)
 
 
-class _Machine:
+class _Machine(FieldChecks):
     def __init__(self, file: str, language: str) -> None:
         self.file = file
         self.language = language  # the machine's; a state may switch itself to JSONata, nested ones inherit this
@@ -229,97 +213,3 @@ class _Machine:
         lam = _LAMBDA.match(resource)
         if lam and lam.group("qualifier") is not None and not _QUALIFIER.match(lam.group("qualifier")):
             self.add(where, "asl:resource", f"{lam.group('qualifier')!r} is not a Lambda version or alias")
-
-    def jsonata_state(self, state: dict, where: tuple) -> None:
-        for field in sorted(JSONPATH_ONLY & set(state)):
-            self.add((*where, field), "asl:query-language", f"{field} is a JSONPath field; this state uses JSONata")
-        for field in sorted(NUMERIC & set(state)):
-            value = state[field]
-            if isinstance(value, str) and not looks_like_jsonata(value) and not placeholders.contains(value):
-                self.add((*where, field), "asl:jsonata", f"{field} takes a number or a '{{% expression %}}'")
-        nested = {"Branches", "Iterator", "ItemProcessor", "Comment"}
-        for key, value in state.items():
-            if key not in nested:
-                self.jsonata_strings(value, (*where, key))
-
-    def jsonata_strings(self, value: Any, path: tuple) -> None:
-        if isinstance(value, str):
-            if looks_like_jsonata(value) and not placeholders.contains(value):
-                error = jsonata_error(value)
-                if error:
-                    self.add(path, "asl:jsonata", error)
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                if key != "Comment":
-                    self.jsonata_strings(item, (*path, key))
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                self.jsonata_strings(item, (*path, index))
-
-    def jsonpath_state(self, state: dict, where: tuple) -> None:
-        for field in sorted(JSONATA_ONLY & set(state)):
-            self.add((*where, field), "asl:query-language", f"{field} is a JSONata field; this state uses JSONPath")
-        self.paths(state, where)
-        for key in ("ItemBatcher", "ItemReader"):
-            if isinstance(state.get(key), dict):
-                self.paths(state[key], (*where, key))
-                if isinstance(state[key].get("ReaderConfig"), dict):
-                    self.paths(state[key]["ReaderConfig"], (*where, key, "ReaderConfig"))
-        self.result_path(state.get("ResultPath"), (*where, "ResultPath"))
-        for key in ("ErrorPath", "CausePath"):
-            value = state.get(key)
-            if isinstance(value, str) and not is_path(value) and intrinsic_error(value):
-                self.add((*where, key), "asl:path", f"{value!r} is neither a path nor an intrinsic function")
-        for key in TEMPLATES:
-            self.template(state.get(key), (*where, key))
-        for key in ("ItemReader", "ResultWriter"):
-            if isinstance(state.get(key), dict):
-                self.template(state[key].get("Parameters"), (*where, key, "Parameters"))
-        for index, catcher in enumerate(state.get("Catch") or []):
-            if isinstance(catcher, dict):
-                self.result_path(catcher.get("ResultPath"), (*where, "Catch", index, "ResultPath"))
-                self.template(catcher.get("Assign"), (*where, "Catch", index, "Assign"))
-
-    def paths(self, obj: dict, where: tuple) -> None:
-        for field in sorted(NUMERIC & set(obj)):
-            if isinstance(obj[field], str) and not placeholders.contains(obj[field]):
-                message = f"{field} takes a number here; a JSONata expression needs a JSONata state"
-                self.add((*where, field), "asl:query-language", message)
-        for field in sorted(PATH_FIELDS & set(obj)):
-            value = obj[field]
-            if isinstance(value, str) and not placeholders.contains(value) and not is_path(value):
-                self.add((*where, field), "asl:path", f"{value!r} is not a valid JSONPath")
-
-    def result_path(self, value: Any, where: tuple) -> None:
-        plain = isinstance(value, str) and not placeholders.contains(value)
-        if plain and not is_path(value, reference=True, variables=False, context=False):
-            self.add(where, "asl:path", f"{value!r} is not a reference path into the state's input ($...)")
-
-    def template(self, value: Any, where: tuple) -> None:
-        if isinstance(value, list):
-            for index, item in enumerate(value):
-                self.template(item, (*where, index))
-            return
-        if not isinstance(value, dict):
-            return
-        seen: dict[str, str] = {}
-        for key, item in value.items():
-            plain = key[:-2] if key.endswith(".$") else key
-            if plain in seen:
-                self.add((*where, key), "asl:duplicate-field",
-                         f"{key!r} and {seen[plain]!r} both set {plain!r}")  # fmt: skip
-            seen[plain] = key
-            if key.endswith(".$"):
-                if not isinstance(item, str):
-                    self.add(
-                        (*where, key),
-                        "asl:path",
-                        f"a field ending in .$ takes a path, not {type(item).__name__}",
-                    )
-                elif not placeholders.contains(item) and not is_path(item):
-                    error = intrinsic_error(item) if item.startswith("States.") else None
-                    if not item.startswith("States.") or error:
-                        reason = error or "neither a path nor an intrinsic function"
-                        self.add((*where, key), "asl:path", f"{item!r}: {reason}")
-            else:
-                self.template(item, (*where, key))

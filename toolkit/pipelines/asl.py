@@ -13,7 +13,8 @@ from typing import Any
 
 from toolkit.pipelines import placeholders
 from toolkit.pipelines.asl_fields import FieldChecks
-from toolkit.pipelines.asl_rules import check_rule
+from toolkit.pipelines.asl_paths import looks_like_jsonata
+from toolkit.pipelines.asl_rules import check_rule, is_timestamp
 from toolkit.pipelines.problems import Problem, pointer_of
 
 MAX_NAME = 80
@@ -33,6 +34,7 @@ EXCLUSIVE = [
     ("MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath"),
     ("MaxItems", "MaxItemsPath"),
     ("Parameters", "Arguments"),
+    ("Parameters", "ItemSelector"),  # a Map's older and newer name for the same thing
 ]
 _LAMBDA = re.compile(r"\Aarn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:[^:]+(?::(?P<qualifier>.*))?\Z")
 _QUALIFIER = re.compile(r"\A(?:\$LATEST|[A-Za-z0-9_-]+)\Z")
@@ -93,6 +95,8 @@ class _Machine(FieldChecks):
         for name, state in states.items():
             where = (*path, "States", name)
             self.names.append((name, where))
+            if not name:
+                self.add(where, "asl:state-name", "a state name cannot be empty")
             if len(name) > MAX_NAME:
                 self.add(where, "asl:state-name", f"state name is {len(name)} characters; at most {MAX_NAME}")
             if not isinstance(state, dict):
@@ -172,6 +176,15 @@ class _Machine(FieldChecks):
             self.add(where, "asl:required-one", "a Map state needs ItemProcessor (or the older Iterator)")
         if kind == "Task":
             self.resource(state.get("Resource"), (*where, "Resource"))
+        heartbeat, timeout = state.get("HeartbeatSeconds"), state.get("TimeoutSeconds")
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in (heartbeat, timeout)) and heartbeat >= timeout:
+            self.add((*where, "HeartbeatSeconds"), "asl:timeout",
+                     f"HeartbeatSeconds ({heartbeat}) must be less than TimeoutSeconds ({timeout})")  # fmt: skip
+        if kind == "Wait" and isinstance(state.get("Timestamp"), str):
+            self.timestamp(state["Timestamp"], (*where, "Timestamp"), language)
+        for key in ("Retry", "Catch"):
+            if isinstance(state.get(key), list):
+                self.error_equals(state[key], (*where, key))
         for key in ("ItemBatcher", "ItemReader"):
             if isinstance(state.get(key), dict):
                 self.exclusive(state[key], (*where, key))
@@ -192,6 +205,26 @@ class _Machine(FieldChecks):
                 config = state[key].get("ProcessorConfig")
                 distributed = isinstance(config, dict) and config.get("Mode") == "DISTRIBUTED"
                 self.scope(state[key], (*where, key), child_machine=distributed)
+
+    def timestamp(self, value: str, where: tuple, language: str) -> None:
+        if placeholders.contains(value) or (language == "JSONata" and looks_like_jsonata(value)):
+            return
+        if not is_timestamp(value):
+            message = f"{value!r} is not an RFC 3339 timestamp such as 2026-03-14T01:59:00Z"
+            self.add(where, "asl:timestamp", message)
+
+    def error_equals(self, handlers: list, where: tuple) -> None:
+        """States.ALL matches every error: alone in its ErrorEquals, and in the last retrier or catcher."""
+        for index, handler in enumerate(handlers):
+            errors = handler.get("ErrorEquals") if isinstance(handler, dict) else None
+            if not isinstance(errors, list) or "States.ALL" not in errors:
+                continue
+            path = (*where, index, "ErrorEquals")
+            if len(errors) > 1:
+                self.add(path, "asl:error-equals", "States.ALL must be the only error in its ErrorEquals")
+            if index != len(handlers) - 1:
+                kind = "retrier" if where[-1] == "Retry" else "catcher"
+                self.add(path, "asl:error-equals", f"a {kind} with States.ALL must be the last one")
 
     def exclusive(self, obj: dict, where: tuple) -> None:
         for group in EXCLUSIVE:

@@ -143,3 +143,16 @@ def test_names_written_differently_that_render_alike_are_reported_with_their_sou
         "pipelines/glue/orders_load.glue-job.json:3:3 [dev]",
         "pipelines/glue/orders_transform.glue-job.json:3:3 [dev]",
     ]
+
+
+def test_render_help_names_the_folder_it_really_defaults_to(tmp_path):
+    from toolkit.commands.pipelines import default_out_dir
+
+    result = CliRunner().invoke(app, ["pipelines", "render", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert ".toolkit/ENV/rendered" in result.stdout and ".toolkit/ENV/pipelines" not in result.stdout
+
+    class Ctx:
+        project = load_project(write_project(tmp_path / "p"))
+
+    assert default_out_dir(Ctx(), "dev") == Ctx.project.state_dir / "dev" / "rendered"

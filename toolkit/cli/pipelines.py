@@ -46,7 +46,10 @@ def validate(
 @command
 def render(
     env: Annotated[str, typer.Argument(help="Environment whose values fill the placeholders.")],
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: .toolkit/ENV/pipelines).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder (default: .toolkit/ENV/rendered, what the pipelines stack reads)."),
+    ] = None,
     diff: Annotated[bool, typer.Option("--diff", help="Show what changed in each rendered file.")] = False,
     json: JsonOpt = False,
     endpoint: Annotated[str | None, typer.Option(help="Local AWS endpoint for every AWS call.")] = None,

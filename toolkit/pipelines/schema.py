@@ -179,10 +179,85 @@ def _message(error) -> str:
         return f"has {len(instance)} item(s); {bound} {expected}"
     if keyword == "pattern":
         return f"{_brief(instance)} does not match the pattern {expected}"
+    if keyword in ("maxProperties", "minProperties") and isinstance(instance, dict):
+        bound = "at most" if keyword == "maxProperties" else "at least"
+        names = ", ".join(sorted(instance)) if 0 < len(instance) <= 8 else f"{len(instance)} of them"
+        return (
+            f"has {len(instance)} field(s) ({names}); {bound} {expected}"
+            if instance
+            else f"is empty; {bound} {expected}"
+        )
+    if keyword in ("anyOf", "oneOf") and isinstance(expected, list):
+        return _alternatives(error)
     if keyword in ("minimum", "maximum"):
         return f"{instance} is {'less' if keyword == 'minimum' else 'greater'} than the {keyword} {expected}"
     message = error.message
     return message if len(message) <= 200 else message[:197] + "..."
+
+
+def _alternatives(error) -> str:
+    """anyOf/oneOf: what each alternative wants, and why the one of the value's own type did not take it."""
+    alternatives = error.validator_value
+    shapes = [_shape(alternative) for alternative in alternatives]
+    if error.validator == "oneOf" and not list(error.context):
+        return f"matches more than one of: {'; '.join(shapes)}"
+    message = f"expected {' or '.join(dict.fromkeys(shapes))}; found {placeholders.describe(error.instance)}"
+    own = {
+        i for i, alt in enumerate(alternatives) if isinstance(alt, dict) and _is_type(error.instance, alt.get("type"))
+    }
+    reasons = [
+        sub for sub in error.context if sub.schema_path and sub.schema_path[0] in own and sub.validator != "type"
+    ]
+    if reasons:
+        sub = reasons[0]
+        where = "".join(f"/{part}" for part in sub.relative_path)
+        why = _extra(sub) if sub.validator == "additionalProperties" else _message(sub)
+        message += f" ({where + ': ' if where else ''}{why})"
+    return message
+
+
+def _is_type(value: Any, kind: Any) -> bool:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean"}
+    found = names.get(type(value), "null" if value is None else "number")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return found in kinds or (found == "number" and isinstance(value, int) and "integer" in kinds)
+
+
+def _shape(schema: Any) -> str:
+    """An alternative of anyOf/oneOf in a few words."""
+    if not isinstance(schema, dict):
+        return "anything" if schema is True else "nothing"
+    if "$ref" in schema:
+        return f"a {schema['$ref'].rpartition('/')[2]}"
+    if "const" in schema:
+        return repr(schema["const"])
+    if "enum" in schema:
+        return "one of " + ", ".join(map(repr, schema["enum"]))
+    kind = schema.get("type")
+    if kind == "object":
+        names = schema.get("required") or (schema.get("propertyNames") or {}).get("enum")
+        joined = (" and " if schema.get("required") else " or ").join(names or ())
+        return f"an object with {joined}" + ("" if "required" in schema else " (one field)") if names else "an object"
+    if kind == "array":
+        items = schema.get("items")
+        return f"an array of {_shape(items)}" if isinstance(items, dict) and items else "an array"
+    if isinstance(kind, list):
+        return " or ".join(_shape({"type": k}) for k in kind)
+    if "anyOf" in schema or "oneOf" in schema:
+        return "(" + " or ".join(_shape(alt) for alt in schema.get("anyOf", schema.get("oneOf"))) + ")"
+    return {
+        "string": "a string",
+        "integer": "an integer",
+        "number": "a number",
+        "boolean": "a boolean",
+        "null": "null",
+    }.get(kind, "a value of another shape")
+
+
+def _extra(error) -> str:
+    allowed = set(error.schema.get("properties", {}))
+    extra = sorted(k for k in error.instance if k not in allowed) if isinstance(error.instance, dict) else []
+    return f"unknown field(s) {', '.join(map(repr, extra))}"
 
 
 def _brief(value: Any) -> str:

@@ -243,3 +243,19 @@ def test_graph_of_a_schema_invalid_file_reports_its_errors_and_exits_1(tmp_path,
     assert result.exit_code == 1, result.output
     assert f"pipelines/{file} is not valid" in result.stderr and "internal error" not in result.stderr
     assert f"pipelines/{file}:1:" in result.stderr
+
+
+def test_changing_a_glue_script_changes_the_fingerprint_of_the_job_that_runs_it_only(tmp_path):
+    root = write_project(tmp_path / "p")
+
+    def prints() -> dict[str, str]:
+        result = CliRunner().invoke(app, ["-C", str(root), "pipelines", "fingerprint", "--json"])
+        return {row["name"]: row["fingerprint"] for row in json.loads(result.stdout)}
+
+    before = prints()
+    script = root / "pipelines" / "glue" / "scripts" / "orders_transform.py"
+    script.write_text(script.read_text() + "\n# a change of job code\n")
+    after = prints()
+    assert [name for name in before if before[name] != after[name]] == ["orders_transform"]
+    script.unlink()
+    assert prints()["orders_transform"] not in (before["orders_transform"], after["orders_transform"])

@@ -227,3 +227,18 @@ def test_values_no_strict_json_file_can_hold_are_errors_not_rendered(bad):
     assert problem.keyword == "values:type" and "cannot hold" in problem.message
     with pytest.raises(ValueError):  # the last guard: rendering never writes NaN or Infinity
         render_text({"a": float("nan")}, values_for("dev", "h"))
+
+
+def test_a_glue_jobs_fingerprint_includes_the_script_it_runs():
+    from toolkit.pipelines.fingerprints import glue_script
+
+    job = {
+        "Name": "@@{project}-load",
+        "Command": {"Name": "glueetl", "ScriptLocation": "s3://@@{data_bucket}/s/load.py"},
+    }
+    assert glue_script(job, "orders_load") == "load.py"
+    assert glue_script({"Command": {"Name": "glueetl"}}, "orders_load") == "orders_load.py"  # the stacks' default
+    same = fingerprint(job, "glue-job", {"load.py": "a" * 64})
+    assert same == fingerprint(job, "glue-job", {"load.py": "a" * 64})
+    assert same != fingerprint(job, "glue-job", {"load.py": "b" * 64}) != fingerprint(job, "glue-job")
+    assert fingerprint(job, "glue-job") == fingerprint(job, "glue-job", {})  # no script: as before

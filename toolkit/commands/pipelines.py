@@ -95,13 +95,13 @@ def pipelines_graph(ctx: Context, name: str) -> str:
 
 
 def pipelines_fingerprint(ctx: Context) -> list[FingerprintRow]:
-    from toolkit.pipelines.fingerprints import fingerprint
+    from toolkit.pipelines.fingerprints import code_fingerprint
 
     found = catalog(ctx.project)
     broken = [str(p) for p in found.problems if p.is_error and p.keyword.startswith(("json:", "file:"))]
     if broken:
         raise ValidationFailed("some pipeline files do not parse", broken)
     return [
-        FingerprintRow(p.name, p.kind, p.file, fingerprint(p.data, p.kind))
+        FingerprintRow(p.name, p.kind, p.file, code_fingerprint(p.name, p.kind, p.data, ctx.project.pipelines_dir))
         for p in sorted(found.pipelines, key=lambda p: p.name)
     ]

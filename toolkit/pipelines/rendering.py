@@ -18,7 +18,7 @@ from toolkit.config import Project
 from toolkit.errors import ValidationFailed
 from toolkit.pipelines import aws_checks, kinds, outfolder, placeholders
 from toolkit.pipelines.binding import check_values
-from toolkit.pipelines.fingerprints import EDITOR_KEYS, fingerprint
+from toolkit.pipelines.fingerprints import EDITOR_KEYS, code_fingerprint
 from toolkit.pipelines.validate import catalog
 from toolkit.secrets import mask
 from toolkit.values import Values
@@ -99,7 +99,8 @@ def render(project: Project, values: Values, out_dir: Path) -> RenderResult:
         diff = diff_lines(before[file] or "", text, file) if changed else ()
         files.append(
             RenderedFile(
-                pipeline.name, pipeline.kind, file, fingerprint(pipeline.data, pipeline.kind),
+                pipeline.name, pipeline.kind, file,
+                code_fingerprint(pipeline.name, pipeline.kind, pipeline.data, project.pipelines_dir),
                 hashlib.sha256(text.encode("utf-8")).hexdigest(), changed, diff,
             )
         )  # fmt: skip

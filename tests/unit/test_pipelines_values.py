@@ -242,3 +242,11 @@ def test_a_glue_jobs_fingerprint_includes_the_script_it_runs():
     assert same == fingerprint(job, "glue-job", {"load.py": "a" * 64})
     assert same != fingerprint(job, "glue-job", {"load.py": "b" * 64}) != fingerprint(job, "glue-job")
     assert fingerprint(job, "glue-job") == fingerprint(job, "glue-job", {})  # no script: as before
+
+
+def test_var_file_keys_with_a_slash_are_pointed_at_exactly():
+    text = '{\n  "project": "orders",\n  "a/b": 1\n}\n'
+    files = {"tfvars/dev.tfvars.json": loads(text, "tfvars/dev.tfvars.json")}
+    offer_ = Offered("dev", tfvars("dev", project="orders", workers=2, **{"a/b": 1}), {"database": False}, files=files)
+    (problem,) = check_offered([pipeline()], offer_)
+    assert (problem.pointer, problem.line, problem.column) == ("/a~1b", 3, 3)

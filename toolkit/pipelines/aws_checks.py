@@ -91,7 +91,8 @@ def glue_workflow(data: Any, file: str, jobs: Iterable[str] | None) -> list[Prob
             "CONDITIONAL": ("Predicate", "conditions on other jobs or crawlers"),
             "SCHEDULED": ("Schedule", "a cron expression"),
         }
-        if trigger.get("Type") in needs and not trigger.get(needs[trigger["Type"]][0]):
+        kind = trigger.get("Type")
+        if isinstance(kind, str) and kind in needs and not trigger.get(needs[kind][0]):
             field, what = needs[trigger["Type"]]
             message = f"a {trigger['Type']} trigger needs {field} ({what})"
             found.append(Problem(file, 0, 0, pointer_of(("Triggers", t)), "glue:trigger", message))

@@ -17,7 +17,7 @@ from toolkit.pipelines import secretlike
 from toolkit.pipelines.catalog import Pipeline
 from toolkit.pipelines.load import Loaded, loads
 from toolkit.pipelines.placeholders import Placeholder, describe, type_matches, unrepresentable
-from toolkit.pipelines.problems import WARNING, Problem
+from toolkit.pipelines.problems import WARNING, Problem, pointer_of
 from toolkit.values import Value, Values
 
 
@@ -109,7 +109,9 @@ def check_offered(pipelines: Iterable[Pipeline], offer: Offered) -> list[Problem
         if name not in used and name not in offer.variables and value.source != "toolkit":
             message = f"value {name!r} ({value.source}) is used by no pipeline and declared by no stack"
             line, column = _position(offer, value.source, name)
-            found.append(Problem(value.source, line, column, "/" + name, "values:unused", message, env, WARNING))
+            found.append(
+                Problem(value.source, line, column, pointer_of((name,)), "values:unused", message, env, WARNING)
+            )
     return found + secrets_in_files(offer)
 
 
@@ -142,13 +144,16 @@ def secrets_in_files(offer: Offered) -> list[Problem]:
         for name, value in loaded.data.items() if loaded.ok and isinstance(loaded.data, dict) else ():
             if reason := secretlike.value_reason(value, name):
                 message = f"{name!r}: {reason}; secrets never go in values files: keep it in Secrets Manager"
-                found.append(Problem(source, *_position(offer, source, name), "/" + name, "values:secret", message))
+                problem = Problem(
+                    source, *_position(offer, source, name), pointer_of((name,)), "values:secret", message
+                )
+                found.append(problem)
     return found
 
 
 def _position(offer: Offered, source: str, name: str) -> tuple[int, int]:
     loaded = offer.files.get(source)
-    return loaded.position("/" + name) if loaded is not None and loaded.ok else (1, 1)
+    return loaded.position(pointer_of((name,))) if loaded is not None and loaded.ok else (1, 1)
 
 
 def check_values(pipelines: Iterable[Pipeline], values: Values) -> list[Problem]:

@@ -188,3 +188,74 @@ def test_render_api_is_stable_shows_masked_diffs_and_removes_stale_files(tmp_pat
     with pytest.raises(ValidationFailed) as failed:
         render(project, Values("dev", items), out)
     assert "@@{data_bucket} is not bound in environment 'dev'" in str(failed.value)
+
+
+def add_ephemeral_class(root: Path, values: dict) -> None:
+    (root / "tfvars" / "ephemeral.tfvars.json").write_text(json.dumps(values, indent=2))
+    with (root / "toolkit.toml").open("a") as config:
+        config.write(
+            '\n[ephemeral]\npatterns = ["pr-<n>"]\nttl = "2h"\nstacks = { infra = "terraform/local/infra" }\n'
+            'backend = { type = "local" }\nvar_files = ["ephemeral.tfvars.json"]\n'
+        )
+
+
+def test_every_environment_includes_the_ephemeral_class_as_one_of_its_own(tmp_path):
+    root = write_project(tmp_path / "p")
+    base = json.loads((root / "tfvars" / "local.tfvars.json").read_text())
+    add_ephemeral_class(root, {k: v for k, v in base.items() if k != "db_name"})
+    use_placeholder(root, "db_name")
+    result = CliRunner().invoke(app, ["-C", str(root), "pipelines", "validate"])
+    assert result.exit_code == 1, result.output
+    assert "[ephemeral]: /DefaultArguments/--database: @@{db_name} is not bound in environment 'ephemeral'" in (
+        result.stdout
+    )
+    assert "environments local, dev, qa, ephemeral: 1 error(s)" in result.stdout
+    named = CliRunner().invoke(app, ["-C", str(root), "pipelines", "validate", "ephemeral", "pr-7", "--json"])
+    report = json.loads(named.stdout)
+    assert report["environments"] == ["ephemeral", "pr-7"]
+    assert [p["environment"] for p in report["problems"]] == ["ephemeral", "pr-7"]
+
+
+def test_a_typo_in_a_path_into_a_terraform_output_fails_validate_not_env_up(tmp_path):
+    root = write_project(tmp_path / "p")
+    path = root / "pipelines" / "glue" / "orders_load.glue-job.json"
+    path.write_text(path.read_text().replace("@@{database.host}", "@@{database.hots}"))
+    result = CliRunner().invoke(app, ["-C", str(root), "pipelines", "validate", "local"])
+    assert result.exit_code == 1, result.output
+    assert "@@{database.hots}: output 'database' has no attribute 'hots'; did you mean 'host'? (values:unbound)" in (
+        result.stdout
+    )
+
+
+@pytest.mark.parametrize(
+    ("file", "text"),
+    [
+        ("stepfunctions/odd.asl.json", '"x"'),
+        ("stepfunctions/odd.asl.json", '{"StartAt": "A", "States": [1]}'),
+        ("glue/odd.glue-workflow.json",
+         '{"Workflow": {"Name": "w"}, "Triggers": [{"Name": "t", "Type": "ON_DEMAND", "Actions": [{"JobName": ["x"]}]}]}'),
+    ],
+)  # fmt: skip
+def test_graph_of_a_schema_invalid_file_reports_its_errors_and_exits_1(tmp_path, file, text):
+    root = write_project(tmp_path / "p")
+    (root / "pipelines" / file).write_text(text)
+    result = CliRunner().invoke(app, ["-C", str(root), "pipelines", "graph", "odd"])
+    assert result.exit_code == 1, result.output
+    assert f"pipelines/{file} is not valid" in result.stderr and "internal error" not in result.stderr
+    assert f"pipelines/{file}:1:" in result.stderr
+
+
+def test_changing_a_glue_script_changes_the_fingerprint_of_the_job_that_runs_it_only(tmp_path):
+    root = write_project(tmp_path / "p")
+
+    def prints() -> dict[str, str]:
+        result = CliRunner().invoke(app, ["-C", str(root), "pipelines", "fingerprint", "--json"])
+        return {row["name"]: row["fingerprint"] for row in json.loads(result.stdout)}
+
+    before = prints()
+    script = root / "pipelines" / "glue" / "scripts" / "orders_transform.py"
+    script.write_text(script.read_text() + "\n# a change of job code\n")
+    after = prints()
+    assert [name for name in before if before[name] != after[name]] == ["orders_transform"]
+    script.unlink()
+    assert prints()["orders_transform"] not in (before["orders_transform"], after["orders_transform"])

@@ -139,3 +139,56 @@ def test_intrinsic_functions_and_jsonata_templates():
     assert jsonata_error("{% $states.input.a  %}") is None
     assert "a space" in jsonata_error("{%1%}")
     assert jsonata_error("{% 1 + %}").startswith("JSONata syntax error")
+
+
+def choice(*rules, language: str | None = None) -> dict:
+    state = {"Type": "Choice", "Choices": list(rules), "Default": "B"}
+    if language:
+        state["QueryLanguage"] = language
+    return machine(A=state, B={"Type": "Succeed"})
+
+
+def test_nested_choice_rules_are_checked_like_top_level_ones_without_next():
+    nested = {
+        "And": [
+            {"Variable": "$.a", "IsPresent": True},
+            {"Not": {"Variable": "$.b", "StringEquals": "x"}},
+            {"Or": [{"Variable": "$.c", "NumericLessThanPath": "$.d"}, {"Variable": "$.e", "BooleanEquals": False}]},
+        ],
+        "Next": "B",
+    }
+    assert problems(choice(nested)) == []
+    broken = {"Or": [{"Variable": "$.a", "IsPresent": True, "Next": "B"}, {"Variable": "$.b"}, 3], "Next": "B"}
+    assert problems(choice(broken)) == [
+        ("/States/A/Choices/0/Or/0/Next", "asl:choice-rule"),
+        ("/States/A/Choices/0/Or/1", "asl:choice-rule"),  # Variable without a comparator
+        ("/States/A/Choices/0/Or/2", "asl:choice-rule"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stamp", "ok"),
+    [
+        ("2026-03-14T01:59:00Z", True),
+        ("2026-03-14T01:59:00.123+02:00", True),
+        ("2026-03-14t01:59:00z", False),
+        ("2026-03-14 01:59:00Z", False),
+        ("2026-13-14T01:59:00Z", False),
+        ("2026-03-14T01:59:00", False),
+    ],
+)
+def test_timestamp_comparators_take_rfc3339(stamp, ok):
+    found = problems(choice({"Variable": "$.t", "TimestampGreaterThan": stamp, "Next": "B"}))
+    assert (found == []) is ok
+
+
+def test_comparator_operands_may_be_placeholders_and_jsonata_rules_take_only_condition():
+    assert problems(choice({"Variable": "$.n", "NumericEquals": "@@{limit:number}", "Next": "B"})) == []
+    jsonata = choice({"Condition": "{% $states.input.n > 1 %}", "Output": {"x": 1}, "Next": "B"}, language="JSONata")
+    assert problems(jsonata) == []
+    assert problems(choice({"Condition": "n > 1", "Next": "B"}, language="JSONata")) == [
+        ("/States/A/Choices/0/Condition", "asl:choice-rule")
+    ]
+    assert problems(choice({"Variable": "$.n", "IsNull": True, "Output": 1, "Next": "B"})) == [
+        ("/States/A/Choices/0/Output", "asl:query-language")
+    ]

@@ -60,3 +60,29 @@ def test_problem_renders_as_file_line_column_pointer_message_keyword():
     assert str(problem) == (
         "p/x.json:2:2: /a: duplicate key 'a' (JSON parsers disagree on which wins) (json:duplicate-key)"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"a": "\\ud800"}', (1, 8, "/a", "json:syntax")),
+        ('{"a": ["ok", "x\\udc00"]}', (1, 16, "/a/1", "json:syntax")),
+        ('{"a": 1e400}', (1, 7, "/a", "json:syntax")),
+        ('{\n  "a": [1, -1.5e309]\n}', (2, 12, "/a/1", "json:syntax")),
+        ('{"a": ' + "9" * 5000 + "}", (1, 7, "/a", "json:syntax")),
+    ],
+)
+def test_lone_surrogates_and_numbers_no_double_holds_are_rejected_where_they_are(text, expected):
+    assert where(text) == [expected]
+
+
+def test_surrogate_pairs_escaped_backslashes_and_large_finite_numbers_are_fine():
+    loaded = loads('{"a": "\\ud83d\\ude00", "b": "\\\\ud800", "c": 1.7e308}', "f.json")
+    assert loaded.ok and loaded.data == {"a": "\U0001f600", "b": "\\ud800", "c": 1.7e308}
+    (problem,) = loads('{"a": 1e400}', "f.json").problems
+    assert problem.message == "number 1e400 is out of range: it would be read as Infinity"
+    assert where('{"a": "\\ud800\\ud800", "b": 1e999}') == [  # every one, not only the first
+        (1, 8, "/a", "json:syntax"), (1, 14, "/a", "json:syntax"), (1, 28, "/b", "json:syntax")
+    ]  # fmt: skip
+    (problem,) = loads('{"a": "\\udc00"}', "f.json").problems
+    assert problem.message.startswith("lone UTF-16 surrogate \\udc00 in a string")

@@ -71,3 +71,40 @@ def test_whole_string_placeholder_keeps_the_value_type():
 )
 def test_type_matches(value, declared, ok):
     assert type_matches(value, declared) is ok
+
+
+def test_a_placeholder_in_an_object_key_is_rejected_not_left_behind():
+    document = {"Tags": {"@@{project}-owner": "data", "plain": {"deep-@@{x}": 1}}, "ok": "@@{project}"}
+    marks, problems = find(document, "f.json")
+    assert [m.name for m in marks] == ["project"]
+    assert [(p.pointer, p.keyword) for p in problems] == [
+        ("/Tags/@@{project}-owner", "placeholder:key"),
+        ("/Tags/plain/deep-@@{x}", "placeholder:key"),
+    ]
+    assert "not filled in object keys" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "rendered"),
+    [
+        ("@@@{x}", "@@{x}"),  # the escape: a literal @@{
+        ("echo '@@@{not_a_value}' && run @@{x}", "echo '@@{not_a_value}' && run 1"),
+        ("@@@@{x}", "@@@{x}"),  # read left to right: '@' then the escape
+        ("@@@{", "@@{"),
+    ],
+)
+def test_a_literal_at_at_brace_is_written_with_three_at_signs(text, rendered):
+    marks, problems = find({"a": text, "b": {"@@@{key}": 1}})
+    assert problems == []
+    assert [m.name for m in marks] == (["x"] if "run @@{x}" in text else [])
+    assert substitute({"a": text, "b": {"@@@{key}": 1}}, {"x": 1}) == {"a": rendered, "b": {"@@{key}": 1}}
+
+
+def test_type_any_takes_every_json_value_and_inside_text_writes_json():
+    marks, _ = find({"a": "@@{cfg:any}", "b": "cfg=@@{cfg:any}"})
+    assert [(m.type, m.whole) for m in marks] == [("any", True), ("any", False)]
+    assert all(type_matches(v, "any") for v in ({"k": [1]}, [1], "s", 1, True, None))
+    assert substitute({"a": "@@{cfg:any}", "b": "cfg=@@{cfg:any}"}, {"cfg": {"k": [1]}}) == {
+        "a": {"k": [1]},
+        "b": 'cfg={"k": [1]}',
+    }

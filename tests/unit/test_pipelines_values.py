@@ -140,3 +140,113 @@ def test_entry_points_stay_functions_once_every_submodule_is_imported():
         importlib.import_module(f"toolkit.pipelines.{module.name}")
     assert all(callable(getattr(package, name)) for name in ("render", "fingerprint", "validate_for_environments"))
     assert package.fingerprint({"a": 1}, "asl") == fingerprint({"a": 1}, "asl")
+
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvcmRlcnMifQ.c2lnbmF0dXJlLWJ5dGVzLWhlcmU"
+AWS_EXAMPLE_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # AWS's documented example
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "what"),
+    [
+        ("auth_header", f"Bearer {JWT}", "a JSON Web Token"),
+        ("alerts", "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXX", "a Slack webhook URL"),
+        ("aws_upload_key", "abcdefghijabcdefghijabcdefghijabcdefghij", "an AWS secret access key"),  # telling name
+        ("upload_with", AWS_EXAMPLE_SECRET, "an AWS secret access key"),  # random enough without one
+        ("settings", {"nested": {"deep": [AWS_EXAMPLE_SECRET]}}, "an AWS secret access key"),
+        ("gh", "github_pat_11ABCDEFG0123456789_abcdefghijklmnop", "an access token"),
+    ],
+)
+def test_secret_values_are_recognised_by_shape(name, value, what):
+    assert what in secret_reason(name, value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0123456789abcdef0123456789abcdef01234567",  # a git commit id: hex
+        "SomeVeryLongCamelCaseIdentifierName2024X",  # an identifier of words
+        "data/Orders2024/Curated/Partitions/ABCxy",  # a path of words
+        "s3://bucket/data/Orders2024/Curated/Partitions/ABCxyz/more",  # part of a longer run
+        "https://hooks.example.com/services/T0000/B0000/XXXX",
+        "eyJhbGciOiJIUzI1NiJ9",  # a JWT header alone is no token
+        "abcdefghij" * 4,  # the shape of a secret key, but neither random nor named like one
+    ],
+)
+def test_ordinary_values_are_not_taken_for_secrets(value):
+    assert secret_reason("setting", value) is None
+
+
+def test_object_values_with_secret_keys_are_secrets_but_the_database_contract_is_not():
+    assert secret_reason("config", {"db": {"host": "h", "password": "pw"}}) == (
+        "its key 'config.db.password' says it holds a secret"
+    )
+    assert secret_reason("config", [{"api_key": 12345}]) == "its key 'config.api_key' says it holds a secret"
+    contract = {"host": "h", "port": 5432, "password_secret_arn": "arn:aws:secretsmanager:x", "password_file": None}
+    assert secret_reason("database", contract) is None
+    assert secret_reason("config", {"password": None, "token": ""}) is None  # nothing is there
+
+
+def test_a_secret_looking_value_in_a_values_file_is_an_error_even_if_unused():
+    text = '{\n  "project": "orders",\n  "stray": 1,\n  "slack": "https://hooks.slack.com/services/T1/B2/abcdefgh"\n}\n'
+    files = {"tfvars/dev.tfvars.json": loads(text, "tfvars/dev.tfvars.json")}
+    values = tfvars(
+        "dev", project="orders", workers=2, stray=1, slack="https://hooks.slack.com/services/T1/B2/abcdefgh"
+    )
+    found = check_offered([pipeline()], Offered("dev", values, {"database": False}, files=files))
+    assert [(p.file, p.line, p.column, p.pointer, p.keyword, p.environment) for p in found] == [
+        ("tfvars/dev.tfvars.json", 3, 3, "/stray", "values:unused", "dev"),
+        ("tfvars/dev.tfvars.json", 4, 3, "/slack", "values:unused", "dev"),
+        ("tfvars/dev.tfvars.json", 4, 3, "/slack", "values:secret", None),
+    ]
+    assert "looks like a Slack webhook URL; secrets never go in values files" in found[2].message
+
+
+def test_a_path_into_an_output_is_checked_against_the_attributes_its_stack_declares():
+    keys = {"database": ("engine", "host", "name", "port", "username")}
+    text = TEXT.replace("@@{database.host}", "@@{database.hots}").replace(
+        "@@{workers:integer}", "@@{database.port:string}"
+    )
+    found = check_offered(
+        [pipeline(text)], Offered("dev", tfvars("dev", project="o"), {"database": False}, output_keys=keys)
+    )
+    assert [(p.pointer, p.keyword, p.message) for p in found] == [
+        ("/States/Copy/Parameters/Arguments/--db", "values:unbound",
+         "@@{database.hots}: output 'database' has no attribute 'hots'; did you mean 'host'?"),
+        ("/States/Copy/Parameters/Arguments/--workers", "values:type",
+         "@@{database.port} wants string; the database output gives a number"),
+    ]  # fmt: skip
+    unknown_shape = Offered("dev", tfvars("dev", project="o", workers=1), {"database": False})
+    assert check_offered([pipeline(text.replace("@@{database.port:string}", "@@{workers}"))], unknown_shape) == []
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan"), "x\ud800", {"deep": [float("-inf")]}])
+def test_values_no_strict_json_file_can_hold_are_errors_not_rendered(bad):
+    text = TEXT.replace("@@{workers:integer}", "@@{workers}")
+    (problem,) = check_offered([pipeline(text)], offer("dev", project="orders", workers=bad))
+    assert problem.keyword == "values:type" and "cannot hold" in problem.message
+    with pytest.raises(ValueError):  # the last guard: rendering never writes NaN or Infinity
+        render_text({"a": float("nan")}, values_for("dev", "h"))
+
+
+def test_a_glue_jobs_fingerprint_includes_the_script_it_runs():
+    from toolkit.pipelines.fingerprints import glue_script
+
+    job = {
+        "Name": "@@{project}-load",
+        "Command": {"Name": "glueetl", "ScriptLocation": "s3://@@{data_bucket}/s/load.py"},
+    }
+    assert glue_script(job, "orders_load") == "load.py"
+    assert glue_script({"Command": {"Name": "glueetl"}}, "orders_load") == "orders_load.py"  # the stacks' default
+    same = fingerprint(job, "glue-job", {"load.py": "a" * 64})
+    assert same == fingerprint(job, "glue-job", {"load.py": "a" * 64})
+    assert same != fingerprint(job, "glue-job", {"load.py": "b" * 64}) != fingerprint(job, "glue-job")
+    assert fingerprint(job, "glue-job") == fingerprint(job, "glue-job", {})  # no script: as before
+
+
+def test_var_file_keys_with_a_slash_are_pointed_at_exactly():
+    text = '{\n  "project": "orders",\n  "a/b": 1\n}\n'
+    files = {"tfvars/dev.tfvars.json": loads(text, "tfvars/dev.tfvars.json")}
+    offer_ = Offered("dev", tfvars("dev", project="orders", workers=2, **{"a/b": 1}), {"database": False}, files=files)
+    (problem,) = check_offered([pipeline()], offer_)
+    assert (problem.pointer, problem.line, problem.column) == ("/a~1b", 3, 3)

@@ -17,7 +17,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON 
 @app.command("validate")
 @command
 def validate(
-    envs: Annotated[list[str] | None, typer.Argument(help="Environments to check bindings for (default: all).")] = None,
+    envs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Environments to check bindings for (default: all, and the [ephemeral] template as 'ephemeral')."
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Check every pipeline file (syntax, schema, semantics) and its values in each environment."""
@@ -41,7 +46,10 @@ def validate(
 @command
 def render(
     env: Annotated[str, typer.Argument(help="Environment whose values fill the placeholders.")],
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: .toolkit/ENV/pipelines).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder (default: .toolkit/ENV/rendered, what the pipelines stack reads)."),
+    ] = None,
     diff: Annotated[bool, typer.Option("--diff", help="Show what changed in each rendered file.")] = False,
     json: JsonOpt = False,
     endpoint: Annotated[str | None, typer.Option(help="Local AWS endpoint for every AWS call.")] = None,

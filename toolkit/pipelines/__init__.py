@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from toolkit.config import Project
     from toolkit.pipelines.problems import Problem
@@ -33,8 +33,9 @@ def render(project: Project, values: Values, out_dir: Path) -> RenderResult:
     return run(project, values, out_dir)
 
 
-def fingerprint(definition: Any, kind: str = "") -> str:
-    """The code fingerprint of a definition as written (placeholders unresolved, values ignored)."""
+def fingerprint(definition: Any, kind: str = "", scripts: Mapping[str, str] | None = None) -> str:
+    """The code fingerprint of a definition as written (placeholders unresolved, values ignored), and of
+    the scripts it runs (file name -> SHA-256); `fingerprints.code_fingerprint` finds a Glue job's."""
     from toolkit.pipelines.fingerprints import fingerprint as run
 
-    return run(definition, kind)
+    return run(definition, kind, scripts)

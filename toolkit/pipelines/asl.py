@@ -12,7 +12,9 @@ from collections import Counter
 from typing import Any
 
 from toolkit.pipelines import placeholders
-from toolkit.pipelines.asl_paths import intrinsic_error, is_path, jsonata_error, looks_like_jsonata
+from toolkit.pipelines.asl_fields import FieldChecks
+from toolkit.pipelines.asl_paths import looks_like_jsonata
+from toolkit.pipelines.asl_rules import check_rule, is_timestamp
 from toolkit.pipelines.problems import Problem, pointer_of
 
 MAX_NAME = 80
@@ -32,35 +34,8 @@ EXCLUSIVE = [
     ("MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath"),
     ("MaxItems", "MaxItemsPath"),
     ("Parameters", "Arguments"),
+    ("Parameters", "ItemSelector"),  # a Map's older and newer name for the same thing
 ]
-JSONPATH_ONLY = {
-    "InputPath", "OutputPath", "Parameters", "ResultPath", "ResultSelector", "ItemsPath", "SecondsPath",
-    "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath", "ErrorPath", "CausePath",
-    "ToleratedFailureCountPath", "ToleratedFailurePercentagePath", "MaxConcurrencyPath", "Iterator",
-}  # fmt: skip
-JSONATA_ONLY = {"Arguments", "Output", "Items"}
-PATH_FIELDS = {
-    "InputPath", "OutputPath", "ItemsPath", "SecondsPath", "TimestampPath", "TimeoutSecondsPath",
-    "HeartbeatSecondsPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath",
-    "MaxConcurrencyPath", "MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath", "MaxItemsPath",
-}  # fmt: skip
-NUMERIC = {
-    "Seconds", "TimeoutSeconds", "HeartbeatSeconds", "MaxConcurrency", "ToleratedFailureCount",
-    "ToleratedFailurePercentage", "MaxItemsPerBatch", "MaxInputBytesPerBatch", "MaxItems",
-}  # fmt: skip
-TEMPLATES = ("Parameters", "ResultSelector", "ItemSelector", "Credentials", "Assign")
-COMPARATORS = {
-    f"{kind}{op}{suffix}"
-    for kind, ops in (
-        ("String", ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals", "Matches")),
-        ("Numeric", ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals")),
-        ("Boolean", ("Equals",)),
-        ("Timestamp", ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals")),
-    )
-    for op in ops
-    for suffix in ("", "Path")
-    if not (op == "Matches" and suffix)
-} | {"IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp"}
 _LAMBDA = re.compile(r"\Aarn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:[^:]+(?::(?P<qualifier>.*))?\Z")
 _QUALIFIER = re.compile(r"\A(?:\$LATEST|[A-Za-z0-9_-]+)\Z")
 _ARN = re.compile(r"\Aarn:[^:]+:[^:]+:")
@@ -87,7 +62,7 @@ def _names(scope: Any):
                 yield from _names(inner)
 
 
-class _Machine:
+class _Machine(FieldChecks):
     def __init__(self, file: str, language: str) -> None:
         self.file = file
         self.language = language  # the machine's; a state may switch itself to JSONata, nested ones inherit this
@@ -120,6 +95,8 @@ class _Machine:
         for name, state in states.items():
             where = (*path, "States", name)
             self.names.append((name, where))
+            if not name:
+                self.add(where, "asl:state-name", "a state name cannot be empty")
             if len(name) > MAX_NAME:
                 self.add(where, "asl:state-name", f"state name is {len(name)} characters; at most {MAX_NAME}")
             if not isinstance(state, dict):
@@ -199,12 +176,23 @@ class _Machine:
             self.add(where, "asl:required-one", "a Map state needs ItemProcessor (or the older Iterator)")
         if kind == "Task":
             self.resource(state.get("Resource"), (*where, "Resource"))
+        heartbeat, timeout = state.get("HeartbeatSeconds"), state.get("TimeoutSeconds")
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in (heartbeat, timeout)) and heartbeat >= timeout:
+            self.add((*where, "HeartbeatSeconds"), "asl:timeout",
+                     f"HeartbeatSeconds ({heartbeat}) must be less than TimeoutSeconds ({timeout})")  # fmt: skip
+        if kind == "Wait" and isinstance(state.get("Timestamp"), str):
+            self.timestamp(state["Timestamp"], (*where, "Timestamp"), language)
+        for key in ("Retry", "Catch"):
+            if isinstance(state.get(key), list):
+                self.error_equals(state[key], (*where, key))
         for key in ("ItemBatcher", "ItemReader"):
             if isinstance(state.get(key), dict):
                 self.exclusive(state[key], (*where, key))
                 config = state[key].get("ReaderConfig")
                 if isinstance(config, dict):
                     self.exclusive(config, (*where, key, "ReaderConfig"))
+        for index, rule in enumerate(state.get("Choices") or [] if kind == "Choice" else []):
+            check_rule(rule, (*where, "Choices", index), self.add, top=True, language=language)
         if language == "JSONata":
             self.jsonata_state(state, where)
         else:
@@ -217,6 +205,26 @@ class _Machine:
                 config = state[key].get("ProcessorConfig")
                 distributed = isinstance(config, dict) and config.get("Mode") == "DISTRIBUTED"
                 self.scope(state[key], (*where, key), child_machine=distributed)
+
+    def timestamp(self, value: str, where: tuple, language: str) -> None:
+        if placeholders.contains(value) or (language == "JSONata" and looks_like_jsonata(value)):
+            return
+        if not is_timestamp(value):
+            message = f"{value!r} is not an RFC 3339 timestamp such as 2026-03-14T01:59:00Z"
+            self.add(where, "asl:timestamp", message)
+
+    def error_equals(self, handlers: list, where: tuple) -> None:
+        """States.ALL matches every error: alone in its ErrorEquals, and in the last retrier or catcher."""
+        for index, handler in enumerate(handlers):
+            errors = handler.get("ErrorEquals") if isinstance(handler, dict) else None
+            if not isinstance(errors, list) or "States.ALL" not in errors:
+                continue
+            path = (*where, index, "ErrorEquals")
+            if len(errors) > 1:
+                self.add(path, "asl:error-equals", "States.ALL must be the only error in its ErrorEquals")
+            if index != len(handlers) - 1:
+                kind = "retrier" if where[-1] == "Retry" else "catcher"
+                self.add(path, "asl:error-equals", f"a {kind} with States.ALL must be the last one")
 
     def exclusive(self, obj: dict, where: tuple) -> None:
         for group in EXCLUSIVE:
@@ -238,131 +246,3 @@ class _Machine:
         lam = _LAMBDA.match(resource)
         if lam and lam.group("qualifier") is not None and not _QUALIFIER.match(lam.group("qualifier")):
             self.add(where, "asl:resource", f"{lam.group('qualifier')!r} is not a Lambda version or alias")
-
-    def jsonata_state(self, state: dict, where: tuple) -> None:
-        for field in sorted(JSONPATH_ONLY & set(state)):
-            self.add((*where, field), "asl:query-language", f"{field} is a JSONPath field; this state uses JSONata")
-        for index, rule in enumerate(state.get("Choices") or []):
-            if isinstance(rule, dict) and "Variable" in rule:
-                self.add((*where, "Choices", index, "Variable"), "asl:query-language",
-                         "JSONata Choice rules use Condition, not Variable")  # fmt: skip
-        for field in sorted(NUMERIC & set(state)):
-            value = state[field]
-            if isinstance(value, str) and not looks_like_jsonata(value) and not placeholders.contains(value):
-                self.add((*where, field), "asl:jsonata", f"{field} takes a number or a '{{% expression %}}'")
-        nested = {"Branches", "Iterator", "ItemProcessor", "Comment"}
-        for key, value in state.items():
-            if key not in nested:
-                self.jsonata_strings(value, (*where, key))
-
-    def jsonata_strings(self, value: Any, path: tuple) -> None:
-        if isinstance(value, str):
-            if looks_like_jsonata(value) and not placeholders.contains(value):
-                error = jsonata_error(value)
-                if error:
-                    self.add(path, "asl:jsonata", error)
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                if key != "Comment":
-                    self.jsonata_strings(item, (*path, key))
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                self.jsonata_strings(item, (*path, index))
-
-    def jsonpath_state(self, state: dict, where: tuple) -> None:
-        for field in sorted(JSONATA_ONLY & set(state)):
-            self.add((*where, field), "asl:query-language", f"{field} is a JSONata field; this state uses JSONPath")
-        self.paths(state, where)
-        for key in ("ItemBatcher", "ItemReader"):
-            if isinstance(state.get(key), dict):
-                self.paths(state[key], (*where, key))
-                if isinstance(state[key].get("ReaderConfig"), dict):
-                    self.paths(state[key]["ReaderConfig"], (*where, key, "ReaderConfig"))
-        self.result_path(state.get("ResultPath"), (*where, "ResultPath"))
-        for key in ("ErrorPath", "CausePath"):
-            value = state.get(key)
-            if isinstance(value, str) and not is_path(value) and intrinsic_error(value):
-                self.add((*where, key), "asl:path", f"{value!r} is neither a path nor an intrinsic function")
-        for key in TEMPLATES:
-            self.template(state.get(key), (*where, key))
-        for key in ("ItemReader", "ResultWriter"):
-            if isinstance(state.get(key), dict):
-                self.template(state[key].get("Parameters"), (*where, key, "Parameters"))
-        for index, catcher in enumerate(state.get("Catch") or []):
-            if isinstance(catcher, dict):
-                self.result_path(catcher.get("ResultPath"), (*where, "Catch", index, "ResultPath"))
-                self.template(catcher.get("Assign"), (*where, "Catch", index, "Assign"))
-        for index, rule in enumerate(state.get("Choices") or []):
-            self.rule(rule, (*where, "Choices", index), top=True)
-
-    def paths(self, obj: dict, where: tuple) -> None:
-        for field in sorted(NUMERIC & set(obj)):
-            if isinstance(obj[field], str) and not placeholders.contains(obj[field]):
-                message = f"{field} takes a number here; a JSONata expression needs a JSONata state"
-                self.add((*where, field), "asl:query-language", message)
-        for field in sorted(PATH_FIELDS & set(obj)):
-            value = obj[field]
-            if isinstance(value, str) and not placeholders.contains(value) and not is_path(value):
-                self.add((*where, field), "asl:path", f"{value!r} is not a valid JSONPath")
-
-    def result_path(self, value: Any, where: tuple) -> None:
-        plain = isinstance(value, str) and not placeholders.contains(value)
-        if plain and not is_path(value, reference=True, variables=False, context=False):
-            self.add(where, "asl:path", f"{value!r} is not a reference path into the state's input ($...)")
-
-    def template(self, value: Any, where: tuple) -> None:
-        if isinstance(value, list):
-            for index, item in enumerate(value):
-                self.template(item, (*where, index))
-            return
-        if not isinstance(value, dict):
-            return
-        seen: dict[str, str] = {}
-        for key, item in value.items():
-            plain = key[:-2] if key.endswith(".$") else key
-            if plain in seen:
-                self.add((*where, key), "asl:duplicate-field",
-                         f"{key!r} and {seen[plain]!r} both set {plain!r}")  # fmt: skip
-            seen[plain] = key
-            if key.endswith(".$"):
-                if not isinstance(item, str):
-                    self.add(
-                        (*where, key),
-                        "asl:path",
-                        f"a field ending in .$ takes a path, not {type(item).__name__}",
-                    )
-                elif not placeholders.contains(item) and not is_path(item):
-                    error = intrinsic_error(item) if item.startswith("States.") else None
-                    if not item.startswith("States.") or error:
-                        reason = error or "neither a path nor an intrinsic function"
-                        self.add((*where, key), "asl:path", f"{item!r}: {reason}")
-            else:
-                self.template(item, (*where, key))
-
-    def rule(self, rule: Any, where: tuple, *, top: bool) -> None:
-        if not isinstance(rule, dict):
-            return
-        allowed = COMPARATORS | {"Variable", "And", "Or", "Not", "Comment", "Condition"}
-        allowed |= {"Next", "Assign", "Output"} if top else set()
-        for key in rule:
-            if key not in allowed:
-                where_ok = "only in a top-level Choice rule" if key in ("Next", "Assign", "Output") else ""
-                self.add(
-                    (*where, key),
-                    "asl:choice-rule",
-                    f"unknown field {key!r} in a Choice rule {where_ok}".strip(),
-                )
-        if top and "Next" not in rule:
-            self.add(where, "asl:choice-rule", "a top-level Choice rule needs Next")
-        variable = rule.get("Variable")
-        plain = isinstance(variable, str) and not placeholders.contains(variable)
-        if plain and not is_path(variable, reference=True):
-            self.add((*where, "Variable"), "asl:path", f"Variable {variable!r} is not a reference path")
-        for key in COMPARATORS & set(rule):
-            if key.endswith("Path") and isinstance(rule[key], str) and not is_path(rule[key], reference=True):
-                self.add((*where, key), "asl:path", f"{rule[key]!r} is not a reference path")
-        for key in ("And", "Or"):
-            for index, inner in enumerate(rule.get(key) or []):
-                self.rule(inner, (*where, key, index), top=False)
-        if isinstance(rule.get("Not"), dict):
-            self.rule(rule["Not"], (*where, "Not"), top=False)

@@ -41,6 +41,41 @@ def firehose(data: Any, file: str) -> list[Problem]:
     return found
 
 
+def unique_names(documents: Iterable[tuple[str, str, Any]]) -> list[Problem]:
+    """AWS names one account holds once, across files: (file, kind, data) in, a problem at every use."""
+    uses: dict[tuple[str, str], list[tuple[str, tuple]]] = {}
+    for file, kind, data in documents:
+        for what, path, name in _named(kind, data):
+            uses.setdefault((what, name), []).append((file, path))
+    found = []
+    for (what, name), places in uses.items():
+        for file, path in places if len(places) > 1 else ():
+            others = [
+                f"{f}:{pointer_of(p)}" if f != file else pointer_of(p) for f, p in places if (f, p) != (file, path)
+            ]
+            message = f"{what} name {name!r} is also used by {', '.join(others)}; AWS names are unique per account"
+            found.append(Problem(file, 0, 0, pointer_of(path), "aws:unique-name", message))
+    return found
+
+
+def _named(kind: str, data: Any):
+    if not isinstance(data, dict):
+        return
+    if kind in ("glue-job", "firehose"):
+        key, what = ("Name", "Glue job") if kind == "glue-job" else ("DeliveryStreamName", "Firehose stream")
+        if isinstance(data.get(key), str):
+            yield what, (key,), data[key]
+    elif kind == "glue-workflow":
+        workflow = data.get("Workflow")
+        if isinstance(workflow, dict) and isinstance(workflow.get("Name"), str):
+            yield "Glue workflow", ("Workflow", "Name"), workflow["Name"]
+        for key, what in (("Triggers", "Glue trigger"), ("Crawlers", "Glue crawler")):
+            items = data.get(key) if isinstance(data.get(key), list) else []
+            for index, item in enumerate(items):
+                if isinstance(item, dict) and isinstance(item.get("Name"), str):
+                    yield what, (key, index, "Name"), item["Name"]
+
+
 def glue_workflow(data: Any, file: str, jobs: Iterable[str] | None) -> list[Problem]:
     """Triggers name the workflow, jobs defined in the project (`jobs`; None: not known) and its crawlers."""
     if not isinstance(data, dict):
@@ -52,6 +87,15 @@ def glue_workflow(data: Any, file: str, jobs: Iterable[str] | None) -> list[Prob
     for t, trigger in enumerate(data.get("Triggers") or []):
         if not isinstance(trigger, dict):
             continue
+        needs = {
+            "CONDITIONAL": ("Predicate", "conditions on other jobs or crawlers"),
+            "SCHEDULED": ("Schedule", "a cron expression"),
+        }
+        kind = trigger.get("Type")
+        if isinstance(kind, str) and kind in needs and not trigger.get(needs[kind][0]):
+            field, what = needs[trigger["Type"]]
+            message = f"a {trigger['Type']} trigger needs {field} ({what})"
+            found.append(Problem(file, 0, 0, pointer_of(("Triggers", t)), "glue:trigger", message))
         named = trigger.get("WorkflowName")
         if named is not None and named != workflow:
             message = f"WorkflowName {named!r} is not this file's workflow {workflow!r}"

@@ -7,24 +7,18 @@ stacks declare (names only; values come after apply) and `environment`. With res
 
 from __future__ import annotations
 
-import re
+import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.config import Environment, Project
+from toolkit.pipelines import secretlike
 from toolkit.pipelines.catalog import Pipeline
-from toolkit.pipelines.placeholders import describe, type_matches
-from toolkit.pipelines.problems import WARNING, Problem
+from toolkit.pipelines.load import Loaded, loads
+from toolkit.pipelines.placeholders import Placeholder, describe, type_matches, unrepresentable
+from toolkit.pipelines.problems import WARNING, Problem, pointer_of
 from toolkit.values import Value, Values
-
-_SECRET_NAME = re.compile(r"(password|passwd|secret|token|api_?key|private_?key|credentials?)$", re.IGNORECASE)
-_SECRET_VALUE = [
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
-    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
-    (re.compile(r"[a-z][a-z0-9+.-]*://[^:/@\s]+:[^@\s]+@"), "a URL with a password"),
-    (re.compile(r"\b(?:ghp|gho|glpat|xox[abp])[-_][A-Za-z0-9_-]{10,}"), "an access token"),
-]
 
 
 @dataclass(frozen=True)
@@ -36,32 +30,42 @@ class Offered:
     outputs: Mapping[str, bool] = field(default_factory=dict)  # declared output name -> sensitive
     variables: frozenset[str] = frozenset()  # variables the environment's stacks declare
     sensitive_variables: frozenset[str] = frozenset()
+    files: Mapping[str, Loaded] = field(default_factory=dict)  # each var file as read, by its shown path
+    # output name -> its attributes, where the shape is known statically (an object literal in HCL)
+    output_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def offered(project: Project, env: Environment) -> Offered:
     from toolkit.terraform.hcl import read_stack
-    from toolkit.values import tfvars_values
+    from toolkit.terraform.outputs import DATABASE_FIELDS
+    from toolkit.values import display_path, tfvars_values
 
     outputs: dict[str, bool] = {}
+    output_keys: dict[str, tuple[str, ...]] = {}
     variables: set[str] = set()
     sensitive: set[str] = set()
-    for directory in env.stacks.values():
+    for directory in env.stacks.values():  # in stack order: a later stack's output wins, as in values(ENV)
         declaration = read_stack(directory)
         outputs.update({name: out.sensitive for name, out in declaration.outputs.items()})
+        for name, out in declaration.outputs.items():
+            # () is what the reader gives a `for` expression: its keys are not known, only a literal's are
+            keys = out.keys or (tuple(DATABASE_FIELDS) if name == "database" else None)
+            if keys:
+                output_keys[name] = keys
+            else:
+                output_keys.pop(name, None)
         variables.update(declaration.variables)
         sensitive.update(name for name, var in declaration.variables.items() if var.sensitive)
-    values = tfvars_values(env, project.root, sensitive)
-    return Offered(env.name, values, outputs, frozenset(variables), frozenset(sensitive))
+    values = tfvars_values(env, project.root, sensitive)  # raises ConfigError on a broken file: first
+    files = {}
+    for path in env.var_files:
+        shown = display_path(path, project.root)
+        files[shown] = loads(path.read_text(encoding="utf-8"), shown)
+    return Offered(env.name, values, outputs, frozenset(variables), frozenset(sensitive), files, output_keys)
 
 
 def secret_reason(name: str, value: Any) -> str | None:
-    if _SECRET_NAME.search(name.rsplit(".", 1)[-1]):
-        return f"its name {name!r} says it is a secret"
-    if isinstance(value, str):
-        for pattern, what in _SECRET_VALUE:
-            if pattern.search(value):
-                return f"its value looks like {what}"
-    return None
+    return secretlike.reason(name, value)
 
 
 def check_offered(pipelines: Iterable[Pipeline], offer: Offered) -> list[Problem]:
@@ -85,6 +89,9 @@ def check_offered(pipelines: Iterable[Pipeline], offer: Offered) -> list[Problem
                     )
                 elif reason := secret_reason(mark.name, None):
                     add("values:secret", f"@@{{{mark.name}}}: {reason}; keep secrets in Secrets Manager")
+                else:
+                    for keyword, message in output_problems(mark, offer.output_keys.get(mark.head)):
+                        add(keyword, message)
                 continue  # its value is known only after apply; `render` checks it then
             value = offer.values.get(mark.head)
             if value is None:
@@ -101,8 +108,52 @@ def check_offered(pipelines: Iterable[Pipeline], offer: Offered) -> list[Problem
     for name, value in offer.values.items():
         if name not in used and name not in offer.variables and value.source != "toolkit":
             message = f"value {name!r} ({value.source}) is used by no pipeline and declared by no stack"
-            found.append(Problem(value.source, 1, 1, "/" + name, "values:unused", message, env, WARNING))
+            line, column = _position(offer, value.source, name)
+            found.append(
+                Problem(value.source, line, column, pointer_of((name,)), "values:unused", message, env, WARNING)
+            )
+    return found + secrets_in_files(offer)
+
+
+def output_problems(mark: Placeholder, keys: tuple[str, ...] | None) -> list[tuple[str, str]]:
+    """A path into an output whose attributes the stack's HCL declares: `@@{database.hots}` fails now,
+    not halfway through `env up`. The database contract's attributes are typed too."""
+    from toolkit.terraform.outputs import DATABASE_FIELDS
+
+    attribute = mark.name.split(".")[1] if "." in mark.name else None
+    if attribute is None or keys is None:
+        return []
+    if attribute not in keys:
+        close = difflib.get_close_matches(attribute, keys, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (it has {', '.join(keys)})"
+        return [("values:unbound", f"@@{{{mark.name}}}: output {mark.head!r} has no attribute {attribute!r}{hint}")]
+    kinds = DATABASE_FIELDS.get(attribute, ()) if mark.head == "database" and mark.name.count(".") == 1 else ()
+    samples = [{str: "", int: 0, type(None): None}[kind] for kind in kinds]
+    if samples and not any(type_matches(sample, mark.type) for sample in samples):
+        wanted = "a string, number or boolean" if mark.type in ("scalar", "text") else mark.type
+        given = " or ".join(describe(sample) for sample in samples)
+        return [("values:type", f"@@{{{mark.name}}} wants {wanted}; the database output gives {given}")]
+    return []
+
+
+def secrets_in_files(offer: Offered) -> list[Problem]:
+    """Values that look like secrets, in any var file, used or not: secrets never go in values files.
+    (By value only: a variable declared `sensitive` may still be set in one, and is masked everywhere.)"""
+    found = []
+    for source, loaded in offer.files.items():
+        for name, value in loaded.data.items() if loaded.ok and isinstance(loaded.data, dict) else ():
+            if reason := secretlike.value_reason(value, name):
+                message = f"{name!r}: {reason}; secrets never go in values files: keep it in Secrets Manager"
+                problem = Problem(
+                    source, *_position(offer, source, name), pointer_of((name,)), "values:secret", message
+                )
+                found.append(problem)
     return found
+
+
+def _position(offer: Offered, source: str, name: str) -> tuple[int, int]:
+    loaded = offer.files.get(source)
+    return loaded.position(pointer_of((name,))) if loaded is not None and loaded.ok else (1, 1)
 
 
 def check_values(pipelines: Iterable[Pipeline], values: Values) -> list[Problem]:
@@ -137,7 +188,9 @@ def _value_problems(pipeline: Pipeline, mark, value: Value, env: str) -> list[Pr
                 f"@@{{{mark.name}}} ({value.source}): {reason}; keep secrets in Secrets Manager",
             )
         )
-    if not type_matches(value.value, mark.type):
+    if bad := unrepresentable(value.value):
+        problems.append(("values:type", f"@@{{{mark.name}}}: {value.source} gives {bad}"))
+    elif not type_matches(value.value, mark.type):
         wanted = "a string, number or boolean" if mark.type in ("scalar", "text") else mark.type
         problems.append(
             ("values:type", f"@@{{{mark.name}}} wants {wanted}; {value.source} gives {describe(value.value)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.pipelines import kinds, placeholders
+from toolkit.pipelines import aws_checks, kinds, placeholders
 from toolkit.pipelines.load import Loaded, load
 from toolkit.pipelines.placeholders import Placeholder
 from toolkit.pipelines.problems import Problem
@@ -81,4 +81,7 @@ def load_catalog(folder: Path, root: Path | None = None) -> Catalog:
         if pipeline.loaded.ok:
             problems = kinds.check(pipeline.data, pipeline.file, pipeline.kind, glue_jobs=jobs)
             found.extend(pipeline.loaded.locate(p) for p in problems)
+    loaded = {p.file: p.loaded for p in pipelines if p.loaded.ok}
+    names = aws_checks.unique_names((p.file, p.kind, p.data) for p in pipelines if p.loaded.ok)
+    found.extend(loaded[p.file].locate(p) for p in names)
     return Catalog(tuple(pipelines), tuple(sorted(found)))

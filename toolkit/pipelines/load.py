@@ -1,4 +1,5 @@
-"""Strict JSON loading with positions: duplicate keys, trailing commas, control characters, NaN rejected.
+"""Strict JSON loading with positions: duplicate keys, trailing commas, control characters, NaN, numbers
+too large for a double (1e400 would become Infinity) and lone UTF-16 surrogates ("\ud800") rejected.
 
 Valid files take the fast path (the C parser plus a duplicate-key hook); only a file that fails it, or
 a file some later check reports on, is scanned again by `_Scanner` to find lines and columns.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,6 +35,18 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _constant(name: str) -> Any:
     raise _Rejected(f"{name} is not JSON")
+
+
+def _float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _Rejected("number out of range")
+    return number
+
+
+# A \u escape of a UTF-16 surrogate: valid only as a high one directly followed by a low one. The C
+# parser lets a lone one through (a str no encoder accepts), so such files go to the scanner.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 @dataclass(frozen=True)
@@ -73,7 +87,7 @@ def loads(text: str, file: str) -> Loaded:
     if text.startswith("\ufeff"):
         return Loaded(file, text, None, (Problem(file, 1, 1, "", SYNTAX, "starts with a byte-order mark"),))
     try:
-        return Loaded(file, text, json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant))
+        data = json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_float)
     except (ValueError, RecursionError) as exc:
         scanner = _Scanner(text, file)
         scanner.run()
@@ -81,6 +95,12 @@ def loads(text: str, file: str) -> Loaded:
             return Loaded(file, text, None, tuple(scanner.problems))
         line, column = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
         return Loaded(file, text, None, (Problem(file, line, column, "", SYNTAX, str(exc)),))
+    if _SURROGATE_ESCAPE.search(text):  # most are pairs, or an escaped backslash: the scanner tells
+        scanner = _Scanner(text, file)
+        scanner.run()
+        if scanner.problems:
+            return Loaded(file, text, None, tuple(scanner.problems))
+    return Loaded(file, text, data)
 
 
 def load(path: Path, shown: str | None = None) -> Loaded:
@@ -157,8 +177,14 @@ class _Scanner:
             return self.string(path)
         number = _NUMBER.match(self.text, self.index)
         if number and number.end() > self.index:
+            try:
+                value = json.loads(number.group())
+            except ValueError:  # an integer with more digits than Python converts
+                raise self.stop(f"number {number.group()[:20]}... has too many digits", path=path) from None
+            if isinstance(value, float) and not math.isfinite(value):  # well-formed: go on, report all
+                self.fail(f"number {number.group()} is out of range: it would be read as Infinity", path=path)
             self.index = number.end()
-            return json.loads(number.group())
+            return value
         word = _WORD.match(self.text, self.index)
         if word:
             literal = word.group()
@@ -185,7 +211,7 @@ class _Scanner:
                 escape = _ESCAPE.match(self.text, self.index)
                 if not escape:
                     raise self.stop("invalid escape sequence in string", path=path)
-                self.index = escape.end()
+                self.index = self.surrogate(escape.group(), escape.end(), path)
             elif not char:
                 raise self.stop("unterminated string", start, path)
             else:
@@ -193,6 +219,22 @@ class _Scanner:
                     f"control character U+{ord(char):04X} in a string: write it escaped (e.g. \\n, \\t)",
                     path=path,
                 )
+
+    def surrogate(self, escape: str, end: int, path: tuple) -> int:
+        """Where the escape ends; a high surrogate needs a low one right after it, a low one a high one."""
+        code = int(escape[2:], 16) if escape.startswith("\\u") else 0
+        if 0xD800 <= code <= 0xDBFF:
+            following = _ESCAPE.match(self.text, end)
+            low = following.group() if following else ""
+            if low.startswith("\\u") and 0xDC00 <= int(low[2:], 16) <= 0xDFFF:
+                return following.end()
+        if 0xD800 <= code <= 0xDFFF:
+            self.fail(
+                f"lone UTF-16 surrogate {escape} in a string: no UTF-8 text can hold it (write the character, "
+                "or a high and low surrogate pair)",
+                path=path,
+            )
+        return end
 
     def object(self, path: tuple) -> dict:
         self.index += 1

@@ -10,6 +10,7 @@ into a string field: `"@@{database.port:text}"`).
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ TYPES = ("string", "number", "integer", "boolean", "object", "array", "any", "te
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*"
 PLACEHOLDER = re.compile(r"@@\{(?P<name>" + _NAME + r")(?::(?P<type>[a-z]+))?\}")
 _WHOLE = re.compile(r"\A" + PLACEHOLDER.pattern + r"\Z")
+# `@@@{` writes a literal `@@{` (as Terraform's `$${` writes `${`); read left to right, it wins.
+ESCAPE = "@@@{"
+_TOKEN = re.compile(re.escape(ESCAPE) + "|" + PLACEHOLDER.pattern)
 SYNTAX = "placeholder:syntax"
 
 
@@ -38,7 +42,12 @@ class Placeholder:
 
 
 def contains(text: str) -> bool:
-    return OPEN in text
+    """Whether `text` holds a placeholder (or something meant as one): escapes `@@@{` do not count."""
+    return OPEN in text and OPEN in text.replace(ESCAPE, "")
+
+
+def unescape(text: str) -> str:
+    return text.replace(ESCAPE, OPEN)
 
 
 def find(data: Any, file: str = "") -> tuple[list[Placeholder], list[Problem]]:
@@ -50,7 +59,7 @@ def find(data: Any, file: str = "") -> tuple[list[Placeholder], list[Problem]]:
             continue
         pointer = pointer_of(path)
         whole = _WHOLE.match(text)
-        matches = [whole] if whole else list(PLACEHOLDER.finditer(text))
+        matches = [whole] if whole else [m for m in _TOKEN.finditer(text) if m.group() != ESCAPE]
         for match in matches:
             declared = match.group("type")
             if declared is not None and declared not in TYPES:
@@ -60,7 +69,7 @@ def find(data: Any, file: str = "") -> tuple[list[Placeholder], list[Problem]]:
                 continue
             default = "any" if whole else "scalar"
             found.append(Placeholder(pointer, match.group("name"), declared or default, bool(whole)))
-        if text.count(OPEN) != len(matches):
+        if not whole and OPEN in _TOKEN.sub("", text):
             problems.append(
                 Problem(
                     file,
@@ -68,10 +77,31 @@ def find(data: Any, file: str = "") -> tuple[list[Placeholder], list[Problem]]:
                     0,
                     pointer,
                     SYNTAX,
-                    "malformed placeholder: write @@{name} or @@{name:type} (name: letters, digits, _ and dots)",
+                    "malformed placeholder: write @@{name} or @@{name:type} (name: letters, digits, _ and dots);"
+                    " a literal @@{ is written @@@{",
                 )
             )
+    for path in _keys_with_placeholders(data, ()):
+        problems.append(Problem(file, 0, 0, pointer_of(path), KEY, IN_KEY))
     return found, problems
+
+
+KEY = "placeholder:key"
+IN_KEY = (
+    "placeholders are not filled in object keys (a key that changed per environment could collide "
+    "with another or break a reference to it): use a fixed key, and put the placeholder in its value"
+)
+
+
+def _keys_with_placeholders(value: Any, path: tuple) -> Iterator[tuple]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if contains(key):
+                yield (*path, key)
+            yield from _keys_with_placeholders(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _keys_with_placeholders(item, (*path, index))
 
 
 def _strings(value: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
@@ -101,6 +131,20 @@ def type_matches(value: Any, declared: str) -> bool:
     return checks[declared](value)
 
 
+def unrepresentable(value: Any) -> str | None:
+    """Why a value cannot go into a strict JSON file (var files are read leniently), or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"the non-finite number {value!r}, which JSON cannot hold"
+    if isinstance(value, str) and _SURROGATE.search(value):
+        return "a string with a lone UTF-16 surrogate, which UTF-8 cannot hold"
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    keys = [k for k in value if isinstance(k, str)] if isinstance(value, dict) else []
+    return next(filter(None, map(unrepresentable, [*keys, *items])), None)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def describe(value: Any) -> str:
     return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
         type(value), "null" if value is None else "a number"
@@ -116,9 +160,9 @@ def substitute(data: Any, lookup: Mapping[str, Any]) -> Any:
         if whole:
             value = lookup[whole.group("name")]
             return _text(value) if whole.group("type") == "text" else value
-        return PLACEHOLDER.sub(lambda m: _text(lookup[m.group("name")]), data)
+        return _TOKEN.sub(lambda m: OPEN if m.group() == ESCAPE else _text(lookup[m.group("name")]), data)
     if isinstance(data, dict):
-        return {key: substitute(item, lookup) for key, item in data.items()}
+        return {unescape(key): substitute(item, lookup) for key, item in data.items()}
     if isinstance(data, list):
         return [substitute(item, lookup) for item in data]
     return data

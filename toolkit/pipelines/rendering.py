@@ -10,15 +10,15 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from toolkit.config import Project
 from toolkit.errors import ValidationFailed
-from toolkit.pipelines import kinds, placeholders
+from toolkit.pipelines import aws_checks, kinds, outfolder, placeholders
 from toolkit.pipelines.binding import check_values
-from toolkit.pipelines.fingerprints import EDITOR_KEYS, fingerprint
+from toolkit.pipelines.fingerprints import EDITOR_KEYS, code_fingerprint
 from toolkit.pipelines.validate import catalog
 from toolkit.secrets import mask
 from toolkit.values import Values
@@ -47,7 +47,9 @@ class RenderResult:
 
 
 def dumps(definition: Any) -> str:
-    return json.dumps(definition, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    # allow_nan=False: NaN or Infinity would make a file no strict parser (nor AWS) reads; values are
+    # checked before rendering (values:type), so reaching this with one is a bug, and it shows.
+    return json.dumps(definition, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def render_text(data: Any, values: Values) -> str:
@@ -62,6 +64,7 @@ def render_text(data: Any, values: Values) -> str:
 
 def render(project: Project, values: Values, out_dir: Path) -> RenderResult:
     """Validate for `values`, then write every pipeline of the project into `out_dir` (raises on problems)."""
+    outfolder.refuse(project, out_dir)
     found = catalog(project)
     problems = [p for p in found.problems if p.is_error]
     if not problems:
@@ -71,32 +74,36 @@ def render(project: Project, values: Values, out_dir: Path) -> RenderResult:
         text = render_text(pipeline.data, values)
         data = json.loads(text)
         file = f"{kinds.RENDER_FOLDERS[pipeline.kind]}/{pipeline.name}.json"
-        after = kinds.check(data, file, pipeline.kind, glue_jobs=_jobs(found, values))
-        problems += [p.for_environment(values.environment) for p in after]
+        # Checked again with the values in: reported where the source says it (keys never hold a
+        # placeholder, so pointers match; one inside a value placed there falls back to the placeholder).
+        after = kinds.check(data, pipeline.file, pipeline.kind, glue_jobs=_jobs(found, values))
+        problems += [
+            replace(pipeline.loaded.locate(p), message=f"{p.message} (once rendered)").for_environment(
+                values.environment
+            )
+            for p in after
+        ]
         rendered.append((pipeline, file, text))
+    # names written differently can still render alike (`@@{a}-x` and `@@{b}-x` when a == b)
+    same = aws_checks.unique_names((p.file, p.kind, json.loads(text)) for p, _, text in rendered)
+    by_file = {p.file: p.loaded for p in found.pipelines}
+    problems += [by_file[p.file].locate(p).for_environment(values.environment) for p in same]
     if problems:
         raise ValidationFailed(
             f"pipelines cannot be rendered for {values.environment}", [str(p) for p in sorted(problems)]
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    before = outfolder.write(project, out_dir, {file: text for _, file, text in rendered}, values.environment)
     files = []
     for pipeline, file, text in rendered:
-        target = out_dir / file
-        target.parent.mkdir(parents=True, exist_ok=True)
-        before = target.read_text(encoding="utf-8") if target.is_file() else None
-        diff = () if before == text else diff_lines(before or "", text, file)
-        if before != text:
-            target.write_text(text, encoding="utf-8")
+        changed = before[file] != text
+        diff = diff_lines(before[file] or "", text, file) if changed else ()
         files.append(
             RenderedFile(
-                pipeline.name, pipeline.kind, file, fingerprint(pipeline.data, pipeline.kind),
-                hashlib.sha256(text.encode("utf-8")).hexdigest(), before != text, diff,
+                pipeline.name, pipeline.kind, file,
+                code_fingerprint(pipeline.name, pipeline.kind, pipeline.data, project.pipelines_dir),
+                hashlib.sha256(text.encode("utf-8")).hexdigest(), changed, diff,
             )
         )  # fmt: skip
-    keep = {out_dir / f.file for f in files}
-    for stale in sorted(out_dir.glob("*/*.json")):
-        if stale not in keep:
-            stale.unlink()  # a pipeline removed from the repo must not stay deployable
     return RenderResult(values.environment, out_dir, tuple(files))
 
 

@@ -34,9 +34,12 @@ STACK_OWNED = {
         "S3DestinationConfiguration": {"RoleARN", "BucketARN"},
     },
 }
-_CLASS = re.compile(r"\[(?:\\.|[^\]\\])*\]")
-# Java writes astral characters as surrogate pairs in a class; Python's re wants code points.
-_SURROGATES = {r"\uD800\uDC00-\uDBFF\uDFFF": r"\U00010000-\U0010FFFF"}
+# Java writes astral characters as surrogate pairs in a class. Neither that nor Python's \U escape is
+# valid in both Python and ECMA-262 with the `u` flag (what JSON Schema patterns are, and what editors
+# compile them as); the characters themselves are: JSON carries them as "\ud800\udc00".
+_SURROGATES = {r"\uD800\uDC00-\uDBFF\uDFFF": "\U00010000-\U0010ffff"}
+# What ECMA-262 lets a backslash escape with the `u` flag (besides letters and digits); `-` only in a class
+_SYNTAX = set("^$\\.*+?()[]{}|/")
 
 
 @cache
@@ -178,20 +181,45 @@ def _bounds(schema: dict[str, Any], meta: dict[str, Any], low: str, high: str) -
 
 
 def _pattern(pattern: str | None) -> str | None:
-    """AWS patterns match the whole value (Java's `matches`); JSON Schema's `pattern` searches."""
+    """AWS patterns match the whole value (Java's `matches`); JSON Schema's `pattern` searches, in
+    ECMA-262's dialect. So: anchored, and written in what both ECMA-262 (`u` flag) and Python read alike."""
     if not pattern:
         return None
-    for java, python in _SURROGATES.items():
-        pattern = pattern.replace(java, python)
-    # a `$` inside a character class is a literal: escape it so no tool reads it as an anchor
-    pattern = _CLASS.sub(lambda m: re.sub(r"(?<!\\)\$", r"\\$", m.group()), pattern)
+    for java, portable in _SURROGATES.items():
+        pattern = pattern.replace(java, portable)
+    pattern = ecma_portable(pattern)
     anchored = pattern if pattern.startswith("^") and pattern.endswith("$") else f"^(?:{pattern})$"
+    from toolkit.pipelines.schema import python_pattern
+
     try:
-        re.compile(anchored)
+        re.compile(python_pattern(anchored))
     except re.error:
         log.debug("pattern not usable in Python, skipped: %s", pattern)
         return None
     return anchored
+
+
+def ecma_portable(pattern: str) -> str:
+    """Drop escapes ECMA-262 rejects with the `u` flag (`\\_`, `\\:`; `\\-` outside a class: Python reads the
+    bare character the same), and escape `$` inside a class so no tool takes it for an anchor."""
+    out: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\" and index + 1 < len(pattern):
+            escaped = pattern[index + 1]
+            keep = escaped.isalnum() or escaped in _SYNTAX or (escaped == "-" and in_class)
+            out.append(char + escaped if keep else escaped)
+            index += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        out.append("\\$" if char == "$" and in_class else char)
+        index += 1
+    return "".join(out)
 
 
 def write_shipped(folder: Path) -> list[Path]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.config import Project
+from toolkit.config import Environment, Project
 from toolkit.pipelines.binding import check_offered, offered
 from toolkit.pipelines.catalog import Catalog, load_catalog
 from toolkit.pipelines.problems import Problem
@@ -41,14 +41,28 @@ def validate_for_environments(project: Project, env_names: Iterable[str]) -> lis
 
 
 def validate_project(project: Project, env_names: Iterable[str] | None = None) -> ValidationReport:
-    names = tuple(env_names) if env_names is not None else tuple(project.environments)
-    environments = [project.environment(name) for name in names]  # unknown names fail before any work
+    environments = _environments(project, env_names)  # unknown names fail before any work
+    names = tuple(env.name for env in environments)
     found = catalog(project)
     problems = list(found.problems)
     valid = [p for p in found.pipelines if p.loaded.ok]
     for env in environments:
         problems.extend(check_offered(valid, offered(project, env)))
     return ValidationReport(names, len(found.pipelines), tuple(_dedupe(problems)))
+
+
+def _environments(project: Project, env_names: Iterable[str] | None) -> list[Environment]:
+    """The named environments; by default every one, and the ephemeral class's template as an environment
+    of its own named `ephemeral` (as `toolkit stacks check` does): every pr-<n> gets exactly its values."""
+    template = project.ephemeral.template if project.ephemeral else None
+    if env_names is None:
+        return [*project.environments.values(), *([template] if template else [])]
+    return [
+        template
+        if template and name == template.name and name not in project.environments
+        else project.environment(name)
+        for name in env_names
+    ]
 
 
 def validate_folder(folder: Path) -> ValidationReport:

@@ -120,7 +120,7 @@ def test_a_problem_found_only_once_rendered_names_the_source_file_line_and_point
 def test_render_before_the_stacks_are_applied_says_which_stack_and_what_to_run(tmp_path):
     root = write_project(tmp_path / "p")
     result = CliRunner().invoke(app, ["-C", str(root), "pipelines", "render", "dev", "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 64, result.output
     assert "stack 'infra' has no state in 'dev' yet" in result.stderr
     assert "the pipelines use the outputs data_bucket (infra), database (infra)\n" in result.stderr
     assert "hint: run `toolkit env up dev` first" in result.stderr

@@ -33,7 +33,7 @@ def pipelines_validate(ctx: Context, env_names: list[str] | None = None) -> Vali
 
 def environment_values(ctx: Context, env_name: str) -> Values:
     """values(ENV): the tfvars and the outputs of every stack already applied in that environment.
-    Outputs the pipelines use from a stack not applied yet are an error that says so (exit 2)."""
+    Outputs the pipelines use from a stack not applied yet are a usage error that says so."""
     from toolkit.commands.values import environment_values as resolve
 
     values, without_state = resolve(ctx, env_name)

@@ -74,17 +74,40 @@ def read_var_file(path: Path, project_root: Path | None = None) -> dict[str, Any
             hint="rename it to *.tfvars.json and write it as JSON (toolkit and Terraform both read it)",
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")  # a lone surrogate escape cannot be encoded
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise ConfigError(f"not valid JSON at {where}: {exc.msg}", path=shown) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not valid UTF-8 (byte {exc.start})", path=shown) from None
+    except UnicodeEncodeError:
+        raise ConfigError("holds a lone surrogate escape (\\ud800-\\udfff), which is not text", path=shown) from None
+    except ValueError as exc:  # our hooks, and integers too long to convert
+        raise ConfigError(
+            f"not valid JSON: {exc}",
+            path=shown,
+            hint="var files are read as strict JSON: one value per key, numbers only as digits",
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", path=shown) from None
     if not isinstance(data, dict):
         raise ConfigError("must hold a JSON object of variable names to values", path=shown)
     return data
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Python's json keeps the last of two equal keys silently; a var file must not say two things."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        seen[key] = value
+    return seen
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def tfvars_values(env: Environment, project_root: Path, sensitive_names: Iterable[str] = ()) -> dict[str, Value]:

@@ -112,3 +112,24 @@ def test_bad_environment_name_and_history_table(project):
 def test_no_config_found(tmp_path):
     with pytest.raises(ConfigError, match="no toolkit.toml in"):
         load_project(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('{"a": 1, "a": 2}', "not valid JSON: the key 'a' appears twice in one object"),
+        ('{"a": NaN}', "not valid JSON: NaN is not a JSON number"),
+        ('{"a": "\\ud800"}', "holds a lone surrogate escape"),
+        ('{"a": ' + "9" * 5000 + "}", "not valid JSON: Exceeds the limit (4300 digits)"),
+    ],
+)
+def test_var_files_are_strict_json(tmp_path, body, message):
+    from toolkit.values import read_var_file
+
+    path = tmp_path / "tfvars" / "dev.tfvars.json"
+    path.parent.mkdir()
+    path.write_text(body)
+    with pytest.raises(ConfigError) as raised:
+        read_var_file(path, tmp_path)
+    assert raised.value.message.startswith(f"tfvars/dev.tfvars.json: {message}")
+    assert raised.value.exit_code == ExitCode.CONFIG

@@ -93,9 +93,7 @@ def command(fn: F) -> F:
             return fn(*args, **kwargs)
         except typer.Exit:
             raise
-        except ToolkitError as exc:
-            if OPTIONS.debug:
-                traceback.print_exc()
+        except ToolkitError as exc:  # a user error: its message says it all, even with --debug
             print_error(str(exc))
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
@@ -103,7 +101,7 @@ def command(fn: F) -> F:
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except Exception as exc:  # a bug: say so, and show the traceback only when asked
             if OPTIONS.debug:
-                traceback.print_exc()
+                print_traceback(exc)
             print_error(
                 f"internal error: {type(exc).__name__}: {exc}\n"
                 "  this is a bug in toolkit; run again with --debug and report the traceback"
@@ -111,6 +109,16 @@ def command(fn: F) -> F:
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def print_traceback(exc: BaseException) -> None:
+    """The traceback of a bug, every line masked: frames quote source lines and chained exceptions
+    quote drivers (PostgreSQL echoes statements, passwords included)."""
+    from toolkit.secrets import mask
+
+    for chunk in traceback.format_exception(exc):
+        sys.stderr.write(mask(chunk))
+    sys.stderr.flush()
 
 
 def finish(code: int) -> None:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit import process
 from toolkit.errors import EngineError
+
+log = logging.getLogger(__name__)
 
 ENGINE_ENV_VAR = "TOOLKIT_ENGINE"
 
@@ -70,13 +74,40 @@ def engine_version(engine: Engine, env: dict[str, str] | None = None) -> str:
         raise EngineError(f"{engine.describe()} printed no version") from exc
 
 
-def base_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The explicit environment every Terraform run gets.
+# What of the caller's environment Terraform must not see: each would change what a run does behind
+# the back of toolkit.toml, the var files and the reviewed plan (docs/decisions.md). TF_CLI_ARGS* add
+# arguments (`TF_CLI_ARGS_plan=-destroy` turns `env up` into a teardown), TF_VAR_* set variables that
+# no var file or plan bundle records, TF_WORKSPACE creates a workspace from a typo, and TF_DATA_DIR
+# would make environments share backend initialisation. Logging (TF_LOG*), credentials (TF_TOKEN_*),
+# CLI configuration and plugin caches do not change what is deployed and pass through.
+_IGNORED_EXACT = frozenset({"TF_CLI_ARGS", "TF_WORKSPACE", "TF_DATA_DIR"})
+_IGNORED_PREFIXES = ("TF_CLI_ARGS_", "TF_VAR_")
+_warned: set[str] = set()
 
-    TF_WORKSPACE is removed: the workspace is always selected explicitly, because Terraform would
-    otherwise create a new, empty workspace from a typo in that variable.
-    """
-    env = {k: v for k, v in os.environ.items() if k != "TF_WORKSPACE"}
+
+def split_caller_environment(environ: Mapping[str, str]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(what passes to Terraform, the names of what is dropped, sorted)."""
+    kept, ignored = {}, []
+    for name, value in environ.items():
+        if name in _IGNORED_EXACT or name.startswith(_IGNORED_PREFIXES):
+            ignored.append(name)
+        else:
+            kept[name] = value
+    return kept, tuple(sorted(ignored))
+
+
+def base_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The explicit environment every Terraform run gets: the caller's, minus what would change the run
+    (split_caller_environment, named once per process in a warning), plus toolkit's own settings."""
+    env, ignored = split_caller_environment(os.environ)
+    new = [name for name in ignored if name not in _warned]
+    if new:
+        _warned.update(new)
+        log.warning(
+            "ignoring %s from the environment: toolkit.toml, the var files and toolkit's own arguments "
+            "decide what Terraform does",
+            ", ".join(new),
+        )
     env.update(TF_IN_AUTOMATION="1", TF_INPUT="0", CHECKPOINT_DISABLE="1")
     cli_config = env.get("TF_CLI_CONFIG_FILE")
     if cli_config and not Path(cli_config).exists():

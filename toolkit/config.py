@@ -6,6 +6,7 @@ and the dotted key, and says what would be accepted.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -67,10 +68,31 @@ class EphemeralClass:
         return replace(self.template, name=name, create_workspace=True, ephemeral=True, ttl_seconds=self.ttl_seconds)
 
 
+GRACE_PERIOD_ENV_VAR = "TOOLKIT_GRACE_PERIOD"
+
+
 @dataclass(frozen=True)
 class TerraformSettings:
     engine: str = "auto"
     lock_timeout: str = "5m"
+    # After an interrupt, how long Terraform may take to stop cleanly (release its lock) before it gets
+    # SIGTERM. CI runners kill everything soon after their own SIGTERM, so set it to fit the runner.
+    grace_period: str = "30s"
+
+    @property
+    def grace_seconds(self) -> float:
+        return terraform_duration_seconds(self.grace_period)
+
+
+_TERRAFORM_DURATION = re.compile(r"(\d+)(ms|s|m|h)")
+
+
+def terraform_duration_seconds(text: str) -> float:
+    """'500ms', '30s', '5m', '1h' (Terraform's own duration syntax, as -lock-timeout takes) → seconds."""
+    match = _TERRAFORM_DURATION.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration")
+    return int(match[1]) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[match[2]]
 
 
 @dataclass(frozen=True)
@@ -180,6 +202,19 @@ class _Reader:
             )
         return value
 
+    def duration(
+        self, raw: dict[str, Any], key: str, name: str, default: str, *, hint: str, env_var: str | None = None
+    ) -> str:
+        """A Terraform-style duration; an environment variable, when named and set, wins over the file."""
+        from_env = os.environ.get(env_var) if env_var else None
+        value = from_env or self.string(raw, key, name, default)
+        if not _TERRAFORM_DURATION.fullmatch(value):
+            hint = f"write it as Terraform does, {hint}"
+            if from_env:
+                raise ConfigError(f"environment variable {env_var}: {value!r} is not a duration", hint=hint)
+            raise self.fail(f"{key}.{name}", f"{value!r} is not a duration", hint=hint)
+        return value
+
     def folder(self, raw: dict[str, Any], key: str, name: str, default: str) -> Path:
         return (self.root / self.string(raw, key, name, default)).resolve()
 
@@ -218,7 +253,7 @@ class _Reader:
 
     def terraform(self, raw: Any) -> TerraformSettings:
         raw = self.table(raw, "terraform")
-        self.only(raw, "terraform", {"engine", "lock_timeout"})
+        self.only(raw, "terraform", {"engine", "lock_timeout", "grace_period"})
         engine = self.string(raw, "terraform", "engine", "auto")
         if engine not in ENGINES and "/" not in engine:
             raise self.fail(
@@ -226,14 +261,11 @@ class _Reader:
                 f"unknown engine {engine!r}",
                 hint=f"one of {', '.join(ENGINES)}, or a path to a terraform/tofu binary",
             )
-        lock_timeout = self.string(raw, "terraform", "lock_timeout", "5m")
-        if not re.fullmatch(r"\d+(ms|s|m|h)", lock_timeout):
-            raise self.fail(
-                "terraform.lock_timeout",
-                f"{lock_timeout!r} is not a duration",
-                hint="write it as Terraform does, e.g. 30s, 5m, 1h",
-            )
-        return TerraformSettings(engine=engine, lock_timeout=lock_timeout)
+        lock_timeout = self.duration(raw, "terraform", "lock_timeout", "5m", hint="e.g. 30s, 5m, 1h")
+        grace_period = self.duration(
+            raw, "terraform", "grace_period", "30s", env_var=GRACE_PERIOD_ENV_VAR, hint="e.g. 10s, 30s, 2m"
+        )
+        return TerraformSettings(engine=engine, lock_timeout=lock_timeout, grace_period=grace_period)
 
     def migrations(self, raw: Any) -> MigrationSettings:
         raw = self.table(raw, "migrations")

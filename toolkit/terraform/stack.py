@@ -37,6 +37,7 @@ class StackTarget:
     backend_state_dir: Path  # local backend: where state files go
     var_files: tuple[Path, ...]
     lock_timeout: str
+    grace_seconds: float = process.DEFAULT_GRACE_SECONDS  # after an interrupt, before SIGTERM
 
     @classmethod
     def of(cls, project: Project, env: Environment, stack: str) -> StackTarget:
@@ -50,6 +51,7 @@ class StackTarget:
             backend_state_dir=project.state_dir / "state" / stack,
             var_files=env.var_files,
             lock_timeout=project.terraform.lock_timeout,
+            grace_seconds=project.terraform.grace_seconds,
         )
 
     @property
@@ -154,7 +156,12 @@ class Stack:
         from toolkit.aws.emulator import provider_override
 
         with provider_override(self.target.directory, self.endpoint):
-            result = process.run(self.engine.command(*args), env=self.env, on_line=self.on_line if stream else None)
+            result = process.run(
+                self.engine.command(*args),
+                env=self.env,
+                on_line=self.on_line if stream else None,
+                grace_seconds=self.target.grace_seconds,
+            )
         if result.interrupted:
             raise Interrupted(
                 f"terraform {what} of {self.target.label} was interrupted; Terraform was "

@@ -1,0 +1,54 @@
+"""[terraform] settings that CI tunes per runner, in toolkit.toml or through the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.config import load_project
+from toolkit.errors import ConfigError
+from toolkit.terraform.stack import StackTarget
+
+GOOD = """
+stacks = ["infra"]
+[environments.local]
+stacks = { infra = "stack" }
+backend = { type = "local" }
+var_files = ["local.tfvars.json"]
+"""
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.delenv("TOOLKIT_GRACE_PERIOD", raising=False)
+    monkeypatch.delenv("TOOLKIT_LOCK_TIMEOUT", raising=False)
+    (tmp_path / "stack").mkdir()
+    (tmp_path / "stack" / "main.tf").write_text("")
+    (tmp_path / "tfvars").mkdir()
+    (tmp_path / "tfvars" / "local.tfvars.json").write_text("{}")
+    return tmp_path
+
+
+def load(project, text):
+    (project / "toolkit.toml").write_text(text)
+    return load_project(project)
+
+
+def test_grace_period_defaults_to_30s_and_reaches_every_stack(project):
+    loaded = load(project, GOOD)
+    assert loaded.terraform.grace_seconds == 30
+    loaded = load(project, GOOD + '[terraform]\ngrace_period = "5s"\n')
+    target = StackTarget.of(loaded, loaded.environment("local"), "infra")
+    assert target.grace_seconds == 5
+
+
+def test_grace_period_from_the_environment_wins(project, monkeypatch):
+    monkeypatch.setenv("TOOLKIT_GRACE_PERIOD", "1500ms")
+    assert load(project, GOOD + '[terraform]\ngrace_period = "5s"\n').terraform.grace_seconds == 1.5
+
+
+def test_a_bad_grace_period_names_where_it_came_from(project, monkeypatch):
+    with pytest.raises(ConfigError, match=r"toolkit.toml:terraform.grace_period: '30 s' is not a duration"):
+        load(project, GOOD + '[terraform]\ngrace_period = "30 s"\n')
+    monkeypatch.setenv("TOOLKIT_GRACE_PERIOD", "soon")
+    with pytest.raises(ConfigError, match="environment variable TOOLKIT_GRACE_PERIOD: 'soon' is not a duration"):
+        load(project, GOOD)

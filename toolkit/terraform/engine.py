@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import logging
 import os
@@ -63,15 +65,64 @@ def resolve_engine(choice: str | None = None, *, configured: str = "auto") -> En
     )
 
 
+# The oldest engines whose S3 backend locks with `use_lockfile = true` (S3 conditional writes), which
+# is the only locking toolkit configures: Terraform made it generally available in 1.11 (1.10 had it
+# as experimental), OpenTofu added it in 1.10. An older engine would run with no lock at all.
+MINIMUM_VERSIONS = {"terraform": (1, 11), "tofu": (1, 10), "embedded": (1, 11)}
+
+
+@functools.cache
+def _version_of(engine: Engine) -> str:
+    return _read_version(engine, base_environment())
+
+
 def engine_version(engine: Engine, env: dict[str, str] | None = None) -> str:
-    """The engine's version, e.g. '1.15.5', from `version -json`."""
-    result = process.run(engine.command("version", "-json"), env=env or base_environment())
+    """The engine's version, e.g. '1.15.5', from `version -json` (asked once per process)."""
+    return _version_of(engine) if env is None else _read_version(engine, env)
+
+
+def _read_version(engine: Engine, env: dict[str, str]) -> str:
+    argv = engine.command("version", "-json")
+    result = process.run(argv, env=env)
     if result.returncode != 0:
-        raise EngineError(f"{engine.describe()} did not start: {result.stderr.strip()[:300]}")
+        said = (result.stderr or result.stdout).strip()[:300]
+        raise EngineError(
+            f"{engine.describe()} did not report its version: `{' '.join(argv)}` exited {result.returncode} "
+            + (f"saying: {said}" if said else "and printed nothing"),
+            hint="check that it is a Terraform or OpenTofu binary (--engine, TOOLKIT_ENGINE, [terraform].engine)",
+        )
     try:
         return str(json.loads(result.stdout)["terraform_version"])
-    except (ValueError, KeyError) as exc:
-        raise EngineError(f"{engine.describe()} printed no version") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise EngineError(
+            f"{engine.describe()} printed no version for `{' '.join(argv)}`",
+            hint="check that it is a Terraform or OpenTofu binary (--engine, TOOLKIT_ENGINE, [terraform].engine)",
+        ) from exc
+
+
+def supported_version(engine: Engine) -> str:
+    """The engine's version if toolkit can use it; an EngineError (exit 3) saying why not otherwise."""
+    version = engine_version(engine)
+    minimum = MINIMUM_VERSIONS.get(engine.kind, MINIMUM_VERSIONS["terraform"])
+    if _version_tuple(version) < minimum:
+        name = "OpenTofu" if engine.kind == "tofu" else "Terraform"
+        wanted = ".".join(map(str, minimum))
+        raise EngineError(
+            f"{engine.describe()} is {name} {version}; toolkit needs {name} {wanted} or later, the first "
+            "whose S3 backend locks the state with use_lockfile",
+            hint=f"install {name} {wanted}+ (or the other engine), or use the embedded one: --engine embedded",
+        )
+    return version
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    numbers = []
+    for part in version.lstrip("v").split("."):
+        digits = "".join(itertools.takewhile(str.isdigit, part))
+        if not digits:
+            break
+        numbers.append(int(digits))
+    return tuple(numbers)
 
 
 # What of the caller's environment Terraform must not see: each would change what a run does behind

@@ -16,7 +16,7 @@ from pathlib import Path
 from toolkit import process
 from toolkit.config import Backend, Environment, Project
 from toolkit.errors import Interrupted, TerraformFailed, UsageError
-from toolkit.terraform.engine import Engine, base_environment
+from toolkit.terraform.engine import Engine, base_environment, supported_version
 from toolkit.terraform.outputs import Output, parse_outputs
 
 log = logging.getLogger(__name__)
@@ -171,15 +171,19 @@ class Stack:
             lock = parse_lock_info(result.stderr)
             if lock is not None:
                 raise StateLocked(self.target, lock, result.returncode)
+            excerpt = _error_excerpt(result.stderr or result.stdout)
+            if not excerpt:  # say what ran, rather than end the message on a colon
+                command = " ".join([*self.engine.argv, *(a for a in args if not a.startswith("-"))][:4])
+                excerpt = f"    `{command}` printed nothing on stdout or stderr"
             raise TerraformFailed(
-                f"terraform {what} failed for {self.target.label} (exit {result.returncode}):\n"
-                + _error_excerpt(result.stderr or result.stdout),
+                f"terraform {what} failed for {self.target.label} (exit {result.returncode}):\n" + excerpt,
                 returncode=result.returncode,
                 hint="fix the cause above and run the same command again; nothing after this step ran",
             )
         return result
 
     def init(self) -> None:
+        supported_version(self.engine)  # once per process: an old engine would not lock the S3 state
         self._run(init_argv(self.target, self.endpoint), what="init", stream=False)
 
     def workspaces(self) -> list[str]:

@@ -16,6 +16,7 @@ from typing import Any
 from toolkit.errors import ConfigError, UnknownEnvironment
 
 CONFIG_NAME = "toolkit.toml"
+DIGEST_MIN = 4  # the shortest <slug> an ephemeral name may have: a 4-hex-digit hash of the branch
 ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 ENGINES = ("auto", "embedded", "terraform", "tofu")
 DATABASE_MODES = ("embedded", "external")
@@ -337,6 +338,21 @@ class _Reader:
                 "must be a whole number from 4 to 40",
                 hint="keep room for prefixes in AWS names (RDS identifiers and buckets: 63)",
             )
+        for pattern in patterns:
+            prefix = pattern.removesuffix("<slug>").removesuffix("<n>")
+            needed = len(prefix) + (DIGEST_MIN if pattern.endswith("<slug>") else 1)
+            if needed > max_length:
+                raise self.fail(
+                    f"{key}.max_length",
+                    f"{max_length} leaves no room for names of the pattern {pattern!r}: "
+                    + (
+                        f"{len(prefix)} characters of prefix and at least {DIGEST_MIN} of <slug> (a short "
+                        "hash when the branch does not fit)"
+                        if pattern.endswith("<slug>")
+                        else f"{len(prefix)} characters of prefix and at least one digit"
+                    ),
+                    hint=f"raise max_length to {needed} or more, or shorten the pattern's prefix",
+                )
         for fixed in ("protected", "create_workspace"):
             if fixed in raw:
                 raise self.fail(

@@ -52,3 +52,23 @@ def test_a_bad_grace_period_names_where_it_came_from(project, monkeypatch):
     monkeypatch.setenv("TOOLKIT_GRACE_PERIOD", "soon")
     with pytest.raises(ConfigError, match="environment variable TOOLKIT_GRACE_PERIOD: 'soon' is not a duration"):
         load(project, GOOD)
+
+
+EPHEMERAL = """
+[ephemeral]
+patterns = ["pr-<n>", "eph-<slug>"]
+max_length = {max_length}
+stacks = {{ infra = "stack" }}
+backend = {{ type = "local" }}
+var_files = ["local.tfvars.json"]
+"""
+
+
+def test_a_max_length_no_name_can_meet_is_refused(project):
+    with pytest.raises(ConfigError) as info:
+        load(project, GOOD + EPHEMERAL.format(max_length=7))
+    assert "toolkit.toml:ephemeral.max_length: 7 leaves no room for names of the pattern 'eph-<slug>'" in str(
+        info.value
+    )
+    assert info.value.hint == "raise max_length to 8 or more, or shorten the pattern's prefix"
+    assert load(project, GOOD + EPHEMERAL.format(max_length=8)).ephemeral.max_length == 8

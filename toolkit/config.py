@@ -18,6 +18,7 @@ from toolkit.errors import ConfigError, UnknownEnvironment
 CONFIG_NAME = "toolkit.toml"
 DIGEST_MIN = 4  # the shortest <slug> an ephemeral name may have: a 4-hex-digit hash of the branch
 ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+NAME_RULES = "environment names are lower-case letters, digits and '-', start with a letter, at most 40 characters"
 ENGINES = ("auto", "embedded", "terraform", "tofu")
 DATABASE_MODES = ("embedded", "external")
 BACKEND_TYPES = ("local", "s3")
@@ -129,7 +130,30 @@ class Project:
         if self.ephemeral is not None and self.ephemeral.matches(name):
             return self.ephemeral.environment(name)
         patterns = list(self.ephemeral.patterns) if self.ephemeral else []
-        raise UnknownEnvironment(name, sorted(self.environments), patterns)
+        error = UnknownEnvironment(name, sorted(self.environments), patterns)
+        why = self._why_unknown(name)
+        if why is not None:
+            error.message = f"{error.message}: {why[0]}"
+            error.hint = why[1]
+        raise error
+
+    def _why_unknown(self, name: str) -> tuple[str, str] | None:
+        """(reason, hint) when the name could never be an environment, or is an ephemeral name too long."""
+        lowered = name.lower()
+        if lowered != name and (lowered in self.environments or (self.ephemeral and self.ephemeral.matches(lowered))):
+            return "environment names are lower-case", f"did you mean {lowered!r}?"
+        if len(name) > 40:
+            return f"it is {len(name)} characters long; environment names have at most 40", NAME_RULES
+        if not ENV_NAME_RE.match(name):
+            return "not a valid environment name", NAME_RULES
+        eph = self.ephemeral
+        if eph is not None and eph.regex.match(name) and len(name) > eph.max_length:
+            return (
+                f"it has the form of an ephemeral name but is {len(name)} characters long; "
+                f"[ephemeral].max_length is {eph.max_length}",
+                "derive the name with `toolkit env name --from-branch BRANCH`, which keeps it within max_length",
+            )
+        return None
 
     def env_state_dir(self, env: Environment) -> Path:
         """Working files of one environment (Terraform data dirs, saved plans, local database)."""
@@ -194,12 +218,25 @@ class _Reader:
             prefix = f"{key}." if key else ""
             raise self.fail(f"{prefix}{unknown[0]}", "unknown key", hint=f"allowed here: {', '.join(sorted(allowed))}")
 
-    def string(self, raw: dict[str, Any], key: str, name: str, default: str | None = None) -> str:
+    def string(
+        self, raw: dict[str, Any], key: str, name: str, default: str | None = None, *, hint: str | None = None
+    ) -> str:
         value = raw.get(name, default)
         if not isinstance(value, str) or not value:
             raise self.fail(
                 f"{key}.{name}" if key else name,
                 "must be a non-empty string" + ("" if default is not None else " (required)"),
+                hint=hint,
+            )
+        return value
+
+    def boolean(self, raw: dict[str, Any], key: str, name: str) -> bool:
+        value = raw.get(name, False)
+        if not isinstance(value, bool):
+            raise self.fail(
+                f"{key}.{name}",
+                f"must be true or false, not {value!r}",
+                hint=f"write {name} = true or {name} = false, without quotes",
             )
         return value
 
@@ -300,9 +337,7 @@ class _Reader:
             durations[key] = self.string(raw, "migrations", key, default)
             if not re.fullmatch(r"\d+\s*(us|ms|s|min|h|d)?", durations[key]):
                 raise self.fail(f"migrations.{key}", f"{durations[key]!r} is not a duration like 10s or 5min")
-        out_of_order = raw.get("out_of_order", False)
-        if not isinstance(out_of_order, bool):
-            raise self.fail("migrations.out_of_order", "must be true or false")
+        out_of_order = self.boolean(raw, "migrations", "out_of_order")
         return MigrationSettings(
             history_table=table,
             schema=schema,
@@ -330,7 +365,8 @@ class _Reader:
                     f"{pattern!r} is not a name pattern",
                     hint="a lower-case prefix ending in '-' followed by <n> (digits) or <slug>",
                 )
-        ttl = parse_duration(raw.pop("ttl", "72h"), lambda m: self.fail(f"{key}.ttl", m))
+        ttl_hint = 'e.g. ttl = "72h" (m minutes, h hours, d days)'
+        ttl = parse_duration(raw.pop("ttl", "72h"), lambda m: self.fail(f"{key}.ttl", m, hint=ttl_hint))
         max_length = raw.pop("max_length", 24)
         if not isinstance(max_length, int) or isinstance(max_length, bool) or not 4 <= max_length <= 40:
             raise self.fail(
@@ -426,9 +462,7 @@ class _Reader:
                     f"{vf} does not exist",
                     hint="create it, or remove it from var_files",
                 )
-        protected = raw.get("protected", False)
-        if not isinstance(protected, bool):
-            raise self.fail(f"{key}.protected", "must be true or false")
+        protected = self.boolean(raw, key, "protected")
         database = raw.get("database", "external")
         if database not in DATABASE_MODES:
             raise self.fail(
@@ -436,9 +470,7 @@ class _Reader:
                 f"{database!r} is not a database mode",
                 hint=f"one of {', '.join(DATABASE_MODES)}",
             )
-        create_workspace = raw.get("create_workspace", False)
-        if not isinstance(create_workspace, bool):
-            raise self.fail(f"{key}.create_workspace", "must be true or false")
+        create_workspace = self.boolean(raw, key, "create_workspace")
         return Environment(
             name=name,
             stacks=stacks,
@@ -464,7 +496,13 @@ class _Reader:
         if kind == "s3":
             self.only(raw, key, {"bucket", "region", "key", "endpoint", "kms_key_id"})
             for required in ("bucket", "region"):
-                self.string(raw, key, required)
+                self.string(
+                    raw,
+                    key,
+                    required,
+                    hint='e.g. backend = { type = "s3", bucket = "acme-orders-state", region = "eu-west-1" }; '
+                    "create the bucket with `toolkit bootstrap ENV`",
+                )
         else:
             self.only(raw, key, set())
         return Backend(type=kind, settings=raw)

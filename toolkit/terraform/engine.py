@@ -39,14 +39,19 @@ def embedded_engine() -> Engine:
 
 def resolve_engine(choice: str | None = None, *, configured: str = "auto") -> Engine:
     """`choice` (option or TOOLKIT_ENGINE) wins, then toolkit.toml's engine, then auto-detection."""
-    choice = choice or os.environ.get(ENGINE_ENV_VAR) or configured
+    if choice:
+        source = "--engine"
+    elif os.environ.get(ENGINE_ENV_VAR):
+        choice, source = os.environ[ENGINE_ENV_VAR], f"environment variable {ENGINE_ENV_VAR}"
+    else:
+        choice, source = configured, "[terraform].engine in toolkit.toml"
     if choice == "embedded":
         return embedded_engine()
     if choice in ("terraform", "tofu"):
         found = shutil.which(choice)
         if not found:
             raise EngineError(
-                f"engine {choice!r} was asked for but is not on PATH",
+                f"engine {choice!r} was asked for ({source}) but is not on PATH",
                 hint="install it, or use --engine embedded",
             )
         return Engine(choice, (found,))
@@ -61,7 +66,8 @@ def resolve_engine(choice: str | None = None, *, configured: str = "auto") -> En
         kind = "tofu" if "tofu" in path.name else "terraform"
         return Engine(kind, (str(path.resolve()),))
     raise EngineError(
-        f"unknown engine {choice!r}", hint="use auto, embedded, terraform, tofu or the path of an executable"
+        f"unknown engine {choice!r} (from {source})",
+        hint="use auto, embedded, terraform, tofu or the path of an executable",
     )
 
 

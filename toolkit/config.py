@@ -71,6 +71,7 @@ class EphemeralClass:
 
 
 GRACE_PERIOD_ENV_VAR = "TOOLKIT_GRACE_PERIOD"
+LOCK_TIMEOUT_ENV_VAR = "TOOLKIT_LOCK_TIMEOUT"  # a CI job may wait longer (or not at all) than people do
 
 
 @dataclass(frozen=True)
@@ -299,7 +300,9 @@ class _Reader:
                 f"unknown engine {engine!r}",
                 hint=f"one of {', '.join(ENGINES)}, or a path to a terraform/tofu binary",
             )
-        lock_timeout = self.duration(raw, "terraform", "lock_timeout", "5m", hint="e.g. 30s, 5m, 1h")
+        lock_timeout = self.duration(
+            raw, "terraform", "lock_timeout", "5m", env_var=LOCK_TIMEOUT_ENV_VAR, hint="e.g. 30s, 5m, 1h"
+        )
         grace_period = self.duration(
             raw, "terraform", "grace_period", "30s", env_var=GRACE_PERIOD_ENV_VAR, hint="e.g. 10s, 30s, 2m"
         )

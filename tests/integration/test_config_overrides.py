@@ -72,3 +72,13 @@ def test_a_max_length_no_name_can_meet_is_refused(project):
     )
     assert info.value.hint == "raise max_length to 8 or more, or shorten the pattern's prefix"
     assert load(project, GOOD + EPHEMERAL.format(max_length=8)).ephemeral.max_length == 8
+
+
+def test_lock_timeout_from_the_environment_wins(project, monkeypatch):
+    assert load(project, GOOD + '[terraform]\nlock_timeout = "5m"\n').terraform.lock_timeout == "5m"
+    monkeypatch.setenv("TOOLKIT_LOCK_TIMEOUT", "20m")
+    loaded = load(project, GOOD + '[terraform]\nlock_timeout = "5m"\n')
+    assert StackTarget.of(loaded, loaded.environment("local"), "infra").lock_timeout == "20m"
+    monkeypatch.setenv("TOOLKIT_LOCK_TIMEOUT", "20 minutes")
+    with pytest.raises(ConfigError, match="environment variable TOOLKIT_LOCK_TIMEOUT: '20 minutes' is not a duration"):
+        load(project, GOOD)

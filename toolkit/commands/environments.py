@@ -144,11 +144,14 @@ def bootstrap(ctx: Context, name: str) -> BootstrapResult:
     )
 
 
-def force_unlock(ctx: Context, name: str, stack_name: str, lock_id: str) -> None:
+def force_unlock(ctx: Context, name: str, stack_name: str | None, lock_id: str) -> str:
+    """Release the lock `lock_id` on one stack's state (default: the project's first stack); its name."""
     env = ctx.project.environment(name)
+    stack_name = stack_name or ctx.project.stack_order[0]
     if stack_name not in env.stacks:
         raise UsageError(f"unknown stack {stack_name!r} (stacks: {', '.join(env.stacks)})")
     stack = ctx.stack(env, stack_name)
     stack.init()
     stack.select_workspace(create=False)
     stack.force_unlock(lock_id)
+    return stack_name

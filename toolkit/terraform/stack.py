@@ -119,6 +119,27 @@ def plan_argv(target: StackTarget, plan_file: Path, *, destroy: bool = False, re
     ]
 
 
+def workspace_new_argv(target: StackTarget) -> list[str]:
+    # Both write the workspace's state, so they take the lock and must queue like plan and apply.
+    return [
+        f"-chdir={target.directory}",
+        "workspace",
+        "new",
+        f"-lock-timeout={target.lock_timeout}",
+        target.environment,
+    ]
+
+
+def workspace_delete_argv(target: StackTarget) -> list[str]:
+    return [
+        f"-chdir={target.directory}",
+        "workspace",
+        "delete",
+        f"-lock-timeout={target.lock_timeout}",
+        target.environment,
+    ]
+
+
 def apply_argv(target: StackTarget, plan_file: Path) -> list[str]:
     return [
         f"-chdir={target.directory}",
@@ -207,14 +228,14 @@ class Stack:
                 f"{self.target.label}: the workspace {name!r} does not exist",
                 hint=f"create it deliberately with `toolkit env create {name}`",
             )
-        self._run([f"-chdir={self.target.directory}", "workspace", "new", name], what="workspace new", stream=False)
+        self._run(workspace_new_argv(self.target), what="workspace new", stream=False)
         return True
 
     def delete_workspace(self) -> None:
         """Drop the environment's (empty) workspace; Terraform refuses if it still tracks resources."""
         directory = f"-chdir={self.target.directory}"
         self._run([directory, "workspace", "select", "default"], what="workspace select", stream=False)
-        self._run([directory, "workspace", "delete", self.target.environment], what="workspace delete", stream=False)
+        self._run(workspace_delete_argv(self.target), what="workspace delete", stream=False)
 
     def plan(self, plan_file: Path, *, destroy: bool = False, refresh_only: bool = False) -> bool:
         """Write a saved plan; True if it changes anything (with refresh_only: if anything drifted)."""

@@ -42,10 +42,12 @@ def pg_server() -> Iterator[object]:
     # which would lock the server's unprivileged user out if another pytest session starts meanwhile.
     root = Path(tempfile.mkdtemp(prefix="toolkit-test-pg-"))
     server = EmbeddedServer(data_dir=root / "data", port=free_port(), fast=True)
-    server.ensure_running()
-    yield server
-    server.remove()
-    shutil.rmtree(root, ignore_errors=True)
+    try:
+        server.ensure_running()
+        yield server
+    finally:
+        server.remove()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit import process
-from toolkit.errors import EngineError
+from toolkit.errors import EngineError, Interrupted
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,8 @@ def engine_version(engine: Engine, env: dict[str, str] | None = None) -> str:
 def _read_version(engine: Engine, env: dict[str, str]) -> str:
     argv = engine.command("version", "-json")
     result = process.run(argv, env=env)
+    if result.interrupted:
+        raise Interrupted(f"interrupted while asking {engine.describe()} for its version")
     if result.returncode != 0:
         said = (result.stderr or result.stdout).strip()[:300]
         raise EngineError(

@@ -42,10 +42,12 @@ def pg_server() -> Iterator[object]:
     # which would lock the server's unprivileged user out if another pytest session starts meanwhile.
     root = Path(tempfile.mkdtemp(prefix="toolkit-test-pg-"))
     server = EmbeddedServer(data_dir=root / "data", port=free_port(), fast=True)
-    server.ensure_running()
-    yield server
-    server.remove()
-    shutil.rmtree(root, ignore_errors=True)
+    try:
+        server.ensure_running()
+        yield server
+    finally:
+        server.remove()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
@@ -101,6 +103,21 @@ def moto_endpoint() -> Iterator[str]:
     log.close()
 
 
+_STATE_DIRS: list[Path] = []
+
+
+def new_state_dir() -> Path:
+    """A state folder for a test project, outside pytest's temp root: pytest re-locks that root to 0700
+    whenever a session starts (another worktree's included), and toolkit never opens folders above its
+    state dir to the database's unprivileged user (the tests run as root). Stopped and removed at the
+    end of the session at the latest (`_stop_every_test_server`)."""
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="toolkit-test-state-"))
+    _STATE_DIRS.append(path)
+    return path
+
+
 def write_local_project(
     root: Path,
     *,
@@ -110,9 +127,12 @@ def write_local_project(
     with_pipelines: bool = False,
 ) -> Path:
     """A copy of the reference project's local environment, on its own port, under `root`; with
-    `with_pipelines`, also its pipelines and the pipelines stack (stacks = infra, pipelines)."""
+    `with_pipelines`, also its pipelines and the pipelines stack (stacks = infra, pipelines). Its state
+    (and database) goes to `state_dir`, by default a new folder from `new_state_dir()`."""
     import json
     import shutil
+
+    state_dir = state_dir or new_state_dir()
 
     shutil.copytree(REPO / "terraform" / "local" / "infra", root / "terraform" / "local" / "infra")
     stacks, mapping = '["infra"]', '{ infra = "terraform/local/infra" }'
@@ -138,7 +158,7 @@ def write_local_project(
         shutil.copytree(sql_from, root / "sql")
     else:
         (root / "sql").mkdir()
-    state = f'state_dir = "{state_dir}"\n' if state_dir else ""
+    state = f'state_dir = "{state_dir}"\n'
     (root / "toolkit.toml").write_text(
         f'stacks = {stacks}\n\n[project]\nname = "demo"\n{state}\n'
         f"[environments.local]\nstacks = {mapping}\n"
@@ -150,24 +170,45 @@ def write_local_project(
 @pytest.fixture
 def local_project(tmp_path) -> Iterator[Path]:
     """The reference local environment in a temp folder; its state (and database) outside pytest's temp
-    root, which pytest re-locks to mode 0700 whenever another session starts."""
-    import shutil
-    import tempfile
-
-    state_dir = Path(tempfile.mkdtemp(prefix="toolkit-test-state-"))
-    yield write_local_project(tmp_path / "project", port=free_port(), state_dir=state_dir)
-    shutil.rmtree(state_dir, ignore_errors=True)
+    root (see `new_state_dir`)."""
+    state_dir = new_state_dir()
+    try:
+        yield write_local_project(tmp_path / "project", port=free_port(), state_dir=state_dir)
+    finally:
+        remove_state_dir(state_dir)
 
 
 @pytest.fixture
 def full_local_project(tmp_path) -> Iterator[Path]:
     """The whole reference local environment: infra and pipelines stacks, SQL, pipeline definitions."""
-    import shutil
-    import tempfile
+    state_dir = new_state_dir()
+    try:
+        yield write_local_project(tmp_path / "project", port=free_port(), state_dir=state_dir, with_pipelines=True)
+    finally:
+        remove_state_dir(state_dir)
 
-    state_dir = Path(tempfile.mkdtemp(prefix="toolkit-test-state-"))
-    yield write_local_project(tmp_path / "project", port=free_port(), state_dir=state_dir, with_pipelines=True)
+
+def remove_state_dir(state_dir: Path) -> None:
+    """Stop every embedded PostgreSQL whose data is under `state_dir`, whatever the test left behind,
+    then delete the folder."""
+    import shutil
+
+    from toolkit.database.embedded import EmbeddedServer
+
+    for pid_file in sorted(state_dir.glob("**/postmaster.pid")):
+        try:
+            EmbeddedServer(data_dir=pid_file.parent, port=0).stop()
+        except Exception as exc:  # keep stopping the others; say which one stays
+            print(f"could not stop the PostgreSQL in {pid_file.parent}: {exc}")
     shutil.rmtree(state_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_every_test_server() -> Iterator[None]:
+    """Whatever a test started in a state folder of ours, stopped by the end of the session."""
+    yield
+    while _STATE_DIRS:
+        remove_state_dir(_STATE_DIRS.pop())
 
 
 def available_engines() -> list[str]:

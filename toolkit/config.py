@@ -6,6 +6,7 @@ and the dotted key, and says what would be accepted.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -15,7 +16,9 @@ from typing import Any
 from toolkit.errors import ConfigError, UnknownEnvironment
 
 CONFIG_NAME = "toolkit.toml"
+DIGEST_MIN = 4  # the shortest <slug> an ephemeral name may have: a 4-hex-digit hash of the branch
 ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+NAME_RULES = "environment names are lower-case letters, digits and '-', start with a letter, at most 40 characters"
 ENGINES = ("auto", "embedded", "terraform", "tofu")
 DATABASE_MODES = ("embedded", "external")
 BACKEND_TYPES = ("local", "s3")
@@ -67,10 +70,32 @@ class EphemeralClass:
         return replace(self.template, name=name, create_workspace=True, ephemeral=True, ttl_seconds=self.ttl_seconds)
 
 
+GRACE_PERIOD_ENV_VAR = "TOOLKIT_GRACE_PERIOD"
+LOCK_TIMEOUT_ENV_VAR = "TOOLKIT_LOCK_TIMEOUT"  # a CI job may wait longer (or not at all) than people do
+
+
 @dataclass(frozen=True)
 class TerraformSettings:
     engine: str = "auto"
     lock_timeout: str = "5m"
+    # After an interrupt, how long Terraform may take to stop cleanly (release its lock) before it gets
+    # SIGTERM. CI runners kill everything soon after their own SIGTERM, so set it to fit the runner.
+    grace_period: str = "30s"
+
+    @property
+    def grace_seconds(self) -> float:
+        return terraform_duration_seconds(self.grace_period)
+
+
+_TERRAFORM_DURATION = re.compile(r"(\d+)(ms|s|m|h)")
+
+
+def terraform_duration_seconds(text: str) -> float:
+    """'500ms', '30s', '5m', '1h' (Terraform's own duration syntax, as -lock-timeout takes) → seconds."""
+    match = _TERRAFORM_DURATION.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration")
+    return int(match[1]) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[match[2]]
 
 
 @dataclass(frozen=True)
@@ -106,7 +131,30 @@ class Project:
         if self.ephemeral is not None and self.ephemeral.matches(name):
             return self.ephemeral.environment(name)
         patterns = list(self.ephemeral.patterns) if self.ephemeral else []
-        raise UnknownEnvironment(name, sorted(self.environments), patterns)
+        error = UnknownEnvironment(name, sorted(self.environments), patterns)
+        why = self._why_unknown(name)
+        if why is not None:
+            error.message = f"{error.message}: {why[0]}"
+            error.hint = why[1]
+        raise error
+
+    def _why_unknown(self, name: str) -> tuple[str, str] | None:
+        """(reason, hint) when the name could never be an environment, or is an ephemeral name too long."""
+        lowered = name.lower()
+        if lowered != name and (lowered in self.environments or (self.ephemeral and self.ephemeral.matches(lowered))):
+            return "environment names are lower-case", f"did you mean {lowered!r}?"
+        if len(name) > 40:
+            return f"it is {len(name)} characters long; environment names have at most 40", NAME_RULES
+        if not ENV_NAME_RE.match(name):
+            return "not a valid environment name", NAME_RULES
+        eph = self.ephemeral
+        if eph is not None and eph.regex.match(name) and len(name) > eph.max_length:
+            return (
+                f"it has the form of an ephemeral name but is {len(name)} characters long; "
+                f"[ephemeral].max_length is {eph.max_length}",
+                "derive the name with `toolkit env name --from-branch BRANCH`, which keeps it within max_length",
+            )
+        return None
 
     def env_state_dir(self, env: Environment) -> Path:
         """Working files of one environment (Terraform data dirs, saved plans, local database)."""
@@ -171,13 +219,39 @@ class _Reader:
             prefix = f"{key}." if key else ""
             raise self.fail(f"{prefix}{unknown[0]}", "unknown key", hint=f"allowed here: {', '.join(sorted(allowed))}")
 
-    def string(self, raw: dict[str, Any], key: str, name: str, default: str | None = None) -> str:
+    def string(
+        self, raw: dict[str, Any], key: str, name: str, default: str | None = None, *, hint: str | None = None
+    ) -> str:
         value = raw.get(name, default)
         if not isinstance(value, str) or not value:
             raise self.fail(
                 f"{key}.{name}" if key else name,
                 "must be a non-empty string" + ("" if default is not None else " (required)"),
+                hint=hint,
             )
+        return value
+
+    def boolean(self, raw: dict[str, Any], key: str, name: str) -> bool:
+        value = raw.get(name, False)
+        if not isinstance(value, bool):
+            raise self.fail(
+                f"{key}.{name}",
+                f"must be true or false, not {value!r}",
+                hint=f"write {name} = true or {name} = false, without quotes",
+            )
+        return value
+
+    def duration(
+        self, raw: dict[str, Any], key: str, name: str, default: str, *, hint: str, env_var: str | None = None
+    ) -> str:
+        """A Terraform-style duration; an environment variable, when named and set, wins over the file."""
+        from_env = os.environ.get(env_var) if env_var else None
+        value = from_env or self.string(raw, key, name, default)
+        if not _TERRAFORM_DURATION.fullmatch(value):
+            hint = f"write it as Terraform does, {hint}"
+            if from_env:
+                raise ConfigError(f"environment variable {env_var}: {value!r} is not a duration", hint=hint)
+            raise self.fail(f"{key}.{name}", f"{value!r} is not a duration", hint=hint)
         return value
 
     def folder(self, raw: dict[str, Any], key: str, name: str, default: str) -> Path:
@@ -218,7 +292,7 @@ class _Reader:
 
     def terraform(self, raw: Any) -> TerraformSettings:
         raw = self.table(raw, "terraform")
-        self.only(raw, "terraform", {"engine", "lock_timeout"})
+        self.only(raw, "terraform", {"engine", "lock_timeout", "grace_period"})
         engine = self.string(raw, "terraform", "engine", "auto")
         if engine not in ENGINES and "/" not in engine:
             raise self.fail(
@@ -226,14 +300,13 @@ class _Reader:
                 f"unknown engine {engine!r}",
                 hint=f"one of {', '.join(ENGINES)}, or a path to a terraform/tofu binary",
             )
-        lock_timeout = self.string(raw, "terraform", "lock_timeout", "5m")
-        if not re.fullmatch(r"\d+(ms|s|m|h)", lock_timeout):
-            raise self.fail(
-                "terraform.lock_timeout",
-                f"{lock_timeout!r} is not a duration",
-                hint="write it as Terraform does, e.g. 30s, 5m, 1h",
-            )
-        return TerraformSettings(engine=engine, lock_timeout=lock_timeout)
+        lock_timeout = self.duration(
+            raw, "terraform", "lock_timeout", "5m", env_var=LOCK_TIMEOUT_ENV_VAR, hint="e.g. 30s, 5m, 1h"
+        )
+        grace_period = self.duration(
+            raw, "terraform", "grace_period", "30s", env_var=GRACE_PERIOD_ENV_VAR, hint="e.g. 10s, 30s, 2m"
+        )
+        return TerraformSettings(engine=engine, lock_timeout=lock_timeout, grace_period=grace_period)
 
     def migrations(self, raw: Any) -> MigrationSettings:
         raw = self.table(raw, "migrations")
@@ -267,9 +340,7 @@ class _Reader:
             durations[key] = self.string(raw, "migrations", key, default)
             if not re.fullmatch(r"\d+\s*(us|ms|s|min|h|d)?", durations[key]):
                 raise self.fail(f"migrations.{key}", f"{durations[key]!r} is not a duration like 10s or 5min")
-        out_of_order = raw.get("out_of_order", False)
-        if not isinstance(out_of_order, bool):
-            raise self.fail("migrations.out_of_order", "must be true or false")
+        out_of_order = self.boolean(raw, "migrations", "out_of_order")
         return MigrationSettings(
             history_table=table,
             schema=schema,
@@ -297,7 +368,8 @@ class _Reader:
                     f"{pattern!r} is not a name pattern",
                     hint="a lower-case prefix ending in '-' followed by <n> (digits) or <slug>",
                 )
-        ttl = parse_duration(raw.pop("ttl", "72h"), lambda m: self.fail(f"{key}.ttl", m))
+        ttl_hint = 'e.g. ttl = "72h" (m minutes, h hours, d days)'
+        ttl = parse_duration(raw.pop("ttl", "72h"), lambda m: self.fail(f"{key}.ttl", m, hint=ttl_hint))
         max_length = raw.pop("max_length", 24)
         if not isinstance(max_length, int) or isinstance(max_length, bool) or not 4 <= max_length <= 40:
             raise self.fail(
@@ -305,6 +377,21 @@ class _Reader:
                 "must be a whole number from 4 to 40",
                 hint="keep room for prefixes in AWS names (RDS identifiers and buckets: 63)",
             )
+        for pattern in patterns:
+            prefix = pattern.removesuffix("<slug>").removesuffix("<n>")
+            needed = len(prefix) + (DIGEST_MIN if pattern.endswith("<slug>") else 1)
+            if needed > max_length:
+                raise self.fail(
+                    f"{key}.max_length",
+                    f"{max_length} leaves no room for names of the pattern {pattern!r}: "
+                    + (
+                        f"{len(prefix)} characters of prefix and at least {DIGEST_MIN} of <slug> (a short "
+                        "hash when the branch does not fit)"
+                        if pattern.endswith("<slug>")
+                        else f"{len(prefix)} characters of prefix and at least one digit"
+                    ),
+                    hint=f"raise max_length to {needed} or more, or shorten the pattern's prefix",
+                )
         for fixed in ("protected", "create_workspace"):
             if fixed in raw:
                 raise self.fail(
@@ -378,9 +465,7 @@ class _Reader:
                     f"{vf} does not exist",
                     hint="create it, or remove it from var_files",
                 )
-        protected = raw.get("protected", False)
-        if not isinstance(protected, bool):
-            raise self.fail(f"{key}.protected", "must be true or false")
+        protected = self.boolean(raw, key, "protected")
         database = raw.get("database", "external")
         if database not in DATABASE_MODES:
             raise self.fail(
@@ -388,9 +473,7 @@ class _Reader:
                 f"{database!r} is not a database mode",
                 hint=f"one of {', '.join(DATABASE_MODES)}",
             )
-        create_workspace = raw.get("create_workspace", False)
-        if not isinstance(create_workspace, bool):
-            raise self.fail(f"{key}.create_workspace", "must be true or false")
+        create_workspace = self.boolean(raw, key, "create_workspace")
         return Environment(
             name=name,
             stacks=stacks,
@@ -416,7 +499,13 @@ class _Reader:
         if kind == "s3":
             self.only(raw, key, {"bucket", "region", "key", "endpoint", "kms_key_id"})
             for required in ("bucket", "region"):
-                self.string(raw, key, required)
+                self.string(
+                    raw,
+                    key,
+                    required,
+                    hint='e.g. backend = { type = "s3", bucket = "acme-orders-state", region = "eu-west-1" }; '
+                    "create the bucket with `toolkit bootstrap ENV`",
+                )
         else:
             self.only(raw, key, set())
         return Backend(type=kind, settings=raw)

@@ -4,33 +4,44 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 
-from toolkit.config import EphemeralClass
+from toolkit.config import DIGEST_MIN, EphemeralClass
 from toolkit.errors import UsageError
 
 _PULL_REQUEST = re.compile(r"^(?:refs/)?(?:pull|pr|merge-requests|mr)[/-](\d+)(?:/.*)?$|^(\d+)$")
+DIGEST_LENGTH = 6  # hex digits of sha256 added when a name cannot say the branch exactly
 
 
 def slug(text: str) -> str:
-    """Lower-case letters, digits and single '-', nothing at either end."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    """Lower-case ASCII letters, digits and single '-', nothing at either end; accented letters lose
+    their accents (NFKD), other characters become '-'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def normalise_branch(branch: str) -> str:
+    """The branch as git names it to people: surrounding space and `refs/heads/` removed."""
+    return branch.strip().removeprefix("refs/heads/")
 
 
 def name_from_branch(branch: str, ephemeral: EphemeralClass | None) -> str:
     """A valid ephemeral environment name for a branch (or `pull/123`), the same every time.
 
-    Long branch names are cut and given a short hash of the whole branch name, so two branches that
-    share a long prefix still get different names and every AWS name built from it stays in limits.
+    When the slug says the branch exactly (`fix-login` → `eph-fix-login`) it is the name. When slugging
+    loses anything (case, `/`, `_`, accents, other characters) or the name must be cut to max_length,
+    a short hash of the normalised branch is appended (or is the whole body), so branches that slug
+    alike (`a_b`, `a-b`, `A/b`) still get different names, and `x` and `refs/heads/x` the same one.
     """
     if ephemeral is None:
         raise UsageError(
             "this project declares no ephemeral environments",
             hint='add an [ephemeral] table to toolkit.toml, e.g. patterns = ["pr-<n>", "eph-<slug>"]',
         )
-    branch = branch.strip()
-    if not branch:
-        raise UsageError("the branch name is empty")
-    number = _PULL_REQUEST.match(branch)
+    normalised = normalise_branch(branch)
+    if not normalised:
+        raise UsageError("the branch name is empty", hint="pass the branch or pull request ref, e.g. pull/12")
+    number = _PULL_REQUEST.match(normalised)
     numbered = [p for p in ephemeral.patterns if p.endswith("<n>")]
     slugged = [p for p in ephemeral.patterns if p.endswith("<slug>")]
     if number and numbered:
@@ -39,13 +50,20 @@ def name_from_branch(branch: str, ephemeral: EphemeralClass | None) -> str:
             return name
     if not slugged:
         raise UsageError(
-            f"branch {branch!r} is not a pull request number and no ephemeral pattern takes a <slug>",
+            f"branch {branch!r} is not a pull request number (or its name is too long for "
+            f"max_length {ephemeral.max_length}) and no ephemeral pattern takes a <slug>",
             hint=f"patterns: {', '.join(ephemeral.patterns)}",
         )
     prefix = slugged[0].removesuffix("<slug>")
-    body = slug(branch.removeprefix("refs/heads/")) or "branch"
-    if len(prefix) + len(body) > ephemeral.max_length:
-        digest = hashlib.sha256(branch.encode()).hexdigest()[:6]
-        keep = ephemeral.max_length - len(prefix) - len(digest) - 1
-        body = f"{body[:keep].rstrip('-')}-{digest}" if keep > 0 else digest
+    room = ephemeral.max_length - len(prefix)
+    if room < DIGEST_MIN:  # load_project refuses such a max_length; a hand-built class may not
+        raise UsageError(
+            f"max_length {ephemeral.max_length} leaves no room for a name of the pattern {slugged[0]!r}",
+            hint=f"raise [ephemeral].max_length to at least {len(prefix) + DIGEST_MIN}",
+        )
+    body = slug(normalised)
+    if body != normalised or len(body) > room:
+        digest = hashlib.sha256(normalised.encode()).hexdigest()[: min(DIGEST_LENGTH, room)]
+        keep = room - len(digest) - 1
+        body = f"{body[:keep].rstrip('-')}-{digest}" if keep > 0 and body[:keep].rstrip("-") else digest
     return prefix + body

@@ -2,19 +2,20 @@
 
 Ctrl-C and SIGTERM are forwarded to the child as a single SIGINT (the child runs in its own session so
 the terminal's own SIGINT does not reach it twice, which Terraform would take as "abort now, leave the
-lock"); if the child is still running after a grace period it gets SIGTERM, then SIGKILL.
+lock"). Further signals are noted, not forwarded: CI runners follow SIGINT with SIGTERM within seconds
+(GitHub Actions after 7.5 s) and must not turn a clean stop into an abort. Only if the child is still
+running when the grace period ends does it get SIGTERM, and SIGKILL KILL_AFTER seconds later.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from toolkit.errors import EngineError
 log = logging.getLogger(__name__)
 
 LineSink = Callable[[str, str], None]  # (stream name "stdout"|"stderr", line without newline)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+DEFAULT_GRACE_SECONDS = 30.0
+KILL_AFTER = 10.0  # seconds between the escalating SIGTERM and SIGKILL
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ class Completed:
     returncode: int
     stdout: str
     stderr: str
-    interrupted: bool = False
+    interrupted: bool = False  # a stop signal arrived while this ran (the child may still have finished)
     seconds: float = 0.0
 
 
@@ -41,41 +45,47 @@ def run(
     env: Mapping[str, str],
     cwd: Path | None = None,
     on_line: LineSink | None = None,
-    grace_seconds: float = 30.0,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
 ) -> Completed:
     """Run argv to completion; `on_line` sees every line as it arrives (stdout and stderr)."""
     started = time.monotonic()
-    try:
-        child = subprocess.Popen(
-            list(argv),
-            env=dict(env),
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        raise EngineError(
-            f"cannot start {argv[0]}: {exc.strerror or exc}",
-            hint="check the path and that the file is executable",
-        ) from exc
     captured: dict[str, list[str]] = {"stdout": [], "stderr": []}
-    readers = [
-        threading.Thread(target=_pump, args=(stream, name, captured[name], on_line), daemon=True)
-        for stream, name in ((child.stdout, "stdout"), (child.stderr, "stderr"))
-    ]
-    for reader in readers:
-        reader.start()
-    interrupted = _wait_forwarding_signals(child, grace_seconds)
-    for reader in readers:
-        reader.join()
+    with _Stopper(grace_seconds) as stopper:
+        if stopper.signalled:  # asked to stop before anything started: start nothing
+            return Completed(tuple(argv), 128 + signal.SIGINT, "", "", True, time.monotonic() - started)
+        try:
+            child = subprocess.Popen(
+                list(argv),
+                env=dict(env),
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise EngineError(
+                f"cannot start {argv[0]}: {exc.strerror or exc}",
+                hint="check the path and that the file is executable",
+            ) from exc
+        stopper.attach(child)
+        readers = [
+            threading.Thread(target=_pump, args=(stream, name, captured[name], on_line), daemon=True)
+            for stream, name in ((child.stdout, "stdout"), (child.stderr, "stderr"))
+        ]
+        for reader in readers:
+            reader.start()
+        # A blocking wait: it returns the moment the child exits (a timed wait polls, and sleeps up to
+        # 50 ms past the exit); signal handlers still run in between, as waitpid is retried after them.
+        child.wait()
+        for reader in readers:
+            reader.join()
     return Completed(
         argv=tuple(argv),
         returncode=child.returncode,
         stdout="".join(captured["stdout"]),
         stderr="".join(captured["stderr"]),
-        interrupted=interrupted,
+        interrupted=stopper.signalled,
         seconds=time.monotonic() - started,
     )
 
@@ -89,45 +99,85 @@ def _pump(stream, name: str, sink: list[str], on_line: LineSink | None) -> None:
                 on_line(name, text.rstrip("\r\n"))
 
 
-def _wait_forwarding_signals(child: subprocess.Popen, grace_seconds: float) -> bool:
-    """Wait for the child; forward SIGINT/SIGTERM once as SIGINT, escalate after the grace period."""
-    if threading.current_thread() is not threading.main_thread():
-        child.wait()
-        return False
-    state = {"interrupted_at": None}
+class _Stopper:
+    """While a child runs: SIGINT/SIGTERM to us become one SIGINT to it, then SIGTERM and SIGKILL on timers.
 
-    def forward(signum, _frame):
-        if state["interrupted_at"] is None:
-            state["interrupted_at"] = time.monotonic()
-            log.warning("received %s: asking the child to stop cleanly (SIGINT)", signal.Signals(signum).name)
-            _send(child, signal.SIGINT)
-        else:
-            log.warning("second signal: terminating the child now")
-            _send(child, signal.SIGTERM)
+    Handlers can only be installed from the main thread; elsewhere the child is simply waited for.
+    """
 
-    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while True:
-            try:
-                child.wait(timeout=0.2)
-                break
-            except subprocess.TimeoutExpired:
-                since = state["interrupted_at"]
-                if since is not None and time.monotonic() - since > grace_seconds:
-                    log.warning("child still running %.0fs after SIGINT: sending SIGTERM", grace_seconds)
-                    _send(child, signal.SIGTERM)
-                    try:
-                        child.wait(timeout=10)
-                    except subprocess.TimeoutExpired:
-                        _send(child, signal.SIGKILL)
-                        child.wait()
-                    break
-    finally:
-        for sig, handler in previous.items():
+    def __init__(self, grace_seconds: float) -> None:
+        self.grace_seconds = grace_seconds
+        self.child: subprocess.Popen | None = None
+        self.signalled = False
+        self._forwarded = False
+        self._timers: list[threading.Timer] = []
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> _Stopper:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {sig: signal.signal(sig, self._on_signal) for sig in STOP_SIGNALS}
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        for sig, handler in self._previous.items():
             signal.signal(sig, handler)
-    return state["interrupted_at"] is not None
+
+    def attach(self, child: subprocess.Popen) -> None:
+        # Blocked so that a signal cannot land between "the child is known" and "was it already asked
+        # to stop": it is forwarded exactly once, here or in the handler.
+        with _blocked(self._previous):
+            self.child = child
+            if self.signalled:
+                self._forward()
+
+    def _on_signal(self, signum: int, _frame) -> None:
+        name = signal.Signals(signum).name
+        if self._forwarded:
+            log.warning("received %s again: still waiting for the child to stop cleanly", name)
+            return
+        self.signalled = True
+        if self.child is not None:
+            log.warning("received %s: asking the child to stop cleanly (SIGINT)", name)
+            self._forward()
+
+    def _forward(self) -> None:
+        self._forwarded = True
+        _send(self.child, signal.SIGINT)
+        self._after(self.grace_seconds, self._terminate)
+
+    def _terminate(self) -> None:
+        if self.child.poll() is None:
+            log.warning("child still running %.0fs after SIGINT: sending SIGTERM", self.grace_seconds)
+            _send(self.child, signal.SIGTERM)
+            self._after(KILL_AFTER, self._kill)
+
+    def _kill(self) -> None:
+        if self.child.poll() is None:
+            log.warning("child still running %.0fs after SIGTERM: sending SIGKILL", KILL_AFTER)
+            _send(self.child, signal.SIGKILL)
+
+    def _after(self, seconds: float, action: Callable[[], None]) -> None:
+        timer = threading.Timer(seconds, action)
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+
+@contextlib.contextmanager
+def _blocked(handled: Mapping[int, object]) -> Iterator[None]:
+    if not handled:
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _send(child: subprocess.Popen, sig: signal.Signals) -> None:
+    # Popen.send_signal does nothing once the child has been reaped, so a recycled pid is never hit.
     with contextlib.suppress(ProcessLookupError):
-        os.kill(child.pid, sig)
+        child.send_signal(sig)

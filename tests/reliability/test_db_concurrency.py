@@ -14,7 +14,7 @@ import psycopg2
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import free_port, write_local_project
+from tests.conftest import free_port, new_state_dir, remove_state_dir, write_local_project
 from toolkit.cli import app
 
 pytestmark = pytest.mark.slow
@@ -26,11 +26,17 @@ PROCESSES = 8
 
 @pytest.fixture
 def up_project(tmp_path):
-    project = write_local_project(tmp_path / "project", port=free_port())
-    result = CliRunner().invoke(app, ["-C", str(project), "--plain", "env", "up", "local"])
-    assert result.exit_code == 0, result.output
-    yield project
-    CliRunner().invoke(app, ["-C", str(project), "--plain", "env", "down", "local"])
+    """The local environment, up; afterwards torn down, and its PostgreSQL stopped even when the test,
+    the set-up or `env down` failed (a killed `db migrate` can leave anything behind)."""
+    state_dir = new_state_dir()
+    project = write_local_project(tmp_path / "project", port=free_port(), state_dir=state_dir)
+    try:
+        result = CliRunner().invoke(app, ["-C", str(project), "--plain", "env", "up", "local"])
+        assert result.exit_code == 0, result.output
+        yield project
+        CliRunner().invoke(app, ["-C", str(project), "--plain", "env", "down", "local"])
+    finally:
+        remove_state_dir(state_dir)
 
 
 def connect(project):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -89,28 +91,73 @@ def command(fn: F) -> F:
     def wrapper(*args, **kwargs):
         from toolkit.cli.output import print_error
 
-        try:
-            return fn(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except ToolkitError as exc:
-            if OPTIONS.debug:
-                traceback.print_exc()
-            print_error(str(exc))
-            raise typer.Exit(int(exc.exit_code)) from None
-        except KeyboardInterrupt:
-            print_error("interrupted")
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except Exception as exc:  # a bug: say so, and show the traceback only when asked
-            if OPTIONS.debug:
-                traceback.print_exc()
-            print_error(
-                f"internal error: {type(exc).__name__}: {exc}\n"
-                "  this is a bug in toolkit; run again with --debug and report the traceback"
-            )
-            raise typer.Exit(int(ExitCode.INTERNAL)) from None
+        with _StopSignals() as stop:
+            try:
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    stop.armed = False
+            except typer.Exit:
+                raise
+            except ToolkitError as exc:  # a user error: its message says it all, even with --debug
+                print_error(str(exc))
+                raise typer.Exit(int(exc.exit_code)) from None
+            except KeyboardInterrupt:
+                print_error("interrupted")
+                raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+            except Exception as exc:  # a bug: say so, and show the traceback only when asked
+                if OPTIONS.debug:
+                    print_traceback(exc)
+                print_error(
+                    f"internal error: {type(exc).__name__}: {exc}\n"
+                    "  this is a bug in toolkit; run again with --debug and report the traceback"
+                )
+                raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+class _StopSignals:
+    """SIGTERM stops a command the way Ctrl-C does (KeyboardInterrupt, exit 130), not with Python's
+    default (killed, -15), whenever it arrives: while Terraform runs, process.run forwards it instead.
+    One signal stops the body; later ones, and any once the body has ended (the outcome is being
+    reported), are ignored, so cleanup runs undisturbed and the exit code stays the documented one.
+    After an interrupted command they stay ignored: the process is on its way out with 130, and a CI
+    runner's follow-up SIGTERM must not turn that into -15 (or a second Ctrl-C into a traceback)."""
+
+    def __init__(self) -> None:
+        self.armed = True
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, _type, exc, _tb) -> None:
+        interrupted = isinstance(exc, typer.Exit) and exc.exit_code == ExitCode.INTERRUPTED
+        for sig, handler in self._previous.items():
+            # a no-op handler rather than SIG_IGN, which children would inherit across exec
+            signal.signal(sig, _ignore if interrupted else handler)
+
+    def _handle(self, _signum, _frame) -> None:
+        if self.armed:
+            self.armed = False
+            raise KeyboardInterrupt
+
+
+def _ignore(_signum, _frame) -> None:
+    pass
+
+
+def print_traceback(exc: BaseException) -> None:
+    """The traceback of a bug, every line masked: frames quote source lines and chained exceptions
+    quote drivers (PostgreSQL echoes statements, passwords included)."""
+    from toolkit.secrets import mask
+
+    for chunk in traceback.format_exception(exc):
+        sys.stderr.write(mask(chunk))
+    sys.stderr.flush()
 
 
 def finish(code: int) -> None:

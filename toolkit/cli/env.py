@@ -159,7 +159,9 @@ def reap(
 def force_unlock_(
     env: EnvArg,
     lock_id: Annotated[str, typer.Argument(help="The lock ID from the lock error message.")],
-    stack: Annotated[str, typer.Option(help="Stack whose state is locked.")] = "infra",
+    stack: Annotated[
+        str | None, typer.Option(help="Stack whose state is locked (default: the project's first stack).")
+    ] = None,
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
 ) -> None:
@@ -167,7 +169,7 @@ def force_unlock_(
     from toolkit.cli.output import print_json, print_text
     from toolkit.commands.environments import force_unlock
 
-    force_unlock(context(endpoint), env, stack, lock_id)
+    stack = force_unlock(context(endpoint), env, stack, lock_id)
     if json:
         print_json({"environment": env, "stack": stack, "released": lock_id})
     else:

@@ -6,7 +6,7 @@ import subprocess
 from dataclasses import dataclass
 
 from toolkit.errors import ToolkitError
-from toolkit.terraform.engine import engine_version, resolve_engine
+from toolkit.terraform.engine import resolve_engine, supported_version
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def environment_database(ctx, name: str) -> Check:
 def _engine(choice: str | None, configured: str) -> Check:
     try:
         engine = resolve_engine(choice, configured=configured)
-        return Check("terraform engine", True, f"{engine.describe()}, Terraform {engine_version(engine)}")
+        return Check("terraform engine", True, f"{engine.describe()}, Terraform {supported_version(engine)}")
     except ToolkitError as exc:
         return Check("terraform engine", False, str(exc))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,6 +13,8 @@ from toolkit.config import Environment
 from toolkit.environments import name_from_branch
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.lifecycle import EnvironmentRecord, RecordStore, new_record, record_store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -82,10 +85,18 @@ def forget_ephemeral(ctx: Context, env: Environment) -> None:
 
 
 def env_list(ctx: Context, now: datetime | None = None) -> tuple[EnvironmentRow, ...]:
+    """Named environments from toolkit.toml, then ephemeral ones from their records. When the records
+    cannot be read (no AWS credentials, say), the named ones are still listed and a note says why."""
     now = now or datetime.now(UTC)
     rows = [EnvironmentRow(e.name, "named", e.protected) for e in ctx.project.environments.values()]
-    store = ephemeral_store(ctx)
-    for record in store.all() if store else []:
+    try:
+        store = ephemeral_store(ctx)
+        records = store.all() if store else []
+    except ToolkitError as exc:
+        log.debug("ephemeral records not readable", exc_info=True)
+        ctx.reporter.note(f"ephemeral environments not listed: {exc}")
+        records = []
+    for record in records:
         rows.append(
             EnvironmentRow(
                 record.name,
@@ -133,11 +144,14 @@ def bootstrap(ctx: Context, name: str) -> BootstrapResult:
     )
 
 
-def force_unlock(ctx: Context, name: str, stack_name: str, lock_id: str) -> None:
+def force_unlock(ctx: Context, name: str, stack_name: str | None, lock_id: str) -> str:
+    """Release the lock `lock_id` on one stack's state (default: the project's first stack); its name."""
     env = ctx.project.environment(name)
+    stack_name = stack_name or ctx.project.stack_order[0]
     if stack_name not in env.stacks:
         raise UsageError(f"unknown stack {stack_name!r} (stacks: {', '.join(env.stacks)})")
     stack = ctx.stack(env, stack_name)
     stack.init()
     stack.select_workspace(create=False)
     stack.force_unlock(lock_id)
+    return stack_name

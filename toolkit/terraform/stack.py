@@ -16,7 +16,7 @@ from pathlib import Path
 from toolkit import process
 from toolkit.config import Backend, Environment, Project
 from toolkit.errors import Interrupted, TerraformFailed, UsageError
-from toolkit.terraform.engine import Engine, base_environment
+from toolkit.terraform.engine import Engine, base_environment, supported_version
 from toolkit.terraform.outputs import Output, parse_outputs
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ class StackTarget:
     backend_state_dir: Path  # local backend: where state files go
     var_files: tuple[Path, ...]
     lock_timeout: str
+    grace_seconds: float = process.DEFAULT_GRACE_SECONDS  # after an interrupt, before SIGTERM
 
     @classmethod
     def of(cls, project: Project, env: Environment, stack: str) -> StackTarget:
@@ -50,6 +51,7 @@ class StackTarget:
             backend_state_dir=project.state_dir / "state" / stack,
             var_files=env.var_files,
             lock_timeout=project.terraform.lock_timeout,
+            grace_seconds=project.terraform.grace_seconds,
         )
 
     @property
@@ -117,6 +119,27 @@ def plan_argv(target: StackTarget, plan_file: Path, *, destroy: bool = False, re
     ]
 
 
+def workspace_new_argv(target: StackTarget) -> list[str]:
+    # Both write the workspace's state, so they take the lock and must queue like plan and apply.
+    return [
+        f"-chdir={target.directory}",
+        "workspace",
+        "new",
+        f"-lock-timeout={target.lock_timeout}",
+        target.environment,
+    ]
+
+
+def workspace_delete_argv(target: StackTarget) -> list[str]:
+    return [
+        f"-chdir={target.directory}",
+        "workspace",
+        "delete",
+        f"-lock-timeout={target.lock_timeout}",
+        target.environment,
+    ]
+
+
 def apply_argv(target: StackTarget, plan_file: Path) -> list[str]:
     return [
         f"-chdir={target.directory}",
@@ -154,7 +177,12 @@ class Stack:
         from toolkit.aws.emulator import provider_override
 
         with provider_override(self.target.directory, self.endpoint):
-            result = process.run(self.engine.command(*args), env=self.env, on_line=self.on_line if stream else None)
+            result = process.run(
+                self.engine.command(*args),
+                env=self.env,
+                on_line=self.on_line if stream else None,
+                grace_seconds=self.target.grace_seconds,
+            )
         if result.interrupted:
             raise Interrupted(
                 f"terraform {what} of {self.target.label} was interrupted; Terraform was "
@@ -164,15 +192,19 @@ class Stack:
             lock = parse_lock_info(result.stderr)
             if lock is not None:
                 raise StateLocked(self.target, lock, result.returncode)
+            excerpt = _error_excerpt(result.stderr or result.stdout)
+            if not excerpt:  # say what ran, rather than end the message on a colon
+                command = " ".join([*self.engine.argv, *(a for a in args if not a.startswith("-"))][:4])
+                excerpt = f"    `{command}` printed nothing on stdout or stderr"
             raise TerraformFailed(
-                f"terraform {what} failed for {self.target.label} (exit {result.returncode}):\n"
-                + _error_excerpt(result.stderr or result.stdout),
+                f"terraform {what} failed for {self.target.label} (exit {result.returncode}):\n" + excerpt,
                 returncode=result.returncode,
                 hint="fix the cause above and run the same command again; nothing after this step ran",
             )
         return result
 
     def init(self) -> None:
+        supported_version(self.engine)  # once per process: an old engine would not lock the S3 state
         self._run(init_argv(self.target, self.endpoint), what="init", stream=False)
 
     def workspaces(self) -> list[str]:
@@ -196,14 +228,14 @@ class Stack:
                 f"{self.target.label}: the workspace {name!r} does not exist",
                 hint=f"create it deliberately with `toolkit env create {name}`",
             )
-        self._run([f"-chdir={self.target.directory}", "workspace", "new", name], what="workspace new", stream=False)
+        self._run(workspace_new_argv(self.target), what="workspace new", stream=False)
         return True
 
     def delete_workspace(self) -> None:
         """Drop the environment's (empty) workspace; Terraform refuses if it still tracks resources."""
         directory = f"-chdir={self.target.directory}"
         self._run([directory, "workspace", "select", "default"], what="workspace select", stream=False)
-        self._run([directory, "workspace", "delete", self.target.environment], what="workspace delete", stream=False)
+        self._run(workspace_delete_argv(self.target), what="workspace delete", stream=False)
 
     def plan(self, plan_file: Path, *, destroy: bool = False, refresh_only: bool = False) -> bool:
         """Write a saved plan; True if it changes anything (with refresh_only: if anything drifted)."""

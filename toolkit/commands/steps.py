@@ -76,8 +76,7 @@ def existing_outputs(ctx: Context, env: Environment) -> dict[str, dict[str, Outp
     for stack_name in ctx.project.stack_order:
         stack = ctx.stack(env, stack_name)
         stack.init()
-        if env.name in stack.workspaces():
-            stack.select_workspace(create=False)
+        if stack.select_existing_workspace():
             found[stack_name] = stack.outputs()
     return found
 

@@ -23,12 +23,11 @@ def stack_outputs(ctx: Context, env: Environment, stack_name: str) -> dict[str, 
     """Outputs of one stack in the environment's (existing) workspace."""
     stack = ctx.stack(env, stack_name)
     stack.init()
-    if env.name not in stack.workspaces():
+    if not stack.select_existing_workspace():
         raise EnvironmentNotUp(
             f"environment {env.name!r} has no workspace in stack {stack_name!r}",
             hint=f"stand it up first: toolkit env up {env.name}",
         )
-    stack.select_workspace(create=False)
     return stack.outputs()
 
 

@@ -189,19 +189,22 @@ class Stack:
                 "asked to stop cleanly and release its state lock"
             )
         if result.returncode not in ok_codes:
-            lock = parse_lock_info(result.stderr)
-            if lock is not None:
-                raise StateLocked(self.target, lock, result.returncode)
-            excerpt = _error_excerpt(result.stderr or result.stdout)
-            if not excerpt:  # say what ran, rather than end the message on a colon
-                command = " ".join([*self.engine.argv, *(a for a in args if not a.startswith("-"))][:4])
-                excerpt = f"    `{command}` printed nothing on stdout or stderr"
-            raise TerraformFailed(
-                f"terraform {what} failed for {self.target.label} (exit {result.returncode}):\n" + excerpt,
-                returncode=result.returncode,
-                hint="fix the cause above and run the same command again; nothing after this step ran",
-            )
+            raise self._failure(result, args, what)
         return result
+
+    def _failure(self, result: process.Completed, args: list[str], what: str) -> Exception:
+        lock = parse_lock_info(result.stderr)
+        if lock is not None:
+            return StateLocked(self.target, lock, result.returncode)
+        excerpt = _error_excerpt(result.stderr or result.stdout)
+        if not excerpt:  # say what ran, rather than end the message on a colon
+            command = " ".join([*self.engine.argv, *(a for a in args if not a.startswith("-"))][:4])
+            excerpt = f"    `{command}` printed nothing on stdout or stderr"
+        return TerraformFailed(
+            f"terraform {what} failed for {self.target.label} (exit {result.returncode}):\n" + excerpt,
+            returncode=result.returncode,
+            hint="fix the cause above and run the same command again; nothing after this step ran",
+        )
 
     def init(self) -> None:
         supported_version(self.engine)  # once per process: an old engine would not lock the S3 state
@@ -213,15 +216,22 @@ class Stack:
         )
         return [line.strip().lstrip("*").strip() for line in result.stdout.splitlines() if line.strip()]
 
+    def select_existing_workspace(self) -> bool:
+        """Select the environment's workspace if it exists; False, selecting nothing, if it does not.
+        Selecting first and listing only when that fails takes one Terraform run, not two."""
+        name = self.target.environment
+        select = [f"-chdir={self.target.directory}", "workspace", "select", name]
+        selected = self._run(select, what="workspace select", stream=False, ok_codes=(0, 1))
+        if selected.returncode == 0:
+            return True
+        if name in self.workspaces():  # it exists, so the selection failed for another reason
+            raise self._failure(selected, select, "workspace select")
+        return False
+
     def select_workspace(self, *, create: bool) -> bool:
         """Select the environment's workspace; create it only if allowed. True if it was created."""
         name = self.target.environment
-        if name in self.workspaces():
-            self._run(
-                [f"-chdir={self.target.directory}", "workspace", "select", name],
-                what="workspace select",
-                stream=False,
-            )
+        if self.select_existing_workspace():
             return False
         if not create:
             raise UsageError(

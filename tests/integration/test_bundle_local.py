@@ -51,3 +51,69 @@ def test_plan_records_migrations_and_pipeline_diffs_and_apply_refuses_later_edit
     again = invoke(project, "plan", "local", "--detailed-exitcode")
     assert again.exit_code == 0, again.output
     invoke(project, "env", "down", "local")
+
+
+def test_apply_on_a_fresh_runner_restores_the_reviewed_rendered_pipelines(full_local_project, tmp_path):
+    """The saved plan re-reads the rendered pipelines when applied: the bundle carries them, apply checks
+    them against pipelines.json before changing anything, and puts them back where the plan read them."""
+    import shutil
+
+    from toolkit.config import load_project
+
+    project = full_local_project
+    state_dir = load_project(project).state_dir
+    assert invoke(project, "env", "up", "local").exit_code == 0
+    etl = project / "pipelines" / "stepfunctions" / "orders_etl.asl.json"
+    etl.write_text(etl.read_text().replace('"Comment": "', '"Comment": "Reviewed: ', 1))
+    (project / "sql" / "V6__add_note.sql").write_text("ALTER TABLE orders ADD COLUMN note TEXT;\n")
+    deployed = (state_dir / "local" / "rendered" / "stepfunctions" / "orders_etl.json").read_text()
+    bundle = tmp_path / "bundle"
+    assert invoke(project, "plan", "local", "--out", str(bundle)).exit_code == 0
+    carried = bundle / "rendered" / "stepfunctions" / "orders_etl.json"
+    assert "Reviewed: " in carried.read_text()
+    hashes = json.loads((bundle / "pipelines.json").read_text())["rendered"]
+    assert set(hashes) == {str(p.relative_to(bundle / "rendered").with_suffix("")) for p in bundle.rglob("*/*.json")}
+    # planning rendered elsewhere: what env up deployed (and compares with next time) is untouched
+    assert (state_dir / "local" / "rendered" / "stepfunctions" / "orders_etl.json").read_text() == deployed
+
+    tampered = tmp_path / "tampered"
+    shutil.copytree(bundle, tampered)
+    copy = tampered / "rendered" / "stepfunctions" / "orders_etl.json"
+    copy.write_text(copy.read_text().replace("Reviewed: ", "Sneaked in: "))
+    refused = invoke(project, "apply", "local", "--plan", str(tampered))
+    assert refused.exit_code == 3, refused.output
+    assert (
+        "pipeline stepfunctions/orders_etl in the bundle (rendered/stepfunctions/orders_etl.json) is missing or was modified"
+        in refused.output
+    )
+    assert "migration(s) applied" not in refused.output
+
+    shutil.rmtree(state_dir / "local" / "rendered")  # a fresh CI runner: nothing rendered, nothing in .toolkit/bundle
+    shutil.rmtree(state_dir / "local" / "bundle")
+    applied = invoke(project, "apply", "local", "--plan", str(bundle))
+    assert applied.exit_code == 0, applied.output
+    assert "applied pipelines (unchanged: infra); 1 migration(s) applied" in applied.stdout
+    assert (state_dir / "local" / "rendered" / "stepfunctions" / "orders_etl.json").read_text() == carried.read_text()
+    again = invoke(project, "env", "up", "local", "--json")
+    assert again.exit_code == 0, again.output
+    result = json.loads(again.stdout)
+    assert not any(s["changed"] for s in result["stacks"]) and result["pipelines_changed"] == []
+    invoke(project, "env", "down", "local")
+
+
+def test_a_sensitive_value_is_never_rendered_into_a_bundle(full_local_project, tmp_path):
+    project = full_local_project
+    variables = project / "terraform" / "local" / "pipelines" / "variables.tf"
+    variables.write_text(
+        variables.read_text() + '\nvariable "api_token" {\n  type      = string\n  sensitive = true\n}\n'
+    )
+    tfvars = project / "tfvars" / "local.tfvars.json"
+    tfvars.write_text(json.dumps({**json.loads(tfvars.read_text()), "api_token": "tok-never-rendered-77"}))
+    etl = project / "pipelines" / "stepfunctions" / "orders_etl.asl.json"
+    etl.write_text(etl.read_text().replace('"Comment": "', '"Comment": "@@{api_token} ', 1))
+    bundle = tmp_path / "bundle"
+    refused = invoke(project, "plan", "local", "--out", str(bundle))
+    assert refused.exit_code == 1, refused.output
+    assert "@@{api_token} is sensitive" in refused.output and "secrets never go in pipelines" in refused.output
+    assert "tok-never-rendered-77" not in refused.output
+    assert not list(bundle.rglob("*.json")) if bundle.exists() else True

@@ -1,7 +1,9 @@
 """`toolkit plan ENV --out DIR` and `toolkit apply ENV --plan DIR`: review once, apply exactly that.
 
 The bundle records, beside each stack's saved plan, the migrations allowed to run (with checksums) and
-the rendered pipelines (with hashes); apply refuses if any of them changed since.
+the rendered pipelines themselves (`rendered/`, with their hashes in `pipelines.json`): a saved plan
+re-reads the rendered files when it is applied, so apply puts the reviewed ones back where the plan read
+them. Apply refuses, before changing anything, if any of them changed since.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from toolkit import bundle
 from toolkit.commands.context import Context
+from toolkit.commands.stack_inputs import bundle_rendered_dir, rendered_dir
 from toolkit.commands.steps import (
     applied_versions,
     database_plan,
@@ -24,6 +27,7 @@ from toolkit.commands.steps import (
     record_deployed,
     render_pipelines,
     renders_pipelines,
+    validate_environment,
 )
 from toolkit.commands.targets import database_target
 from toolkit.config import Environment
@@ -40,6 +44,7 @@ from toolkit.terraform.outputs import Output
 from toolkit.terraform.summary import PlanSummary, summarize, to_markdown
 
 PIPELINES = "pipelines.json"
+RENDERED = "rendered"  # the rendered pipelines the saved plans read, as reviewed
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,9 @@ def rendered_hashes(folder: Path) -> dict[str, str]:
 def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
     """Plan every stack, record the inputs and state each plan depends on, and summarise it."""
     env = ctx.project.environment(name)
-    loaded = load(discover(ctx.project.sql_dir))
+    # What env up checks first: migrations and their lint, pipelines for this environment (a sensitive
+    # value is refused there, so none is ever rendered into the bundle), var files against the stacks.
+    loaded = validate_environment(ctx, env)
     out.mkdir(parents=True, exist_ok=True)
     version = engine_version(ctx.engine)
     records, summaries = [], []
@@ -83,11 +90,18 @@ def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
     changes: dict[str, dict] = {}
     for stack_name in ctx.project.stack_order:
         with ctx.reporter.step(f"terraform plan: {stack_name}"):
+            reads_rendered = None
             if renders_pipelines(env, stack_name):
-                rendered = render_pipelines(ctx, env, outputs_by_stack)
-                pipelines = rendered_hashes(rendered.out_dir)
+                # Rendered apart from the environment's folder: planning must not change what `env up`
+                # compares with. The saved plan remembers this folder, so apply restores it from the bundle.
+                reads_rendered = bundle_rendered_dir(ctx, env)
+                shutil.rmtree(reads_rendered, ignore_errors=True)
+                rendered = render_pipelines(ctx, env, outputs_by_stack, reads_rendered)
+                shutil.copytree(reads_rendered, out / RENDERED)
+                pipelines = rendered_hashes(out / RENDERED)
                 changes = _pipeline_changes_since_deployed(ctx, env, rendered)
-            with open_stack(ctx, env, stack_name, upstream, create=env.create_workspace) as (stack, _):
+            opened = open_stack(ctx, env, stack_name, upstream, create=env.create_workspace, rendered=reads_rendered)
+            with opened as (stack, _):
                 saved = out / f"{stack_name}.tfplan"
                 changed = stack.plan(saved)
                 summary = summarize(stack_name, stack.show_plan(saved))
@@ -213,6 +227,7 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
     if manifest.environment != env.name:
         raise GuardRefused(f"the plan in {folder} was made for environment {manifest.environment!r}, not {env.name!r}")
     current = {}
+    problems: list[str] = []
     for record in manifest.stacks:
         if record.stack not in env.stacks:
             raise GuardRefused(f"the plan has stack {record.stack!r}, which environment {env.name!r} does not use")
@@ -221,14 +236,17 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
         stack.select_workspace(create=False)
         lineage, serial = stack.state_identity()
         plan_path = folder / record.plan_file
+        plan_sha256 = bundle.file_sha256(plan_path) if plan_path.is_file() else None
+        if plan_sha256 == record.plan_sha256 and renders_pipelines(env, record.stack):
+            problems += _reads_rendered_from(ctx, env, record.stack, stack.show_plan(plan_path))
         current[record.stack] = bundle.CurrentStack(
             workspace=env.name,
             lineage=lineage,
             serial=serial,
             inputs=bundle.stack_inputs(stack.target.directory, env.var_files, ctx.project.root),
-            plan_sha256=bundle.file_sha256(plan_path) if plan_path.is_file() else None,
+            plan_sha256=plan_sha256,
         )
-    problems = bundle.verify(manifest, env.name, engine_version(ctx.engine), current)
+    problems = bundle.verify(manifest, env.name, engine_version(ctx.engine), current) + problems
     if env.protected:
         problems += [
             f"{item} is not allowed in protected environment {env.name!r} (pass --allow-destroy ADDRESS to allow it)"
@@ -239,12 +257,19 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
     for source in loaded.versioned:
         if source.script in allowed and source.checksum != allowed[source.script]:
             problems.append(f"migration {source.script} changed since the plan")
-    problems += _pipeline_changes(ctx, env, _read_json(folder / PIPELINES, "rendered"))
+    renders = [r.stack for r in manifest.stacks if renders_pipelines(env, r.stack)]
+    if renders:
+        recorded = _read_json(folder / PIPELINES, "rendered")
+        problems += _bundle_rendered_problems(folder / RENDERED, recorded)
+        problems += _pipeline_changes(ctx, env, recorded)
     if problems:
         raise GuardRefused(
             f"refusing to apply the plan in {folder} to {env.name!r}:\n" + "\n".join(f"  - {p}" for p in problems),
             hint="make a new plan (toolkit plan ENV --out DIR), review it, and apply that",
         )
+    if renders:  # where the saved plan reads them (checked above), exactly as reviewed
+        shutil.rmtree(bundle_rendered_dir(ctx, env), ignore_errors=True)
+        shutil.copytree(folder / RENDERED, bundle_rendered_dir(ctx, env))
     applied, unchanged = [], []
     steps: tuple[AppliedStep, ...] = ()
     for index, record in enumerate(manifest.stacks):
@@ -265,6 +290,9 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
         if index == 0:
             with ctx.reporter.step("database"):
                 steps, versions = _migrate_allowed(ctx, env, loaded, allowed)
+    if renders:  # the environment's rendered folder now holds what it runs, as after `env up`
+        shutil.rmtree(rendered_dir(ctx, env), ignore_errors=True)
+        shutil.copytree(folder / RENDERED, rendered_dir(ctx, env))
     record_deployed(ctx, env, loaded, versions)
     return BundleApplyResult(env.name, tuple(applied), tuple(unchanged), steps)
 
@@ -278,10 +306,33 @@ def _read_json(path: Path, key: str) -> dict:
         raise GuardRefused(f"{path} is not readable: {exc}") from None
 
 
+def _bundle_rendered_problems(rendered: Path, recorded: dict[str, str]) -> list[str]:
+    """The bundle's rendered pipelines against the hashes in its pipelines.json."""
+    found = rendered_hashes(rendered) if rendered.is_dir() else {}
+    return [
+        f"pipeline {key} in the bundle ({RENDERED}/{key}.json) is missing or was modified"
+        if key in recorded
+        else f"pipeline {key} in the bundle ({RENDERED}/{key}.json) is not in its pipelines.json"
+        for key in sorted(set(found) | set(recorded))
+        if found.get(key) != recorded.get(key)
+    ]
+
+
+def _reads_rendered_from(ctx: Context, env: Environment, stack_name: str, plan: dict) -> list[str]:
+    """A saved plan reads the rendered pipelines again, from the folder it was planned with: it must be the
+    one apply restores them to (the same project path on the machine that applies)."""
+    planned = ((plan.get("variables") or {}).get("rendered_pipelines_dir") or {}).get("value")
+    expected = str(bundle_rendered_dir(ctx, env))
+    if planned == expected:
+        return []
+    return [
+        f"stack {stack_name!r}: the saved plan reads the rendered pipelines from {planned}, "
+        f"but this checkout would provide them at {expected}: apply from the same project path the plan was made in"
+    ]
+
+
 def _pipeline_changes(ctx: Context, env: Environment, recorded: dict[str, str]) -> list[str]:
     """Render now (into a scratch folder) and name every pipeline whose rendered file differs."""
-    if not any(renders_pipelines(env, s) for s in ctx.project.stack_order):
-        return []
     from toolkit.commands.values import environment_values
     from toolkit.pipelines import render
 

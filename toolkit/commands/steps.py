@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 from toolkit.commands.context import Context
 from toolkit.commands.db import lint_files, placeholders_for
@@ -53,13 +54,20 @@ def validate_environment(ctx: Context, env: Environment) -> LoadedMigrations:
 
 @contextmanager
 def open_stack(
-    ctx: Context, env: Environment, stack_name: str, upstream: Mapping[str, Output], *, create: bool
+    ctx: Context,
+    env: Environment,
+    stack_name: str,
+    upstream: Mapping[str, Output],
+    *,
+    create: bool,
+    rendered: Path | None = None,
 ) -> Iterator[tuple[Stack, bool]]:
-    """An initialised stack in the environment's workspace, with values from earlier stacks passed in.
+    """An initialised stack in the environment's workspace, with values from earlier stacks passed in
+    (and `rendered` as its rendered pipelines folder instead of the environment's own).
 
     The generated inputs file can hold sensitive upstream outputs, so it lives only for the block.
     """
-    inputs = write_inputs(ctx, env, stack_name, upstream)
+    inputs = write_inputs(ctx, env, stack_name, upstream, rendered)
     try:
         stack = ctx.stack(env, stack_name, inputs)
         stack.init()
@@ -86,19 +94,45 @@ def renders_pipelines(env: Environment, stack_name: str) -> bool:
     return "rendered_pipelines_dir" in read_stack(env.stack_dir(stack_name)).variables
 
 
-def render_pipelines(ctx: Context, env: Environment, outputs_by_stack: Mapping[str, Mapping[str, Output]]):
-    """Render every pipeline with values(ENV) = tfvars ∪ the outputs so far, into the folder the stack reads."""
+def render_pipelines(
+    ctx: Context,
+    env: Environment,
+    outputs_by_stack: Mapping[str, Mapping[str, Output]],
+    out_dir: Path | None = None,
+):
+    """Render every pipeline with values(ENV) = tfvars ∪ the outputs so far, into the folder the stack reads
+    (the environment's own unless `out_dir` says otherwise). Sensitive values are refused, never rendered."""
     from toolkit.pipelines import render
     from toolkit.values import resolve_values
 
-    sensitive = {
+    values = resolve_values(env, ctx.project.root, outputs_by_stack, sensitive_variables(env))
+    return render(ctx.project, values, out_dir or rendered_dir(ctx, env))
+
+
+@contextmanager
+def scratch_render(
+    ctx: Context, env: Environment, stack_name: str, outputs_by_stack: Mapping[str, Mapping[str, Output]]
+) -> Iterator[Path | None]:
+    """For read-only runs (plan, drift): the pipelines rendered into a temporary folder when the stack reads
+    them, so what `env up` deployed (and reports as changed next time) is never touched. None otherwise."""
+    import tempfile
+
+    if not renders_pipelines(env, stack_name):
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="toolkit-render-") as scratch:
+        render_pipelines(ctx, env, outputs_by_stack, Path(scratch))
+        yield Path(scratch)
+
+
+def sensitive_variables(env: Environment) -> set[str]:
+    """Variables any of the environment's stacks declares `sensitive`: their var-file values are secrets."""
+    return {
         name
         for directory in env.stacks.values()
         for name, var in read_stack(directory).variables.items()
         if var.sensitive
     }
-    values = resolve_values(env, ctx.project.root, outputs_by_stack, sensitive)
-    return render(ctx.project, values, rendered_dir(ctx, env))
 
 
 def migrate_environment(

@@ -75,8 +75,12 @@ def test_promote_check_passes_when_prod_gets_what_qa_runs_and_lists_every_differ
 
 
 def test_drift_finds_a_manual_alter_table_and_a_state_change_outside_toolkit(two_env_project):
+    import shutil
+
     project = two_env_project
     assert invoke(project, "env", "up", "qa").exit_code == 0
+    # a fresh checkout (the nightly job): nothing rendered yet, so drift must render before planning
+    shutil.rmtree(load_project(project).state_dir / "qa" / "rendered")
     clean = invoke(project, "drift", "qa")
     assert clean.exit_code == 0, clean.output
     assert "environment qa: no drift" in clean.stdout

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,15 @@ def read_manifest(folder: Path) -> Manifest:
 
 
 @dataclass(frozen=True)
+class PlannedChanges:
+    """What a saved plan itself will do (from `terraform show -json` of it), never what a manifest claims."""
+
+    has_changes: bool
+    deletes: tuple[str, ...]
+    replaces: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CurrentStack:
     """What is true now for one stack, gathered just before applying."""
 
@@ -130,6 +140,7 @@ class CurrentStack:
     serial: int
     inputs: StackInputs
     plan_sha256: str | None  # of the bundle's plan file as it is now; None if missing
+    planned: PlannedChanges | None = None  # read from the plan file; None when it is missing or modified
 
 
 def verify(manifest: Manifest, environment: str, engine_version: str, current: dict[str, CurrentStack]) -> list[str]:
@@ -149,6 +160,21 @@ def verify(manifest: Manifest, environment: str, engine_version: str, current: d
             problems.append(f"{where}: the plan is for workspace {record.workspace!r}, selected is {now.workspace!r}")
         if now.plan_sha256 != record.plan_sha256:
             problems.append(f"{where}: the saved plan file {record.plan_file} is missing or was modified")
+        elif now.planned is not None:
+            planned = now.planned
+            lies = [
+                key
+                for key, claimed, true in (
+                    ("changes", record.has_changes, planned.has_changes),
+                    ("deletes", record.deletes, planned.deletes),
+                    ("replaces", record.replaces, planned.replaces),
+                )
+                if claimed != true
+            ]
+            if lies:
+                problems.append(
+                    f"{where}: manifest.json does not match the saved plan {record.plan_file} ({', '.join(lies)})"
+                )
         if (now.lineage, now.serial) != (record.lineage, record.serial):
             if record.lineage is not None and now.lineage != record.lineage:
                 problems.append(f"{where}: the state was replaced (lineage {record.lineage} → {now.lineage})")
@@ -166,10 +192,11 @@ def verify(manifest: Manifest, environment: str, engine_version: str, current: d
     return problems
 
 
-def destructive_not_allowed(manifest: Manifest, allowed: set[str]) -> list[str]:
-    """Deletes and replaces in the plan whose addresses were not explicitly allowed."""
+def destructive_not_allowed(planned: Mapping[str, PlannedChanges], allowed: set[str]) -> list[str]:
+    """Deletes and replaces in the saved plans (read from the plans themselves: the manifest is not signed)
+    whose addresses were not explicitly allowed."""
     found = []
-    for record in manifest.stacks:
-        found += [f"{record.stack}: delete {a}" for a in record.deletes if a not in allowed]
-        found += [f"{record.stack}: replace {a}" for a in record.replaces if a not in allowed]
+    for stack, changes in planned.items():
+        found += [f"{stack}: delete {a}" for a in changes.deletes if a not in allowed]
+        found += [f"{stack}: replace {a}" for a in changes.replaces if a not in allowed]
     return found

@@ -130,6 +130,19 @@ def test_protected_environment_takes_only_reviewed_plans_without_unallowed_delet
     refused = invoke(s3_project, "apply", "prod", "--plan", str(replace))
     assert refused.exit_code == 3
     assert "infra: replace terraform_data.slow is not allowed in protected environment 'prod'" in refused.output
+
+    # manifest.json is not signed: the guard reads the saved plan itself, and refuses a manifest that lies
+    import shutil
+
+    edited = tmp_path / "p2-edited"
+    shutil.copytree(replace, edited)
+    manifest = json.loads((edited / "manifest.json").read_text())
+    manifest["stacks"][0]["replaces"] = []
+    (edited / "manifest.json").write_text(json.dumps(manifest))
+    bypass = invoke(s3_project, "apply", "prod", "--plan", str(edited))
+    assert bypass.exit_code == 3, bypass.output
+    assert "infra: replace terraform_data.slow is not allowed in protected environment 'prod'" in bypass.output
+    assert "manifest.json does not match the saved plan infra.tfplan (replaces)" in bypass.output
     allowed = invoke(s3_project, "apply", "prod", "--plan", str(replace), "--allow-destroy", "terraform_data.slow")
     assert allowed.exit_code == 0, allowed.output
 

@@ -237,20 +237,28 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
         lineage, serial = stack.state_identity()
         plan_path = folder / record.plan_file
         plan_sha256 = bundle.file_sha256(plan_path) if plan_path.is_file() else None
-        if plan_sha256 == record.plan_sha256 and renders_pipelines(env, record.stack):
-            problems += _reads_rendered_from(ctx, env, record.stack, stack.show_plan(plan_path))
+        planned = None
+        if plan_sha256 == record.plan_sha256:  # only a plan file that is the reviewed one is worth reading
+            shown = stack.show_plan(plan_path)
+            summary = summarize(record.stack, shown)
+            planned = bundle.PlannedChanges(summary.has_changes, summary.deletes, summary.replaces)
+            if renders_pipelines(env, record.stack):
+                problems += _reads_rendered_from(ctx, env, record.stack, shown)
         current[record.stack] = bundle.CurrentStack(
             workspace=env.name,
             lineage=lineage,
             serial=serial,
             inputs=bundle.stack_inputs(stack.target.directory, env.var_files, ctx.project.root),
             plan_sha256=plan_sha256,
+            planned=planned,
         )
     problems = bundle.verify(manifest, env.name, engine_version(ctx.engine), current) + problems
     if env.protected:
         problems += [
             f"{item} is not allowed in protected environment {env.name!r} (pass --allow-destroy ADDRESS to allow it)"
-            for item in bundle.destructive_not_allowed(manifest, set(allow_destroy))
+            for item in bundle.destructive_not_allowed(
+                {name: now.planned for name, now in current.items() if now.planned is not None}, set(allow_destroy)
+            )
         ]
     loaded = load(discover(ctx.project.sql_dir))
     allowed = _read_json(folder / bundle.MIGRATIONS, "allowed")
@@ -273,7 +281,7 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
     applied, unchanged = [], []
     steps: tuple[AppliedStep, ...] = ()
     for index, record in enumerate(manifest.stacks):
-        if record.has_changes:
+        if current[record.stack].planned.has_changes:
             with ctx.reporter.step(f"terraform apply: {record.stack}"):
                 stack = ctx.stack(env, record.stack)
                 # Terraform applies a copy, so the reviewed file stays as it was reviewed

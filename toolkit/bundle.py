@@ -93,13 +93,33 @@ def write_manifest(folder: Path, manifest: Manifest) -> None:
 def read_manifest(folder: Path) -> Manifest:
     path = folder / MANIFEST
     try:
-        raw: dict[str, Any] = json.loads(path.read_text())
-        if raw.get("format") != FORMAT:
-            raise ConfigError(
-                f"bundle format {raw.get('format')!r} is not {FORMAT}",
-                path=str(path),
-                hint="make the plan again with this version of toolkit",
-            )
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(
+            "not a plan bundle: manifest.json is missing",
+            path=str(folder),
+            hint="make one with toolkit plan ENV --out DIR",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the plan manifest: {exc.strerror or exc}", path=str(path)) from None
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"not a readable plan manifest: {exc}", path=str(path)) from None
+    return parse_manifest(raw, str(path))
+
+
+def parse_manifest(raw: Any, where: str) -> Manifest:
+    """A manifest from its JSON, or ConfigError naming what is wrong with it."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"not a plan manifest: a JSON object is expected, not {type(raw).__name__}", path=where)
+    if raw.get("format") != FORMAT:
+        raise ConfigError(
+            f"bundle format {raw.get('format')!r} is not {FORMAT}",
+            path=where,
+            hint="make the plan again with this version of toolkit",
+        )
+    try:
         stacks = tuple(
             StackRecord(
                 **{
@@ -112,14 +132,8 @@ def read_manifest(folder: Path) -> Manifest:
             for s in raw["stacks"]
         )
         return Manifest(**{**raw, "stacks": stacks})
-    except FileNotFoundError:
-        raise ConfigError(
-            "no plan bundle here (manifest.json missing)",
-            path=str(folder),
-            hint="make one with toolkit plan ENV --out DIR",
-        ) from None
     except (ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"not a readable plan manifest: {exc}", path=str(path)) from None
+        raise ConfigError(f"not a readable plan manifest: {type(exc).__name__}: {exc}", path=where) from None
 
 
 @dataclass(frozen=True)
@@ -143,17 +157,31 @@ class CurrentStack:
     planned: PlannedChanges | None = None  # read from the plan file; None when it is missing or modified
 
 
-def verify(manifest: Manifest, environment: str, engine_version: str, current: dict[str, CurrentStack]) -> list[str]:
-    """Every reason the bundle must not be applied now; empty when it may."""
+def verify(
+    manifest: Manifest,
+    *,
+    environment: str,
+    engine: str,
+    engine_version: str,
+    stacks: tuple[str, ...],
+    current: Mapping[str, CurrentStack],
+) -> list[str]:
+    """Every reason the bundle must not be applied now; empty when it may.
+
+    `stacks` are the environment's stacks; `current` what is true now for each of them that the plan has.
+    """
     if manifest.environment != environment:
         return [f"the plan was made for environment {manifest.environment!r}, not {environment!r}"]
     problems = []
-    if manifest.engine_version != engine_version:
-        problems.append(f"the plan was made with Terraform {manifest.engine_version}, this engine is {engine_version}")
+    if (manifest.engine, manifest.engine_version) != (engine, engine_version):
+        made_with = f"{manifest.engine} {manifest.engine_version}"
+        problems.append(f"the plan was made with {made_with}, this engine is {engine} {engine_version}")
+    planned = {record.stack for record in manifest.stacks}
+    problems += [f"stack {s!r} of environment {environment!r} is not in the plan" for s in stacks if s not in planned]
     for record in manifest.stacks:
         now = current.get(record.stack)
-        if now is None:
-            problems.append(f"stack {record.stack!r} of the plan is not part of this environment")
+        if record.stack not in stacks or now is None:
+            problems.append(f"stack {record.stack!r} of the plan is not part of environment {environment!r}")
             continue
         where = f"stack {record.stack!r}"
         if now.workspace != record.workspace:
@@ -161,13 +189,13 @@ def verify(manifest: Manifest, environment: str, engine_version: str, current: d
         if now.plan_sha256 != record.plan_sha256:
             problems.append(f"{where}: the saved plan file {record.plan_file} is missing or was modified")
         elif now.planned is not None:
-            planned = now.planned
+            planned_now = now.planned
             lies = [
                 key
                 for key, claimed, true in (
-                    ("changes", record.has_changes, planned.has_changes),
-                    ("deletes", record.deletes, planned.deletes),
-                    ("replaces", record.replaces, planned.replaces),
+                    ("changes", record.has_changes, planned_now.has_changes),
+                    ("deletes", record.deletes, planned_now.deletes),
+                    ("replaces", record.replaces, planned_now.replaces),
                 )
                 if claimed != true
             ]

@@ -27,6 +27,7 @@ from toolkit.commands.steps import (
     record_deployed,
     render_pipelines,
     renders_pipelines,
+    selected_workspace,
     validate_environment,
 )
 from toolkit.commands.targets import database_target
@@ -105,12 +106,13 @@ def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
                 saved = out / f"{stack_name}.tfplan"
                 changed = stack.plan(saved)
                 summary = summarize(stack_name, stack.show_plan(saved))
+                workspace = selected_workspace(stack)
                 lineage, serial = stack.state_identity()
                 outputs = stack.outputs() if lineage is not None else {}
             records.append(
                 bundle.StackRecord(
                     stack=stack_name,
-                    workspace=env.name,
+                    workspace=workspace,
                     plan_file=saved.name,
                     plan_sha256=bundle.file_sha256(saved),
                     has_changes=changed,
@@ -230,7 +232,7 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
     problems: list[str] = []
     for record in manifest.stacks:
         if record.stack not in env.stacks:
-            raise GuardRefused(f"the plan has stack {record.stack!r}, which environment {env.name!r} does not use")
+            continue  # verify names it
         stack = ctx.stack(env, record.stack)
         stack.init()
         stack.select_workspace(create=False)
@@ -245,14 +247,24 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
             if renders_pipelines(env, record.stack):
                 problems += _reads_rendered_from(ctx, env, record.stack, shown)
         current[record.stack] = bundle.CurrentStack(
-            workspace=env.name,
+            workspace=selected_workspace(stack),
             lineage=lineage,
             serial=serial,
             inputs=bundle.stack_inputs(stack.target.directory, env.var_files, ctx.project.root),
             plan_sha256=plan_sha256,
             planned=planned,
         )
-    problems = bundle.verify(manifest, env.name, engine_version(ctx.engine), current) + problems
+    problems = (
+        bundle.verify(
+            manifest,
+            environment=env.name,
+            engine=ctx.engine.kind,
+            engine_version=engine_version(ctx.engine),
+            stacks=tuple(s for s in ctx.project.stack_order if s in env.stacks),
+            current=current,
+        )
+        + problems
+    )
     if env.protected:
         problems += [
             f"{item} is not allowed in protected environment {env.name!r} (pass --allow-destroy ADDRESS to allow it)"
@@ -265,7 +277,7 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
     for source in loaded.versioned:
         if source.script in allowed and source.checksum != allowed[source.script]:
             problems.append(f"migration {source.script} changed since the plan")
-    renders = [r.stack for r in manifest.stacks if renders_pipelines(env, r.stack)]
+    renders = [r.stack for r in manifest.stacks if r.stack in env.stacks and renders_pipelines(env, r.stack)]
     if renders:
         recorded = _read_json(folder / PIPELINES, "rendered")
         problems += _bundle_rendered_problems(folder / RENDERED, recorded)

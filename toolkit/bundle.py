@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ConfigError
 
-FORMAT = 1
+FORMAT = 2  # 2: rendered pipelines carried in the bundle; stacks deferred to a second plan
 MANIFEST = "manifest.json"
 MIGRATIONS = "migrations.json"
 _SKIP_DIRS = {".terraform", ".git", "__pycache__"}
@@ -72,6 +72,9 @@ class Manifest:
     engine: str
     engine_version: str
     stacks: tuple[StackRecord, ...]
+    # Stacks left for a second plan, with why: they read an earlier stack's output that this bundle's
+    # plan changes (or that has no state yet), so a plan made now would deploy stale values.
+    deferred: dict[str, str] = field(default_factory=dict)
 
 
 def stack_inputs(directory: Path, var_files: tuple[Path, ...], project_root: Path) -> StackInputs:
@@ -131,7 +134,10 @@ def parse_manifest(raw: Any, where: str) -> Manifest:
             )
             for s in raw["stacks"]
         )
-        return Manifest(**{**raw, "stacks": stacks})
+        deferred = raw.get("deferred", {})
+        if not isinstance(deferred, dict):
+            raise TypeError("deferred is not an object")
+        return Manifest(**{**raw, "stacks": stacks, "deferred": deferred})
     except (ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"not a readable plan manifest: {type(exc).__name__}: {exc}", path=where) from None
 
@@ -176,7 +182,7 @@ def verify(
     if (manifest.engine, manifest.engine_version) != (engine, engine_version):
         made_with = f"{manifest.engine} {manifest.engine_version}"
         problems.append(f"the plan was made with {made_with}, this engine is {engine} {engine_version}")
-    planned = {record.stack for record in manifest.stacks}
+    planned = {record.stack for record in manifest.stacks} | set(manifest.deferred)
     problems += [f"stack {s!r} of environment {environment!r} is not in the plan" for s in stacks if s not in planned]
     for record in manifest.stacks:
         now = current.get(record.stack)
@@ -218,6 +224,30 @@ def verify(
             if record.inputs.var_files.get(path) != now.inputs.var_files.get(path):
                 problems.append(f"{where}: var file {path} changed since the plan")
     return problems
+
+
+def unsettled_outputs(stack: str, plan: Mapping[str, Any], has_state: bool) -> dict[str, str]:
+    """Outputs of `stack` whose value a later stack cannot use yet (name -> why), from its plan's JSON: every
+    output of a stack with no state, and each output the plan changes or leaves unknown."""
+    found = {}
+    for name, body in (plan.get("output_changes") or {}).items():
+        if not has_state:
+            found[name] = f"stack {stack!r} has no state yet: it must be applied first"
+        elif (body.get("actions") or ["no-op"]) != ["no-op"] or body.get("after_unknown"):
+            found[name] = f"stack {stack!r}'s plan changes its output {name!r}"
+    return found
+
+
+def deferral(stack: str, reads: set[str], unsettled: Mapping[str, str], deferred: Mapping[str, str]) -> str | None:
+    """Why `stack` cannot be planned in this bundle (it reads unsettled outputs, or follows a deferred
+    stack), or None when it can."""
+    if deferred:
+        return f"it comes after stack {next(iter(deferred))!r}, which is planned after this bundle is applied"
+    stale = sorted(reads & set(unsettled))
+    if not stale:
+        return None
+    reasons = sorted({unsettled[name] for name in stale})
+    return f"it reads {', '.join(stale)}: " + "; ".join(reasons)
 
 
 def destructive_not_allowed(planned: Mapping[str, PlannedChanges], allowed: set[str]) -> list[str]:

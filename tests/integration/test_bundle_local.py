@@ -117,3 +117,35 @@ def test_a_sensitive_value_is_never_rendered_into_a_bundle(full_local_project, t
     assert "@@{api_token} is sensitive" in refused.output and "secrets never go in pipelines" in refused.output
     assert "tok-never-rendered-77" not in refused.output
     assert not list(bundle.rglob("*.json")) if bundle.exists() else True
+
+
+def test_a_fresh_environment_is_planned_in_two_phases(full_local_project, tmp_path):
+    """The pipelines stack (and the pipelines it renders) read infra's outputs, which a fresh environment does
+    not have yet: the first bundle holds infra and the migrations, and says the pipelines are planned next."""
+    project = full_local_project
+    first = tmp_path / "phase1"
+    planned = invoke(project, "plan", "local", "--out", str(first), "--detailed-exitcode")
+    assert planned.exit_code == 2, planned.output
+    assert "add 'data_bucket' to its tfvars" not in planned.output
+    reason = "stack 'infra' has no state yet: it must be applied first"
+    assert reason in planned.output and "**Phase 1 of 2.**" in (first / "summary.md").read_text()
+    manifest = json.loads((first / "manifest.json").read_text())
+    assert [s["stack"] for s in manifest["stacks"]] == ["infra"] and reason in manifest["deferred"]["pipelines"]
+    assert not (first / "pipelines.tfplan").exists()
+
+    applied = invoke(project, "apply", "local", "--plan", str(first))
+    assert applied.exit_code == 0, applied.output
+    assert "applied infra; 5 migration(s) applied" in applied.stdout
+    assert "deferred pipelines: it reads " in applied.stdout and "plan again" in applied.stdout
+    record = invoke(project, "promote-check", "local", "local")
+    assert record.exit_code == 3 and "has no deployment record" in record.output  # half a deploy is not one
+
+    second = tmp_path / "phase2"
+    assert invoke(project, "plan", "local", "--out", str(second)).exit_code == 0
+    assert json.loads((second / "manifest.json").read_text())["deferred"] == {}
+    applied = invoke(project, "apply", "local", "--plan", str(second))
+    assert applied.exit_code == 0, applied.output
+    assert "applied pipelines (unchanged: infra); 0 migration(s) applied" in applied.stdout
+    assert invoke(project, "plan", "local", "--detailed-exitcode").exit_code == 0
+    assert invoke(project, "promote-check", "local", "local").exit_code == 0
+    invoke(project, "env", "down", "local")

@@ -149,3 +149,38 @@ def test_bad_manifests_are_config_errors(raw, message):
     with pytest.raises(ConfigError) as caught:
         parse_manifest(raw, "m.json")
     assert caught.value.message.startswith(message)
+
+
+def test_a_deferred_stack_is_not_missing_from_the_plan():
+    assert problems(replace(MANIFEST, deferred={"pipelines": "why"}), stacks=("infra", "pipelines")) == []
+
+
+def test_outputs_a_later_stack_cannot_use_yet():
+    from toolkit.bundle import unsettled_outputs
+
+    plan = {
+        "output_changes": {
+            "same": {"actions": ["no-op"], "after": "x"},
+            "renamed": {"actions": ["update"], "after": "y"},
+            "unknown": {"actions": ["create"], "after_unknown": True},
+        }
+    }
+    assert unsettled_outputs("infra", plan, has_state=True) == {
+        "renamed": "stack 'infra''s plan changes its output 'renamed'",
+        "unknown": "stack 'infra''s plan changes its output 'unknown'",
+    }
+    fresh = unsettled_outputs("infra", plan, has_state=False)
+    assert set(fresh) == {"same", "renamed", "unknown"} and "has no state yet" in fresh["same"]
+
+
+def test_deferral_names_what_is_read_and_why():
+    from toolkit.bundle import deferral
+
+    unsettled = {"data_bucket": "stack 'infra''s plan changes its output 'data_bucket'"}
+    assert deferral("pipelines", {"event_stream"}, unsettled, {}) is None
+    assert deferral("pipelines", {"data_bucket", "event_stream"}, unsettled, {}) == (
+        "it reads data_bucket: stack 'infra''s plan changes its output 'data_bucket'"
+    )
+    assert deferral("reports", set(), {}, {"pipelines": "why"}) == (
+        "it comes after stack 'pipelines', which is planned after this bundle is applied"
+    )

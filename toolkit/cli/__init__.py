@@ -144,6 +144,10 @@ def apply(
         f"environment {result.environment}: applied {', '.join(result.applied_stacks) or 'no stack'}"
         + (f" (unchanged: {', '.join(result.unchanged_stacks)})" if result.unchanged_stacks else "")
         + f"; {len(result.migrations_applied)} migration(s) applied"
+        + "".join(
+            f"\n  deferred {stack}: {reason}; plan again (toolkit plan {result.environment} --out DIR) and apply that"
+            for stack, reason in result.deferred.items()
+        )
     )
 
 

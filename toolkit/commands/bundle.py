@@ -12,13 +12,13 @@ import hashlib
 import json
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from toolkit import bundle
 from toolkit.commands.context import Context
-from toolkit.commands.stack_inputs import bundle_rendered_dir, rendered_dir
+from toolkit.commands.stack_inputs import bundle_rendered_dir, rendered_dir, upstream_reads
 from toolkit.commands.steps import (
     applied_versions,
     database_plan,
@@ -55,10 +55,11 @@ class BundleResult:
     summaries: tuple[PlanSummary, ...]
     migrations: tuple[str, ...]  # scripts allowed to run at apply time
     pipelines: dict[str, str]  # rendered pipeline -> sha256
+    deferred: dict[str, str] = field(default_factory=dict)  # stack -> why it is planned after this is applied
 
     @property
     def has_changes(self) -> bool:
-        return any(s.has_changes for s in self.summaries) or bool(self.migrations)
+        return any(s.has_changes for s in self.summaries) or bool(self.migrations) or bool(self.deferred)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class BundleApplyResult:
     applied_stacks: tuple[str, ...]
     unchanged_stacks: tuple[str, ...]
     migrations_applied: tuple[AppliedStep, ...]
+    deferred: dict[str, str] = field(default_factory=dict)  # stacks left for the next plan, with why
 
 
 def rendered_hashes(folder: Path) -> dict[str, str]:
@@ -89,7 +91,16 @@ def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
     upstream: dict[str, Output] = {}
     pipelines: dict[str, str] = {}
     changes: dict[str, dict] = {}
+    deferred: dict[str, str] = {}
+    unsettled: dict[str, str] = {}  # outputs of earlier stacks that are not final yet -> why
     for stack_name in ctx.project.stack_order:
+        # A later stack planned now would get an earlier stack's outputs as they are before this bundle is
+        # applied: if the earlier plan changes one it reads, it is left for a second plan (two phases).
+        reason = bundle.deferral(stack_name, upstream_reads(ctx, env, stack_name), unsettled, deferred)
+        if reason is not None:
+            deferred[stack_name] = reason
+            ctx.reporter.note(f"{stack_name}: planned after this bundle is applied, since {reason}")
+            continue
         with ctx.reporter.step(f"terraform plan: {stack_name}"):
             reads_rendered = None
             if renders_pipelines(env, stack_name):
@@ -104,8 +115,9 @@ def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
             opened = open_stack(ctx, env, stack_name, upstream, create=env.create_workspace, rendered=reads_rendered)
             with opened as (stack, _):
                 saved = out / f"{stack_name}.tfplan"
-                changed = stack.plan(saved)
-                summary = summarize(stack_name, stack.show_plan(saved))
+                stack.plan(saved)
+                shown = stack.show_plan(saved)
+                summary = summarize(stack_name, shown)
                 workspace = selected_workspace(stack)
                 lineage, serial = stack.state_identity()
                 outputs = stack.outputs() if lineage is not None else {}
@@ -115,7 +127,7 @@ def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
                     workspace=workspace,
                     plan_file=saved.name,
                     plan_sha256=bundle.file_sha256(saved),
-                    has_changes=changed,
+                    has_changes=summary.has_changes,
                     lineage=lineage,
                     serial=serial,
                     inputs=bundle.stack_inputs(env.stack_dir(stack_name), env.var_files, ctx.project.root),
@@ -124,6 +136,7 @@ def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
                 )
             )
             summaries.append(summary)
+            unsettled.update(bundle.unsettled_outputs(stack_name, shown, lineage is not None))
             outputs_by_stack[stack_name] = outputs
             upstream.update(outputs)
     allowed = _allowed_now(ctx, env, loaded, outputs_by_stack.get(ctx.project.stack_order[0], {}))
@@ -139,11 +152,12 @@ def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
         engine=ctx.engine.kind,
         engine_version=version,
         stacks=tuple(records),
+        deferred=deferred,
     )
     bundle.write_manifest(out, manifest)
-    result = BundleResult(env.name, str(out), tuple(summaries), tuple(sorted(allowed)), pipelines)
+    result = BundleResult(env.name, str(out), tuple(summaries), tuple(sorted(allowed)), pipelines, deferred)
     (out / "summary.json").write_text(json.dumps(asdict(result), indent=2, sort_keys=True, default=str) + "\n")
-    markdown = to_markdown(env.name, summaries)
+    markdown = to_markdown(env.name, summaries) + _deferred_markdown(deferred)
     if allowed:
         markdown += "\n**migrations to apply:** " + ", ".join(f"`{s}`" for s in sorted(allowed)) + "\n"
         findings = [f for f in lint_sources(m for m in loaded.versioned if m.script in allowed)]
@@ -152,6 +166,14 @@ def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
     markdown += _pipelines_markdown(changes)
     (out / "summary.md").write_text(mask(markdown[:60000]))
     return result
+
+
+def _deferred_markdown(deferred: dict[str, str]) -> str:
+    if not deferred:
+        return ""
+    lines = ["", "**Phase 1 of 2.** Planned after this bundle is applied (plan again then, and review that too):", ""]
+    lines += [f"- `{stack}`: {reason}" for stack, reason in deferred.items()]
+    return "\n".join(lines) + "\n"
 
 
 def _pipeline_changes_since_deployed(ctx: Context, env: Environment, rendered) -> dict[str, dict]:
@@ -313,8 +335,11 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
     if renders:  # the environment's rendered folder now holds what it runs, as after `env up`
         shutil.rmtree(rendered_dir(ctx, env), ignore_errors=True)
         shutil.copytree(folder / RENDERED, rendered_dir(ctx, env))
-    record_deployed(ctx, env, loaded, versions)
-    return BundleApplyResult(env.name, tuple(applied), tuple(unchanged), steps)
+    if manifest.deferred:
+        ctx.reporter.note(f"deferred to the next plan: {', '.join(manifest.deferred)}")
+    else:  # only a complete deploy is what the environment runs (promote-check compares it)
+        record_deployed(ctx, env, loaded, versions)
+    return BundleApplyResult(env.name, tuple(applied), tuple(unchanged), steps, dict(manifest.deferred))
 
 
 def _read_json(path: Path, key: str) -> dict:

@@ -63,6 +63,23 @@ def stack_inputs(
     return inputs
 
 
+def upstream_reads(ctx: Context, env: Environment, stack_name: str) -> set[str]:
+    """Names the stack takes from earlier stacks' outputs: its declared variables that no var file sets and
+    toolkit does not inject, and, if it reads the rendered pipelines, every value their placeholders use."""
+    from toolkit.terraform.static import INJECTED
+
+    declared = read_stack(env.stack_dir(stack_name)).variables
+    from_files: set[str] = set()
+    for path in env.var_files:
+        from_files |= set(read_var_file(path, ctx.project.root))
+    names = {name for name in declared if name not in from_files and name not in INJECTED}
+    if "rendered_pipelines_dir" in declared:
+        from toolkit.pipelines.validate import catalog
+
+        names |= {mark.head for pipeline in catalog(ctx.project).pipelines for mark in pipeline.placeholders}
+    return names
+
+
 def write_inputs(
     ctx: Context, env: Environment, stack_name: str, upstream: Mapping[str, Output], rendered: Path | None = None
 ) -> Path | None:

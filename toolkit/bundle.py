@@ -250,6 +250,32 @@ def deferral(stack: str, reads: set[str], unsettled: Mapping[str, str], deferred
     return f"it reads {', '.join(stale)}: " + "; ".join(reasons)
 
 
+def migration_problems(planned: Mapping[str, int], allowed: Mapping[str, int], on_disk: Mapping[str, int]) -> list[str]:
+    """Migration files now (script -> checksum, those that run in the environment) against the ones the
+    plan saw and the ones it allowed to run: added, removed or changed since is each a refusal."""
+    found = []
+    for script in sorted(set(planned) | set(on_disk) | set(allowed)):
+        was, now = planned.get(script, allowed.get(script)), on_disk.get(script)
+        if was == now:
+            continue
+        if was is None:
+            found.append(f"migration {script} was added after the plan")
+        elif now is None:
+            reviewed = " (it was reviewed to run)" if script in allowed else ""
+            found.append(f"migration {script} was removed after the plan{reviewed}")
+        else:
+            found.append(f"migration {script} changed since the plan")
+    return found
+
+
+def commit_warning(planned: str | None, now: str | None) -> str | None:
+    """A different commit is only worth a warning: every input that decides what is applied is hashed and
+    compared on its own (stack code, files it reads, var files, migrations, rendered pipelines)."""
+    if planned == now or planned is None or now is None:
+        return None
+    return f"the plan was made at commit {planned}, this checkout is at {now} (every input it applies is unchanged)"
+
+
 def destructive_not_allowed(planned: Mapping[str, PlannedChanges], allowed: set[str]) -> list[str]:
     """Deletes and replaces in the saved plans (read from the plans themselves: the manifest is not signed)
     whose addresses were not explicitly allowed."""

@@ -93,6 +93,17 @@ def test_plan_bundle_round_trip_and_every_refusal(s3_project, tmp_path):
     refused = invoke(s3_project, "apply", "dev", "--plan", str(tampered))
     assert refused.exit_code == 3 and "saved plan file infra.tfplan is missing or was modified" in refused.output
 
+    # migrations on disk against the plan's, before anything is applied (the state stays where it was)
+    (s3_project / "sql" / "V2__late.sql").write_text("CREATE TABLE late (id int);\n")
+    (s3_project / "sql" / "V1__t.sql").rename(s3_project / "V1__t.sql")
+    moved = invoke(s3_project, "apply", "dev", "--plan", str(first))
+    assert moved.exit_code == 3, moved.output
+    assert "migration V2__late.sql was added after the plan" in moved.output
+    assert "migration V1__t.sql was removed after the plan (it was reviewed to run)" in moved.output
+    assert "terraform apply" not in moved.output
+    (s3_project / "sql" / "V2__late.sql").unlink()
+    (s3_project / "V1__t.sql").rename(s3_project / "sql" / "V1__t.sql")
+
     applied = invoke(s3_project, "apply", "dev", "--plan", str(first))
     assert applied.exit_code == 0, applied.output
     assert "applied infra; 1 migration(s) applied" in applied.stdout

@@ -184,3 +184,29 @@ def test_deferral_names_what_is_read_and_why():
     assert deferral("reports", set(), {}, {"pipelines": "why"}) == (
         "it comes after stack 'pipelines', which is planned after this bundle is applied"
     )
+
+
+def test_migration_files_added_removed_or_changed_since_the_plan():
+    from toolkit.bundle import migration_problems
+
+    planned = {"V1__a.sql": 1, "V2__b.sql": 2, "R__v.sql": 9}
+    allowed = {"V2__b.sql": 2}
+    assert migration_problems(planned, allowed, dict(planned)) == []
+    now = {"V1__a.sql": 1, "R__v.sql": 10, "V3__c.sql": 3}
+    assert migration_problems(planned, allowed, now) == [
+        "migration R__v.sql changed since the plan",
+        "migration V2__b.sql was removed after the plan (it was reviewed to run)",
+        "migration V3__c.sql was added after the plan",
+    ]
+    assert migration_problems(planned, allowed, {"V2__b.sql": 2, "R__v.sql": 9}) == [
+        "migration V1__a.sql was removed after the plan"
+    ]
+
+
+def test_another_commit_is_a_warning_only():
+    from toolkit.bundle import commit_warning
+
+    assert commit_warning("abc", "abc") is None and commit_warning(None, "abc") is None
+    assert commit_warning("abc", "def-dirty") == (
+        "the plan was made at commit abc, this checkout is at def-dirty (every input it applies is unchanged)"
+    )

@@ -140,7 +140,8 @@ def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
             outputs_by_stack[stack_name] = outputs
             upstream.update(outputs)
     allowed = _allowed_now(ctx, env, loaded, outputs_by_stack.get(ctx.project.stack_order[0], {}))
-    (out / bundle.MIGRATIONS).write_text(json.dumps({"allowed": allowed}, indent=2, sort_keys=True) + "\n")
+    migrations = {"allowed": allowed, "files": _migration_files(env, loaded)}
+    (out / bundle.MIGRATIONS).write_text(json.dumps(migrations, indent=2, sort_keys=True) + "\n")
     (out / PIPELINES).write_text(
         json.dumps({"rendered": pipelines, "changes": changes}, indent=2, sort_keys=True) + "\n"
     )
@@ -252,6 +253,7 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
         raise GuardRefused(f"the plan in {folder} was made for environment {manifest.environment!r}, not {env.name!r}")
     current = {}
     problems: list[str] = []
+    infra_now: dict[str, Output] = {}  # the first stack's outputs before anything is applied
     for record in manifest.stacks:
         if record.stack not in env.stacks:
             continue  # verify names it
@@ -259,6 +261,8 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
         stack.init()
         stack.select_workspace(create=False)
         lineage, serial = stack.state_identity()
+        if record.stack == ctx.project.stack_order[0] and lineage is not None:
+            infra_now = stack.outputs()
         plan_path = folder / record.plan_file
         plan_sha256 = bundle.file_sha256(plan_path) if plan_path.is_file() else None
         planned = None
@@ -296,14 +300,17 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
         ]
     loaded = load(discover(ctx.project.sql_dir))
     allowed = _read_json(folder / bundle.MIGRATIONS, "allowed")
-    for source in loaded.versioned:
-        if source.script in allowed and source.checksum != allowed[source.script]:
-            problems.append(f"migration {source.script} changed since the plan")
+    planned_files = _read_json(folder / bundle.MIGRATIONS, "files")
+    problems += bundle.migration_problems(planned_files, allowed, _migration_files(env, loaded))
+    problems += _pending_not_reviewed(ctx, env, loaded, allowed, infra_now)
     renders = [r.stack for r in manifest.stacks if r.stack in env.stacks and renders_pipelines(env, r.stack)]
     if renders:
         recorded = _read_json(folder / PIPELINES, "rendered")
         problems += _bundle_rendered_problems(folder / RENDERED, recorded)
         problems += _pipeline_changes(ctx, env, recorded)
+    warning = bundle.commit_warning(manifest.git_commit, current_commit(ctx.project.root))
+    if warning:
+        ctx.reporter.note(f"warning: {warning}")
     if problems:
         raise GuardRefused(
             f"refusing to apply the plan in {folder} to {env.name!r}:\n" + "\n".join(f"  - {p}" for p in problems),
@@ -390,6 +397,24 @@ def _pipeline_changes(ctx: Context, env: Environment, recorded: dict[str, str]) 
         for key in sorted(set(now) | set(recorded))
         if now.get(key) != recorded.get(key)
     ]
+
+
+def _migration_files(env: Environment, loaded: LoadedMigrations) -> dict[str, int]:
+    """Every migration file that runs in the environment, with its checksum (what the plan saw)."""
+    return {m.script: m.checksum for m in (*loaded.versioned, *loaded.repeatable) if m.runs_in(env.name)}
+
+
+def _pending_not_reviewed(
+    ctx: Context, env: Environment, loaded: LoadedMigrations, allowed: dict, infra: dict[str, Output]
+) -> list[str]:
+    """Asked before anything is applied (when the database can be reached): what would run now must all
+    have been reviewed, and nothing may block the migrations once the infrastructure has changed."""
+    plan = database_plan(ctx, env, infra, loaded) if infra else None
+    if plan is None:
+        return []
+    unreviewed = sorted({p.file.script for p in plan.pending} - set(allowed))
+    found = [f"migration {script} is pending in {env.name!r} but was not in the reviewed plan" for script in unreviewed]
+    return found + [f"migrations cannot run: {problem}" for problem in plan.problems]
 
 
 def _migrate_allowed(ctx: Context, env: Environment, loaded: LoadedMigrations, allowed: dict):

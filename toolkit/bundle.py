@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from toolkit.aws.emulator import OVERRIDE_NAME as EMULATOR_OVERRIDE
 from toolkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from toolkit.config import Project
 
 FORMAT = 2  # 2: rendered pipelines carried in the bundle; stacks deferred to a second plan
 MANIFEST = "manifest.json"
 MIGRATIONS = "migrations.json"
-_SKIP_DIRS = {".terraform", ".git", "__pycache__"}
+_SKIP_DIRS = {".terraform", ".git", "__pycache__", "terraform.tfstate.d"}
+_SKIP_SUFFIXES = (".tfplan", ".tfstate", ".tfstate.backup")
+LOCK_FILE = ".terraform.lock.hcl"
 
 
 def file_sha256(path: Path) -> str:
@@ -31,22 +38,89 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def tree_sha256(directory: Path) -> str:
-    """One hash over every file of a stack directory (names and contents), in a stable order."""
+def is_override(name: str) -> bool:
+    """Terraform's override files, merged over the configuration (toolkit writes one in emulator mode)."""
+    return name in ("override.tf", "override.tf.json") or name.endswith(("_override.tf", "_override.tf.json"))
+
+
+def _tree_sha256(directory: Path, keep) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
         relative = path.relative_to(directory)
-        if _SKIP_DIRS.intersection(relative.parts) or path.suffix == ".tfplan":
+        if _SKIP_DIRS.intersection(relative.parts) or path.name.endswith(_SKIP_SUFFIXES) or not keep(path.name):
             continue
         digest.update(relative.as_posix().encode() + b"\0" + file_sha256(path).encode() + b"\n")
     return digest.hexdigest()
 
 
+def tree_sha256(directory: Path) -> str:
+    """One hash over a folder's code (names and contents), in a stable order. Left out: what Terraform writes
+    there (data folders, saved plans, state), the provider lock file (a fresh checkout may not have it
+    before `init`; a manifest hashes it on its own) and override files (toolkit's emulator override exists
+    only while Terraform runs; a manifest hashes the others on their own)."""
+    return _tree_sha256(directory, lambda name: name != LOCK_FILE and not is_override(name))
+
+
+def overrides_sha256(directory: Path) -> str | None:
+    """One hash over the stack's own override files (not toolkit's emulator override), None without any."""
+    if not any(is_override(p.name) and p.name != EMULATOR_OVERRIDE for p in directory.rglob("*")):
+        return None
+    return _tree_sha256(directory, lambda name: is_override(name) and name != EMULATOR_OVERRIDE)
+
+
+# `source = "../modules/x"` (HCL) or `"source": "./x"` (JSON): a module or file the stack reads by path.
+_LOCAL_SOURCE = re.compile(r'"?\bsource"?\s*[=:]\s*"(\.\.?/[^"$]*)"')
+
+
+def glue_scripts_dir(project: Project) -> Path:
+    """The Glue job scripts, which toolkit injects as `glue_scripts_dir` into a stack that declares it."""
+    return project.pipelines_dir / "glue" / "scripts"
+
+
+def external_inputs(directory: Path, project: Project) -> dict[str, str]:
+    """What the stack reads from outside its folder, path (relative to the project) -> hash: local module
+    sources and files (`source = "../…"`, followed into the modules' own), and the Glue scripts folder
+    toolkit injects when the stack declares `glue_scripts_dir`. A path that does not exist hashes as
+    "missing", so it appearing later is a change too."""
+    from toolkit.terraform.hcl import read_stack
+
+    home = directory.resolve()
+    found: dict[str, str] = {}
+    todo, seen = [home], {home}
+    while todo:
+        folder = todo.pop()
+        for tf in sorted(p for p in folder.rglob("*.tf*") if p.name.endswith((".tf", ".tf.json"))):
+            if _SKIP_DIRS.intersection(tf.relative_to(folder).parts):
+                continue
+            for match in _LOCAL_SOURCE.finditer(tf.read_text(encoding="utf-8", errors="replace")):
+                target = (tf.parent / match[1]).resolve()
+                if target in seen or target.is_relative_to(home):
+                    continue
+                seen.add(target)
+                found[_shown(target, project.root)] = _path_sha256(target)
+                if target.is_dir():
+                    todo.append(target)
+    if "glue_scripts_dir" in read_stack(directory).variables:
+        scripts = glue_scripts_dir(project)
+        found[_shown(scripts, project.root)] = _path_sha256(scripts)
+    return found
+
+
+def _path_sha256(path: Path) -> str:
+    return tree_sha256(path) if path.is_dir() else file_sha256(path) if path.is_file() else "missing"
+
+
+def _shown(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
 @dataclass(frozen=True)
 class StackInputs:
-    config: str  # tree hash of the stack directory (includes .terraform.lock.hcl)
+    config: str  # tree_sha256 of the stack directory: its code, without lock and override files
     lock_file: str | None  # the provider lock file on its own, so a provider change is named
     var_files: dict[str, str]  # path relative to the project -> sha256
+    overrides: str | None = None  # the stack's own override files (*_override.tf), None without any
+    external: dict[str, str] = field(default_factory=dict)  # read from outside its folder: path -> hash
 
 
 @dataclass(frozen=True)
@@ -77,15 +151,14 @@ class Manifest:
     deferred: dict[str, str] = field(default_factory=dict)
 
 
-def stack_inputs(directory: Path, var_files: tuple[Path, ...], project_root: Path) -> StackInputs:
-    lock = directory / ".terraform.lock.hcl"
+def stack_inputs(directory: Path, var_files: tuple[Path, ...], project: Project) -> StackInputs:
+    lock = directory / LOCK_FILE
     return StackInputs(
         config=tree_sha256(directory),
         lock_file=file_sha256(lock) if lock.exists() else None,
-        var_files={
-            (str(v.relative_to(project_root)) if v.is_relative_to(project_root) else str(v)): file_sha256(v)
-            for v in var_files
-        },
+        var_files={_shown(v, project.root): file_sha256(v) for v in var_files},
+        overrides=overrides_sha256(directory),
+        external=external_inputs(directory, project),
     )
 
 
@@ -220,6 +293,11 @@ def verify(
             problems.append(f"{where}: the Terraform configuration changed since the plan")
         if now.inputs.lock_file != record.inputs.lock_file:
             problems.append(f"{where}: the provider lock file (.terraform.lock.hcl) changed since the plan")
+        if now.inputs.overrides != record.inputs.overrides:
+            problems.append(f"{where}: its override files (*_override.tf) changed since the plan")
+        for path in sorted(set(record.inputs.external) | set(now.inputs.external)):
+            if record.inputs.external.get(path) != now.inputs.external.get(path):
+                problems.append(f"{where}: {path} (read from outside the stack's folder) changed since the plan")
         for path in sorted(set(record.inputs.var_files) | set(now.inputs.var_files)):
             if record.inputs.var_files.get(path) != now.inputs.var_files.get(path):
                 problems.append(f"{where}: var file {path} changed since the plan")

@@ -96,6 +96,17 @@ def test_changed_files():
     ]
 
 
+def test_override_files_and_files_read_from_outside_the_stack_changed():
+    recorded = replace(INPUTS, external={"pipelines/glue/scripts": "g1", "terraform/modules/naming": "m1"})
+    manifest = replace(MANIFEST, stacks=(replace(RECORD, inputs=recorded),))
+    now = replace(INPUTS, overrides="o1", external={"pipelines/glue/scripts": "g2"})
+    assert problems(manifest, now=replace(NOW, inputs=now)) == [
+        "stack 'infra': its override files (*_override.tf) changed since the plan",
+        "stack 'infra': pipelines/glue/scripts (read from outside the stack's folder) changed since the plan",
+        "stack 'infra': terraform/modules/naming (read from outside the stack's folder) changed since the plan",
+    ]
+
+
 def test_modified_plan_file_and_a_manifest_that_lies_about_its_plan():
     assert problems(now=replace(NOW, plan_sha256="p2", planned=None)) == [
         "stack 'infra': the saved plan file infra.tfplan is missing or was modified"

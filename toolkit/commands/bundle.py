@@ -130,7 +130,7 @@ def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
                     has_changes=summary.has_changes,
                     lineage=lineage,
                     serial=serial,
-                    inputs=bundle.stack_inputs(env.stack_dir(stack_name), env.var_files, ctx.project.root),
+                    inputs=bundle.stack_inputs(env.stack_dir(stack_name), env.var_files, ctx.project),
                     deletes=summary.deletes,
                     replaces=summary.replaces,
                 )
@@ -276,7 +276,7 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
             workspace=selected_workspace(stack),
             lineage=lineage,
             serial=serial,
-            inputs=bundle.stack_inputs(stack.target.directory, env.var_files, ctx.project.root),
+            inputs=bundle.stack_inputs(stack.target.directory, env.var_files, ctx.project),
             plan_sha256=plan_sha256,
             planned=planned,
         )

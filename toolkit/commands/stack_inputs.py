@@ -34,7 +34,9 @@ def bundle_rendered_dir(ctx: Context, env: Environment) -> Path:
 
 
 def glue_scripts_dir(ctx: Context) -> Path:
-    return ctx.project.pipelines_dir / "glue" / "scripts"
+    from toolkit.bundle import glue_scripts_dir as scripts
+
+    return scripts(ctx.project)
 
 
 def stack_inputs(

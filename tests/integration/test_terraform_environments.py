@@ -270,3 +270,31 @@ def test_ephemeral_lifecycle_list_and_reap(s3_project, moto_endpoint):
     assert result.reaped == ("pr-8",) and not result.failed
     names = [r["name"] for r in json.loads(invoke(s3_project, "env", "list", "--json").stdout)]
     assert "pr-8" not in names
+
+
+def test_ephemeral_environment_through_a_plan_bundle_is_recorded_and_reaped(s3_project, moto_endpoint, tmp_path):
+    """plan pr-99 --out creates the workspace, so it writes the lifecycle record (as env up does); apply
+    deploys with the expiry injected; env reap removes it like any other ephemeral environment."""
+    from toolkit.commands.context import Context
+    from toolkit.commands.environments import env_reap
+    from toolkit.config import load_project
+
+    bundle = tmp_path / "pr-99"
+    planned = invoke(s3_project, "plan", "pr-99", "--out", str(bundle), "--branch", "feature/bundled")
+    assert planned.exit_code == 0, planned.output
+    row = next(r for r in json.loads(invoke(s3_project, "env", "list", "--json").stdout) if r["name"] == "pr-99")
+    assert row["kind"] == "ephemeral" and row["branch"] == "feature/bundled"
+    assert json.loads((bundle / "manifest.json").read_text())["stacks"][0]["workspace"] == "pr-99"
+
+    applied = invoke(s3_project, "apply", "pr-99", "--plan", str(bundle))
+    assert applied.exit_code == 0, applied.output
+    assert "applied infra; 1 migration(s) applied" in applied.stdout
+    outputs = state_outputs(s3_project, moto_endpoint, "pr-99")
+    created = datetime.fromisoformat(row["created_at"])
+    assert outputs["greeting"] == "pr-99-hello-ephemeral"
+    assert outputs["expires_at"] == (created + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert invoke(s3_project, "plan", "pr-99", "--detailed-exitcode").exit_code == 0
+
+    result = env_reap(Context(project=load_project(s3_project)), now=datetime.now(UTC) + timedelta(hours=3))
+    assert result.reaped == ("pr-99",) and not result.failed
+    assert "pr-99" not in [r["name"] for r in json.loads(invoke(s3_project, "env", "list", "--json").stdout)]

@@ -84,6 +84,9 @@ def plan(
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none.")
     ] = False,
     endpoint: Annotated[str | None, typer.Option(help="Local AWS endpoint for every AWS call.")] = None,
+    branch: Annotated[
+        str | None, typer.Option(help="With --out: branch recorded with a new ephemeral environment.")
+    ] = None,
 ) -> None:
     """Show what `env up` would change, without changing anything (--out: save it for review)."""
     from toolkit.cli.output import print_json, print_text
@@ -91,7 +94,7 @@ def plan(
     if out is not None:
         from toolkit.commands.bundle import plan_bundle
 
-        bundle = plan_bundle(context(endpoint), env, out)
+        bundle = plan_bundle(context(endpoint), env, out, branch=branch)
         if json:
             print_json(bundle)
         else:

@@ -78,12 +78,13 @@ def rendered_hashes(folder: Path) -> dict[str, str]:
     }
 
 
-def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
+def plan_bundle(ctx: Context, name: str, out: Path, *, branch: str | None = None) -> BundleResult:
     """Plan every stack, record the inputs and state each plan depends on, and summarise it."""
     env = ctx.project.environment(name)
     # What env up checks first: migrations and their lint, pipelines for this environment (a sensitive
     # value is refused there, so none is ever rendered into the bundle), var files against the stacks.
     loaded = validate_environment(ctx, env)
+    _record_ephemeral(ctx, env, branch)
     out.mkdir(parents=True, exist_ok=True)
     version = engine_version(ctx.engine)
     records, summaries = [], []
@@ -167,6 +168,15 @@ def plan_bundle(ctx: Context, name: str, out: Path) -> BundleResult:
     markdown += _pipelines_markdown(changes)
     (out / "summary.md").write_text(mask(markdown[:60000]))
     return result
+
+
+def _record_ephemeral(ctx: Context, env: Environment, branch: str | None) -> None:
+    """As env up does: an ephemeral environment gets its lifecycle record (and so its expiry, injected as
+    `expires_at`) before its workspaces are created, so `env reap` finds whatever a plan or apply leaves."""
+    if env.ephemeral:
+        from toolkit.commands.environments import record_ephemeral
+
+        record_ephemeral(ctx, env, branch)
 
 
 def _deferred_markdown(deferred: dict[str, str]) -> str:
@@ -316,6 +326,7 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
             f"refusing to apply the plan in {folder} to {env.name!r}:\n" + "\n".join(f"  - {p}" for p in problems),
             hint="make a new plan (toolkit plan ENV --out DIR), review it, and apply that",
         )
+    _record_ephemeral(ctx, env, None)  # kept from the plan; written again if it went since
     if renders:  # where the saved plan reads them (checked above), exactly as reviewed
         shutil.rmtree(bundle_rendered_dir(ctx, env), ignore_errors=True)
         shutil.copytree(folder / RENDERED, bundle_rendered_dir(ctx, env))

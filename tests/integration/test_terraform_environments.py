@@ -245,6 +245,17 @@ def test_sigint_during_apply_releases_the_lock(s3_project):
     assert again.exit_code == 0, again.output  # no force-unlock needed
 
 
+def test_a_failed_apply_names_what_it_changed_before_failing(s3_project):
+    set_sleep(s3_project, -1, "9")  # `sleep -1` fails: terraform_data.slow fails, terraform_data.app is created
+    failed = invoke(s3_project, "env", "up", "pr-9")
+    assert failed.exit_code == 1, failed.output
+    assert "step 'terraform: infra' failed: terraform apply failed" in failed.output
+    assert (
+        "already changed by this run: lifecycle record of 'pr-9' written; "
+        "stack infra partially applied (created terraform_data.app)" in failed.output
+    )
+
+
 def test_ephemeral_lifecycle_list_and_reap(s3_project, moto_endpoint):
     from toolkit.commands.context import Context
     from toolkit.commands.environments import env_reap

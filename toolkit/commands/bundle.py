@@ -20,8 +20,12 @@ from toolkit import bundle
 from toolkit.commands.context import Context
 from toolkit.commands.stack_inputs import bundle_rendered_dir, rendered_dir, upstream_reads
 from toolkit.commands.steps import (
+    Progress,
+    ResourceWatcher,
+    applied_since,
     applied_versions,
     database_plan,
+    history_rank,
     migrate_environment,
     open_stack,
     record_deployed,
@@ -33,7 +37,7 @@ from toolkit.commands.steps import (
 from toolkit.commands.targets import database_target
 from toolkit.config import Environment
 from toolkit.database.connection import connect
-from toolkit.errors import GuardRefused
+from toolkit.errors import GuardRefused, ToolkitError
 from toolkit.gitinfo import current_commit
 from toolkit.migrations.apply import AppliedStep
 from toolkit.migrations.discovery import discover
@@ -326,7 +330,9 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
             f"refusing to apply the plan in {folder} to {env.name!r}:\n" + "\n".join(f"  - {p}" for p in problems),
             hint="make a new plan (toolkit plan ENV --out DIR), review it, and apply that",
         )
-    _record_ephemeral(ctx, env, None)  # kept from the plan; written again if it went since
+    progress = Progress()
+    with progress.step(ctx, "lifecycle record"):
+        _record_ephemeral(ctx, env, None)  # kept from the plan; written again if it went since
     if renders:  # where the saved plan reads them (checked above), exactly as reviewed
         shutil.rmtree(bundle_rendered_dir(ctx, env), ignore_errors=True)
         shutil.copytree(folder / RENDERED, bundle_rendered_dir(ctx, env))
@@ -334,8 +340,10 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
     steps: tuple[AppliedStep, ...] = ()
     for index, record in enumerate(manifest.stacks):
         if current[record.stack].planned.has_changes:
-            with ctx.reporter.step(f"terraform apply: {record.stack}"):
+            watcher = ResourceWatcher(record.stack)
+            with progress.step(ctx, f"terraform apply: {record.stack}", partial=watcher.partial):
                 stack = ctx.stack(env, record.stack)
+                watcher.watch(stack)
                 # Terraform applies a copy, so the reviewed file stays as it was reviewed
                 work = ctx.project.env_state_dir(env) / record.stack / "bundle.tfplan"
                 work.parent.mkdir(parents=True, exist_ok=True)
@@ -345,18 +353,20 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
                 finally:
                     work.unlink(missing_ok=True)
             applied.append(record.stack)
+            progress.changed.append(f"stack {record.stack} applied ({watcher.counts() or 'outputs only'})")
         else:
             unchanged.append(record.stack)
         if index == 0:
-            with ctx.reporter.step("database"):
-                steps, versions = _migrate_allowed(ctx, env, loaded, allowed)
+            with progress.step(ctx, "database"):
+                steps, versions = _migrate_allowed(ctx, env, loaded, allowed, progress)
     if renders:  # the environment's rendered folder now holds what it runs, as after `env up`
         shutil.rmtree(rendered_dir(ctx, env), ignore_errors=True)
         shutil.copytree(folder / RENDERED, rendered_dir(ctx, env))
     if manifest.deferred:
         ctx.reporter.note(f"deferred to the next plan: {', '.join(manifest.deferred)}")
     else:  # only a complete deploy is what the environment runs (promote-check compares it)
-        record_deployed(ctx, env, loaded, versions)
+        with progress.step(ctx, "deployment record"):
+            record_deployed(ctx, env, loaded, versions)
     return BundleApplyResult(env.name, tuple(applied), tuple(unchanged), steps, dict(manifest.deferred))
 
 
@@ -428,7 +438,7 @@ def _pending_not_reviewed(
     return found + [f"migrations cannot run: {problem}" for problem in plan.problems]
 
 
-def _migrate_allowed(ctx: Context, env: Environment, loaded: LoadedMigrations, allowed: dict):
+def _migrate_allowed(ctx: Context, env: Environment, loaded: LoadedMigrations, allowed: dict, progress: Progress):
     """Apply the pending migrations, all of which must have been in the reviewed plan."""
     from toolkit.commands.targets import stack_outputs
 
@@ -443,7 +453,16 @@ def _migrate_allowed(ctx: Context, env: Environment, loaded: LoadedMigrations, a
         )
     conn = connect(target)
     try:
-        steps = migrate_environment(ctx, env, conn, target, outputs, loaded).applied
+        before = history_rank(ctx, conn)
+        try:
+            steps = migrate_environment(ctx, env, conn, target, outputs, loaded).applied
+        except ToolkitError:
+            done = applied_since(ctx, target, before)  # each migration commits on its own
+            if done:
+                progress.changed.append(f"{len(done)} migration(s) applied: {', '.join(done)}")
+            raise
+        if steps:
+            progress.changed.append(f"{len(steps)} migration(s) applied: {', '.join(s.script for s in steps)}")
         return steps, applied_versions(ctx, conn)
     finally:
         conn.close()

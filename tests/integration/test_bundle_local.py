@@ -149,3 +149,17 @@ def test_a_fresh_environment_is_planned_in_two_phases(full_local_project, tmp_pa
     assert invoke(project, "plan", "local", "--detailed-exitcode").exit_code == 0
     assert invoke(project, "promote-check", "local", "local").exit_code == 0
     invoke(project, "env", "down", "local")
+
+
+def test_relative_bundle_paths_as_ci_passes_them(local_project, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    planned = invoke(local_project, "plan", "local", "--out", "bundle-local")
+    assert planned.exit_code == 0, planned.output
+    assert (tmp_path / "bundle-local" / "infra.tfplan").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle-local", "project"]  # nothing partial beside
+    assert json.loads((tmp_path / "bundle-local" / "summary.json").read_text())["folder"] == str(
+        tmp_path / "bundle-local"
+    )
+    applied = invoke(local_project, "apply", "local", "--plan", "bundle-local")
+    assert applied.exit_code == 0, applied.output
+    invoke(local_project, "env", "down", "local")

@@ -98,7 +98,7 @@ def plan(
         if json:
             print_json(bundle)
         else:
-            print_text((out / "summary.md").read_text())
+            print_text((Path(bundle.folder) / "summary.md").read_text())
         finish(2 if detailed_exitcode and bundle.has_changes else 0)
         return
     from toolkit.commands.status import env_plan

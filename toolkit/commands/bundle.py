@@ -37,7 +37,7 @@ from toolkit.commands.steps import (
 from toolkit.commands.targets import database_target
 from toolkit.config import Environment
 from toolkit.database.connection import connect
-from toolkit.errors import GuardRefused, ToolkitError
+from toolkit.errors import ConfigError, GuardRefused, ToolkitError, UsageError
 from toolkit.gitinfo import current_commit
 from toolkit.migrations.apply import AppliedStep
 from toolkit.migrations.discovery import discover
@@ -85,11 +85,51 @@ def rendered_hashes(folder: Path) -> dict[str, str]:
 def plan_bundle(ctx: Context, name: str, out: Path, *, branch: str | None = None) -> BundleResult:
     """Plan every stack, record the inputs and state each plan depends on, and summarise it."""
     env = ctx.project.environment(name)
+    final = _new_bundle_folder(out)
     # What env up checks first: migrations and their lint, pipelines for this environment (a sensitive
     # value is refused there, so none is ever rendered into the bundle), var files against the stacks.
     loaded = validate_environment(ctx, env)
     _record_ephemeral(ctx, env, branch)
-    out.mkdir(parents=True, exist_ok=True)
+    # Written beside the destination and moved there when complete: a failed plan leaves no half bundle.
+    out = _staging_folder(final)
+    try:
+        result = _plan_into(ctx, env, loaded, out, final)
+        if final.exists():
+            final.rmdir()  # checked empty above
+        out.rename(final)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    return result
+
+
+def _new_bundle_folder(out: Path) -> Path:
+    """The bundle's folder as an absolute path (Terraform runs in the stack's folder), which must not exist
+    yet or be empty: a bundle is never mixed with another's files."""
+    out = out.absolute()
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: a file is in the way; a plan bundle is a new folder", hint="choose a new path")
+    if out.is_dir() and any(out.iterdir()):
+        raise UsageError(
+            f"--out {out}: the folder is not empty; a plan bundle is written into a new or empty folder",
+            hint="choose another path, or remove the old bundle first",
+        )
+    return out
+
+
+def _staging_folder(final: Path) -> Path:
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the plan bundle there: {exc.strerror or exc}",
+            path=str(final),
+            hint="choose a folder this user can create and write",
+        ) from None
+
+
+def _plan_into(ctx: Context, env: Environment, loaded: LoadedMigrations, out: Path, final: Path) -> BundleResult:
     version = engine_version(ctx.engine)
     records, summaries = [], []
     outputs_by_stack: dict[str, dict[str, Output]] = {}
@@ -161,7 +201,7 @@ def plan_bundle(ctx: Context, name: str, out: Path, *, branch: str | None = None
         deferred=deferred,
     )
     bundle.write_manifest(out, manifest)
-    result = BundleResult(env.name, str(out), tuple(summaries), tuple(sorted(allowed)), pipelines, deferred)
+    result = BundleResult(env.name, str(final), tuple(summaries), tuple(sorted(allowed)), pipelines, deferred)
     (out / "summary.json").write_text(json.dumps(asdict(result), indent=2, sort_keys=True, default=str) + "\n")
     markdown = to_markdown(env.name, summaries) + _deferred_markdown(deferred)
     if allowed:
@@ -262,6 +302,10 @@ def _allowed_now(ctx: Context, env: Environment, loaded: LoadedMigrations, infra
 def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] = frozenset()) -> BundleApplyResult:
     """Check every manifest field against what is true now, then apply the saved plans and migrations."""
     env = ctx.project.environment(name)
+    folder = folder.absolute()  # Terraform runs in the stack's folder: a relative path would miss
+    if not folder.is_dir():
+        state = "is a file, not a plan bundle folder" if folder.exists() else "does not exist"
+        raise UsageError(f"--plan {folder} {state}", hint="pass the folder made by toolkit plan ENV --out DIR")
     manifest = bundle.read_manifest(folder)
     if manifest.environment != env.name:
         raise GuardRefused(f"the plan in {folder} was made for environment {manifest.environment!r}, not {env.name!r}")
@@ -375,6 +419,8 @@ def _read_json(path: Path, key: str) -> dict:
         return dict(json.loads(path.read_text())[key])
     except FileNotFoundError:
         raise GuardRefused(f"{path} is missing: not a complete plan bundle") from None
+    except OSError as exc:
+        raise GuardRefused(f"{path} cannot be read: {exc.strerror or exc}") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise GuardRefused(f"{path} is not readable: {exc}") from None
 

@@ -354,6 +354,53 @@ def commit_warning(planned: str | None, now: str | None) -> str | None:
     return f"the plan was made at commit {planned}, this checkout is at {now} (every input it applies is unchanged)"
 
 
+def lint_verdict(findings: list) -> dict[str, Any]:
+    """One migration's lint, for migrations.json and the summary: refused (an unannotated destructive change),
+    not parsed (reported, never refused), allowed by annotation, or clean; with each finding."""
+    if any(f.refused for f in findings):
+        verdict = "refused"
+    elif any(f.rule == "syntax" for f in findings):
+        verdict = "not parsed"
+    elif findings:
+        verdict = "allowed by annotation"
+    else:
+        verdict = "clean"
+    return {"verdict": verdict, "findings": [str(f) for f in findings]}
+
+
+SUMMARY_LIMIT = 60000  # GitHub takes 65536 characters in a comment; leave room for a marker of our own
+
+
+def summary_text(markdown: str, limit: int = SUMMARY_LIMIT) -> str:
+    """summary.md: every secret masked first (a cut must never leave half a secret behind), then capped."""
+    from toolkit.secrets import mask
+
+    return cap_markdown(mask(markdown), limit)
+
+
+def cap_markdown(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a line end with a visible marker. A cut inside a code fence (or an
+    open <details>) closes it, so what follows the cut renders as text, not as part of a diff."""
+    if len(text) <= limit:
+        return text
+    marker = f"\n_(summary cut at {{}} of {len(text)} characters; the bundle's JSON files hold everything)_\n"
+    lines = text[:limit].split("\n")[:-1]
+    while lines:
+        fenced, details = False, 0
+        for line in lines:
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+            elif not fenced:
+                details += line.count("<details>") - line.count("</details>")
+        kept = "\n".join(lines)
+        closing = ("\n```" if fenced else "") + "\n</details>" * max(details, 0)
+        result = kept + closing + "\n" + marker.format(len(kept))
+        if len(result) <= limit:
+            return result
+        lines.pop()
+    return marker.format(0)[:limit]
+
+
 def destructive_not_allowed(planned: Mapping[str, PlannedChanges], allowed: set[str]) -> list[str]:
     """Deletes and replaces in the saved plans (read from the plans themselves: the manifest is not signed)
     whose addresses were not explicitly allowed."""

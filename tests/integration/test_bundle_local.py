@@ -34,7 +34,11 @@ def test_plan_records_migrations_and_pipeline_diffs_and_apply_refuses_later_edit
     pipelines = json.loads((bundle / "pipelines.json").read_text())
     change = pipelines["changes"]["stepfunctions/orders_etl"]
     assert change["state"] == "code changed" and change["fingerprint_before"] != change["fingerprint_after"]
-    assert json.loads((bundle / "migrations.json").read_text())["allowed"].keys() == {"V6__add_note.sql"}
+    migrations = json.loads((bundle / "migrations.json").read_text())
+    assert migrations["allowed"].keys() == {"V6__add_note.sql"}
+    assert migrations["lint"] == {"V6__add_note.sql": {"verdict": "clean", "findings": []}}
+    assert json.loads((bundle / "summary.json").read_text())["lint"] == migrations["lint"]
+    assert "**migrations to apply:** `V6__add_note.sql` (lint: clean)" in summary
 
     (project / "sql" / "V6__add_note.sql").write_text("ALTER TABLE orders ADD COLUMN note VARCHAR(10);\n")
     etl.write_text(etl.read_text().replace("Reviewed: ", "Edited after review: "))
@@ -67,6 +71,8 @@ def test_apply_on_a_fresh_runner_restores_the_reviewed_rendered_pipelines(full_l
     etl.write_text(etl.read_text().replace('"Comment": "', '"Comment": "Reviewed: ', 1))
     (project / "sql" / "V6__add_note.sql").write_text("ALTER TABLE orders ADD COLUMN note TEXT;\n")
     deployed = (state_dir / "local" / "rendered" / "stepfunctions" / "orders_etl.json").read_text()
+    assert invoke(project, "plan", "local").exit_code == 0
+    assert (state_dir / "local" / "rendered" / "stepfunctions" / "orders_etl.json").read_text() == deployed
     bundle = tmp_path / "bundle"
     assert invoke(project, "plan", "local", "--out", str(bundle)).exit_code == 0
     carried = bundle / "rendered" / "stepfunctions" / "orders_etl.json"
@@ -94,10 +100,10 @@ def test_apply_on_a_fresh_runner_restores_the_reviewed_rendered_pipelines(full_l
     assert applied.exit_code == 0, applied.output
     assert "applied pipelines (unchanged: infra); 1 migration(s) applied" in applied.stdout
     assert (state_dir / "local" / "rendered" / "stepfunctions" / "orders_etl.json").read_text() == carried.read_text()
-    again = invoke(project, "env", "up", "local", "--json")
+    again = invoke(project, "env", "up", "local")
     assert again.exit_code == 0, again.output
-    result = json.loads(again.stdout)
-    assert not any(s["changed"] for s in result["stacks"]) and result["pipelines_changed"] == []
+    assert "environment local: nothing to do" in again.stdout
+    assert "  pipelines   6 rendered, 0 changed" in again.stdout
     invoke(project, "env", "down", "local")
 
 

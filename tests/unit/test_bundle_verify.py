@@ -221,3 +221,41 @@ def test_another_commit_is_a_warning_only():
     assert commit_warning("abc", "def-dirty") == (
         "the plan was made at commit abc, this checkout is at def-dirty (every input it applies is unchanged)"
     )
+
+
+def test_summary_is_masked_before_it_is_cut():
+    from toolkit import secrets
+    from toolkit.bundle import summary_text
+
+    secrets.register("s3cr3t-value-42")
+    text = "x" * 90 + "\nline with s3cr3t-value-42 in it\n" + "y" * 200
+    capped = summary_text(text, limit=220)
+    assert "s3cr3t" not in capped and "value-42" not in capped and len(capped) <= 220
+    assert capped.startswith("x" * 90 + "\nline with *** in it") and "summary cut at" in capped
+
+
+def test_a_cut_never_leaves_a_code_fence_or_details_open():
+    from toolkit.bundle import cap_markdown
+
+    diff = "\n".join(f"+ line {i}" for i in range(100))
+    text = f"## plan\n\n<details><summary>p</summary>\n\n```diff\n{diff}\n```\n\n</details>\n"
+    assert cap_markdown(text, len(text)) == text
+    capped = cap_markdown(text, 400)
+    assert len(capped) <= 400
+    body, marker = capped.rsplit("\n_(summary cut at ", 1)
+    assert body.count("```") == 2 and body.rstrip().endswith("```\n</details>")
+    assert marker.endswith(f"of {len(text)} characters; the bundle's JSON files hold everything)_\n")
+
+
+def test_lint_verdicts():
+    from toolkit.bundle import lint_verdict
+    from toolkit.migrations.lint import LintFinding
+
+    drop = LintFinding("V7__d.sql", 1, "drop-table", "DROP TABLE x: loses data", allowed=False)
+    assert lint_verdict([]) == {"verdict": "clean", "findings": []}
+    assert lint_verdict([drop])["verdict"] == "refused"
+    assert lint_verdict([replace(drop, allowed=True)]) == {
+        "verdict": "allowed by annotation",
+        "findings": ["V7__d.sql:1: drop-table: DROP TABLE x: loses data"],
+    }
+    assert lint_verdict([replace(drop, rule="syntax")])["verdict"] == "not parsed"

@@ -47,6 +47,9 @@ def up(
         )
     applied = len(result.migrations_applied)
     lines.append(f"  migrations  {applied} applied now, {result.migrations_already_applied} before")
+    if result.pipelines_rendered:
+        changed = len(result.pipelines_changed)
+        lines.append(f"  pipelines   {len(result.pipelines_rendered)} rendered, {changed} changed")
     lines.append(f"  database    {result.database_url}")
     print_text("\n".join(lines))
 

@@ -60,6 +60,7 @@ class BundleResult:
     migrations: tuple[str, ...]  # scripts allowed to run at apply time
     pipelines: dict[str, str]  # rendered pipeline -> sha256
     deferred: dict[str, str] = field(default_factory=dict)  # stack -> why it is planned after this is applied
+    lint: dict[str, dict] = field(default_factory=dict)  # migration allowed to run -> lint verdict, findings
 
     @property
     def has_changes(self) -> bool:
@@ -185,7 +186,12 @@ def _plan_into(ctx: Context, env: Environment, loaded: LoadedMigrations, out: Pa
             outputs_by_stack[stack_name] = outputs
             upstream.update(outputs)
     allowed = _allowed_now(ctx, env, loaded, outputs_by_stack.get(ctx.project.stack_order[0], {}))
-    migrations = {"allowed": allowed, "files": _migration_files(env, loaded)}
+    lint = {
+        m.script: bundle.lint_verdict(lint_sources([m]))
+        for m in (*loaded.versioned, *loaded.repeatable)
+        if m.script in allowed
+    }
+    migrations = {"allowed": allowed, "files": _migration_files(env, loaded), "lint": lint}
     (out / bundle.MIGRATIONS).write_text(json.dumps(migrations, indent=2, sort_keys=True) + "\n")
     (out / PIPELINES).write_text(
         json.dumps({"rendered": pipelines, "changes": changes}, indent=2, sort_keys=True) + "\n"
@@ -201,16 +207,19 @@ def _plan_into(ctx: Context, env: Environment, loaded: LoadedMigrations, out: Pa
         deferred=deferred,
     )
     bundle.write_manifest(out, manifest)
-    result = BundleResult(env.name, str(final), tuple(summaries), tuple(sorted(allowed)), pipelines, deferred)
-    (out / "summary.json").write_text(json.dumps(asdict(result), indent=2, sort_keys=True, default=str) + "\n")
-    markdown = to_markdown(env.name, summaries) + _deferred_markdown(deferred)
+    result = BundleResult(env.name, str(final), tuple(summaries), tuple(sorted(allowed)), pipelines, deferred, lint)
+    summary_json = json.dumps(asdict(result), indent=2, sort_keys=True, default=str)
+    (out / "summary.json").write_text(mask(summary_json) + "\n")
+    # The whole text is built uncut (to_markdown's own cap is lifted), then masked, then capped once.
+    markdown = to_markdown(env.name, summaries, limit=1 << 62) + _deferred_markdown(deferred)
     if allowed:
-        markdown += "\n**migrations to apply:** " + ", ".join(f"`{s}`" for s in sorted(allowed)) + "\n"
-        findings = [f for f in lint_sources(m for m in loaded.versioned if m.script in allowed)]
-        if findings:
-            markdown += "\n**lint:**\n" + "".join(f"- {f}\n" for f in findings)
+        markdown += "\n**migrations to apply:** " + ", ".join(
+            f"`{s}` (lint: {lint[s]['verdict']})" for s in sorted(allowed)
+        )
+        findings = [f for s in sorted(allowed) for f in lint[s]["findings"]]
+        markdown += "\n" + ("\n**lint:**\n" + "".join(f"- {f}\n" for f in findings) if findings else "")
     markdown += _pipelines_markdown(changes)
-    (out / "summary.md").write_text(mask(markdown[:60000]))
+    (out / "summary.md").write_text(bundle.summary_text(markdown))
     return result
 
 

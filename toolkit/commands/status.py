@@ -9,7 +9,7 @@ from pathlib import Path
 
 from toolkit.commands.context import Context
 from toolkit.commands.env import StackOutcome, plan_file
-from toolkit.commands.steps import database_plan, existing_outputs, open_stack, render_pipelines, renders_pipelines
+from toolkit.commands.steps import database_plan, existing_outputs, open_stack, renders_pipelines, scratch_render
 from toolkit.config import Environment
 from toolkit.migrations.discovery import discover
 from toolkit.migrations.source import load
@@ -47,9 +47,11 @@ def env_plan(ctx: Context, name: str) -> PlanResult:
                 ctx.reporter.note(f"{stack_name}: workspace {env.name!r} would be created")
                 outcomes.append(StackOutcome(stack_name, env.name, True))
                 continue
-            if renders_pipelines(env, stack_name):
-                render_pipelines(ctx, env, existing)
-            with open_stack(ctx, env, stack_name, upstream, create=False) as (stack, _):
+            # rendered into a scratch folder: planning must not touch what env up deployed and compares with
+            with (
+                scratch_render(ctx, env, stack_name, existing) as rendered,
+                open_stack(ctx, env, stack_name, upstream, create=False, rendered=rendered) as (stack, _),
+            ):
                 saved = plan_file(ctx, env, stack_name, "plan")
                 try:
                     changed = stack.plan(saved)

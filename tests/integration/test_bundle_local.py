@@ -93,12 +93,14 @@ def test_apply_on_a_fresh_runner_restores_the_reviewed_rendered_pipelines(full_l
         in refused.output
     )
     assert "migration(s) applied" not in refused.output
+    assert not list(state_dir.rglob("*.tfplan"))  # the copies checked and applied never outlive the run
 
     shutil.rmtree(state_dir / "local" / "rendered")  # a fresh CI runner: nothing rendered, nothing in .toolkit/bundle
     shutil.rmtree(state_dir / "local" / "bundle")
     applied = invoke(project, "apply", "local", "--plan", str(bundle))
     assert applied.exit_code == 0, applied.output
     assert "applied pipelines (unchanged: infra); 1 migration(s) applied" in applied.stdout
+    assert not list(state_dir.rglob("*.tfplan"))
     assert (state_dir / "local" / "rendered" / "stepfunctions" / "orders_etl.json").read_text() == carried.read_text()
     again = invoke(project, "env", "up", "local")
     assert again.exit_code == 0, again.output

@@ -151,6 +151,7 @@ def apply(
             f"\n  deferred {stack}: {reason}; plan again (toolkit plan {result.environment} --out DIR) and apply that"
             for stack, reason in result.deferred.items()
         )
+        + "".join(f"\n  warning: {warning}" for warning in result.warnings)
     )
 
 

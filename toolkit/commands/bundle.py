@@ -74,6 +74,7 @@ class BundleApplyResult:
     unchanged_stacks: tuple[str, ...]
     migrations_applied: tuple[AppliedStep, ...]
     deferred: dict[str, str] = field(default_factory=dict)  # stacks left for the next plan, with why
+    warnings: tuple[str, ...] = ()
 
 
 def rendered_hashes(folder: Path) -> dict[str, str]:
@@ -315,6 +316,27 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
     if not folder.is_dir():
         state = "is a file, not a plan bundle folder" if folder.exists() else "does not exist"
         raise UsageError(f"--plan {folder} {state}", hint="pass the folder made by toolkit plan ENV --out DIR")
+    try:
+        return _apply(ctx, env, folder, allow_destroy)
+    finally:  # a saved plan holds sensitive values: no copy outlives the run
+        for stack_name in env.stacks:
+            _work_path(ctx, env, stack_name).unlink(missing_ok=True)
+
+
+def _work_path(ctx: Context, env: Environment, stack_name: str) -> Path:
+    return ctx.project.env_state_dir(env) / stack_name / "bundle.tfplan"
+
+
+def _work_copy(ctx: Context, env: Environment, stack_name: str, source: Path) -> Path | None:
+    if not source.is_file():
+        return None
+    work = _work_path(ctx, env, stack_name)
+    work.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, work)
+    return work
+
+
+def _apply(ctx: Context, env: Environment, folder: Path, allow_destroy: set[str]) -> BundleApplyResult:
     manifest = bundle.read_manifest(folder)
     if manifest.environment != env.name:
         raise GuardRefused(f"the plan in {folder} was made for environment {manifest.environment!r}, not {env.name!r}")
@@ -330,8 +352,10 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
         lineage, serial = stack.state_identity()
         if record.stack == ctx.project.stack_order[0] and lineage is not None:
             infra_now = stack.outputs()
-        plan_path = folder / record.plan_file
-        plan_sha256 = bundle.file_sha256(plan_path) if plan_path.is_file() else None
+        # What is checked is what is applied: a private copy (Terraform applies a copy, so the reviewed file
+        # stays as it was), hashed and read here, applied below, removed at the end.
+        plan_path = _work_copy(ctx, env, record.stack, folder / record.plan_file)
+        plan_sha256 = bundle.file_sha256(plan_path) if plan_path is not None else None
         planned = None
         if plan_sha256 == record.plan_sha256:  # only a plan file that is the reviewed one is worth reading
             shown = stack.show_plan(plan_path)
@@ -378,6 +402,7 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
     warning = bundle.commit_warning(manifest.git_commit, current_commit(ctx.project.root))
     if warning:
         ctx.reporter.note(f"warning: {warning}")
+    warnings = (warning,) if warning else ()
     if problems:
         raise GuardRefused(
             f"refusing to apply the plan in {folder} to {env.name!r}:\n" + "\n".join(f"  - {p}" for p in problems),
@@ -397,14 +422,7 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
             with progress.step(ctx, f"terraform apply: {record.stack}", partial=watcher.partial):
                 stack = ctx.stack(env, record.stack)
                 watcher.watch(stack)
-                # Terraform applies a copy, so the reviewed file stays as it was reviewed
-                work = ctx.project.env_state_dir(env) / record.stack / "bundle.tfplan"
-                work.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(folder / record.plan_file, work)
-                try:
-                    stack.apply(work)
-                finally:
-                    work.unlink(missing_ok=True)
+                stack.apply(_work_path(ctx, env, record.stack))
             applied.append(record.stack)
             progress.changed.append(f"stack {record.stack} applied ({watcher.counts() or 'outputs only'})")
         else:
@@ -420,7 +438,7 @@ def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] 
     else:  # only a complete deploy is what the environment runs (promote-check compares it)
         with progress.step(ctx, "deployment record"):
             record_deployed(ctx, env, loaded, versions)
-    return BundleApplyResult(env.name, tuple(applied), tuple(unchanged), steps, dict(manifest.deferred))
+    return BundleApplyResult(env.name, tuple(applied), tuple(unchanged), steps, dict(manifest.deferred), warnings)
 
 
 def _read_json(path: Path, key: str) -> dict:

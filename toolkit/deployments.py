@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from toolkit.bundle import tree_sha256
+from toolkit.bundle import external_inputs, tree_sha256
 from toolkit.config import Environment, Project
 from toolkit.errors import ToolkitError
 from toolkit.migrations.source import LoadedMigrations
@@ -20,7 +21,9 @@ from toolkit.records import JsonStore, json_store
 @dataclass(frozen=True)
 class Deployment:
     environment: str
-    stacks: dict[str, dict[str, str]]  # stack -> {"directory": relative path, "sha256": tree hash}
+    # stack -> {"directory": relative path, "sha256": tree hash of its code, "external": {path: hash} of
+    # what it reads from outside its folder (local modules, the Glue scripts)}
+    stacks: dict[str, dict[str, Any]]
     migrations: dict[str, int]  # version -> checksum
     pipelines: dict[str, str]  # "<rendered folder>/<name>" (as the stacks name them) -> code fingerprint
     deployed_at: str | None = None
@@ -35,7 +38,11 @@ def from_repository(project: Project, env: Environment, loaded: LoadedMigrations
     from toolkit.pipelines.validate import catalog
 
     stacks = {
-        name: {"directory": _relative(project, directory), "sha256": tree_sha256(directory)}
+        name: {
+            "directory": _relative(project, directory),
+            "sha256": tree_sha256(directory),
+            "external": external_inputs(directory, project),
+        }
         for name, directory in env.stacks.items()
     }
     migrations = {str(m.file.version): m.checksum for m in loaded.versioned if m.runs_in(env.name)}
@@ -129,9 +136,25 @@ def differences(source: Deployment, target_repo: Deployment, loaded: LoadedMigra
             found.append(
                 f"stack {stack}: {source.environment} runs {was['directory']}, {target_env} uses {will['directory']}"
             )
-        elif was["sha256"] != will["sha256"]:
-            found.append(f"stack {stack} ({will['directory']}) changed since {source.environment} was deployed")
+        else:
+            if was["sha256"] != will["sha256"]:
+                found.append(f"stack {stack} ({will['directory']}) changed since {source.environment} was deployed")
+            found += _external_differences(stack, was, will, source.environment)
     return found
+
+
+def _external_differences(stack: str, was: dict[str, Any], will: dict[str, Any], source: str) -> list[str]:
+    if "external" not in was:
+        return [
+            f"stack {stack}: {source}'s deployment record has no hashes of what it reads from outside "
+            f"{will['directory']} (made by an older toolkit): deploy {source} again"
+        ]
+    before, after = was["external"], will["external"]
+    return [
+        f"stack {stack}: {path} (read from outside {will['directory']}) changed since {source} was deployed"
+        for path in sorted(set(before) | set(after))
+        if before.get(path) != after.get(path)
+    ]
 
 
 def _version_key(version: str) -> tuple[int, ...]:

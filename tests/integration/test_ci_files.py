@@ -43,7 +43,7 @@ def _scripts() -> list[tuple[str, str]]:
     for job in yaml.safe_load(GITLAB.read_text()).values():
         if isinstance(job, dict):
             found += [(GITLAB.name, line) for key in ("script", "before_script") for line in job.get(key, [])]
-    found += [(JENKINS.name, m[1]) for m in re.finditer(r"sh '([^']+)'", JENKINS.read_text())]
+    found += [(JENKINS.name, m[1]) for m in re.finditer(r"(?:sh |sh\(script: )'([^']+)'", JENKINS.read_text())]
     return found
 
 
@@ -86,3 +86,13 @@ def test_every_make_target_in_ci_exists():
     targets = set(re.findall(r"^([a-z][a-z-]*):", (REPO / "Makefile").read_text(), flags=re.MULTILINE))
     used = {words[0] for _, words in _commands("make") if words}
     assert used and used <= targets, used - targets
+
+
+def test_no_expression_is_pasted_into_a_script():
+    """Event data (a branch name, a title) pasted into a script is script injection: it reaches scripts only
+    as environment variables (GitHub `env:`, GitLab variables, Jenkins single-quoted `sh`)."""
+    for where, script in _scripts():
+        assert "${{" not in script, f"{where}: pass expressions through env:, not inline: {script}"
+    assert not re.search(r'\bsh\s*\(?\s*(script:\s*)?"', JENKINS.read_text()), (
+        "Jenkinsfile: sh with Groovy interpolation"
+    )

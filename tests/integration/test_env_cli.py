@@ -64,11 +64,22 @@ def test_failing_migration_stops_the_run_and_a_rerun_after_the_fix_completes(loc
     assert failed.exit_code == 4, failed.output
     assert 'V6__broken.sql:3: migration 6 failed: column "no_such_column" does not exist' in failed.output
     assert "Traceback" not in failed.output
+    scripts = sorted(p.name for p in (local_project / "sql").glob("V[1-5]__*.sql"))
+    assert (
+        f"already changed by this run: stack infra applied (3 created); 5 migration(s) applied: {', '.join(scripts)}"
+        in failed.output
+    )
 
     bad.write_text("CREATE TABLE fine (id int);\n")
     fixed = invoke(local_project, "env", "up", "local")
     assert fixed.exit_code == 0, fixed.output
     assert "1 applied now, 5 before" in fixed.stdout
+
+    (local_project / "sql" / "V7__fine.sql").write_text("CREATE TABLE seven (id int);\n")
+    (local_project / "sql" / "V8__broken.sql").write_text("SELECT no_such_column FROM customers;\n")
+    failed = invoke(local_project, "env", "up", "local")
+    assert failed.exit_code == 4, failed.output
+    assert "already changed by this run: 1 migration(s) applied: V7__fine.sql\n" in failed.output
     invoke(local_project, "env", "down", "local")
 
 

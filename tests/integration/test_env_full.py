@@ -33,6 +33,22 @@ def test_up_renders_and_deploys_pipelines_then_status_is_in_sync(full_local_proj
     states = {p["name"]: p["state"] for p in status["pipelines"]}
     assert states["stepfunctions/orders_etl"] == "in sync" and set(states.values()) == {"in sync"}
     assert status["stacks"][1]["workspace_exists"] and status["stacks"][1]["resources"] > 0
+    assert [s["workspace"] for s in status["stacks"]] == ["local", "local"]
+    assert status["deployed_at"] and status["pipelines"][0]["deployed_fingerprint"]
+    text = invoke(full_local_project, "env", "status", "local").stdout
+    assert "stack       infra: workspace local, serial " in text and f"deployed    {status['deployed_at']}" in text
+
+    tfvars = full_local_project / "tfvars" / "local.tfvars.json"
+    original = tfvars.read_text()
+    tfvars.write_text(json.dumps({**json.loads(original), "project": "renamed"}))
+    etl = full_local_project / "pipelines" / "stepfunctions" / "orders_etl.asl.json"
+    etl.write_text(etl.read_text().replace('"Comment": "', '"Comment": "Changed: ', 1))
+    status = json.loads(invoke(full_local_project, "env", "status", "local", "--json").stdout)
+    states = {p["name"]: p["state"] for p in status["pipelines"]}
+    assert states["stepfunctions/orders_etl"] == "code changed", states
+    assert states["glue/orders_load"] == "values changed", states  # @@{project} only
+    tfvars.write_text(original)
+    etl.write_text(etl.read_text().replace('"Comment": "Changed: ', '"Comment": "', 1))
 
     again = invoke(full_local_project, "env", "up", "local")
     assert again.exit_code == 0 and "nothing to do" in again.stdout

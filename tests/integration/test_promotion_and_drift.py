@@ -58,6 +58,14 @@ def test_promote_check_passes_when_prod_gets_what_qa_runs_and_lists_every_differ
     ok = invoke(project, "promote-check", "qa", "prod")
     assert ok.exit_code == 0, ok.output  # the qa-only fixtures are not a difference
     assert "promote qa -> prod: ok" in ok.stdout
+    # a fresh checkout differs only in files that are not code: the provider lock file (written by init),
+    # and toolkit's emulator override (exists while Terraform runs)
+    infra = project / "terraform" / "local" / "infra"
+    (infra / ".terraform.lock.hcl").write_text('# maintained by "terraform init"\n')
+    (infra / "zz_toolkit_emulator_override.tf").write_text('provider "aws" {}\n')
+    fresh = invoke(project, "promote-check", "qa", "prod")
+    assert fresh.exit_code == 0, fresh.output
+    (infra / "zz_toolkit_emulator_override.tf").unlink()
 
     (project / "sql" / "V6__add_note.sql").write_text("ALTER TABLE orders ADD COLUMN note TEXT;\n")
     assert invoke(project, "env", "up", "qa").exit_code == 0
@@ -73,10 +81,20 @@ def test_promote_check_passes_when_prod_gets_what_qa_runs_and_lists_every_differ
     assert "pipeline stepfunctions/orders_etl has different code compared with qa" in found
     assert len(found) == 3, found
 
+    script = project / "pipelines" / "glue" / "scripts" / "orders_load.py"  # read from outside the stack
+    script.write_text(script.read_text() + "\n# changed after qa\n")
+    found = json.loads(invoke(project, "promote-check", "qa", "prod", "--json").stdout)["differences"]
+    changed = "stack pipelines: pipelines/glue/scripts (read from outside terraform/local/pipelines) changed since qa"
+    assert f"{changed} was deployed" in found and len(found) == 4, found
+
 
 def test_drift_finds_a_manual_alter_table_and_a_state_change_outside_toolkit(two_env_project):
+    import shutil
+
     project = two_env_project
     assert invoke(project, "env", "up", "qa").exit_code == 0
+    # a fresh checkout (the nightly job): nothing rendered yet, so drift must render before planning
+    shutil.rmtree(load_project(project).state_dir / "qa" / "rendered")
     clean = invoke(project, "drift", "qa")
     assert clean.exit_code == 0, clean.output
     assert "environment qa: no drift" in clean.stdout

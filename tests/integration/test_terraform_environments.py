@@ -93,6 +93,17 @@ def test_plan_bundle_round_trip_and_every_refusal(s3_project, tmp_path):
     refused = invoke(s3_project, "apply", "dev", "--plan", str(tampered))
     assert refused.exit_code == 3 and "saved plan file infra.tfplan is missing or was modified" in refused.output
 
+    # migrations on disk against the plan's, before anything is applied (the state stays where it was)
+    (s3_project / "sql" / "V2__late.sql").write_text("CREATE TABLE late (id int);\n")
+    (s3_project / "sql" / "V1__t.sql").rename(s3_project / "V1__t.sql")
+    moved = invoke(s3_project, "apply", "dev", "--plan", str(first))
+    assert moved.exit_code == 3, moved.output
+    assert "migration V2__late.sql was added after the plan" in moved.output
+    assert "migration V1__t.sql was removed after the plan (it was reviewed to run)" in moved.output
+    assert "terraform apply" not in moved.output
+    (s3_project / "sql" / "V2__late.sql").unlink()
+    (s3_project / "V1__t.sql").rename(s3_project / "sql" / "V1__t.sql")
+
     applied = invoke(s3_project, "apply", "dev", "--plan", str(first))
     assert applied.exit_code == 0, applied.output
     assert "applied infra; 1 migration(s) applied" in applied.stdout
@@ -130,6 +141,19 @@ def test_protected_environment_takes_only_reviewed_plans_without_unallowed_delet
     refused = invoke(s3_project, "apply", "prod", "--plan", str(replace))
     assert refused.exit_code == 3
     assert "infra: replace terraform_data.slow is not allowed in protected environment 'prod'" in refused.output
+
+    # manifest.json is not signed: the guard reads the saved plan itself, and refuses a manifest that lies
+    import shutil
+
+    edited = tmp_path / "p2-edited"
+    shutil.copytree(replace, edited)
+    manifest = json.loads((edited / "manifest.json").read_text())
+    manifest["stacks"][0]["replaces"] = []
+    (edited / "manifest.json").write_text(json.dumps(manifest))
+    bypass = invoke(s3_project, "apply", "prod", "--plan", str(edited))
+    assert bypass.exit_code == 3, bypass.output
+    assert "infra: replace terraform_data.slow is not allowed in protected environment 'prod'" in bypass.output
+    assert "manifest.json does not match the saved plan infra.tfplan (replaces)" in bypass.output
     allowed = invoke(s3_project, "apply", "prod", "--plan", str(replace), "--allow-destroy", "terraform_data.slow")
     assert allowed.exit_code == 0, allowed.output
 
@@ -221,6 +245,17 @@ def test_sigint_during_apply_releases_the_lock(s3_project):
     assert again.exit_code == 0, again.output  # no force-unlock needed
 
 
+def test_a_failed_apply_names_what_it_changed_before_failing(s3_project):
+    set_sleep(s3_project, -1, "9")  # `sleep -1` fails: terraform_data.slow fails, terraform_data.app is created
+    failed = invoke(s3_project, "env", "up", "pr-9")
+    assert failed.exit_code == 1, failed.output
+    assert "step 'terraform: infra' failed: terraform apply failed" in failed.output
+    assert (
+        "already changed by this run: lifecycle record of 'pr-9' written; "
+        "stack infra partially applied (created terraform_data.app)" in failed.output
+    )
+
+
 def test_ephemeral_lifecycle_list_and_reap(s3_project, moto_endpoint):
     from toolkit.commands.context import Context
     from toolkit.commands.environments import env_reap
@@ -246,3 +281,31 @@ def test_ephemeral_lifecycle_list_and_reap(s3_project, moto_endpoint):
     assert result.reaped == ("pr-8",) and not result.failed
     names = [r["name"] for r in json.loads(invoke(s3_project, "env", "list", "--json").stdout)]
     assert "pr-8" not in names
+
+
+def test_ephemeral_environment_through_a_plan_bundle_is_recorded_and_reaped(s3_project, moto_endpoint, tmp_path):
+    """plan pr-99 --out creates the workspace, so it writes the lifecycle record (as env up does); apply
+    deploys with the expiry injected; env reap removes it like any other ephemeral environment."""
+    from toolkit.commands.context import Context
+    from toolkit.commands.environments import env_reap
+    from toolkit.config import load_project
+
+    bundle = tmp_path / "pr-99"
+    planned = invoke(s3_project, "plan", "pr-99", "--out", str(bundle), "--branch", "feature/bundled")
+    assert planned.exit_code == 0, planned.output
+    row = next(r for r in json.loads(invoke(s3_project, "env", "list", "--json").stdout) if r["name"] == "pr-99")
+    assert row["kind"] == "ephemeral" and row["branch"] == "feature/bundled"
+    assert json.loads((bundle / "manifest.json").read_text())["stacks"][0]["workspace"] == "pr-99"
+
+    applied = invoke(s3_project, "apply", "pr-99", "--plan", str(bundle))
+    assert applied.exit_code == 0, applied.output
+    assert "applied infra; 1 migration(s) applied" in applied.stdout
+    outputs = state_outputs(s3_project, moto_endpoint, "pr-99")
+    created = datetime.fromisoformat(row["created_at"])
+    assert outputs["greeting"] == "pr-99-hello-ephemeral"
+    assert outputs["expires_at"] == (created + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert invoke(s3_project, "plan", "pr-99", "--detailed-exitcode").exit_code == 0
+
+    result = env_reap(Context(project=load_project(s3_project)), now=datetime.now(UTC) + timedelta(hours=3))
+    assert result.reaped == ("pr-99",) and not result.failed
+    assert "pr-99" not in [r["name"] for r in json.loads(invoke(s3_project, "env", "list", "--json").stdout)]

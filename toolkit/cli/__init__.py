@@ -84,6 +84,9 @@ def plan(
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none.")
     ] = False,
     endpoint: Annotated[str | None, typer.Option(help="Local AWS endpoint for every AWS call.")] = None,
+    branch: Annotated[
+        str | None, typer.Option(help="With --out: branch recorded with a new ephemeral environment.")
+    ] = None,
 ) -> None:
     """Show what `env up` would change, without changing anything (--out: save it for review)."""
     from toolkit.cli.output import print_json, print_text
@@ -91,11 +94,11 @@ def plan(
     if out is not None:
         from toolkit.commands.bundle import plan_bundle
 
-        bundle = plan_bundle(context(endpoint), env, out)
+        bundle = plan_bundle(context(endpoint), env, out, branch=branch)
         if json:
             print_json(bundle)
         else:
-            print_text((out / "summary.md").read_text())
+            print_text((Path(bundle.folder) / "summary.md").read_text())
         finish(2 if detailed_exitcode and bundle.has_changes else 0)
         return
     from toolkit.commands.status import env_plan
@@ -144,6 +147,11 @@ def apply(
         f"environment {result.environment}: applied {', '.join(result.applied_stacks) or 'no stack'}"
         + (f" (unchanged: {', '.join(result.unchanged_stacks)})" if result.unchanged_stacks else "")
         + f"; {len(result.migrations_applied)} migration(s) applied"
+        + "".join(
+            f"\n  deferred {stack}: {reason}; plan again (toolkit plan {result.environment} --out DIR) and apply that"
+            for stack, reason in result.deferred.items()
+        )
+        + "".join(f"\n  warning: {warning}" for warning in result.warnings)
     )
 
 

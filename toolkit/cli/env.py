@@ -47,6 +47,9 @@ def up(
         )
     applied = len(result.migrations_applied)
     lines.append(f"  migrations  {applied} applied now, {result.migrations_already_applied} before")
+    if result.pipelines_rendered:
+        changed = len(result.pipelines_changed)
+        lines.append(f"  pipelines   {len(result.pipelines_rendered)} rendered, {changed} changed")
     lines.append(f"  database    {result.database_url}")
     print_text("\n".join(lines))
 
@@ -190,8 +193,16 @@ def status(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt =
     kind = "protected" if result.protected else ("ephemeral" if result.ephemeral else "named")
     lines = [f"environment {result.environment} ({kind})"]
     for stack in result.stacks:
-        state = f"serial {stack.serial}, {stack.resources} resource(s)" if stack.workspace_exists else "not created"
+        state = (
+            f"workspace {stack.workspace}, serial {stack.serial}, {stack.resources} resource(s)"
+            if stack.workspace_exists
+            else "not created"
+        )
         lines.append(f"  stack       {stack.stack}: {state}")
+    if result.deployed_at:
+        lines.append(f"  deployed    {result.deployed_at} (commit {result.deployed_commit or 'unknown'})")
+    else:
+        lines.append("  deployed    never completely (no deployment record)")
     if result.migrations_applied is None:
         lines.append("  migrations  unknown (database not reachable)")
     else:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from toolkit.commands.context import Context
 from toolkit.commands.env import plan_file
-from toolkit.commands.steps import open_stack
+from toolkit.commands.steps import open_stack, scratch_render
 from toolkit.terraform.outputs import Output
 
 
@@ -35,16 +35,23 @@ def env_drift(ctx: Context, name: str) -> DriftReport:
     env = ctx.project.environment(name)
     stacks = []
     upstream: dict[str, Output] = {}
+    outputs_by_stack: dict[str, dict[str, Output]] = {}
     for stack_name in ctx.project.stack_order:
         with ctx.reporter.step(f"refresh-only plan: {stack_name}"):
-            with open_stack(ctx, env, stack_name, upstream, create=False) as (stack, _):
+            # As env up would: a stack that reads rendered pipelines gets them rendered with the outputs so
+            # far (into a scratch folder), else a fresh checkout would report every pipeline as drift.
+            with (
+                scratch_render(ctx, env, stack_name, outputs_by_stack) as rendered,
+                open_stack(ctx, env, stack_name, upstream, create=False, rendered=rendered) as (stack, _),
+            ):
                 saved = plan_file(ctx, env, stack_name, "drift")
                 try:
                     refreshed = stack.show_plan(saved) if stack.plan(saved, refresh_only=True) else {}
                     planned = stack.show_plan(saved) if stack.plan(saved) else {}
                 finally:
                     saved.unlink(missing_ok=True)
-                upstream.update(stack.outputs())
+                outputs_by_stack[stack_name] = stack.outputs()
+                upstream.update(outputs_by_stack[stack_name])
             stacks.append(StackDrift(stack_name, tuple(_drift_lines(refreshed)), tuple(_pending_lines(planned))))
     database = db_drift(ctx, name).differences
     return DriftReport(env.name, tuple(stacks), tuple(str(d) for d in database))

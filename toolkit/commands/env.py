@@ -11,15 +11,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.commands.context import Context
 from toolkit.commands.steps import (
+    Progress,
+    ResourceWatcher,
+    applied_since,
     applied_versions,
     existing_outputs,
+    history_rank,
     migrate_environment,
     open_stack,
     record_deployed,
@@ -69,23 +71,6 @@ class EnvDownResult:
     database_removed: bool
 
 
-@dataclass
-class _Progress:
-    """What this run changed so far, for the message when a later step fails."""
-
-    changed: list[str] = field(default_factory=list)
-
-    @contextmanager
-    def step(self, ctx: Context, title: str) -> Iterator[None]:
-        try:
-            with ctx.reporter.step(title):
-                yield
-        except ToolkitError as exc:
-            done = "; ".join(self.changed) or "nothing"
-            exc.message = f"step '{title}' failed: {exc.message}\n  already changed by this run: {done}"
-            raise
-
-
 def plan_file(ctx: Context, env: Environment, stack: str, purpose: str) -> Path:
     return ctx.project.env_state_dir(env) / stack / f"{purpose}.tfplan"
 
@@ -98,14 +83,14 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
             f"environment {env.name!r} is protected: it is changed only by a reviewed plan",
             hint=f"toolkit plan {env.name} --out DIR, review DIR/summary.md, then toolkit apply {env.name} --plan DIR",
         )
-    progress = _Progress()
+    progress = Progress()
     with progress.step(ctx, "validate"):
         loaded = validate(ctx, env)
         ctx.reporter.note(f"{len(loaded.versioned)} versioned and {len(loaded.repeatable)} repeatable migration(s)")
     if env.ephemeral:
-        from toolkit.commands.environments import record_ephemeral
-
-        record_ephemeral(ctx, env, branch)
+        with progress.step(ctx, "lifecycle record"):
+            if _record_ephemeral(ctx, env, branch):
+                progress.changed.append(f"lifecycle record of {env.name!r} written")
     outcomes: list[StackOutcome] = []
     outputs_by_stack: dict[str, dict[str, Output]] = {}
     upstream: dict[str, Output] = {}
@@ -119,19 +104,19 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
                 rendered = tuple(f.name for f in result.files)
                 changed_pipelines = tuple(f.name for f in result.files if f.changed)
                 ctx.reporter.note(f"{len(rendered)} pipeline(s) rendered, {len(changed_pipelines)} changed")
-        with progress.step(ctx, f"terraform: {stack_name}"):
-            outcome, outputs = _apply_stack(ctx, env, stack_name, upstream)
+        watcher = ResourceWatcher(stack_name)
+        with progress.step(ctx, f"terraform: {stack_name}", partial=watcher.partial):
+            outcome, outputs = _apply_stack(ctx, env, stack_name, upstream, watcher)
         outcomes.append(outcome)
         if outcome.changed:
-            progress.changed.append(f"stack {stack_name} applied")
+            progress.changed.append(f"stack {stack_name} applied ({watcher.counts() or 'outputs only'})")
         outputs_by_stack[stack_name] = outputs
         upstream.update(outputs)
         if index == 0:
             with progress.step(ctx, "database"):
-                target, migrated, applied = _migrate(ctx, env, outputs, loaded)
-            if migrated.applied:
-                progress.changed.append(f"{len(migrated.applied)} migration(s) applied")
-    record_deployed(ctx, env, loaded, applied)
+                target, migrated, applied = _migrate(ctx, env, outputs, loaded, progress)
+    with progress.step(ctx, "deployment record"):
+        record_deployed(ctx, env, loaded, applied)
     return EnvUpResult(
         environment=env.name,
         engine=ctx.engine.describe(),
@@ -144,10 +129,21 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
     )
 
 
+def _record_ephemeral(ctx: Context, env: Environment, branch: str | None) -> bool:
+    """The lifecycle record of an ephemeral environment, written the first time; True if written now."""
+    from toolkit.commands.environments import ephemeral_store, record_ephemeral
+
+    store = ephemeral_store(ctx)
+    if store is None or store.get(env.name) is not None:
+        return False
+    return record_ephemeral(ctx, env, branch) is not None
+
+
 def _apply_stack(
-    ctx: Context, env: Environment, stack_name: str, upstream: dict[str, Output]
+    ctx: Context, env: Environment, stack_name: str, upstream: dict[str, Output], watcher: ResourceWatcher
 ) -> tuple[StackOutcome, dict[str, Output]]:
     with open_stack(ctx, env, stack_name, upstream, create=env.create_workspace) as (stack, created):
+        watcher.watch(stack)
         saved = plan_file(ctx, env, stack_name, "up")
         try:
             changed = stack.plan(saved)
@@ -161,15 +157,25 @@ def _apply_stack(
         return outcome, stack.outputs()
 
 
-def _migrate(ctx: Context, env: Environment, outputs: dict[str, Output], loaded):
+def _migrate(ctx: Context, env: Environment, outputs: dict[str, Output], loaded, progress: Progress):
     target = database_target(ctx, env, outputs, start=True)
     conn = connect(target)
     try:
-        result = migrate_environment(ctx, env, conn, target, outputs, loaded)
+        before = history_rank(ctx, conn)
+        try:
+            result = migrate_environment(ctx, env, conn, target, outputs, loaded)
+        except ToolkitError:
+            done = applied_since(ctx, target, before)  # each migration commits on its own
+            if done:
+                progress.changed.append(f"{len(done)} migration(s) applied: {', '.join(done)}")
+            raise
         applied = applied_versions(ctx, conn)
     finally:
         conn.close()
-    if not result.applied:
+    if result.applied:
+        scripts = ", ".join(step.script for step in result.applied)
+        progress.changed.append(f"{len(result.applied)} migration(s) applied: {scripts}")
+    else:
         ctx.reporter.note("migrations: all applied, nothing to do")
     return target, result, applied
 

@@ -27,12 +27,23 @@ def rendered_dir(ctx: Context, env: Environment) -> Path:
     return default_out_dir(ctx, env.name)
 
 
+def bundle_rendered_dir(ctx: Context, env: Environment) -> Path:
+    """Where a plan bundle's pipelines are rendered at plan time and put back at apply time: a saved plan
+    records the folder it read them from, and Terraform reads them again there when it applies."""
+    return ctx.project.env_state_dir(env) / "bundle" / "rendered"
+
+
 def glue_scripts_dir(ctx: Context) -> Path:
-    return ctx.project.pipelines_dir / "glue" / "scripts"
+    from toolkit.bundle import glue_scripts_dir as scripts
+
+    return scripts(ctx.project)
 
 
-def stack_inputs(ctx: Context, env: Environment, stack_name: str, upstream: Mapping[str, Output]) -> dict[str, object]:
-    """Values for the stack's declared variables that its var files do not set."""
+def stack_inputs(
+    ctx: Context, env: Environment, stack_name: str, upstream: Mapping[str, Output], rendered: Path | None = None
+) -> dict[str, object]:
+    """Values for the stack's declared variables that its var files do not set; `rendered` replaces the
+    environment's rendered folder (plans render elsewhere, so they never touch what `env up` deployed)."""
     declared = read_stack(env.stack_dir(stack_name)).variables
     from_files: set[str] = set()
     for path in env.var_files:
@@ -42,7 +53,7 @@ def stack_inputs(ctx: Context, env: Environment, stack_name: str, upstream: Mapp
         if name in from_files or name == "environment":
             continue
         if name == "rendered_pipelines_dir":
-            inputs[name] = str(rendered_dir(ctx, env))
+            inputs[name] = str(rendered or rendered_dir(ctx, env))
         elif name == "glue_scripts_dir":
             inputs[name] = str(glue_scripts_dir(ctx))
         elif name == "expires_at" and env.ephemeral:
@@ -54,8 +65,27 @@ def stack_inputs(ctx: Context, env: Environment, stack_name: str, upstream: Mapp
     return inputs
 
 
-def write_inputs(ctx: Context, env: Environment, stack_name: str, upstream: Mapping[str, Output]) -> Path | None:
-    inputs = stack_inputs(ctx, env, stack_name, upstream)
+def upstream_reads(ctx: Context, env: Environment, stack_name: str) -> set[str]:
+    """Names the stack takes from earlier stacks' outputs: its declared variables that no var file sets and
+    toolkit does not inject, and, if it reads the rendered pipelines, every value their placeholders use."""
+    from toolkit.terraform.static import INJECTED
+
+    declared = read_stack(env.stack_dir(stack_name)).variables
+    from_files: set[str] = set()
+    for path in env.var_files:
+        from_files |= set(read_var_file(path, ctx.project.root))
+    names = {name for name in declared if name not in from_files and name not in INJECTED}
+    if "rendered_pipelines_dir" in declared:
+        from toolkit.pipelines.validate import catalog
+
+        names |= {mark.head for pipeline in catalog(ctx.project).pipelines for mark in pipeline.placeholders}
+    return names
+
+
+def write_inputs(
+    ctx: Context, env: Environment, stack_name: str, upstream: Mapping[str, Output], rendered: Path | None = None
+) -> Path | None:
+    inputs = stack_inputs(ctx, env, stack_name, upstream, rendered)
     if not inputs:
         return None
     path = ctx.project.env_state_dir(env) / stack_name / "inputs.tfvars.json"

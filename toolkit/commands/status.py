@@ -9,7 +9,15 @@ from pathlib import Path
 
 from toolkit.commands.context import Context
 from toolkit.commands.env import StackOutcome, plan_file
-from toolkit.commands.steps import database_plan, existing_outputs, open_stack, render_pipelines, renders_pipelines
+from toolkit.commands.steps import (
+    database_plan,
+    existing_outputs,
+    open_stack,
+    renders_pipelines,
+    scratch_render,
+    selected_workspace,
+    sensitive_variables,
+)
 from toolkit.config import Environment
 from toolkit.migrations.discovery import discover
 from toolkit.migrations.source import load
@@ -47,9 +55,11 @@ def env_plan(ctx: Context, name: str) -> PlanResult:
                 ctx.reporter.note(f"{stack_name}: workspace {env.name!r} would be created")
                 outcomes.append(StackOutcome(stack_name, env.name, True))
                 continue
-            if renders_pipelines(env, stack_name):
-                render_pipelines(ctx, env, existing)
-            with open_stack(ctx, env, stack_name, upstream, create=False) as (stack, _):
+            # rendered into a scratch folder: planning must not touch what env up deployed and compares with
+            with (
+                scratch_render(ctx, env, stack_name, existing) as rendered,
+                open_stack(ctx, env, stack_name, upstream, create=False, rendered=rendered) as (stack, _),
+            ):
                 saved = plan_file(ctx, env, stack_name, "plan")
                 try:
                     changed = stack.plan(saved)
@@ -73,14 +83,17 @@ class StackStatus:
     workspace_exists: bool
     serial: int = 0
     resources: int = 0
+    workspace: str | None = None  # the workspace Terraform has selected (whose state was read)
 
 
 @dataclass(frozen=True)
 class PipelineStatus:
     name: str  # "<kind folder>/<name>", as the pipelines stack records it
-    state: str  # in sync | changed | not deployed | removed from the repo
+    state: str  # in sync | code changed | values changed | not deployed | removed from the repo
     deployed_sha256: str | None
     repo_sha256: str | None
+    deployed_fingerprint: str | None = None  # of the code deployed (the deployment record), values ignored
+    repo_fingerprint: str | None = None  # of the code in this checkout
 
 
 @dataclass(frozen=True)
@@ -94,10 +107,14 @@ class EnvStatus:
     migration_problems: tuple[str, ...] = ()
     pipelines: tuple[PipelineStatus, ...] = ()
     expires_at: str | None = None
+    deployed_at: str | None = None  # the last complete env up / apply (its deployment record)
+    deployed_commit: str | None = None
 
 
 def env_status(ctx: Context, name: str) -> EnvStatus:
     """Where an environment stands: state, migrations, pipelines deployed versus the repo. Changes nothing."""
+    from toolkit.deployments import deployment_store
+
     env = ctx.project.environment(name)
     existing = existing_outputs(ctx, env)
     stacks = []
@@ -105,11 +122,12 @@ def env_status(ctx: Context, name: str) -> EnvStatus:
         if stack_name not in existing:
             stacks.append(StackStatus(stack_name, False))
             continue
-        stack = ctx.stack(env, stack_name)  # already initialised and selected by _existing_outputs
+        stack = ctx.stack(env, stack_name)  # already initialised and selected by existing_outputs
         _, serial = stack.state_identity()
-        stacks.append(StackStatus(stack_name, True, serial, stack.state_resources()))
+        stacks.append(StackStatus(stack_name, True, serial, stack.state_resources(), selected_workspace(stack)))
+    loaded = load(discover(ctx.project.sql_dir))
     infra = existing.get(ctx.project.stack_order[0], {})
-    plan = database_plan(ctx, env, infra, load(discover(ctx.project.sql_dir))) if infra else None
+    plan = database_plan(ctx, env, infra, loaded) if infra else None
     applied = plan.applied if plan else None
     pending = tuple(p.file.script for p in plan.pending) if plan else ()
     expires = None
@@ -119,6 +137,7 @@ def env_status(ctx: Context, name: str) -> EnvStatus:
         store = ephemeral_store(ctx)
         record = store.get(env.name) if store else None
         expires = record.expires_at.isoformat() if record else None
+    deployment = deployment_store(ctx.project, env, ctx.endpoint).get(env.name)
     return EnvStatus(
         env.name,
         env.protected,
@@ -127,13 +146,24 @@ def env_status(ctx: Context, name: str) -> EnvStatus:
         applied,
         pending,
         tuple(plan.problems) if plan else (),
-        _pipelines(ctx, env, existing),
+        _pipelines(ctx, env, existing, loaded, deployment.pipelines if deployment else {}),
         expires,
+        deployment.deployed_at if deployment else None,
+        deployment.git_commit if deployment else None,
     )
 
 
-def _pipelines(ctx: Context, env: Environment, existing: dict[str, dict[str, Output]]) -> tuple[PipelineStatus, ...]:
-    """Render into a scratch folder and compare each file's hash with what the pipelines stack recorded."""
+def _pipelines(
+    ctx: Context,
+    env: Environment,
+    existing: dict[str, dict[str, Output]],
+    loaded,
+    deployed_code: dict[str, str],
+) -> tuple[PipelineStatus, ...]:
+    """Render into a scratch folder and compare each file's hash with what the pipelines stack recorded;
+    where they differ, the code fingerprints say whether the code or only the values changed."""
+    from toolkit.deployments import from_repository
+
     deployed: dict[str, str] = {}
     for outputs in existing.values():
         if "pipelines" in outputs and isinstance(outputs["pipelines"].value, dict):
@@ -143,23 +173,25 @@ def _pipelines(ctx: Context, env: Environment, existing: dict[str, dict[str, Out
     from toolkit.pipelines import render
     from toolkit.values import resolve_values
 
+    values = resolve_values(env, ctx.project.root, existing, sensitive_variables(env))
     with tempfile.TemporaryDirectory(prefix="toolkit-status-") as scratch:
-        render(ctx.project, resolve_values(env, ctx.project.root, existing), Path(scratch))
+        render(ctx.project, values, Path(scratch))
         repo = {
             str(path.relative_to(scratch).with_suffix("")): hashlib.sha256(path.read_bytes()).hexdigest()
             for path in Path(scratch).rglob("*.json")
         }
+    repo_code = from_repository(ctx.project, env, loaded).pipelines
     rows = []
     for key in sorted(set(deployed) | set(repo)):
         was, now = deployed.get(key), repo.get(key)
-        state = (
-            "not deployed"
-            if was is None
-            else "removed from the repo"
-            if now is None
-            else "in sync"
-            if was == now
-            else "changed"
-        )
-        rows.append(PipelineStatus(key, state, was, now))
+        code_was, code_now = deployed_code.get(key), repo_code.get(key)
+        if was is None:
+            state = "not deployed"
+        elif now is None:
+            state = "removed from the repo"
+        elif was == now:
+            state = "in sync"
+        else:
+            state = "values changed" if code_was is not None and code_was == code_now else "code changed"
+        rows.append(PipelineStatus(key, state, was, now, code_was, code_now))
     return tuple(rows)

@@ -6,8 +6,11 @@ migrate) → pipelines (values, render). The commands compose these; none of the
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from toolkit.commands.context import Context
 from toolkit.commands.db import lint_files, placeholders_for
@@ -15,13 +18,87 @@ from toolkit.commands.stack_inputs import rendered_dir, write_inputs
 from toolkit.commands.targets import database_target, history_table
 from toolkit.config import Environment
 from toolkit.database.connection import DatabaseTarget
-from toolkit.errors import ValidationFailed
+from toolkit.errors import ToolkitError, ValidationFailed
 from toolkit.migrations.apply import MigrateResult, migrate
 from toolkit.migrations.discovery import discover
 from toolkit.migrations.source import LoadedMigrations, load
 from toolkit.terraform.hcl import read_stack, read_var_file
 from toolkit.terraform.outputs import Output
 from toolkit.terraform.stack import Stack
+
+
+@dataclass
+class Progress:
+    """What this run changed so far, for the message when a later step fails (the failing step's own
+    partial changes included: a Terraform apply that got half way, migrations applied before one failed)."""
+
+    changed: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def step(self, ctx: Context, title: str, *, partial: Callable[[], list[str]] | None = None) -> Iterator[None]:
+        try:
+            with ctx.reporter.step(title):
+                yield
+        except ToolkitError as exc:
+            done = "; ".join(self.changed + (partial() if partial else [])) or "nothing"
+            exc.message = f"step '{title}' failed: {exc.message}\n  already changed by this run: {done}"
+            raise
+
+
+# Terraform's line for each resource it finished, e.g. `terraform_data.app: Creation complete after 0s`.
+_RESOURCE_DONE = re.compile(r"^(?P<address>\S+): (?P<what>Creation|Modifications|Destruction) complete\b")
+_DONE_AS = {"Creation": "created", "Modifications": "updated", "Destruction": "destroyed"}
+
+
+class ResourceWatcher:
+    """Collects, from the Terraform output streamed through it, each resource an apply finished: what was
+    really changed, even when the apply then failed half way."""
+
+    def __init__(self, stack_name: str) -> None:
+        self.stack_name = stack_name
+        self.done: dict[str, list[str]] = {}
+
+    def watch(self, stack: Stack) -> None:
+        forward = stack.on_line
+
+        def on_line(stream: str, line: str) -> None:
+            match = _RESOURCE_DONE.match(line.strip())
+            if match:
+                self.done.setdefault(_DONE_AS[match["what"]], []).append(match["address"])
+            if forward is not None:
+                forward(stream, line)
+
+        stack.on_line = on_line
+
+    def counts(self) -> str:
+        return ", ".join(f"{len(addresses)} {what}" for what, addresses in self.done.items())
+
+    def partial(self) -> list[str]:
+        if not self.done:
+            return []
+        lists = "; ".join(f"{what} {', '.join(addresses)}" for what, addresses in self.done.items())
+        return [f"stack {self.stack_name} partially applied ({lists})"]
+
+
+def history_rank(ctx: Context, conn) -> int:
+    """The last installed_rank of the history table (0 without one): what was applied before this run."""
+    with conn.cursor() as cur:
+        return max((r.installed_rank for r in history_table(ctx).applied(cur)), default=0)
+
+
+def applied_since(ctx: Context, target: DatabaseTarget, rank: int) -> list[str]:
+    """Scripts applied successfully after `rank`, asked on a new connection (the run's may be broken); for
+    the message after a failed migration, so an empty list when the database cannot be asked."""
+    from toolkit.database.connection import connect
+
+    with suppress(Exception):  # best effort: never hide the failure being reported
+        conn = connect(target, attempts=1)
+        try:
+            with conn.cursor() as cur:
+                return [r.script for r in history_table(ctx).applied(cur) if r.installed_rank > rank and r.success]
+        finally:
+            conn.close()
+    return []
 
 
 def validate_environment(ctx: Context, env: Environment) -> LoadedMigrations:
@@ -53,13 +130,20 @@ def validate_environment(ctx: Context, env: Environment) -> LoadedMigrations:
 
 @contextmanager
 def open_stack(
-    ctx: Context, env: Environment, stack_name: str, upstream: Mapping[str, Output], *, create: bool
+    ctx: Context,
+    env: Environment,
+    stack_name: str,
+    upstream: Mapping[str, Output],
+    *,
+    create: bool,
+    rendered: Path | None = None,
 ) -> Iterator[tuple[Stack, bool]]:
-    """An initialised stack in the environment's workspace, with values from earlier stacks passed in.
+    """An initialised stack in the environment's workspace, with values from earlier stacks passed in
+    (and `rendered` as its rendered pipelines folder instead of the environment's own).
 
     The generated inputs file can hold sensitive upstream outputs, so it lives only for the block.
     """
-    inputs = write_inputs(ctx, env, stack_name, upstream)
+    inputs = write_inputs(ctx, env, stack_name, upstream, rendered)
     try:
         stack = ctx.stack(env, stack_name, inputs)
         stack.init()
@@ -68,6 +152,22 @@ def open_stack(
     finally:
         if inputs is not None:
             inputs.unlink(missing_ok=True)
+
+
+def selected_workspace(stack: Stack) -> str:
+    """The workspace Terraform has selected for the stack (`terraform workspace show`): the state the next
+    plan or apply reads, which is what a plan bundle must compare, not the name toolkit meant to select."""
+    from toolkit import process
+    from toolkit.errors import TerraformFailed
+
+    argv = stack.engine.command(f"-chdir={stack.target.directory}", "workspace", "show")
+    result = process.run(argv, env=stack.env)
+    if result.returncode != 0:
+        raise TerraformFailed(
+            f"terraform workspace show failed for {stack.target.label}: {result.stderr.strip()[:300]}",
+            returncode=result.returncode,
+        )
+    return result.stdout.strip()
 
 
 def existing_outputs(ctx: Context, env: Environment) -> dict[str, dict[str, Output]]:
@@ -85,19 +185,45 @@ def renders_pipelines(env: Environment, stack_name: str) -> bool:
     return "rendered_pipelines_dir" in read_stack(env.stack_dir(stack_name)).variables
 
 
-def render_pipelines(ctx: Context, env: Environment, outputs_by_stack: Mapping[str, Mapping[str, Output]]):
-    """Render every pipeline with values(ENV) = tfvars ∪ the outputs so far, into the folder the stack reads."""
+def render_pipelines(
+    ctx: Context,
+    env: Environment,
+    outputs_by_stack: Mapping[str, Mapping[str, Output]],
+    out_dir: Path | None = None,
+):
+    """Render every pipeline with values(ENV) = tfvars ∪ the outputs so far, into the folder the stack reads
+    (the environment's own unless `out_dir` says otherwise). Sensitive values are refused, never rendered."""
     from toolkit.pipelines import render
     from toolkit.values import resolve_values
 
-    sensitive = {
+    values = resolve_values(env, ctx.project.root, outputs_by_stack, sensitive_variables(env))
+    return render(ctx.project, values, out_dir or rendered_dir(ctx, env))
+
+
+@contextmanager
+def scratch_render(
+    ctx: Context, env: Environment, stack_name: str, outputs_by_stack: Mapping[str, Mapping[str, Output]]
+) -> Iterator[Path | None]:
+    """For read-only runs (plan, drift): the pipelines rendered into a temporary folder when the stack reads
+    them, so what `env up` deployed (and reports as changed next time) is never touched. None otherwise."""
+    import tempfile
+
+    if not renders_pipelines(env, stack_name):
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="toolkit-render-") as scratch:
+        render_pipelines(ctx, env, outputs_by_stack, Path(scratch))
+        yield Path(scratch)
+
+
+def sensitive_variables(env: Environment) -> set[str]:
+    """Variables any of the environment's stacks declares `sensitive`: their var-file values are secrets."""
+    return {
         name
         for directory in env.stacks.values()
         for name, var in read_stack(directory).variables.items()
         if var.sensitive
     }
-    values = resolve_values(env, ctx.project.root, outputs_by_stack, sensitive)
-    return render(ctx.project, values, rendered_dir(ctx, env))
 
 
 def migrate_environment(

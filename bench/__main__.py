@@ -58,6 +58,7 @@ def main() -> None:
     missing: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="toolkit-bench-") as tmp:
         work = Path(tmp)
+        work.chmod(0o755)  # as root, PostgreSQL runs as an unprivileged user who must reach its data here
         if "migrations" in only:
             scenarios += migration_scenarios(work, peers, toolkit_bin, sizes, args, missing)
         if "pipelines" in only:

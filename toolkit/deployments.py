@@ -33,7 +33,7 @@ class Deployment:
 
 def from_repository(project: Project, env: Environment, loaded: LoadedMigrations) -> Deployment:
     """What `env up` of this checkout deploys to `env` (code only: no values)."""
-    from toolkit.pipelines.fingerprints import fingerprint
+    from toolkit.pipelines.fingerprints import code_fingerprint
     from toolkit.pipelines.kinds import RENDER_FOLDERS
     from toolkit.pipelines.validate import catalog
 
@@ -46,7 +46,10 @@ def from_repository(project: Project, env: Environment, loaded: LoadedMigrations
         for name, directory in env.stacks.items()
     }
     migrations = {str(m.file.version): m.checksum for m in loaded.versioned if m.runs_in(env.name)}
-    pipelines = {f"{RENDER_FOLDERS[p.kind]}/{p.name}": fingerprint(p.data, p.kind) for p in catalog(project).pipelines}
+    pipelines = {
+        f"{RENDER_FOLDERS[p.kind]}/{p.name}": code_fingerprint(p.name, p.kind, p.data, project.pipelines_dir)
+        for p in catalog(project).pipelines
+    }
     return Deployment(env.name, stacks, migrations, pipelines)
 
 

@@ -31,7 +31,6 @@ from toolkit.commands.steps import (
     record_deployed,
     render_pipelines,
     renders_pipelines,
-    selected_workspace,
     validate_environment,
 )
 from toolkit.commands.targets import database_target
@@ -165,7 +164,7 @@ def _plan_into(ctx: Context, env: Environment, loaded: LoadedMigrations, out: Pa
                 stack.plan(saved)
                 shown = stack.show_plan(saved)
                 summary = summarize(stack_name, shown)
-                workspace = selected_workspace(stack)
+                workspace = stack.selected_workspace()
                 lineage, serial = stack.state_identity()
                 outputs = stack.outputs() if lineage is not None else {}
             records.append(
@@ -364,7 +363,7 @@ def _apply(ctx: Context, env: Environment, folder: Path, allow_destroy: set[str]
             if renders_pipelines(env, record.stack):
                 problems += _reads_rendered_from(ctx, env, record.stack, shown)
         current[record.stack] = bundle.CurrentStack(
-            workspace=selected_workspace(stack),
+            workspace=stack.selected_workspace(),
             lineage=lineage,
             serial=serial,
             inputs=bundle.stack_inputs(stack.target.directory, env.var_files, ctx.project),

@@ -15,7 +15,6 @@ from toolkit.commands.steps import (
     open_stack,
     renders_pipelines,
     scratch_render,
-    selected_workspace,
     sensitive_variables,
 )
 from toolkit.config import Environment
@@ -124,7 +123,7 @@ def env_status(ctx: Context, name: str) -> EnvStatus:
             continue
         stack = ctx.stack(env, stack_name)  # already initialised and selected by existing_outputs
         _, serial = stack.state_identity()
-        stacks.append(StackStatus(stack_name, True, serial, stack.state_resources(), selected_workspace(stack)))
+        stacks.append(StackStatus(stack_name, True, serial, stack.state_resources(), stack.selected_workspace()))
     loaded = load(discover(ctx.project.sql_dir))
     infra = existing.get(ctx.project.stack_order[0], {})
     plan = database_plan(ctx, env, infra, loaded) if infra else None

@@ -154,22 +154,6 @@ def open_stack(
             inputs.unlink(missing_ok=True)
 
 
-def selected_workspace(stack: Stack) -> str:
-    """The workspace Terraform has selected for the stack (`terraform workspace show`): the state the next
-    plan or apply reads, which is what a plan bundle must compare, not the name toolkit meant to select."""
-    from toolkit import process
-    from toolkit.errors import TerraformFailed
-
-    argv = stack.engine.command(f"-chdir={stack.target.directory}", "workspace", "show")
-    result = process.run(argv, env=stack.env)
-    if result.returncode != 0:
-        raise TerraformFailed(
-            f"terraform workspace show failed for {stack.target.label}: {result.stderr.strip()[:300]}",
-            returncode=result.returncode,
-        )
-    return result.stdout.strip()
-
-
 def existing_outputs(ctx: Context, env: Environment) -> dict[str, dict[str, Output]]:
     """Outputs of every stack that has a workspace in this environment (selecting it), in stack order."""
     found: dict[str, dict[str, Output]] = {}

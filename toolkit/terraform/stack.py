@@ -228,6 +228,12 @@ class Stack:
             raise self._failure(selected, select, "workspace select")
         return False
 
+    def selected_workspace(self) -> str:
+        """The workspace Terraform has selected (`workspace show`): the state the next plan or apply
+        reads, which is what a plan bundle must compare, not the name toolkit meant to select."""
+        shown = self._run([f"-chdir={self.target.directory}", "workspace", "show"], what="workspace show", stream=False)
+        return shown.stdout.strip()
+
     def select_workspace(self, *, create: bool) -> bool:
         """Select the environment's workspace; create it only if allowed. True if it was created."""
         name = self.target.environment

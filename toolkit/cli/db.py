@@ -149,5 +149,8 @@ def drift(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = 
     else:
         lines = [f"environment {result.environment}: {len(result.differences)} difference(s)"]
         lines.extend(f"  {d}" for d in result.differences)
-        print_text("\n".join(lines) if result.differences else f"environment {result.environment}: no drift")
+        if not result.differences:
+            lines = [f"environment {result.environment}: no drift"]
+        lines.extend(f"  warning: {w}" for w in result.warnings)
+        print_text("\n".join(lines))
     finish(1 if result.differences else 0)

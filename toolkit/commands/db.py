@@ -18,7 +18,14 @@ from toolkit.errors import MigrationFailed, UsageError, ValidationFailed
 from toolkit.migrations import bookkeeping
 from toolkit.migrations.apply import MigrateResult, current_plan, database_errors, migrate, migration_lock
 from toolkit.migrations.discovery import Version, discover
-from toolkit.migrations.drift import Difference, applied_subset, compare, expected_schema, snapshot
+from toolkit.migrations.drift import (
+    Difference,
+    applied_subset,
+    compare,
+    expected_schema,
+    snapshot,
+    version_warning,
+)
 from toolkit.migrations.lint import LintFinding, lint_sources
 from toolkit.migrations.placeholders import Placeholders
 from toolkit.migrations.plan import FileState, MigrationPlan
@@ -64,6 +71,7 @@ class LintResult:
 class DriftResult:
     environment: str
     differences: tuple[Difference, ...]
+    warnings: tuple[str, ...] = ()  # e.g. the scratch server is another major version than the database
 
 
 def placeholders_for(
@@ -250,7 +258,7 @@ def db_drift(ctx: Context, name: str) -> DriftResult:
         actual = snapshot(s.conn, history)
         with ctx.reporter.step("scratch PostgreSQL: apply the applied migrations"):
             try:
-                expected = expected_schema(
+                expected, scratch_version = expected_schema(
                     applied_subset(s.migrations, applied),
                     history,
                     username=s.target.username,
@@ -264,4 +272,5 @@ def db_drift(ctx: Context, name: str) -> DriftResult:
                     hint="drift needs the migrations to build the schema from nothing; fix that file "
                     "(or baseline the environment) first",
                 ) from None
-    return DriftResult(s.env.name, tuple(compare(expected, actual)))
+    warning = version_warning(s.conn.server_version, scratch_version)
+    return DriftResult(s.env.name, tuple(compare(expected, actual)), (warning,) if warning else ())

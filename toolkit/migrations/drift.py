@@ -33,10 +33,12 @@ CATALOG_QUERIES = {
         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         WHERE c.relkind IN ('r', 'p', 'v', 'm') AND a.attnum > 0 AND NOT a.attisdropped AND {_SCHEMAS}
           AND {_NOT_EXTENSION.format(oid="c.oid")}""",
+    # NOT NULL is compared as part of each column: PostgreSQL 18 also lists it as a constraint
+    # (contype 'n'), older servers (RDS on 16 or 17) do not, and the scratch server is always 18.
     "constraint": f"""
         SELECT n.nspname || '.' || c.relname || '.' || k.conname, pg_get_constraintdef(k.oid)
         FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
-        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {_SCHEMAS}""",
+        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE k.contype <> 'n' AND {_SCHEMAS}""",
     "index": f"""
         SELECT n.nspname || '.' || i.relname, pg_get_indexdef(i.oid)
         FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
@@ -95,6 +97,24 @@ def compare(expected: dict[tuple[str, str], str], actual: dict[tuple[str, str], 
     return out
 
 
+def _major(server_version: int) -> str:
+    """PostgreSQL's major version as people write it: 90624 -> 9.6, 170005 -> 17."""
+    if server_version >= 100000:
+        return str(server_version // 10000)
+    return f"{server_version // 10000}.{server_version // 100 % 100}"
+
+
+def version_warning(live: int, scratch: int) -> str | None:
+    """A warning when the scratch server is another major version than the live one, or None."""
+    if _major(live) == _major(scratch):
+        return None
+    return (
+        f"the database runs PostgreSQL {_major(live)} and the scratch server PostgreSQL {_major(scratch)}: "
+        "catalog output can differ between major versions, so check differences in function, view and "
+        "constraint text by eye"
+    )
+
+
 def applied_subset(loaded: LoadedMigrations, applied) -> LoadedMigrations:
     """The files the database has had: applied (or baselined) versions, repeatables at their checksum."""
     rows = [r for r in applied if r.success]
@@ -125,8 +145,8 @@ def expected_schema(
     environment: str | None,
     placeholders: Placeholders | None,
     workdir: Path | None = None,
-) -> dict[tuple[str, str], str]:
-    """Apply `loaded` to a throw-away embedded PostgreSQL, as `username`, and snapshot it."""
+) -> tuple[dict[tuple[str, str], str], int]:
+    """Apply `loaded` to a throw-away embedded PostgreSQL, as `username`; its snapshot and server version."""
     from toolkit.database.connection import DatabaseTarget, connect
     from toolkit.database.embedded import EmbeddedServer, provision
     from toolkit.migrations.apply import migrate
@@ -150,7 +170,7 @@ def expected_schema(
                     out_of_order=True,
                     lint=False,
                 )
-                return snapshot(conn, history)
+                return snapshot(conn, history), conn.server_version
             finally:
                 conn.close()
         finally:

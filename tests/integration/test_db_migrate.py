@@ -249,3 +249,31 @@ def test_a_sensitive_value_in_a_postgres_error_is_masked(db_conn, tmp_path):
     assert secrets.mask(raised.value.message) == (  # ... and every printer masks it
         'V1__bad.sql:1: migration 1 failed: invalid input syntax for type integer: "***" [SQLSTATE 22P02]'
     )
+
+
+def test_session_settings_of_one_migration_do_not_leak_into_the_next(db_conn, database, pg_server, tmp_path):
+    other = f"{database.username}_other"
+    admin = psycopg2.connect(**pg_server.superuser_dsn(database.name))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE ROLE "{other}"; GRANT "{other}" TO "{database.username}"')
+    admin.close()
+    sql = write(
+        tmp_path / "sql",
+        {
+            "V1__elsewhere.sql": f'CREATE SCHEMA other;\nSET search_path TO other;\nSET ROLE "{other}";\n',
+            "V2__t.sql": "CREATE TABLE t (id int);\n",
+            "V3__plain.sql": "-- toolkit:transaction=false\nSET search_path TO other;\nSET work_mem = '7MB';\n",
+            "V4__u.sql": "CREATE TABLE u (id int);\n",
+        },
+    )
+    assert [s.version for s in run(db_conn, sql).applied] == ["1", "2", "3", "4"]
+    assert query(db_conn, "SELECT to_regclass('public.t') IS NOT NULL, to_regclass('public.u') IS NOT NULL") == [
+        (True, True)
+    ]
+    assert query(db_conn, "SELECT DISTINCT installed_by FROM flyway_schema_history") == [(database.username,)]
+    assert query(db_conn, "SELECT current_user, current_setting('search_path'), current_setting('work_mem')") == [
+        (database.username, '"$user", public', "4MB")
+    ]
+    # the migration lock's own session setting survives the resets
+    assert query(db_conn, "SHOW client_connection_check_interval") == [("1s",)]

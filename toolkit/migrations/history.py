@@ -79,8 +79,10 @@ class HistoryTable:
         execution_ms: int,
         success: bool,
         commit: bool = False,
+        first: bytes = b"",
     ) -> None:
-        """Add one row; with `commit`, the open transaction is committed in the same round trip."""
+        """Add one row; with `commit`, the open transaction is committed in the same round trip, and
+        `first` (SQL) runs just before the row is written, in that round trip too."""
         insert = cur.mogrify(
             f"""INSERT INTO {self.name} (installed_rank, version, description, type, script, checksum,
                                          installed_by, execution_time, success)
@@ -96,7 +98,7 @@ class HistoryTable:
                 success,
             ),
         )
-        cur.execute(insert + b"; COMMIT" if commit else insert)
+        cur.execute(first + insert + (b"; COMMIT" if commit else b""))
 
     def delete_failed(self, cur) -> list[str]:
         """Remove rows of failed runs (what `repair` does first); the scripts they named."""

@@ -65,3 +65,32 @@ def test_placeholders_and_unparsable_sql():
     assert findings(source("V1__p.sql", "DROP TABLE ${schema}.old;\n")) == [("V1__p.sql", 1, "drop-table", False)]
     bad = lint_sources([source("V1__bad.sql", "SELEC 1;\n")])
     assert [(f.rule, f.refused) for f in bad] == [("syntax", False)]
+
+
+def lines_and_rules(text, **options):
+    return [(f.line, f.rule) for f in lint_sources([source("V9__x.sql", text)], **options)]
+
+
+def test_a_table_is_new_only_under_its_schema_qualified_name():
+    text = (
+        "CREATE TABLE archive.orders (id int, note text);\n"
+        "ALTER TABLE orders DROP COLUMN note;\n"
+        "DROP TABLE orders;\n"
+        "TRUNCATE public.orders;\n"
+    )
+    assert lines_and_rules(text) == [(2, "drop-column"), (3, "drop-table"), (4, "truncate")]
+    assert lines_and_rules('CREATE TABLE "Orders" (id int);\nDROP TABLE orders;\n') == [(2, "drop-table")]
+    assert lines_and_rules('CREATE TABLE Orders (id int);\nDROP TABLE "orders";\n') == []  # unquoted folds
+    assert lines_and_rules('CREATE TABLE t (id int);\nTRUNCATE public.t;\nDROP TABLE "public".t;\n') == []
+    assert lines_and_rules("CREATE TABLE app.t (id int);\nDROP TABLE t;\n", default_schema="app") == []
+    assert lines_and_rules("CREATE TABLE t (id int);\nDROP TABLE public.t;\n", default_schema="app") == [
+        (2, "drop-table")
+    ]
+    assert lines_and_rules("SET search_path TO app;\nCREATE TABLE t (id int);\nDROP TABLE app.t;\n") == []
+    assert lines_and_rules("CREATE TEMP TABLE scratch (id int);\nDROP TABLE scratch;\n") == []
+
+
+def test_create_table_if_not_exists_does_not_make_a_table_new():
+    text = "CREATE TABLE IF NOT EXISTS orders (id int, note text);\nALTER TABLE orders DROP COLUMN note;\n"
+    assert lines_and_rules(text) == [(2, "drop-column")]
+    assert lines_and_rules("CREATE TABLE IF NOT EXISTS t AS SELECT 1 AS id;\nTRUNCATE t;\n") == [(2, "truncate")]

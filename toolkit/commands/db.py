@@ -235,12 +235,12 @@ def db_baseline(ctx: Context, name: str, version: str, description: str = "<< Fl
 def db_lint(ctx: Context) -> LintResult:
     """Destructive-change findings in every migration file, in order (no database needed)."""
     loaded = load(discover(ctx.project.sql_dir))
-    return LintResult(tuple(lint_sources(loaded)))
+    return LintResult(tuple(lint_sources(loaded, ctx.project.migrations.schema)))
 
 
-def lint_files(loaded: LoadedMigrations) -> None:
+def lint_files(loaded: LoadedMigrations, default_schema: str = "public") -> None:
     """For `env up`'s validate step: refuse unannotated destructive changes before Terraform runs."""
-    refused = [f for f in lint_sources(loaded) if f.refused]
+    refused = [f for f in lint_sources(loaded, default_schema) if f.refused]
     if refused:
         raise ValidationFailed(
             "destructive changes without an allow annotation:",

@@ -165,7 +165,7 @@ def migrate(
         if lint and plan.pending:
             from toolkit.migrations.lint import refusals
 
-            problems.extend(refusals(plan.pending))
+            problems.extend(refusals(plan.pending, history.schema))
         if problems:
             raise ValidationFailed("migrations cannot run; nothing was applied:", problems)
         if dry_run:

@@ -3,7 +3,10 @@
 Each finding names a rule; a file accepts a rule with `-- toolkit:allow=<rule>[,<rule>…]` at its top.
 Statements on a table created earlier in the same file are not findings: that table holds no data
 and has no readers yet. A table from an earlier file is never "new": the file will also run where that
-table has long held data (production), so the lint judges each file on its own.
+table has long held data (production), so the lint judges each file on its own. "The same table" means
+the same schema-qualified name under PostgreSQL's rules (the parser has already folded unquoted names
+to lower case and kept quoted ones; an unqualified name is in the default schema), and `CREATE TABLE IF
+NOT EXISTS` does not make a table new: it does nothing where the table already exists.
 """
 
 from __future__ import annotations
@@ -48,14 +51,14 @@ def _neutral(sql: str) -> str:
     return PLACEHOLDER.sub(lambda m: "ph_" + re.sub(r"\W", "_", m[1]), sql) if "${" in sql else sql
 
 
-def lint_sources(sources: Iterable[MigrationSource]) -> list[LintFinding]:
-    """Findings for these files, each judged on its own."""
+def lint_sources(sources: Iterable[MigrationSource], default_schema: str = "public") -> list[LintFinding]:
+    """Findings for these files, each judged on its own; unqualified names are in `default_schema`."""
     from pglast import parse_sql
     from pglast.parser import ParseError
 
     findings: list[LintFinding] = []
     for source in sources:
-        created: set[str] = set()
+        created = _Created(default_schema)
         try:
             statements = source.statements
         except SplitError as exc:
@@ -86,36 +89,65 @@ def lint_sources(sources: Iterable[MigrationSource]) -> list[LintFinding]:
 _MAY_BE_REFUSED = re.compile(r"\b(?:drop|truncate|alter|index|rename)\b", re.IGNORECASE)
 
 
-def refusals(pending) -> list[str]:
+def refusals(pending, default_schema: str = "public") -> list[str]:
     """Problems that stop `migrate`: findings on pending migrations without an allow annotation."""
-    findings = lint_sources(p.source for p in pending if _MAY_BE_REFUSED.search(p.source.text))
+    findings = lint_sources((p.source for p in pending if _MAY_BE_REFUSED.search(p.source.text)), default_schema)
     return [f"{f}; if intended, put `-- toolkit:allow={f.rule}` at the top of the file" for f in findings if f.refused]
 
 
 def _name(relation) -> str:
-    return ".".join(p for p in (relation.schemaname, relation.relname) if p).lower()
+    """A relation as written (for messages)."""
+    return ".".join(p for p in (relation.schemaname, relation.relname) if p)
 
 
-def _known(relation, created: set[str]) -> bool:
-    return relation is not None and (_name(relation) in created or relation.relname.lower() in created)
+class _Created:
+    """Tables created by the statements so far in one file, by (schema, name) as PostgreSQL resolves them."""
+
+    def __init__(self, default_schema: str) -> None:
+        self.schema = default_schema  # changed by a SET search_path in the file
+        self.tables: set[tuple[str, str]] = set()
+
+    def add(self, relation) -> None:
+        if relation.relpersistence == "t" and not relation.schemaname:
+            self.tables.add(("pg_temp", relation.relname))
+        else:
+            self.tables.add((relation.schemaname or self.schema, relation.relname))
+
+    def has(self, schema: str | None, name: str) -> bool:
+        if schema:
+            return (schema, name) in self.tables
+        # an unqualified name finds a temporary table first, as PostgreSQL's search_path does
+        return ("pg_temp", name) in self.tables or (self.schema, name) in self.tables
+
+    def has_relation(self, relation) -> bool:
+        return relation is not None and self.has(relation.schemaname, relation.relname)
+
+    def has_names(self, names: list[str]) -> bool:
+        """A dotted name of a DROP: name, schema.name or catalog.schema.name."""
+        return self.has(names[-2] if len(names) > 1 else None, names[-1])
 
 
-def _check(node, created: set[str]) -> Iterable[tuple[str, str]]:
+def _check(node, created: _Created) -> Iterable[tuple[str, str]]:
     from pglast import ast
     from pglast.enums import AlterTableType, ConstrType, ObjectType
 
     if isinstance(node, ast.CreateStmt | ast.CreateTableAsStmt):
-        relation = node.relation if isinstance(node, ast.CreateStmt) else node.into.rel
-        created.update({_name(relation), relation.relname.lower()})
+        if not node.if_not_exists:  # IF NOT EXISTS keeps a table that is already there, with its rows
+            created.add(node.relation if isinstance(node, ast.CreateStmt) else node.into.rel)
+    elif isinstance(node, ast.VariableSetStmt) and node.name == "search_path" and node.args:
+        schemas = [a.val.sval for a in node.args if isinstance(a, ast.A_Const) and isinstance(a.val, ast.String)]
+        schemas = [name for name in schemas if name != "$user"]
+        if schemas:
+            created.schema = schemas[0]
     elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
-        names = [".".join(s.sval for s in obj).lower() for obj in node.objects]
-        if not all(name in created for name in names):
-            yield "drop-table", f"DROP TABLE {', '.join(names)}"
+        names = [[s.sval for s in obj] for obj in node.objects]
+        if not all(created.has_names(name) for name in names):
+            yield "drop-table", f"DROP TABLE {', '.join('.'.join(name) for name in names)}"
     elif isinstance(node, ast.TruncateStmt):
-        if not all(_known(r, created) for r in node.relations):
+        if not all(created.has_relation(r) for r in node.relations):
             yield "truncate", f"TRUNCATE {', '.join(_name(r) for r in node.relations)}"
     elif isinstance(node, ast.IndexStmt):
-        if not node.concurrent and not _known(node.relation, created):
+        if not node.concurrent and not created.has_relation(node.relation):
             yield "index-without-concurrently", f"CREATE INDEX on {_name(node.relation)}"
     elif isinstance(node, ast.RenameStmt) and node.renameType in (
         ObjectType.OBJECT_TABLE,
@@ -124,10 +156,10 @@ def _check(node, created: set[str]) -> Iterable[tuple[str, str]]:
         ObjectType.OBJECT_MATVIEW,
         ObjectType.OBJECT_SCHEMA,
     ):
-        if node.relation is None or not _known(node.relation, created):
+        if node.relation is None or not created.has_relation(node.relation):
             old = node.subname or (node.relation and _name(node.relation)) or ""
             yield "rename", f"RENAME {old} TO {node.newname}"
-    elif isinstance(node, ast.AlterTableStmt) and not _known(node.relation, created):
+    elif isinstance(node, ast.AlterTableStmt) and not created.has_relation(node.relation):
         table = _name(node.relation)
         for cmd in node.cmds or ():
             if cmd.subtype == AlterTableType.AT_DropColumn:

@@ -19,8 +19,21 @@ def invoke(project, *args):
 
 
 @pytest.fixture
-def up_project(tmp_path):
-    project = write_local_project(tmp_path / "project", port=free_port())
+def state_dir():
+    """The local server's data outside pytest's temp root, which another pytest session starting
+    meanwhile re-locks to mode 0700, locking the server's unprivileged user out."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp(prefix="toolkit-test-state-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def up_project(tmp_path, state_dir):
+    project = write_local_project(tmp_path / "project", port=free_port(), state_dir=state_dir)
     result = invoke(project, "env", "up", "local")
     assert result.exit_code == 0, result.output
     yield project
@@ -112,8 +125,8 @@ def test_failed_non_transactional_migration_blocks_until_repair(up_project):
     assert invoke(up_project, "db", "migrate", "local").exit_code == 0
 
 
-def test_baseline_then_only_newer_files_run(tmp_path):
-    project = write_local_project(tmp_path / "project", port=free_port(), sql_from=None)
+def test_baseline_then_only_newer_files_run(tmp_path, state_dir):
+    project = write_local_project(tmp_path / "project", port=free_port(), sql_from=None, state_dir=state_dir)
     assert invoke(project, "env", "up", "local").exit_code == 0
     try:
         with connect(project) as conn, conn.cursor() as cur:

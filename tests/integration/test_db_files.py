@@ -59,3 +59,9 @@ def test_a_name_that_does_not_parse_fails_the_cli_with_exit_1(tmp_path):
     assert "V6_add_note.sql: looks like a migration but does not follow V<version>__<description>.sql" in (
         result.output
     )
+
+
+def test_a_file_with_cr_line_endings_keeps_its_directives(tmp_path):
+    (tmp_path / "V1__fixtures.sql").write_bytes(b"-- x\r-- toolkit:environments=dev\rINSERT INTO t VALUES (1);\r")
+    [fixtures] = load(discover(tmp_path)).versioned
+    assert fixtures.runs_in("dev") and not fixtures.runs_in("prod")

@@ -46,3 +46,27 @@ def test_bad_directives_are_errors_with_their_line(text, message, line):
     with pytest.raises(DirectiveError, match=message) as raised:
         parse_directives(text)
     assert raised.value.line == line
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_every_line_ending_flyway_knows_ends_a_directive_line(newline):
+    text = newline.join(["-- x", "-- toolkit:environments=dev", "-- toolkit:allow=truncate", "TRUNCATE t;", ""])
+    assert parse_directives(text) == Directives(environments=("dev",), allow=frozenset({"truncate"}))
+    with pytest.raises(DirectiveError, match="must be at the top") as raised:
+        parse_directives(newline.join(["SELECT 1;", "", "-- toolkit:transaction=false", ""]))
+    assert raised.value.line == 3
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "-- toolkit:transaction",
+        "-- toolkit: transaction=false",
+        "-- TOOLKIT:transaction=false",
+        "--toolkit : allow=truncate",
+    ],
+)
+def test_a_malformed_directive_in_the_header_is_an_error(line):
+    with pytest.raises(DirectiveError, match="malformed directive") as raised:
+        parse_directives(f"-- about this file\n{line}\nSELECT 1;\n")
+    assert raised.value.line == 2

@@ -102,6 +102,32 @@ def test_validate_catches_edits_and_missing_files_and_repair_realigns(up_project
     assert still_missing.exit_code == 1 and "changed after" not in still_missing.output
 
 
+def test_repair_leaves_a_version_flyway_undid_alone_and_migrate_runs_it_again(up_project):
+    v5 = up_project / "sql" / "V5__add_customer_marketing_opt_in.sql"
+    with connect(up_project) as conn, conn.cursor() as cur:
+        # what `flyway undo` ran (U5)
+        cur.execute("ALTER TABLE customers DROP COLUMN marketing_opt_in; DROP FUNCTION order_total_cents(bigint)")
+        cur.execute(
+            "INSERT INTO flyway_schema_history SELECT max(installed_rank) + 1, '5', 'add customer marketing opt in', "
+            "'UNDO_SQL', 'U5__add_customer_marketing_opt_in.sql', 42, 'flyway', now(), 3, true "
+            "FROM flyway_schema_history"
+        )
+        cur.execute("SELECT checksum FROM flyway_schema_history WHERE version = '5' AND type = 'SQL'")
+        (before,) = cur.fetchone()
+    conn.close()
+    v5.write_text(v5.read_text() + "-- reworked after the undo\n")  # pending again, so it may change
+    status = json.loads(invoke(up_project, "db", "status", "local", "--json").stdout)
+    assert (status["files"][-1]["state"], status["problems"]) == ("pending", [])
+    repaired = invoke(up_project, "db", "repair", "local")
+    assert repaired.exit_code == 0 and "nothing to repair" in repaired.stdout, repaired.output
+    with connect(up_project) as conn, conn.cursor() as cur:
+        cur.execute("SELECT checksum FROM flyway_schema_history WHERE version = '5' AND type = 'SQL'")
+        assert cur.fetchone() == (before,)  # the undone run keeps the checksum it ran with
+    conn.close()
+    migrated = invoke(up_project, "db", "migrate", "local")
+    assert migrated.exit_code == 0 and "1 applied now, 4 before" in migrated.stdout, migrated.output
+
+
 def test_out_of_order_is_refused(up_project):
     (up_project / "sql" / "V4_5__late.sql").write_text("CREATE TABLE late (id int);\n")
     result = invoke(up_project, "db", "migrate", "local")
@@ -131,6 +157,11 @@ def test_baseline_then_only_newer_files_run(tmp_path, state_dir):
     try:
         with connect(project) as conn, conn.cursor() as cur:
             cur.execute("CREATE TABLE legacy (id int)")
+            # Flyway's marker that it created the schema: the database is still untouched by migrations
+            cur.execute(
+                "INSERT INTO flyway_schema_history VALUES (0, NULL, '<< Flyway Schema Creation >>', 'SCHEMA', "
+                "'\"public\"', NULL, 'flyway', now(), 0, true)"
+            )
         conn.close()
         assert invoke(project, "db", "baseline", "local", "--version", "x.y").exit_code == 64
         result = invoke(project, "db", "baseline", "local", "--version", "2")

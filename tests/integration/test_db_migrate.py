@@ -200,6 +200,27 @@ def test_a_database_flyway_migrated_is_taken_over_without_a_baseline(db_conn, tm
     assert query(db_conn, 'SELECT version FROM "flyway_schema_history_toolkit"') == [(1,)]
 
 
+def test_a_version_flyway_undid_runs_again(db_conn, tmp_path):
+    files = {"V1__a.sql": "CREATE TABLE a (id int);\n", "V2__b.sql": "CREATE TABLE b (id int);\n"}
+    sql = write(tmp_path / "sql", {**files, "U2__b.sql": "DROP TABLE b;\n"})
+    with db_conn.cursor() as cur:
+        HISTORY.create(cur)
+        cur.execute("CREATE TABLE a (id int)")  # V2 ran, then `flyway undo` dropped b again
+        rows = [
+            (0, None, "<< Flyway Schema Creation >>", "SCHEMA", '"public"', None),
+            (1, "1", "a", "SQL", "V1__a.sql", flyway_checksum(files["V1__a.sql"])),
+            (2, "2", "b", "SQL", "V2__b.sql", flyway_checksum(files["V2__b.sql"])),
+            (3, "2", "b", "UNDO_SQL", "U2__b.sql", flyway_checksum("DROP TABLE b;\n")),
+        ]
+        for values in rows:
+            cur.execute(
+                "INSERT INTO flyway_schema_history VALUES (%s, %s, %s, %s, %s, %s, 'flyway', now(), 1, true)", values
+            )
+    result = run(db_conn, sql)
+    assert [s.script for s in result.applied] == ["V2__b.sql"] and result.already_applied == 1
+    assert query(db_conn, "SELECT to_regclass('b') IS NOT NULL") == [(True,)]
+
+
 def test_an_edited_applied_file_stops_the_run(db_conn, tmp_path):
     sql = write(tmp_path / "sql", {"V1__a.sql": "CREATE TABLE a (id int);\n"})
     run(db_conn, sql)

@@ -189,9 +189,11 @@ def db_repair(ctx: Context, name: str) -> RepairResult:
             bookkeeping.ensure(cur, history)
             cur.execute("BEGIN")
             removed = history.delete_failed(cur)
+            # Only what the database has now: a run Flyway undid or a DELETE row removed is history,
+            # and an undo row's checksum is its U file's, never the V file's.
             for row in history.applied(cur):
                 source = by_version.get(row.version) if row.version is not None else None
-                if source and row.type == "SQL" and row.checksum != source.checksum:
+                if source and row.type == "SQL" and row.success and row.checksum != source.checksum:
                     history.realign(
                         cur, row.installed_rank, checksum=source.checksum, description=source.file.description
                     )
@@ -213,7 +215,8 @@ def db_baseline(ctx: Context, name: str, version: str, description: str = "<< Fl
         s.conn.cursor() as cur,
     ):
         bookkeeping.ensure(cur, history)
-        if history.applied(cur):
+        # Flyway's SCHEMA row only says it created the schema: such a database is still untouched.
+        if any(row.type != "SCHEMA" for row in history.rows(cur)):
             raise MigrationFailed(
                 f"{history.name} in {name} already has rows; a baseline is only for a database "
                 "that no migration has touched yet",

@@ -22,6 +22,37 @@ class AppliedMigration:
     success: bool
 
 
+UNDO_TYPES = frozenset({"UNDO_SQL", "UNDO_JDBC", "UNDO_SCRIPT"})
+
+
+def effective(rows: list[AppliedMigration]) -> list[AppliedMigration]:
+    """The rows that say what the database has now, in rank order, read as Flyway reads its history.
+
+    A SCHEMA row only records that Flyway created a schema. A successful undo row (UNDO_SQL, …) means
+    Flyway undid the latest run of its version, which is pending again. A successful DELETE row is
+    Flyway 9+'s `repair` of a migration whose file went missing: it removes the latest run of its version
+    (or every run of a repeatable, which then runs again, as in Flyway). A failed undo row stays, so it
+    blocks the run until `db repair` like any failed migration. One pass: fine for 10,000 rows.
+    """
+    kept: list[AppliedMigration | None] = []
+    runs: dict[object, list[int]] = {}  # version, or description of a repeatable -> indexes into kept
+    for row in rows:
+        if row.type == "SCHEMA" or (row.type == "DELETE" and not row.success):
+            continue
+        key = row.version if row.version is not None else ("repeatable", row.description)
+        if row.success and (row.type in UNDO_TYPES or row.type == "DELETE"):
+            earlier = runs.get(key, [])
+            undone = earlier if row.version is None else earlier[-1:]
+            for index in undone:
+                kept[index] = None
+            del earlier[len(earlier) - len(undone) :]
+            continue
+        if row.type != "BASELINE":
+            runs.setdefault(key, []).append(len(kept))
+        kept.append(row)
+    return [row for row in kept if row is not None]
+
+
 def _quoted(schema: str, table: str) -> str:
     return f'"{schema}"."{table}"'
 
@@ -56,7 +87,8 @@ class HistoryTable:
             )""")
         cur.execute(f'CREATE INDEX IF NOT EXISTS "{self.table}_s_idx" ON {self.name} (success)')
 
-    def applied(self, cur) -> list[AppliedMigration]:
+    def rows(self, cur) -> list[AppliedMigration]:
+        """Every row as it is, in rank order (undo, DELETE and SCHEMA rows included)."""
         if not self.exists(cur):
             return []
         cur.execute(f"""SELECT installed_rank, version, description, type, script, checksum,
@@ -66,6 +98,10 @@ class HistoryTable:
             AppliedMigration(rank, Version.parse(version) if version else None, *rest)
             for rank, version, *rest in cur.fetchall()
         ]
+
+    def applied(self, cur) -> list[AppliedMigration]:
+        """The rows that say what the database has now (see `effective`): what planning reads."""
+        return effective(self.rows(cur))
 
     def record(
         self,

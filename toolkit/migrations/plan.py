@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from toolkit.migrations.checksum import flyway_checksum
 from toolkit.migrations.discovery import Version
-from toolkit.migrations.history import AppliedMigration
+from toolkit.migrations.history import AppliedMigration, effective
 from toolkit.migrations.placeholders import Placeholders, fill, unknown
 from toolkit.migrations.source import LoadedMigrations, MigrationSource
 from toolkit.migrations.sqlsplit import SplitError, Statement
@@ -135,7 +135,7 @@ def plan_migrations(
     by_version: dict[Version, AppliedMigration] = {}
     repeatable_rows: dict[str, AppliedMigration] = {}
     baseline: Version | None = None
-    for row in applied:
+    for row in effective(list(applied)):  # undo, DELETE and SCHEMA rows read as Flyway reads them
         if not row.success:
             problems.append(
                 f"{row.script}: {'version ' + str(row.version) if row.version else 'repeatable migration'} "

@@ -219,3 +219,27 @@ def test_plan_fills_placeholders_and_lists_lint_refusals(up_project):
     assert "2 pending" in result.stdout
     assert "unknown placeholder" not in result.stdout
     assert "problem     V7__drop.sql:1: drop-column: DROP COLUMN customers.marketing_opt_in" in result.stdout
+
+
+def test_drift_reports_an_edited_repeatable_as_pending_not_drift(up_project):
+    view = up_project / "sql" / "R__customer_emails.sql"
+    view.write_text("CREATE OR REPLACE VIEW customer_emails AS SELECT customer_id, email FROM customers;\n")
+    assert invoke(up_project, "db", "migrate", "local").exit_code == 0
+    view.write_text("CREATE OR REPLACE VIEW customer_emails AS SELECT customer_id, email, full_name FROM customers;\n")
+    result = invoke(up_project, "db", "drift", "local", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["differences"] == []
+    [pending] = report["pending"]
+    assert pending["script"] == "R__customer_emails.sql" and "runs again on the next migrate" in pending["reason"]
+    assert {(d["kind"], d["name"], d["change"]) for d in pending["differences"]} == {
+        ("view", "public.customer_emails", "changed"),
+        ("column", "public.customer_emails.full_name", "missing"),
+    }
+    with connect(up_project) as conn, conn.cursor() as cur:
+        cur.execute("ALTER TABLE customers ADD COLUMN hand_made text")
+    conn.close()
+    text = invoke(up_project, "db", "drift", "local")
+    assert text.exit_code == 1
+    assert "1 difference(s)\n  column public.customers.hand_made is not made by any migration" in text.stdout
+    assert "pending, not drift: R__customer_emails.sql: changed since it was applied" in text.stdout

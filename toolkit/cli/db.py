@@ -151,6 +151,9 @@ def drift(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = 
         lines.extend(f"  {d}" for d in result.differences)
         if not result.differences:
             lines = [f"environment {result.environment}: no drift"]
+        for changed in result.pending:
+            lines.append(f"  pending, not drift: {changed}")
+            lines.extend(f"    {d}" for d in changed.differences)
         lines.extend(f"  warning: {w}" for w in result.warnings)
         print_text("\n".join(lines))
     finish(1 if result.differences else 0)

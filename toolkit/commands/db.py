@@ -19,10 +19,13 @@ from toolkit.migrations import bookkeeping
 from toolkit.migrations.apply import MigrateResult, current_plan, database_errors, migrate, migration_lock
 from toolkit.migrations.discovery import Version, discover
 from toolkit.migrations.drift import (
+    ChangedFile,
     Difference,
     applied_subset,
     compare,
+    defined_by,
     expected_schema,
+    set_aside,
     snapshot,
     version_warning,
 )
@@ -70,8 +73,9 @@ class LintResult:
 @dataclass(frozen=True)
 class DriftResult:
     environment: str
-    differences: tuple[Difference, ...]
+    differences: tuple[Difference, ...]  # drift: changes made outside the migrations
     warnings: tuple[str, ...] = ()  # e.g. the scratch server is another major version than the database
+    pending: tuple[ChangedFile, ...] = ()  # applied files changed since: their differences are not drift
 
 
 def placeholders_for(
@@ -258,6 +262,7 @@ def db_drift(ctx: Context, name: str) -> DriftResult:
     with _session(ctx, name) as s:
         with s.conn.cursor() as cur:
             applied = history.applied(cur)
+        changed = _changed_since_applied(s, applied, s.plan_options(ctx))
         actual = snapshot(s.conn, history)
         with ctx.reporter.step("scratch PostgreSQL: apply the applied migrations"):
             try:
@@ -276,4 +281,35 @@ def db_drift(ctx: Context, name: str) -> DriftResult:
                     "(or baseline the environment) first",
                 ) from None
     warning = version_warning(s.conn.server_version, scratch_version)
-    return DriftResult(s.env.name, tuple(compare(expected, actual)), (warning,) if warning else ())
+    drift, pending = set_aside(compare(expected, actual), {script: defined for script, _, defined in changed})
+    files = tuple(ChangedFile(script, reason, tuple(pending[script])) for script, reason, _ in changed)
+    return DriftResult(s.env.name, tuple(drift), (warning,) if warning else (), files)
+
+
+def _changed_since_applied(s: _Session, applied, options: dict) -> list[tuple[str, str, set]]:
+    """Applied files whose text is not what ran (script, why, what they define): the scratch server
+    can only build them as they are now, so what they define differs without anyone having drifted."""
+    from toolkit.migrations.placeholders import fill
+    from toolkit.migrations.plan import plan_migrations
+    from toolkit.migrations.sqlsplit import SplitError
+
+    plan = plan_migrations(s.migrations, applied, **options)
+    sources = {source.script: source for source in s.migrations}
+    found = [
+        (p.file.script, "changed since it was applied; it runs again on the next migrate")
+        for p in plan.pending
+        if p.file.version is None and p.reason == "changed"
+    ]
+    found += [
+        (f.script, "changed after it was applied (checksum mismatch; see `toolkit db validate`)")
+        for f in plan.states
+        if f.state == "checksum mismatch"
+    ]
+    out = []
+    for script, why in found:
+        try:
+            statements = [fill(st.sql, s.placeholders)[0] for st in sources[script].statements]
+        except SplitError:
+            statements = []
+        out.append((script, why, defined_by(statements)))
+    return out

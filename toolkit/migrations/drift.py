@@ -6,6 +6,7 @@ views, functions), as `kind name -> definition`, so a difference is a line a per
 
 from __future__ import annotations
 
+import re
 import socket
 import tempfile
 import uuid
@@ -129,6 +130,131 @@ def applied_subset(loaded: LoadedMigrations, applied) -> LoadedMigrations:
         ),
         tuple(s for s in loaded.repeatable if s.file.description in repeatable),
     )
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    """An applied file that differs from what ran: its differences are pending, not drift."""
+
+    script: str
+    reason: str
+    differences: tuple[Difference, ...]
+
+    def __str__(self) -> str:
+        return f"{self.script}: {self.reason}"
+
+
+Subject = tuple[str | None, str | None]  # (schema or None for "any", object name or None for the schema)
+
+
+def _dotted(names) -> Subject:
+    parts = [n.sval for n in names if hasattr(n, "sval")]
+    return (parts[-2] if len(parts) > 1 else None, parts[-1]) if parts else (None, None)
+
+
+def defined_by(statements: list[str]) -> set[Subject]:
+    """What these statements create, change or drop (tables, views, functions, types, sequences,
+    indexes, schemas; a trigger or policy counts as its table's), as (schema, name). Only DDL
+    targets: a table a view merely reads is not one. An unqualified name is (None, name)."""
+    from pglast import ast, parse_sql
+    from pglast.enums import ObjectType
+    from pglast.parser import ParseError
+
+    out: set[Subject] = set()
+
+    def relation(rv) -> None:
+        if rv is not None:
+            out.add((rv.schemaname, rv.relname))
+
+    for sql in statements:
+        try:
+            parsed = parse_sql(sql)
+        except ParseError:
+            continue
+        for raw in parsed:
+            node = raw.stmt
+            if isinstance(node, ast.CreateStmt | ast.AlterTableStmt | ast.CreateTrigStmt | ast.RuleStmt):
+                relation(node.relation)
+            elif isinstance(node, ast.CreateTableAsStmt):
+                relation(node.into.rel)
+            elif isinstance(node, ast.ViewStmt):
+                relation(node.view)
+            elif isinstance(node, ast.IndexStmt):
+                relation(node.relation)
+                if node.idxname:
+                    out.add((node.relation.schemaname, node.idxname))
+            elif isinstance(node, ast.CreatePolicyStmt | ast.AlterPolicyStmt):
+                relation(node.table)
+            elif isinstance(node, ast.CreateSeqStmt | ast.AlterSeqStmt):
+                relation(node.sequence)
+            elif isinstance(node, ast.CompositeTypeStmt):
+                relation(node.typevar)
+            elif isinstance(node, ast.CreateEnumStmt | ast.AlterEnumStmt | ast.AlterDomainStmt):
+                out.add(_dotted(node.typeName))
+            elif isinstance(node, ast.CreateDomainStmt):
+                out.add(_dotted(node.domainname))
+            elif isinstance(node, ast.DefineStmt):
+                out.add(_dotted(node.defnames))
+            elif isinstance(node, ast.CreateFunctionStmt):
+                out.add(_dotted(node.funcname))
+            elif isinstance(node, ast.AlterFunctionStmt):
+                out.add(_dotted(node.func.objname))
+            elif isinstance(node, ast.CreateSchemaStmt):
+                out.add((node.schemaname, None))
+            elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_SCHEMA:
+                out.update((name.sval, None) for name in node.objects)
+            elif isinstance(node, ast.DropStmt):
+                for obj in node.objects or ():
+                    names = getattr(obj, "objname", None) or getattr(obj, "names", None) or obj
+                    out.add(_dotted(names if isinstance(names, tuple | list) else (names,)))
+            elif isinstance(node, ast.RenameStmt):
+                if node.relation is not None:
+                    relation(node.relation)
+                    out.add((node.relation.schemaname, node.newname))
+                elif node.object is not None:
+                    names = getattr(node.object, "objname", None) or getattr(node.object, "names", None)
+                    target = _dotted(names if names is not None else node.object)
+                    out.update({target, (target[0], node.newname)})
+    return out
+
+
+_INDEX_TABLE = re.compile(r" ON (?:ONLY )?(\S+) USING ")
+
+
+def subjects_of(difference: Difference) -> set[Subject]:
+    """The objects a difference is about: its own (schema, name) and, for an index, its table's."""
+    if difference.kind == "schema":
+        return {(difference.name, None)}
+    schema, _, rest = difference.name.partition(".")
+    found = {(schema, rest.split("(", 1)[0].split(".", 1)[0])}
+    for definition in (difference.expected, difference.actual):
+        match = _INDEX_TABLE.search(definition or "") if difference.kind == "index" else None
+        if match:
+            table_schema, _, table = match[1].replace('"', "").rpartition(".")
+            found.add((table_schema or schema, table))
+    return found
+
+
+def _about(subject: Subject, defined: set[Subject]) -> bool:
+    schema, name = subject
+    return any(name == d_name and (d_schema is None or d_schema == schema) for d_schema, d_name in defined)
+
+
+def set_aside(
+    differences: list[Difference], changed: dict[str, set[Subject]]
+) -> tuple[list[Difference], dict[str, list[Difference]]]:
+    """Split differences into drift and those about what a changed file defines (script -> them):
+    the database has that file as it was applied, the scratch server has it as it is now."""
+    drift: list[Difference] = []
+    pending: dict[str, list[Difference]] = {script: [] for script in changed}
+    for difference in differences:
+        subjects = subjects_of(difference)
+        owner = next((script for script, defined in changed.items() if any(_about(s, defined) for s in subjects)), None)
+        if owner is None:
+            drift.append(difference)
+        else:
+            pending[owner].append(difference)
+    return drift, pending
 
 
 def _free_port() -> int:

@@ -1,7 +1,8 @@
 """Drift: the live schema against the schema its applied migrations produce on a scratch PostgreSQL.
 
 Both sides are read from the catalogs the same way (tables, columns and types, constraints, indexes,
-views, functions), as `kind name -> definition`, so a difference is a line a person can read.
+views, functions, triggers, enum/domain/composite types, sequences, row security and policies,
+schemas), as `kind name -> definition`, so a difference is a line a person can read.
 """
 
 from __future__ import annotations
@@ -54,18 +55,75 @@ CATALOG_QUERIES = {
                pg_get_functiondef(p.oid)
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
         WHERE p.prokind IN ('f', 'p') AND {_SCHEMAS} AND {_NOT_EXTENSION.format(oid="p.oid")}""",
+    "trigger": f"""
+        SELECT n.nspname || '.' || c.relname || '.' || t.tgname,
+               pg_get_triggerdef(t.oid) || CASE t.tgenabled WHEN 'D' THEN ' (disabled)'
+                   WHEN 'R' THEN ' (enabled on replicas only)' WHEN 'A' THEN ' (enabled always)' ELSE '' END
+        FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT t.tgisinternal AND {_SCHEMAS} AND {_NOT_EXTENSION.format(oid="c.oid")}""",
+    # Enums with their labels in order, domains with base type, NOT NULL and default (their CHECK
+    # constraints below), composite types with their attributes.
+    "type": f"""
+        SELECT n.nspname || '.' || t.typname, CASE t.typtype
+            WHEN 'e' THEN 'enum (' || COALESCE((SELECT string_agg(quote_literal(e.enumlabel), ', '
+                ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), '') || ')'
+            WHEN 'd' THEN 'domain ' || format_type(t.typbasetype, t.typtypmod)
+                || CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END || COALESCE(' DEFAULT ' || t.typdefault, '')
+            ELSE 'composite (' || COALESCE((SELECT string_agg(quote_ident(a.attname) || ' '
+                || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a
+                WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), '') || ')' END
+        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE (t.typtype IN ('e', 'd') OR t.typtype = 'c' AND EXISTS (
+                SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
+          AND {_SCHEMAS} AND {_NOT_EXTENSION.format(oid="t.oid")}""",
+    "domain constraint": f"""
+        SELECT n.nspname || '.' || t.typname || '.' || k.conname, pg_get_constraintdef(k.oid)
+        FROM pg_constraint k JOIN pg_type t ON t.oid = k.contypid JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE k.contype = 'c' AND {_SCHEMAS} AND {_NOT_EXTENSION.format(oid="t.oid")}""",
+    "sequence": f"""
+        SELECT n.nspname || '.' || c.relname, format_type(s.seqtypid, NULL) || ' START ' || s.seqstart
+               || ' INCREMENT ' || s.seqincrement || ' MINVALUE ' || s.seqmin || ' MAXVALUE ' || s.seqmax
+               || ' CACHE ' || s.seqcache || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END
+        FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE {_SCHEMAS} AND {_NOT_EXTENSION.format(oid="c.oid")}""",
+    "row security": f"""
+        SELECT n.nspname || '.' || c.relname, concat_ws(', ', CASE WHEN c.relrowsecurity THEN 'enabled' END,
+               CASE WHEN c.relforcerowsecurity THEN 'forced' END)
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE (c.relrowsecurity OR c.relforcerowsecurity) AND {_SCHEMAS}""",
+    # Roles by name, sorted: role OIDs differ between the live and the scratch server.
+    "policy": f"""
+        SELECT n.nspname || '.' || c.relname || '.' || p.polname,
+               CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END || ' FOR '
+               || CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                WHEN 'd' THEN 'DELETE' ELSE 'ALL' END
+               || ' TO ' || (SELECT string_agg(role, ', ' ORDER BY role) FROM (
+                    SELECT CASE WHEN r = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(r)) END AS role
+                    FROM unnest(p.polroles) AS r) AS roles)
+               || COALESCE(' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')', '')
+               || COALESCE(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '')
+        FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE {_SCHEMAS}""",
+    "schema": f"""
+        SELECT n.nspname, 'schema' FROM pg_namespace n
+        WHERE {_SCHEMAS} AND {_NOT_EXTENSION.format(oid="n.oid")}""",
 }
 
 
 @dataclass(frozen=True)
 class Difference:
-    kind: str  # table, column, constraint, index, view, function
+    kind: str  # one of CATALOG_QUERIES
     name: str
     change: str  # "missing" (migrations make it, the database lacks it), "unexpected", "changed"
     expected: str | None
     actual: str | None
 
     def __str__(self) -> str:
+        if self.kind == "row security":
+            return (
+                f"row security on {self.name}: the migrations leave it {self.expected or 'disabled'}, "
+                f"the database has it {self.actual or 'disabled'}"
+            )
         if self.change == "changed":
             return f"{self.kind} {self.name} changed: expected {self.expected!r}, found {self.actual!r}"
         if self.change == "missing":

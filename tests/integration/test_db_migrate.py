@@ -136,6 +136,17 @@ def test_statement_needing_no_transaction_is_refused_before_anything_runs(db_con
     assert query(db_conn, "SELECT to_regclass('a') IS NULL") == [(True,)]
 
 
+def test_a_concurrent_index_behind_a_comment_is_refused_before_anything_runs(db_conn, tmp_path):
+    sql = write(
+        tmp_path / "sql",
+        {"V1__a.sql": "CREATE TABLE a (id int);\n", "V2__i.sql": "CREATE /* fast */ INDEX CONCURRENTLY i ON a (id);\n"},
+    )
+    with pytest.raises(ValidationFailed) as raised:
+        run(db_conn, sql)
+    assert "V2__i.sql:1: `CREATE /* fast */ …` cannot run inside a transaction" in str(raised.value)
+    assert query(db_conn, "SELECT to_regclass('a') IS NULL") == [(True,)]
+
+
 def test_lock_timeout_is_set_per_migration(db_conn, database, tmp_path):
     run(db_conn, write(tmp_path / "sql", {"V1__t.sql": "CREATE TABLE busy (id int);\n"}))
     blocker = psycopg2.connect(**database.connect_kwargs())

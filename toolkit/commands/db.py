@@ -17,7 +17,7 @@ from toolkit.database.connection import DatabaseTarget, connect
 from toolkit.errors import MigrationFailed, UsageError, ValidationFailed
 from toolkit.migrations import bookkeeping
 from toolkit.migrations.apply import MigrateResult, current_plan, database_errors, migrate, migration_lock
-from toolkit.migrations.discovery import Version, discover
+from toolkit.migrations.discovery import VERSION_MAX, Version, discover
 from toolkit.migrations.drift import (
     ChangedFile,
     Difference,
@@ -212,6 +212,8 @@ def db_baseline(ctx: Context, name: str, version: str, description: str = "<< Fl
         parsed = Version.parse(version)
     except ValueError as exc:
         raise UsageError(f"--version: {exc}") from None
+    if len(parsed.text) > VERSION_MAX:
+        raise UsageError(f"--version: {version!r} is longer than the {VERSION_MAX} characters the history table holds")
     history = history_table(ctx)
     with (
         _session(ctx, name) as s,

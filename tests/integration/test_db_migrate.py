@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from toolkit.errors import MigrationFailed, ValidationFailed
+from toolkit.errors import DatabaseError, MigrationFailed, ValidationFailed
 from toolkit.migrations.apply import migrate
 from toolkit.migrations.checksum import flyway_checksum
 from toolkit.migrations.discovery import discover
@@ -230,6 +230,23 @@ def test_a_version_flyway_undid_runs_again(db_conn, tmp_path):
     result = run(db_conn, sql)
     assert [s.script for s in result.applied] == ["V2__b.sql"] and result.already_applied == 1
     assert query(db_conn, "SELECT to_regclass('b') IS NOT NULL") == [(True,)]
+
+
+def test_a_history_row_whose_version_does_not_parse_is_named(db_conn, tmp_path):
+    sql = write(tmp_path / "sql", {"V1__a.sql": "CREATE TABLE a (id int);\n"})
+    with db_conn.cursor() as cur:
+        HISTORY.create(cur)
+        cur.execute(
+            "INSERT INTO flyway_schema_history VALUES (1, '1.0-beta', 'a', 'SQL', 'V1.0-beta__a.sql', 1, 'x', now(), 1, true)"
+        )
+    with pytest.raises(DatabaseError) as raised:
+        run(db_conn, sql)
+    assert raised.value.exit_code == 3
+    assert raised.value.message == (
+        '"public"."flyway_schema_history" row 1 (V1.0-beta__a.sql) has version \'1.0-beta\', which is not a '
+        "version (digits separated by '.'); toolkit cannot tell what is applied"
+    )
+    assert "WHERE installed_rank = 1" in raised.value.hint
 
 
 def test_an_edited_applied_file_stops_the_run(db_conn, tmp_path):

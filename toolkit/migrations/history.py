@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from toolkit.errors import DatabaseError
 from toolkit.migrations.discovery import Version
 
 
@@ -95,9 +96,20 @@ class HistoryTable:
                                installed_by, installed_on, execution_time, success
                         FROM {self.name} ORDER BY installed_rank""")
         return [
-            AppliedMigration(rank, Version.parse(version) if version else None, *rest)
+            AppliedMigration(rank, self._version(rank, version, rest[2]) if version else None, *rest)
             for rank, version, *rest in cur.fetchall()
         ]
+
+    def _version(self, rank: int, text: str, script: str) -> Version:
+        try:
+            return Version.parse(text)
+        except ValueError:
+            raise DatabaseError(
+                f"{self.name} row {rank} ({script}) has version {text!r}, which is not a version "
+                "(digits separated by '.'); toolkit cannot tell what is applied",
+                hint=f"find out what that row's migration did, then correct its version (UPDATE {self.name} "
+                f"SET version = '…' WHERE installed_rank = {rank}) or delete the row, and run again",
+            ) from None
 
     def applied(self, cur) -> list[AppliedMigration]:
         """The rows that say what the database has now (see `effective`): what planning reads."""

@@ -40,6 +40,12 @@ def test_all_directives():
         ("-- toolkit:allow=\n", "comma-separated", 1),
         ("SELECT 1;\n-- toolkit:transaction=false\n", "must be at the top", 2),
         ("-- toolkit:allow=truncate\n-- toolkit:allow=rename\n", "given twice", 2),
+        (
+            "-- toolkit:allow=drop-column, drop_table\n",
+            r"toolkit:allow names unknown rule\(s\) drop_table \(known: drop-table, drop-column, truncate, "
+            r"column-type, not-null, index-without-concurrently, rename\)",
+            1,
+        ),
     ],
 )
 def test_bad_directives_are_errors_with_their_line(text, message, line):

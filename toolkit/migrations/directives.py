@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from toolkit.migrations.rules import RULES
+
 # Lines end where Flyway's checksum and the statement splitter end them: at \r\n, \r or \n.
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 _MENTIONED = re.compile(r"toolkit[ \t]*:", re.I)
@@ -72,6 +74,11 @@ def parse_directives(text: str) -> Directives:
             raise DirectiveError(f"toolkit:{key}={value!r} is not a duration like 5s, 2min or 500ms", line)
         if key in ("environments", "allow") and not _items(value):
             raise DirectiveError(f"toolkit:{key} needs a comma-separated list", line)
+        unknown = [rule for rule in _items(value) if rule not in RULES] if key == "allow" else []
+        if unknown:
+            raise DirectiveError(
+                f"toolkit:allow names unknown rule(s) {', '.join(unknown)} (known: {', '.join(RULES)})", line
+            )
         values[key] = value
     return Directives(
         transactional=values.get("transaction", "true") == "true",

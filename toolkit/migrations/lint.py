@@ -16,18 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from toolkit.migrations.placeholders import PLACEHOLDER
+from toolkit.migrations.rules import RULES
 from toolkit.migrations.source import MigrationSource
 from toolkit.migrations.sqlsplit import SplitError
-
-RULES = {
-    "drop-table": "DROP TABLE deletes the table and its data",
-    "drop-column": "DROP COLUMN deletes the column's data and breaks readers that select it",
-    "truncate": "TRUNCATE deletes every row",
-    "column-type": "changing a column's type can rewrite the whole table under an exclusive lock",
-    "not-null": "NOT NULL without a default fails on existing rows, or scans the table under a lock",
-    "index-without-concurrently": "CREATE INDEX without CONCURRENTLY blocks writes to an existing table",
-    "rename": "a rename breaks every reader and writer that uses the old name",
-}
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,17 @@ def findings(*sources):
         ("CREATE INDEX orders_note ON orders (note)", "index-without-concurrently"),
         ("ALTER TABLE orders RENAME COLUMN note TO remark", "rename"),
         ("ALTER TABLE orders RENAME TO purchases", "rename"),
+        ("ALTER TABLE orders ADD COLUMN ref int PRIMARY KEY", "not-null"),
+        ("ALTER TABLE orders ADD PRIMARY KEY (id)", "index-without-concurrently"),
+        ("ALTER TABLE orders ADD CONSTRAINT orders_ref_key UNIQUE (ref)", "index-without-concurrently"),
+        ("ALTER TABLE orders ADD EXCLUDE USING gist (during WITH &&)", "index-without-concurrently"),
+        ("ALTER FUNCTION order_total(bigint) RENAME TO order_sum", "rename"),
+        ("ALTER PROCEDURE archive() RENAME TO archive_all", "rename"),
+        ("ALTER TYPE mood RENAME TO feeling", "rename"),
+        ("ALTER TYPE mood RENAME VALUE 'sad' TO 'blue'", "rename"),
+        ("ALTER TYPE pair RENAME ATTRIBUTE a TO first", "rename"),
+        ("ALTER DOMAIN positive RENAME CONSTRAINT positive_check TO above_zero", "rename"),
+        ("ALTER TABLE orders RENAME CONSTRAINT orders_pkey TO orders_pk", "rename"),
     ],
 )
 def test_each_rule(sql, rule):
@@ -39,6 +50,10 @@ def test_each_rule(sql, rule):
         "CREATE TABLE fresh (id int); CREATE INDEX fresh_id ON fresh (id); ALTER TABLE fresh DROP COLUMN id",
         "DO $$ BEGIN EXECUTE 'DROP TABLE customers'; END $$",
         "ALTER TABLE orders ADD COLUMN id2 bigint GENERATED ALWAYS AS IDENTITY NOT NULL",
+        "ALTER TABLE orders ADD COLUMN id3 bigserial PRIMARY KEY",
+        "ALTER TABLE orders ADD CONSTRAINT orders_pk PRIMARY KEY USING INDEX orders_pk_idx",
+        "ALTER TABLE orders ADD CONSTRAINT orders_ref_key UNIQUE USING INDEX orders_ref_idx",
+        "CREATE TABLE fresh (id int); ALTER TABLE fresh ADD PRIMARY KEY (id); ALTER TABLE fresh RENAME CONSTRAINT fresh_pkey TO fresh_pk",
     ],
 )
 def test_safe_changes_pass(sql):
@@ -59,6 +74,19 @@ def test_only_a_table_created_in_the_same_file_is_new():
     create = source("V1__create.sql", "CREATE TABLE t (id int);\n")
     index = source("V2__index.sql", "CREATE INDEX t_id ON t (id);\n")
     assert findings(create, index) == [("V2__index.sql", 1, "index-without-concurrently", False)]
+
+
+def test_messages_name_what_is_renamed_or_indexed():
+    text = (
+        "ALTER FUNCTION order_total(bigint) RENAME TO order_sum;\n"
+        "ALTER TABLE orders ADD PRIMARY KEY (id);\n"
+        "ALTER TYPE mood RENAME VALUE 'sad' TO 'blue';\n"
+    )
+    assert [f.message.split(":")[0] for f in lint_sources([source("V9__x.sql", text)])] == [
+        "RENAME order_total TO order_sum",
+        "ADD PRIMARY KEY on orders builds its index",
+        "RENAME VALUE 'sad' TO 'blue' of type mood",
+    ]
 
 
 def test_placeholders_and_unparsable_sql():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from toolkit.migrations.placeholders import PLACEHOLDER
 from toolkit.migrations.rules import RULES
@@ -118,9 +119,59 @@ class _Created:
         return self.has(names[-2] if len(names) > 1 else None, names[-1])
 
 
+def _dotted(names) -> str:
+    return ".".join(n.sval for n in names if hasattr(n, "sval"))
+
+
+def _renamed(node) -> str:
+    """The old name in a RenameStmt: `table.column`, `table.constraint`, `function`, `type`, …"""
+    owner = _name(node.relation) if node.relation is not None else ""
+    if not owner and node.object is not None:
+        names = getattr(node.object, "objname", None) or getattr(node.object, "names", None) or node.object
+        owner = _dotted(names if isinstance(names, tuple | list) else (names,))
+    return ".".join(p for p in (owner, node.subname) if p)
+
+
+@lru_cache(maxsize=1)
+def _lint_tables():
+    """Rename kinds and index-building constraints, built on first use (pglast is imported lazily)."""
+    from pglast.enums import ConstrType, ObjectType
+
+    renamed = {
+        ObjectType.OBJECT_TABLE,
+        ObjectType.OBJECT_COLUMN,
+        ObjectType.OBJECT_VIEW,
+        ObjectType.OBJECT_MATVIEW,
+        ObjectType.OBJECT_SCHEMA,
+        ObjectType.OBJECT_FOREIGN_TABLE,
+        ObjectType.OBJECT_SEQUENCE,
+        ObjectType.OBJECT_FUNCTION,
+        ObjectType.OBJECT_PROCEDURE,
+        ObjectType.OBJECT_ROUTINE,
+        ObjectType.OBJECT_AGGREGATE,
+        ObjectType.OBJECT_TYPE,
+        ObjectType.OBJECT_DOMAIN,
+        ObjectType.OBJECT_ATTRIBUTE,  # of a composite type
+        ObjectType.OBJECT_TABCONSTRAINT,
+        ObjectType.OBJECT_DOMCONSTRAINT,
+    }
+    indexed = {
+        ConstrType.CONSTR_PRIMARY: "PRIMARY KEY",
+        ConstrType.CONSTR_UNIQUE: "UNIQUE",
+        ConstrType.CONSTR_EXCLUSION: "EXCLUDE",
+    }
+    return renamed, indexed
+
+
+# serial columns get a default (nextval) when they are added, so existing rows get a value
+_SERIALS = {"serial", "serial2", "serial4", "serial8", "smallserial", "bigserial"}
+
+
 def _check(node, created: _Created) -> Iterable[tuple[str, str]]:
     from pglast import ast
     from pglast.enums import AlterTableType, ConstrType, ObjectType
+
+    renamed, indexed = _lint_tables()
 
     if isinstance(node, ast.CreateStmt | ast.CreateTableAsStmt):
         if not node.if_not_exists:  # IF NOT EXISTS keeps a table that is already there, with its rows
@@ -140,16 +191,11 @@ def _check(node, created: _Created) -> Iterable[tuple[str, str]]:
     elif isinstance(node, ast.IndexStmt):
         if not node.concurrent and not created.has_relation(node.relation):
             yield "index-without-concurrently", f"CREATE INDEX on {_name(node.relation)}"
-    elif isinstance(node, ast.RenameStmt) and node.renameType in (
-        ObjectType.OBJECT_TABLE,
-        ObjectType.OBJECT_COLUMN,
-        ObjectType.OBJECT_VIEW,
-        ObjectType.OBJECT_MATVIEW,
-        ObjectType.OBJECT_SCHEMA,
-    ):
+    elif isinstance(node, ast.RenameStmt) and node.renameType in renamed:
         if node.relation is None or not created.has_relation(node.relation):
-            old = node.subname or (node.relation and _name(node.relation)) or ""
-            yield "rename", f"RENAME {old} TO {node.newname}"
+            yield "rename", f"RENAME {_renamed(node)} TO {node.newname}"
+    elif isinstance(node, ast.AlterEnumStmt) and node.oldVal is not None:
+        yield "rename", f"RENAME VALUE {node.oldVal!r} TO {node.newVal!r} of type {_dotted(node.typeName)}"
     elif isinstance(node, ast.AlterTableStmt) and not created.has_relation(node.relation):
         table = _name(node.relation)
         for cmd in node.cmds or ():
@@ -161,10 +207,15 @@ def _check(node, created: _Created) -> Iterable[tuple[str, str]]:
                 yield "not-null", f"SET NOT NULL on {table}.{cmd.name}"
             elif cmd.subtype == AlterTableType.AT_AddColumn:
                 kinds = {c.contype for c in (cmd.def_.constraints or ())}
-                has_value = kinds & {
-                    ConstrType.CONSTR_DEFAULT,
-                    ConstrType.CONSTR_IDENTITY,
-                    ConstrType.CONSTR_GENERATED,
-                }
-                if ConstrType.CONSTR_NOTNULL in kinds and not has_value:
-                    yield "not-null", f"ADD COLUMN {table}.{cmd.def_.colname} NOT NULL without a default"
+                values = {ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED}
+                has_value = bool(kinds & values) or cmd.def_.typeName.names[-1].sval in _SERIALS
+                # PRIMARY KEY makes the column NOT NULL, which its existing rows (all NULL) cannot be
+                if kinds & {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY} and not has_value:
+                    what = "PRIMARY KEY" if ConstrType.CONSTR_PRIMARY in kinds else "NOT NULL"
+                    yield "not-null", f"ADD COLUMN {table}.{cmd.def_.colname} {what} without a default"
+            elif (
+                cmd.subtype == AlterTableType.AT_AddConstraint
+                and cmd.def_.contype in indexed
+                and not cmd.def_.indexname  # USING INDEX adopts an index built CONCURRENTLY beforehand
+            ):
+                yield "index-without-concurrently", f"ADD {indexed[cmd.def_.contype]} on {table} builds its index"

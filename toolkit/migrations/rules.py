@@ -9,6 +9,7 @@ RULES = {
     "truncate": "TRUNCATE deletes every row",
     "column-type": "changing a column's type can rewrite the whole table under an exclusive lock",
     "not-null": "NOT NULL without a default fails on existing rows, or scans the table under a lock",
-    "index-without-concurrently": "CREATE INDEX without CONCURRENTLY blocks writes to an existing table",
+    "index-without-concurrently": "building an index without CONCURRENTLY blocks writes to an existing table "
+    "(for PRIMARY KEY or UNIQUE: CREATE UNIQUE INDEX CONCURRENTLY first, then ADD … USING INDEX)",
     "rename": "a rename breaks every reader and writer that uses the old name",
 }

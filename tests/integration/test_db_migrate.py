@@ -98,6 +98,37 @@ def test_failure_rolls_back_and_names_file_line_and_postgres_message(db_conn, tm
     assert query(db_conn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(0,)]
 
 
+def test_an_error_inside_a_do_block_names_its_own_line_and_context(db_conn, tmp_path):
+    sql = write(
+        tmp_path / "sql",
+        {
+            "V1__seed.sql": (
+                "-- seed\n"
+                "CREATE TABLE t (id int);\n"
+                "DO $$\n"
+                "BEGIN\n"
+                "  INSERT INTO t VALUES (1);\n"
+                "  RAISE EXCEPTION 'boom %', 7;\n"
+                "END $$;\n"
+            ),
+            "V2__more.sql": "DO LANGUAGE plpgsql $body$ DECLARE x int; BEGIN\n  x := 1 / 0;\nEND $body$;\n",
+        },
+    )
+    with pytest.raises(MigrationFailed) as raised:
+        run(db_conn, sql)
+    assert raised.value.message == (
+        "V1__seed.sql:6: migration 1 failed: boom 7 "
+        "(context: PL/pgSQL function inline_code_block line 4 at RAISE) [SQLSTATE P0001]"
+    )
+    (sql / "V1__seed.sql").write_text("CREATE TABLE t (id int);\n")
+    with pytest.raises(MigrationFailed) as raised:
+        run(db_conn, sql)
+    assert raised.value.message == (
+        'V2__more.sql:2: migration 2 failed: division by zero (context: PL/pgSQL assignment "x := 1 / 0" '
+        "PL/pgSQL function inline_code_block line 2 at assignment) [SQLSTATE 22012]"
+    )
+
+
 def test_non_transactional_file_runs_concurrently_and_a_failure_blocks_until_repair(db_conn, tmp_path):
     sql = write(
         tmp_path / "sql",

@@ -9,6 +9,7 @@ line; a transactional file runs in one transaction with lock_timeout/statement_t
 from __future__ import annotations
 
 import logging
+import re
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -271,19 +272,35 @@ def _record(
     )
 
 
+_DO_BODY = re.compile(r"DO\b(?:\s+LANGUAGE\s+\S+)?\s+(?:\$[A-Za-z_]*\$|[Ee]?')", re.I)
+_DO_LINE = re.compile(r"inline_code_block line (\d+)")
+
+
 def _describe_failure(step: PendingMigration, statement: Statement | None, exc) -> str:
     diag = getattr(exc, "diag", None)
     message = (getattr(diag, "message_primary", None) or str(exc)).strip()
     position = getattr(diag, "statement_position", None)
+    context = " ".join((getattr(diag, "context", None) or "").split())  # PL/pgSQL's call stack, one line
     where = step.file.script
     if statement is not None:
         line = line_of(statement, int(position)) if position else statement.line
-        where = f"{where}:{line}"
+        where = f"{where}:{_do_block_line(statement, context) or line}"
     detail = getattr(diag, "message_detail", None)
     code = getattr(exc, "pgcode", None)
     what = f"migration {step.file.version}" if step.file.version else "repeatable migration"
     return (
         f"{where}: {what} failed: {message}"
         + (f" ({detail})" if detail else "")
+        + (f" (context: {context})" if context else "")
         + (f" [SQLSTATE {code}]" if code else "")
     )
+
+
+def _do_block_line(statement: Statement, context: str) -> int | None:
+    """The file line of an error inside a DO block: PostgreSQL numbers the block's lines from the one
+    its body opens on ("PL/pgSQL function inline_code_block line 4 at RAISE")."""
+    opening = _DO_BODY.match(statement.sql)
+    found = _DO_LINE.findall(context) if opening else []
+    if not found:
+        return None
+    return line_of(statement, opening.end()) + int(found[-1]) - 1  # the outermost frame is the block

@@ -243,3 +243,44 @@ def test_drift_reports_an_edited_repeatable_as_pending_not_drift(up_project):
     assert text.exit_code == 1
     assert "1 difference(s)\n  column public.customers.hand_made is not made by any migration" in text.stdout
     assert "pending, not drift: R__customer_emails.sql: changed since it was applied" in text.stdout
+
+
+def test_a_protected_environment_is_migrated_only_through_a_reviewed_plan(tmp_path, state_dir):
+    from toolkit.database.embedded import EmbeddedServer
+
+    project = write_local_project(tmp_path / "project", port=free_port(), state_dir=state_dir)
+    port = free_port()
+    values = json.loads((project / "tfvars" / "local.tfvars.json").read_text())
+    values.update(db_port=port, db_password_file=".toolkit/prod/postgres/password")
+    (project / "tfvars" / "prod.tfvars.json").write_text(json.dumps(values))
+    config = (project / "toolkit.toml").read_text()
+    body = config[config.index("[environments.local]") :].split("\n", 1)[1]
+    config += "\n[environments.prod]\nprotected = true\n" + body.replace("local.tfvars.json", "prod.tfvars.json")
+    (project / "toolkit.toml").write_text(config)
+    try:
+        first = invoke(project, "plan", "prod", "--out", str(tmp_path / "plan1"))
+        assert first.exit_code == 0, first.output
+        applied = invoke(project, "apply", "prod", "--plan", str(tmp_path / "plan1"))
+        assert applied.exit_code == 0, applied.output  # the reviewed path creates and migrates it
+
+        (project / "sql" / "V6__add_note.sql").write_text("ALTER TABLE orders ADD COLUMN note TEXT;\n")
+        for args in (("migrate",), ("repair",), ("baseline", "--version", "1")):
+            refused = invoke(project, "db", *args, "prod")
+            assert refused.exit_code == 3, refused.output
+            assert "environment 'prod' is protected: it is changed only by a reviewed plan" in refused.output
+            assert "hint: toolkit plan prod --out DIR, review DIR/summary.md, then toolkit apply prod --plan DIR" in (
+                refused.output
+            )
+        dry = invoke(project, "db", "migrate", "prod", "--dry-run")
+        assert dry.exit_code == 0 and "-- V6__add_note.sql (new)" in dry.stdout, dry.output
+        for args in (("status", "prod"), ("validate", "prod"), ("lint",)):
+            assert invoke(project, "db", *args).exit_code == 0, args
+
+        second = invoke(project, "plan", "prod", "--out", str(tmp_path / "plan2"))
+        assert second.exit_code == 0, second.output
+        applied = invoke(project, "apply", "prod", "--plan", str(tmp_path / "plan2"))
+        assert applied.exit_code == 0, applied.output
+        status = json.loads(invoke(project, "db", "status", "prod", "--json").stdout)
+        assert [(f["version"], f["state"]) for f in status["files"]][-1] == ("6", "applied")
+    finally:
+        EmbeddedServer(data_dir=state_dir / "prod" / "postgres" / "data", port=port).remove()

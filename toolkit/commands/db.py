@@ -14,7 +14,7 @@ from toolkit.commands.context import Context
 from toolkit.commands.targets import database_target, embedded_server, history_table, stack_outputs
 from toolkit.config import Environment
 from toolkit.database.connection import DatabaseTarget, connect
-from toolkit.errors import MigrationFailed, UsageError, ValidationFailed
+from toolkit.errors import GuardRefused, MigrationFailed, UsageError, ValidationFailed
 from toolkit.migrations import bookkeeping
 from toolkit.migrations.apply import MigrateResult, current_plan, database_errors, migrate, migration_lock
 from toolkit.migrations.discovery import VERSION_MAX, Version, discover
@@ -99,6 +99,16 @@ def placeholders_for(
     return Placeholders(values, builtins)
 
 
+def refuse_protected(env: Environment, what: str) -> None:
+    """A protected environment changes only through a reviewed plan (`toolkit apply --plan`, which
+    migrates through the library, not through these commands); the same words as `env up` uses."""
+    if env.protected:
+        raise GuardRefused(
+            f"environment {env.name!r} is protected: it is changed only by a reviewed plan, not by `{what}`",
+            hint=f"toolkit plan {env.name} --out DIR, review DIR/summary.md, then toolkit apply {env.name} --plan DIR",
+        )
+
+
 @dataclass
 class _Session:
     env: Environment
@@ -166,6 +176,8 @@ def db_validate(ctx: Context, name: str) -> StatusResult:
 
 def db_migrate(ctx: Context, name: str, *, dry_run: bool = False) -> MigrateResult:
     settings = ctx.project.migrations
+    if not dry_run:
+        refuse_protected(ctx.project.environment(name), "toolkit db migrate")
     with _session(ctx, name) as s, ctx.reporter.step("migrations" + (" (dry run)" if dry_run else "")):
         return migrate(
             s.conn,
@@ -182,6 +194,7 @@ def db_migrate(ctx: Context, name: str, *, dry_run: bool = False) -> MigrateResu
 
 def db_repair(ctx: Context, name: str) -> RepairResult:
     """Remove failed rows and realign checksums and descriptions of applied files (Flyway's repair)."""
+    refuse_protected(ctx.project.environment(name), "toolkit db repair")
     history = history_table(ctx)
     with (
         _session(ctx, name) as s,
@@ -208,6 +221,7 @@ def db_repair(ctx: Context, name: str) -> RepairResult:
 
 def db_baseline(ctx: Context, name: str, version: str, description: str = "<< Flyway Baseline >>") -> BaselineResult:
     """Mark an existing database as being at `version`: files up to it are never run."""
+    refuse_protected(ctx.project.environment(name), "toolkit db baseline")
     try:
         parsed = Version.parse(version)
     except ValueError as exc:

@@ -122,6 +122,9 @@ class MigrationSet:
     versioned: tuple[MigrationFile, ...]  # sorted by version
     repeatable: tuple[MigrationFile, ...]  # sorted by description
     undo: dict[Version, MigrationFile]
+    # Names that do not parse, duplicates: `source.load` reports them with the files' own problems, so
+    # every problem with the files comes out at once.
+    problems: tuple[str, ...] = ()
 
 
 def _sql_files(sql_dir: Path) -> list[tuple[str, Path]]:
@@ -140,7 +143,8 @@ def _sql_files(sql_dir: Path) -> list[tuple[str, Path]]:
 
 
 def discover(sql_dir: Path) -> MigrationSet:
-    """All migrations under sql_dir (recursively); every naming problem reported at once."""
+    """All migrations under sql_dir (recursively), with every naming problem in `problems` (raised,
+    together with the files' own problems, by `source.load`)."""
     if not sql_dir.is_dir():
         raise ValidationFailed(
             f"the migrations folder {sql_dir} does not exist",
@@ -169,14 +173,9 @@ def discover(sql_dir: Path) -> MigrationSet:
                 f"{found.script}: {found.kind} migration duplicates {seen.script} "
                 f"(same {'description' if found.kind == 'repeatable' else 'version'})"
             )
-    if problems:
-        raise ValidationFailed(
-            f"migration files in {sql_dir} are not valid:",
-            problems,
-            hint="rename the files; a version may be used once",
-        )
     return MigrationSet(
         versioned=tuple(versioned[v] for v in sorted(versioned)),
         repeatable=tuple(repeatable[d] for d in sorted(repeatable)),
         undo=undo,
+        problems=tuple(problems),
     )

@@ -284,3 +284,39 @@ def test_a_protected_environment_is_migrated_only_through_a_reviewed_plan(tmp_pa
         assert [(f["version"], f["state"]) for f in status["files"]][-1] == ("6", "applied")
     finally:
         EmbeddedServer(data_dir=state_dir / "prod" / "postgres" / "data", port=port).remove()
+
+
+def test_versions_apply_in_numeric_order_and_duplicates_fail_with_exit_1(up_project):
+    sql = up_project / "sql"
+    (sql / "V5_10__second.sql").write_text("CREATE TABLE second (id int);\n")
+    (sql / "V5_9__first.sql").write_text("CREATE TABLE first (id int);\n")
+    (sql / "V05_9__again.sql").write_text("CREATE TABLE again (id int);\n")
+    duplicate = invoke(up_project, "db", "migrate", "local")
+    assert duplicate.exit_code == 1
+    assert "V5_9__first.sql: versioned migration duplicates V05_9__again.sql (same version)" in duplicate.output
+    assert "hint: rename or fix the files (a version may be used once); nothing was run" in duplicate.output
+    (sql / "V05_9__again.sql").unlink()
+    migrated = invoke(up_project, "db", "migrate", "local")
+    assert migrated.exit_code == 0, migrated.output
+    lines = migrated.stdout.splitlines()
+    assert lines[0] == "2 applied now, 5 before"
+    assert [line.split()[0] for line in lines[1:]] == ["V5_9__first.sql", "V5_10__second.sql"]
+
+
+def test_a_failing_migration_exits_4_and_leaves_nothing_behind(up_project):
+    (up_project / "sql" / "V6__broken.sql").write_text(
+        "CREATE TABLE notes (id int);\nINSERT INTO notes VALUES (1);\nSELECT missing_column FROM notes;\n"
+    )
+    failed = invoke(up_project, "db", "migrate", "local")
+    assert failed.exit_code == 4
+    assert (
+        'error: V6__broken.sql:3: migration 6 failed: column "missing_column" does not exist [SQLSTATE 42703]\n'
+        "  hint: fix the migration and run again; it was rolled back and nothing of it was applied"
+    ) in failed.output
+    assert "Traceback" not in failed.output
+    status = json.loads(invoke(up_project, "db", "status", "local", "--json").stdout)
+    assert (status["files"][-1]["script"], status["files"][-1]["state"]) == ("V6__broken.sql", "pending")
+    with connect(up_project) as conn, conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('notes') IS NULL")
+        assert cur.fetchone() == (True,)
+    conn.close()

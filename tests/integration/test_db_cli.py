@@ -19,8 +19,21 @@ def invoke(project, *args):
 
 
 @pytest.fixture
-def up_project(tmp_path):
-    project = write_local_project(tmp_path / "project", port=free_port())
+def state_dir():
+    """The local server's data outside pytest's temp root, which another pytest session starting
+    meanwhile re-locks to mode 0700, locking the server's unprivileged user out."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp(prefix="toolkit-test-state-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def up_project(tmp_path, state_dir):
+    project = write_local_project(tmp_path / "project", port=free_port(), state_dir=state_dir)
     result = invoke(project, "env", "up", "local")
     assert result.exit_code == 0, result.output
     yield project
@@ -89,6 +102,32 @@ def test_validate_catches_edits_and_missing_files_and_repair_realigns(up_project
     assert still_missing.exit_code == 1 and "changed after" not in still_missing.output
 
 
+def test_repair_leaves_a_version_flyway_undid_alone_and_migrate_runs_it_again(up_project):
+    v5 = up_project / "sql" / "V5__add_customer_marketing_opt_in.sql"
+    with connect(up_project) as conn, conn.cursor() as cur:
+        # what `flyway undo` ran (U5)
+        cur.execute("ALTER TABLE customers DROP COLUMN marketing_opt_in; DROP FUNCTION order_total_cents(bigint)")
+        cur.execute(
+            "INSERT INTO flyway_schema_history SELECT max(installed_rank) + 1, '5', 'add customer marketing opt in', "
+            "'UNDO_SQL', 'U5__add_customer_marketing_opt_in.sql', 42, 'flyway', now(), 3, true "
+            "FROM flyway_schema_history"
+        )
+        cur.execute("SELECT checksum FROM flyway_schema_history WHERE version = '5' AND type = 'SQL'")
+        (before,) = cur.fetchone()
+    conn.close()
+    v5.write_text(v5.read_text() + "-- reworked after the undo\n")  # pending again, so it may change
+    status = json.loads(invoke(up_project, "db", "status", "local", "--json").stdout)
+    assert (status["files"][-1]["state"], status["problems"]) == ("pending", [])
+    repaired = invoke(up_project, "db", "repair", "local")
+    assert repaired.exit_code == 0 and "nothing to repair" in repaired.stdout, repaired.output
+    with connect(up_project) as conn, conn.cursor() as cur:
+        cur.execute("SELECT checksum FROM flyway_schema_history WHERE version = '5' AND type = 'SQL'")
+        assert cur.fetchone() == (before,)  # the undone run keeps the checksum it ran with
+    conn.close()
+    migrated = invoke(up_project, "db", "migrate", "local")
+    assert migrated.exit_code == 0 and "1 applied now, 4 before" in migrated.stdout, migrated.output
+
+
 def test_out_of_order_is_refused(up_project):
     (up_project / "sql" / "V4_5__late.sql").write_text("CREATE TABLE late (id int);\n")
     result = invoke(up_project, "db", "migrate", "local")
@@ -112,12 +151,17 @@ def test_failed_non_transactional_migration_blocks_until_repair(up_project):
     assert invoke(up_project, "db", "migrate", "local").exit_code == 0
 
 
-def test_baseline_then_only_newer_files_run(tmp_path):
-    project = write_local_project(tmp_path / "project", port=free_port(), sql_from=None)
+def test_baseline_then_only_newer_files_run(tmp_path, state_dir):
+    project = write_local_project(tmp_path / "project", port=free_port(), sql_from=None, state_dir=state_dir)
     assert invoke(project, "env", "up", "local").exit_code == 0
     try:
         with connect(project) as conn, conn.cursor() as cur:
             cur.execute("CREATE TABLE legacy (id int)")
+            # Flyway's marker that it created the schema: the database is still untouched by migrations
+            cur.execute(
+                "INSERT INTO flyway_schema_history VALUES (0, NULL, '<< Flyway Schema Creation >>', 'SCHEMA', "
+                "'\"public\"', NULL, 'flyway', now(), 0, true)"
+            )
         conn.close()
         assert invoke(project, "db", "baseline", "local", "--version", "x.y").exit_code == 64
         result = invoke(project, "db", "baseline", "local", "--version", "2")
@@ -175,3 +219,104 @@ def test_plan_fills_placeholders_and_lists_lint_refusals(up_project):
     assert "2 pending" in result.stdout
     assert "unknown placeholder" not in result.stdout
     assert "problem     V7__drop.sql:1: drop-column: DROP COLUMN customers.marketing_opt_in" in result.stdout
+
+
+def test_drift_reports_an_edited_repeatable_as_pending_not_drift(up_project):
+    view = up_project / "sql" / "R__customer_emails.sql"
+    view.write_text("CREATE OR REPLACE VIEW customer_emails AS SELECT customer_id, email FROM customers;\n")
+    assert invoke(up_project, "db", "migrate", "local").exit_code == 0
+    view.write_text("CREATE OR REPLACE VIEW customer_emails AS SELECT customer_id, email, full_name FROM customers;\n")
+    result = invoke(up_project, "db", "drift", "local", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["differences"] == []
+    [pending] = report["pending"]
+    assert pending["script"] == "R__customer_emails.sql" and "runs again on the next migrate" in pending["reason"]
+    assert {(d["kind"], d["name"], d["change"]) for d in pending["differences"]} == {
+        ("view", "public.customer_emails", "changed"),
+        ("column", "public.customer_emails.full_name", "missing"),
+    }
+    with connect(up_project) as conn, conn.cursor() as cur:
+        cur.execute("ALTER TABLE customers ADD COLUMN hand_made text")
+    conn.close()
+    text = invoke(up_project, "db", "drift", "local")
+    assert text.exit_code == 1
+    assert "1 difference(s)\n  column public.customers.hand_made is not made by any migration" in text.stdout
+    assert "pending, not drift: R__customer_emails.sql: changed since it was applied" in text.stdout
+
+
+def test_a_protected_environment_is_migrated_only_through_a_reviewed_plan(tmp_path, state_dir):
+    from toolkit.database.embedded import EmbeddedServer
+
+    project = write_local_project(tmp_path / "project", port=free_port(), state_dir=state_dir)
+    port = free_port()
+    values = json.loads((project / "tfvars" / "local.tfvars.json").read_text())
+    values.update(db_port=port, db_password_file=".toolkit/prod/postgres/password")
+    (project / "tfvars" / "prod.tfvars.json").write_text(json.dumps(values))
+    config = (project / "toolkit.toml").read_text()
+    body = config[config.index("[environments.local]") :].split("\n", 1)[1]
+    config += "\n[environments.prod]\nprotected = true\n" + body.replace("local.tfvars.json", "prod.tfvars.json")
+    (project / "toolkit.toml").write_text(config)
+    try:
+        first = invoke(project, "plan", "prod", "--out", str(tmp_path / "plan1"))
+        assert first.exit_code == 0, first.output
+        applied = invoke(project, "apply", "prod", "--plan", str(tmp_path / "plan1"))
+        assert applied.exit_code == 0, applied.output  # the reviewed path creates and migrates it
+
+        (project / "sql" / "V6__add_note.sql").write_text("ALTER TABLE orders ADD COLUMN note TEXT;\n")
+        for args in (("migrate",), ("repair",), ("baseline", "--version", "1")):
+            refused = invoke(project, "db", *args, "prod")
+            assert refused.exit_code == 3, refused.output
+            assert "environment 'prod' is protected: it is changed only by a reviewed plan" in refused.output
+            assert "hint: toolkit plan prod --out DIR, review DIR/summary.md, then toolkit apply prod --plan DIR" in (
+                refused.output
+            )
+        dry = invoke(project, "db", "migrate", "prod", "--dry-run")
+        assert dry.exit_code == 0 and "-- V6__add_note.sql (new)" in dry.stdout, dry.output
+        for args in (("status", "prod"), ("validate", "prod"), ("lint",)):
+            assert invoke(project, "db", *args).exit_code == 0, args
+
+        second = invoke(project, "plan", "prod", "--out", str(tmp_path / "plan2"))
+        assert second.exit_code == 0, second.output
+        applied = invoke(project, "apply", "prod", "--plan", str(tmp_path / "plan2"))
+        assert applied.exit_code == 0, applied.output
+        status = json.loads(invoke(project, "db", "status", "prod", "--json").stdout)
+        assert [(f["version"], f["state"]) for f in status["files"]][-1] == ("6", "applied")
+    finally:
+        EmbeddedServer(data_dir=state_dir / "prod" / "postgres" / "data", port=port).remove()
+
+
+def test_versions_apply_in_numeric_order_and_duplicates_fail_with_exit_1(up_project):
+    sql = up_project / "sql"
+    (sql / "V5_10__second.sql").write_text("CREATE TABLE second (id int);\n")
+    (sql / "V5_9__first.sql").write_text("CREATE TABLE first (id int);\n")
+    (sql / "V05_9__again.sql").write_text("CREATE TABLE again (id int);\n")
+    duplicate = invoke(up_project, "db", "migrate", "local")
+    assert duplicate.exit_code == 1
+    assert "V5_9__first.sql: versioned migration duplicates V05_9__again.sql (same version)" in duplicate.output
+    assert "hint: rename or fix the files (a version may be used once); nothing was run" in duplicate.output
+    (sql / "V05_9__again.sql").unlink()
+    migrated = invoke(up_project, "db", "migrate", "local")
+    assert migrated.exit_code == 0, migrated.output
+    lines = migrated.stdout.splitlines()
+    assert lines[0] == "2 applied now, 5 before"
+    assert [line.split()[0] for line in lines[1:]] == ["V5_9__first.sql", "V5_10__second.sql"]
+
+
+def test_a_failing_migration_exits_4_and_leaves_nothing_behind(up_project):
+    (up_project / "sql" / "V6__broken.sql").write_text(
+        "CREATE TABLE notes (id int);\nINSERT INTO notes VALUES (1);\nSELECT missing_column FROM notes;\n"
+    )
+    failed = invoke(up_project, "db", "migrate", "local")
+    assert failed.exit_code == 4
+    assert (
+        'error: V6__broken.sql:3: migration 6 failed: column "missing_column" does not exist [SQLSTATE 42703]\n'
+        "  hint: fix the migration and run again; it was rolled back and nothing of it was applied"
+    ) in failed.output
+    assert "Traceback" not in failed.output
+    status = json.loads(invoke(up_project, "db", "status", "local", "--json").stdout)
+    assert (status["files"][-1]["script"], status["files"][-1]["state"]) == ("V6__broken.sql", "pending")
+    with connect(up_project) as conn, conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('notes') IS NULL")
+        assert cur.fetchone() == (True,)
+    conn.close()

@@ -18,7 +18,7 @@ def test_one_version_written_three_ways_is_a_duplicate(tmp_path):
     for name in ("V1__a.sql", "V1_0__b.sql", "V01__c.sql", "V2__d.sql"):
         (tmp_path / name).write_text("SELECT 1;\n")
     with pytest.raises(ValidationFailed) as raised:
-        discover(tmp_path)
+        load(discover(tmp_path))
     assert raised.value.problems == [
         "V1_0__b.sql: versioned migration duplicates V01__c.sql (same version)",
         "V1__a.sql: versioned migration duplicates V01__c.sql (same version)",
@@ -45,7 +45,7 @@ def test_unreadable_and_badly_directed_files_are_reported_together(tmp_path):
     with pytest.raises(ValidationFailed) as raised:
         load(discover(tmp_path))
     assert raised.value.problems == [
-        "V1__latin1.sql: not valid UTF-8 (byte 12)",
+        "V1__latin1.sql:1: not valid UTF-8 (byte 12); save the file as UTF-8",
         "V2__typo.sql:1: unknown directive toolkit:transation (known: transaction, environments, allow, "
         "lock_timeout, statement_timeout)",
     ]
@@ -59,3 +59,27 @@ def test_a_name_that_does_not_parse_fails_the_cli_with_exit_1(tmp_path):
     assert "V6_add_note.sql: looks like a migration but does not follow V<version>__<description>.sql" in (
         result.output
     )
+
+
+def test_a_file_with_cr_line_endings_keeps_its_directives(tmp_path):
+    (tmp_path / "V1__fixtures.sql").write_bytes(b"-- x\r-- toolkit:environments=dev\rINSERT INTO t VALUES (1);\r")
+    [fixtures] = load(discover(tmp_path)).versioned
+    assert fixtures.runs_in("dev") and not fixtures.runs_in("prod")
+
+
+def test_every_problem_with_the_files_is_reported_at_once(tmp_path):
+    (tmp_path / "V1__a.sql").write_text("SELECT 1;\n")
+    (tmp_path / "V01__b.sql").write_text("SELECT 1;\n")
+    (tmp_path / "V2_x.sql").write_text("SELECT 1;\n")
+    (tmp_path / "V3__latin1.sql").write_bytes(b"SELECT 1;\r\n-- fine\rSELECT 'caf\xe9';\n")
+    (tmp_path / "V4__typo.sql").write_text("-- toolkit:allow=drop_table\nSELECT 1;\n")
+    with pytest.raises(ValidationFailed) as raised:
+        load(discover(tmp_path))
+    assert raised.value.problems == [
+        "V1__a.sql: versioned migration duplicates V01__b.sql (same version)",
+        "V2_x.sql: looks like a migration but does not follow V<version>__<description>.sql, U<version>__… or "
+        "R__<description>.sql",
+        "V3__latin1.sql:3: not valid UTF-8 (byte 31); save the file as UTF-8",
+        "V4__typo.sql:1: toolkit:allow names unknown rule(s) drop_table (known: drop-table, drop-column, truncate, "
+        "column-type, not-null, index-without-concurrently, rename)",
+    ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from toolkit.errors import MigrationFailed, ValidationFailed
+from toolkit.errors import DatabaseError, MigrationFailed, ValidationFailed
 from toolkit.migrations.apply import migrate
 from toolkit.migrations.checksum import flyway_checksum
 from toolkit.migrations.discovery import discover
@@ -98,6 +98,37 @@ def test_failure_rolls_back_and_names_file_line_and_postgres_message(db_conn, tm
     assert query(db_conn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(0,)]
 
 
+def test_an_error_inside_a_do_block_names_its_own_line_and_context(db_conn, tmp_path):
+    sql = write(
+        tmp_path / "sql",
+        {
+            "V1__seed.sql": (
+                "-- seed\n"
+                "CREATE TABLE t (id int);\n"
+                "DO $$\n"
+                "BEGIN\n"
+                "  INSERT INTO t VALUES (1);\n"
+                "  RAISE EXCEPTION 'boom %', 7;\n"
+                "END $$;\n"
+            ),
+            "V2__more.sql": "DO LANGUAGE plpgsql $body$ DECLARE x int; BEGIN\n  x := 1 / 0;\nEND $body$;\n",
+        },
+    )
+    with pytest.raises(MigrationFailed) as raised:
+        run(db_conn, sql)
+    assert raised.value.message == (
+        "V1__seed.sql:6: migration 1 failed: boom 7 "
+        "(context: PL/pgSQL function inline_code_block line 4 at RAISE) [SQLSTATE P0001]"
+    )
+    (sql / "V1__seed.sql").write_text("CREATE TABLE t (id int);\n")
+    with pytest.raises(MigrationFailed) as raised:
+        run(db_conn, sql)
+    assert raised.value.message == (
+        'V2__more.sql:2: migration 2 failed: division by zero (context: PL/pgSQL assignment "x := 1 / 0" '
+        "PL/pgSQL function inline_code_block line 2 at assignment) [SQLSTATE 22012]"
+    )
+
+
 def test_non_transactional_file_runs_concurrently_and_a_failure_blocks_until_repair(db_conn, tmp_path):
     sql = write(
         tmp_path / "sql",
@@ -133,6 +164,17 @@ def test_statement_needing_no_transaction_is_refused_before_anything_runs(db_con
     with pytest.raises(ValidationFailed) as raised:
         run(db_conn, sql)
     assert "V2__vac.sql:2: `VACUUM a …` cannot run inside a transaction" in str(raised.value)
+    assert query(db_conn, "SELECT to_regclass('a') IS NULL") == [(True,)]
+
+
+def test_a_concurrent_index_behind_a_comment_is_refused_before_anything_runs(db_conn, tmp_path):
+    sql = write(
+        tmp_path / "sql",
+        {"V1__a.sql": "CREATE TABLE a (id int);\n", "V2__i.sql": "CREATE /* fast */ INDEX CONCURRENTLY i ON a (id);\n"},
+    )
+    with pytest.raises(ValidationFailed) as raised:
+        run(db_conn, sql)
+    assert "V2__i.sql:1: `CREATE /* fast */ …` cannot run inside a transaction" in str(raised.value)
     assert query(db_conn, "SELECT to_regclass('a') IS NULL") == [(True,)]
 
 
@@ -200,6 +242,44 @@ def test_a_database_flyway_migrated_is_taken_over_without_a_baseline(db_conn, tm
     assert query(db_conn, 'SELECT version FROM "flyway_schema_history_toolkit"') == [(1,)]
 
 
+def test_a_version_flyway_undid_runs_again(db_conn, tmp_path):
+    files = {"V1__a.sql": "CREATE TABLE a (id int);\n", "V2__b.sql": "CREATE TABLE b (id int);\n"}
+    sql = write(tmp_path / "sql", {**files, "U2__b.sql": "DROP TABLE b;\n"})
+    with db_conn.cursor() as cur:
+        HISTORY.create(cur)
+        cur.execute("CREATE TABLE a (id int)")  # V2 ran, then `flyway undo` dropped b again
+        rows = [
+            (0, None, "<< Flyway Schema Creation >>", "SCHEMA", '"public"', None),
+            (1, "1", "a", "SQL", "V1__a.sql", flyway_checksum(files["V1__a.sql"])),
+            (2, "2", "b", "SQL", "V2__b.sql", flyway_checksum(files["V2__b.sql"])),
+            (3, "2", "b", "UNDO_SQL", "U2__b.sql", flyway_checksum("DROP TABLE b;\n")),
+        ]
+        for values in rows:
+            cur.execute(
+                "INSERT INTO flyway_schema_history VALUES (%s, %s, %s, %s, %s, %s, 'flyway', now(), 1, true)", values
+            )
+    result = run(db_conn, sql)
+    assert [s.script for s in result.applied] == ["V2__b.sql"] and result.already_applied == 1
+    assert query(db_conn, "SELECT to_regclass('b') IS NOT NULL") == [(True,)]
+
+
+def test_a_history_row_whose_version_does_not_parse_is_named(db_conn, tmp_path):
+    sql = write(tmp_path / "sql", {"V1__a.sql": "CREATE TABLE a (id int);\n"})
+    with db_conn.cursor() as cur:
+        HISTORY.create(cur)
+        cur.execute(
+            "INSERT INTO flyway_schema_history VALUES (1, '1.0-beta', 'a', 'SQL', 'V1.0-beta__a.sql', 1, 'x', now(), 1, true)"
+        )
+    with pytest.raises(DatabaseError) as raised:
+        run(db_conn, sql)
+    assert raised.value.exit_code == 3
+    assert raised.value.message == (
+        '"public"."flyway_schema_history" row 1 (V1.0-beta__a.sql) has version \'1.0-beta\', which is not a '
+        "version (digits separated by '.'); toolkit cannot tell what is applied"
+    )
+    assert "WHERE installed_rank = 1" in raised.value.hint
+
+
 def test_an_edited_applied_file_stops_the_run(db_conn, tmp_path):
     sql = write(tmp_path / "sql", {"V1__a.sql": "CREATE TABLE a (id int);\n"})
     run(db_conn, sql)
@@ -249,3 +329,31 @@ def test_a_sensitive_value_in_a_postgres_error_is_masked(db_conn, tmp_path):
     assert secrets.mask(raised.value.message) == (  # ... and every printer masks it
         'V1__bad.sql:1: migration 1 failed: invalid input syntax for type integer: "***" [SQLSTATE 22P02]'
     )
+
+
+def test_session_settings_of_one_migration_do_not_leak_into_the_next(db_conn, database, pg_server, tmp_path):
+    other = f"{database.username}_other"
+    admin = psycopg2.connect(**pg_server.superuser_dsn(database.name))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE ROLE "{other}"; GRANT "{other}" TO "{database.username}"')
+    admin.close()
+    sql = write(
+        tmp_path / "sql",
+        {
+            "V1__elsewhere.sql": f'CREATE SCHEMA other;\nSET search_path TO other;\nSET ROLE "{other}";\n',
+            "V2__t.sql": "CREATE TABLE t (id int);\n",
+            "V3__plain.sql": "-- toolkit:transaction=false\nSET search_path TO other;\nSET work_mem = '7MB';\n",
+            "V4__u.sql": "CREATE TABLE u (id int);\n",
+        },
+    )
+    assert [s.version for s in run(db_conn, sql).applied] == ["1", "2", "3", "4"]
+    assert query(db_conn, "SELECT to_regclass('public.t') IS NOT NULL, to_regclass('public.u') IS NOT NULL") == [
+        (True, True)
+    ]
+    assert query(db_conn, "SELECT DISTINCT installed_by FROM flyway_schema_history") == [(database.username,)]
+    assert query(db_conn, "SELECT current_user, current_setting('search_path'), current_setting('work_mem')") == [
+        (database.username, '"$user", public', "4MB")
+    ]
+    # the migration lock's own session setting survives the resets
+    assert query(db_conn, "SHOW client_connection_check_interval") == [("1s",)]

@@ -40,9 +40,39 @@ def test_all_directives():
         ("-- toolkit:allow=\n", "comma-separated", 1),
         ("SELECT 1;\n-- toolkit:transaction=false\n", "must be at the top", 2),
         ("-- toolkit:allow=truncate\n-- toolkit:allow=rename\n", "given twice", 2),
+        (
+            "-- toolkit:allow=drop-column, drop_table\n",
+            r"toolkit:allow names unknown rule\(s\) drop_table \(known: drop-table, drop-column, truncate, "
+            r"column-type, not-null, index-without-concurrently, rename\)",
+            1,
+        ),
     ],
 )
 def test_bad_directives_are_errors_with_their_line(text, message, line):
     with pytest.raises(DirectiveError, match=message) as raised:
         parse_directives(text)
     assert raised.value.line == line
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_every_line_ending_flyway_knows_ends_a_directive_line(newline):
+    text = newline.join(["-- x", "-- toolkit:environments=dev", "-- toolkit:allow=truncate", "TRUNCATE t;", ""])
+    assert parse_directives(text) == Directives(environments=("dev",), allow=frozenset({"truncate"}))
+    with pytest.raises(DirectiveError, match="must be at the top") as raised:
+        parse_directives(newline.join(["SELECT 1;", "", "-- toolkit:transaction=false", ""]))
+    assert raised.value.line == 3
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "-- toolkit:transaction",
+        "-- toolkit: transaction=false",
+        "-- TOOLKIT:transaction=false",
+        "--toolkit : allow=truncate",
+    ],
+)
+def test_a_malformed_directive_in_the_header_is_an_error(line):
+    with pytest.raises(DirectiveError, match="malformed directive") as raised:
+        parse_directives(f"-- about this file\n{line}\nSELECT 1;\n")
+    assert raised.value.line == 2

@@ -55,3 +55,17 @@ def test_names_that_look_like_migrations_but_do_not_parse_are_errors(name):
 @pytest.mark.parametrize("name", ["README.md", "seed.sql", "helpers/functions.txt"])
 def test_other_files_are_not_migrations(name):
     assert parse(name) is None
+
+
+def test_values_longer_than_the_history_columns_are_refused_with_the_file():
+    long_version = "1." + "0" * 48 + "1"  # 51 characters: the history table's version is VARCHAR(50)
+    with pytest.raises(ValueError) as raised:
+        parse(f"V{long_version}__x.sql")
+    assert str(raised.value) == (
+        f"V{long_version}__x.sql: version {long_version} has 51 characters, more than the 50 the history "
+        "table's version column holds"
+    )
+    assert parse("V" + "1" * 50 + "__x.sql").version.text == "1" * 50
+    deep = "a" * 200 + "/" + "b" * 200 + "/" + "c" * 200 + "/" + "d" * 200 + "/" + "e" * 200 + "/V1__x.sql"
+    with pytest.raises(ValueError, match="has 1014 characters, more than the 1000 the history table's script"):
+        parse_name(ROOT / deep, ROOT, deep)

@@ -3,6 +3,8 @@ environments, placeholders and statements that cannot run in a transaction. Pure
 
 from __future__ import annotations
 
+import pytest
+
 from tests.unit.test_migrations_fixtures import loaded, row, source
 from toolkit.migrations.placeholders import Placeholders
 from toolkit.migrations.plan import plan_migrations
@@ -154,3 +156,43 @@ def test_transaction_control_inside_a_file_is_refused():
     assert "`COMMIT` in a migration: remove it" in plan.problems[1]
     body = "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN COMMIT; END $$;\n"
     assert plan_migrations(loaded(source("V1__fn.sql", body)), []).ok
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "ALTER TABLE measurements DETACH PARTITION measurements_2020 CONCURRENTLY",
+        "REINDEX DATABASE app",
+        "REINDEX SYSTEM",
+        "REINDEX SCHEMA app",
+        "REINDEX (CONCURRENTLY) INDEX i",
+        "CLUSTER",
+        "CREATE /* why */ INDEX CONCURRENTLY i ON x (id)",
+        "CREATE UNIQUE INDEX\n  CONCURRENTLY i ON x (id)",
+        "ALTER DATABASE app SET TABLESPACE fast",
+        "ALTER SUBSCRIPTION s REFRESH PUBLICATION",
+        "ALTER SUBSCRIPTION s SET PUBLICATION p",
+    ],
+)
+def test_statements_refused_in_a_transaction_are_found_from_the_parse_tree(sql):
+    plan = plan_migrations(loaded(source("V1__x.sql", f"-- note\n{sql};\n")), [])
+    assert plan.problems and plan.problems[0].startswith("V1__x.sql:2: `"), plan.problems
+    assert "cannot run inside a transaction" in plan.problems[0]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "ANALYZE x",
+        "CLUSTER x USING x_pkey",
+        "REINDEX TABLE x",
+        "CREATE INDEX i ON x (id)",
+        "SELECT 'vacuum the database concurrently'",
+        "COMMENT ON TABLE x IS 'REINDEX DATABASE'",
+        "ALTER TABLE m DETACH PARTITION m1",
+        "ALTER SUBSCRIPTION s SET PUBLICATION p WITH (refresh = false)",
+        "REINDEX (CONCURRENTLY false) TABLE x",
+    ],
+)
+def test_statements_that_run_in_a_transaction_are_not_refused(sql):
+    assert plan_migrations(loaded(source("V1__x.sql", sql + ";\n")), []).ok

@@ -84,3 +84,11 @@ def test_unterminated_tokens_are_errors_with_their_line(text, line):
     with pytest.raises(SplitError) as raised:
         split_statements(text)
     assert raised.value.line == line
+
+
+@pytest.mark.parametrize("column", ["t.case", "t . end", "t.\n  case", "t.begin, t.atomic"])
+def test_keywords_after_a_dot_are_names_inside_begin_atomic(column):
+    text = f"CREATE FUNCTION g() RETURNS text LANGUAGE sql\nBEGIN ATOMIC\n  SELECT {column} FROM t;\nEND;\nSELECT 3;\n"
+    result = split(text)
+    assert [line for line, _ in result] == [1, text.count("\n")]
+    assert result[0][1].endswith("END")

@@ -48,7 +48,8 @@ def migrate(
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
 ) -> None:
-    """Apply pending migrations, each in its own transaction, under the migration lock."""
+    """Apply pending migrations, each in its own transaction, under the migration lock (protected
+    environments: only with --dry-run; they change through `toolkit apply --plan`)."""
     from toolkit.cli.output import print_json, print_text
     from toolkit.commands.db import db_migrate
 
@@ -85,7 +86,7 @@ def validate(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt
 @app.command("repair")
 @command
 def repair(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
-    """Remove failed-migration rows and realign checksums of applied files with the files on disk."""
+    """Remove failed-migration rows and realign checksums of applied files (not in protected environments)."""
     from toolkit.cli.output import print_json, print_text
     from toolkit.commands.db import db_repair
 
@@ -109,7 +110,7 @@ def baseline(
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
 ) -> None:
-    """Mark a database that predates the migrations as being at --version."""
+    """Mark a database that predates the migrations as being at --version (not in protected environments)."""
     from toolkit.cli.output import print_json, print_text
     from toolkit.commands.db import db_baseline
 
@@ -149,5 +150,11 @@ def drift(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = 
     else:
         lines = [f"environment {result.environment}: {len(result.differences)} difference(s)"]
         lines.extend(f"  {d}" for d in result.differences)
-        print_text("\n".join(lines) if result.differences else f"environment {result.environment}: no drift")
+        if not result.differences:
+            lines = [f"environment {result.environment}: no drift"]
+        for changed in result.pending:
+            lines.append(f"  pending, not drift: {changed}")
+            lines.extend(f"    {d}" for d in changed.differences)
+        lines.extend(f"  warning: {w}" for w in result.warnings)
+        print_text("\n".join(lines))
     finish(1 if result.differences else 0)

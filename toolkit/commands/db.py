@@ -14,11 +14,21 @@ from toolkit.commands.context import Context
 from toolkit.commands.targets import database_target, embedded_server, history_table, stack_outputs
 from toolkit.config import Environment
 from toolkit.database.connection import DatabaseTarget, connect
-from toolkit.errors import MigrationFailed, UsageError, ValidationFailed
+from toolkit.errors import GuardRefused, MigrationFailed, UsageError, ValidationFailed
 from toolkit.migrations import bookkeeping
 from toolkit.migrations.apply import MigrateResult, current_plan, database_errors, migrate, migration_lock
-from toolkit.migrations.discovery import Version, discover
-from toolkit.migrations.drift import Difference, applied_subset, compare, expected_schema, snapshot
+from toolkit.migrations.discovery import VERSION_MAX, Version, discover
+from toolkit.migrations.drift import (
+    ChangedFile,
+    Difference,
+    applied_subset,
+    compare,
+    defined_by,
+    expected_schema,
+    set_aside,
+    snapshot,
+    version_warning,
+)
 from toolkit.migrations.lint import LintFinding, lint_sources
 from toolkit.migrations.placeholders import Placeholders
 from toolkit.migrations.plan import FileState, MigrationPlan
@@ -63,7 +73,9 @@ class LintResult:
 @dataclass(frozen=True)
 class DriftResult:
     environment: str
-    differences: tuple[Difference, ...]
+    differences: tuple[Difference, ...]  # drift: changes made outside the migrations
+    warnings: tuple[str, ...] = ()  # e.g. the scratch server is another major version than the database
+    pending: tuple[ChangedFile, ...] = ()  # applied files changed since: their differences are not drift
 
 
 def placeholders_for(
@@ -85,6 +97,16 @@ def placeholders_for(
         "flyway:table": settings.history_table,
     }
     return Placeholders(values, builtins)
+
+
+def refuse_protected(env: Environment, what: str) -> None:
+    """A protected environment changes only through a reviewed plan (`toolkit apply --plan`, which
+    migrates through the library, not through these commands); the same words as `env up` uses."""
+    if env.protected:
+        raise GuardRefused(
+            f"environment {env.name!r} is protected: it is changed only by a reviewed plan, not by `{what}`",
+            hint=f"toolkit plan {env.name} --out DIR, review DIR/summary.md, then toolkit apply {env.name} --plan DIR",
+        )
 
 
 @dataclass
@@ -154,6 +176,8 @@ def db_validate(ctx: Context, name: str) -> StatusResult:
 
 def db_migrate(ctx: Context, name: str, *, dry_run: bool = False) -> MigrateResult:
     settings = ctx.project.migrations
+    if not dry_run:
+        refuse_protected(ctx.project.environment(name), "toolkit db migrate")
     with _session(ctx, name) as s, ctx.reporter.step("migrations" + (" (dry run)" if dry_run else "")):
         return migrate(
             s.conn,
@@ -170,6 +194,7 @@ def db_migrate(ctx: Context, name: str, *, dry_run: bool = False) -> MigrateResu
 
 def db_repair(ctx: Context, name: str) -> RepairResult:
     """Remove failed rows and realign checksums and descriptions of applied files (Flyway's repair)."""
+    refuse_protected(ctx.project.environment(name), "toolkit db repair")
     history = history_table(ctx)
     with (
         _session(ctx, name) as s,
@@ -181,9 +206,11 @@ def db_repair(ctx: Context, name: str) -> RepairResult:
             bookkeeping.ensure(cur, history)
             cur.execute("BEGIN")
             removed = history.delete_failed(cur)
+            # Only what the database has now: a run Flyway undid or a DELETE row removed is history,
+            # and an undo row's checksum is its U file's, never the V file's.
             for row in history.applied(cur):
                 source = by_version.get(row.version) if row.version is not None else None
-                if source and row.type == "SQL" and row.checksum != source.checksum:
+                if source and row.type == "SQL" and row.success and row.checksum != source.checksum:
                     history.realign(
                         cur, row.installed_rank, checksum=source.checksum, description=source.file.description
                     )
@@ -194,10 +221,13 @@ def db_repair(ctx: Context, name: str) -> RepairResult:
 
 def db_baseline(ctx: Context, name: str, version: str, description: str = "<< Flyway Baseline >>") -> BaselineResult:
     """Mark an existing database as being at `version`: files up to it are never run."""
+    refuse_protected(ctx.project.environment(name), "toolkit db baseline")
     try:
         parsed = Version.parse(version)
     except ValueError as exc:
         raise UsageError(f"--version: {exc}") from None
+    if len(parsed.text) > VERSION_MAX:
+        raise UsageError(f"--version: {version!r} is longer than the {VERSION_MAX} characters the history table holds")
     history = history_table(ctx)
     with (
         _session(ctx, name) as s,
@@ -205,7 +235,8 @@ def db_baseline(ctx: Context, name: str, version: str, description: str = "<< Fl
         s.conn.cursor() as cur,
     ):
         bookkeeping.ensure(cur, history)
-        if history.applied(cur):
+        # Flyway's SCHEMA row only says it created the schema: such a database is still untouched.
+        if any(row.type != "SCHEMA" for row in history.rows(cur)):
             raise MigrationFailed(
                 f"{history.name} in {name} already has rows; a baseline is only for a database "
                 "that no migration has touched yet",
@@ -227,12 +258,12 @@ def db_baseline(ctx: Context, name: str, version: str, description: str = "<< Fl
 def db_lint(ctx: Context) -> LintResult:
     """Destructive-change findings in every migration file, in order (no database needed)."""
     loaded = load(discover(ctx.project.sql_dir))
-    return LintResult(tuple(lint_sources(loaded)))
+    return LintResult(tuple(lint_sources(loaded, ctx.project.migrations.schema)))
 
 
-def lint_files(loaded: LoadedMigrations) -> None:
+def lint_files(loaded: LoadedMigrations, default_schema: str = "public") -> None:
     """For `env up`'s validate step: refuse unannotated destructive changes before Terraform runs."""
-    refused = [f for f in lint_sources(loaded) if f.refused]
+    refused = [f for f in lint_sources(loaded, default_schema) if f.refused]
     if refused:
         raise ValidationFailed(
             "destructive changes without an allow annotation:",
@@ -247,10 +278,11 @@ def db_drift(ctx: Context, name: str) -> DriftResult:
     with _session(ctx, name) as s:
         with s.conn.cursor() as cur:
             applied = history.applied(cur)
+        changed = _changed_since_applied(s, applied, s.plan_options(ctx))
         actual = snapshot(s.conn, history)
         with ctx.reporter.step("scratch PostgreSQL: apply the applied migrations"):
             try:
-                expected = expected_schema(
+                expected, scratch_version = expected_schema(
                     applied_subset(s.migrations, applied),
                     history,
                     username=s.target.username,
@@ -264,4 +296,36 @@ def db_drift(ctx: Context, name: str) -> DriftResult:
                     hint="drift needs the migrations to build the schema from nothing; fix that file "
                     "(or baseline the environment) first",
                 ) from None
-    return DriftResult(s.env.name, tuple(compare(expected, actual)))
+    warning = version_warning(s.conn.server_version, scratch_version)
+    drift, pending = set_aside(compare(expected, actual), {script: defined for script, _, defined in changed})
+    files = tuple(ChangedFile(script, reason, tuple(pending[script])) for script, reason, _ in changed)
+    return DriftResult(s.env.name, tuple(drift), (warning,) if warning else (), files)
+
+
+def _changed_since_applied(s: _Session, applied, options: dict) -> list[tuple[str, str, set]]:
+    """Applied files whose text is not what ran (script, why, what they define): the scratch server
+    can only build them as they are now, so what they define differs without anyone having drifted."""
+    from toolkit.migrations.placeholders import fill
+    from toolkit.migrations.plan import plan_migrations
+    from toolkit.migrations.sqlsplit import SplitError
+
+    plan = plan_migrations(s.migrations, applied, **options)
+    sources = {source.script: source for source in s.migrations}
+    found = [
+        (p.file.script, "changed since it was applied; it runs again on the next migrate")
+        for p in plan.pending
+        if p.file.version is None and p.reason == "changed"
+    ]
+    found += [
+        (f.script, "changed after it was applied (checksum mismatch; see `toolkit db validate`)")
+        for f in plan.states
+        if f.state == "checksum mismatch"
+    ]
+    out = []
+    for script, why in found:
+        try:
+            statements = [fill(st.sql, s.placeholders)[0] for st in sources[script].statements]
+        except SplitError:
+            statements = []
+        out.append((script, why, defined_by(statements)))
+    return out

@@ -9,6 +9,7 @@ line; a transactional file runs in one transaction with lock_timeout/statement_t
 from __future__ import annotations
 
 import logging
+import re
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -30,6 +31,21 @@ EventSink = Callable[[str], None]
 # A killed client is noticed by the server within this interval even mid-statement (PostgreSQL >= 14),
 # so its transaction rolls back and its advisory lock goes away promptly.
 CLIENT_CHECK_INTERVAL = "1s"
+
+
+def session_reset(server_version: int) -> bytes:
+    """SQL that gives the next migration the session this run started with, as Flyway restores it.
+
+    A plain SET (search_path, work_mem, ...) or SET ROLE in a committed file outlives it: the next file
+    would create its tables in another schema, or run (and be recorded in installed_by) as another role.
+    RESET ALL leaves the role, the session authorization and the advisory lock alone, so those two are
+    reset by name; it does reset what this run set for the whole session, which is set again: the
+    client check that lets the server notice a killed run, and psycopg2's ISO DateStyle. Temporary
+    tables and prepared statements are left as they are (Flyway leaves them too)."""
+    sql = "RESET ALL; RESET SESSION AUTHORIZATION; RESET ROLE; SET DateStyle TO ISO; "
+    if server_version >= 140000:
+        sql += f"SET client_connection_check_interval TO '{CLIENT_CHECK_INTERVAL}'; "
+    return sql.encode()
 
 
 @dataclass(frozen=True)
@@ -150,12 +166,13 @@ def migrate(
         if lint and plan.pending:
             from toolkit.migrations.lint import refusals
 
-            problems.extend(refusals(plan.pending))
+            problems.extend(refusals(plan.pending, history.schema))
         if problems:
             raise ValidationFailed("migrations cannot run; nothing was applied:", problems)
         if dry_run:
             return MigrateResult((), plan.applied, tuple(_dry_step(p) for p in plan.pending), dry_run=True)
         done: list[AppliedStep] = []
+        reset = session_reset(conn.server_version)
         for step in plan.pending:
             if on_event:
                 on_event(f"applying {step.file.script}")
@@ -163,7 +180,7 @@ def migrate(
                 step.source.directives.lock_timeout or lock_timeout,
                 step.source.directives.statement_timeout or statement_timeout,
             )
-            done.append(_apply_one(conn, step, history, timeouts))
+            done.append(_apply_one(conn, step, history, timeouts, reset))
         return MigrateResult(applied=tuple(done), already_applied=plan.applied)
 
 
@@ -173,16 +190,21 @@ def _dry_step(step: PendingMigration) -> DryRunStep:
     return DryRunStep(step.file.script, version, step.reason, step.source.directives.transactional, sql)
 
 
-def _apply_one(conn, step: PendingMigration, history: HistoryTable, timeouts: tuple[str, str]) -> AppliedStep:
+def _apply_one(
+    conn, step: PendingMigration, history: HistoryTable, timeouts: tuple[str, str], reset: bytes
+) -> AppliedStep:
     import psycopg2
 
     transactional = step.source.directives.transactional
     started = time.monotonic()
     current: Statement | None = None
+    restored = False
     with conn.cursor() as cur:
         try:
-            # Bookkeeping shares round trips with the migration (BEGIN with the timeouts, the history
-            # row with COMMIT): per file, as many round trips as psql running the same statements.
+            # Bookkeeping shares round trips with the migration (BEGIN with the timeouts; the session
+            # reset, the history row and COMMIT together): per file, as many round trips as psql
+            # running the same statements. The reset comes before the history row, so installed_by is
+            # the run's own user even when the file ran SET ROLE.
             settings = cur.mogrify(
                 "SELECT set_config('lock_timeout', %s, %s), set_config('statement_timeout', %s, %s)",
                 (timeouts[0], transactional, timeouts[1], transactional),
@@ -192,7 +214,8 @@ def _apply_one(conn, step: PendingMigration, history: HistoryTable, timeouts: tu
                 cur.execute(current.sql)
             current = None  # a failure from here on is the bookkeeping's, not a statement's
             elapsed = int((time.monotonic() - started) * 1000)
-            _record(cur, history, step, elapsed, success=True, commit=transactional)
+            _record(cur, history, step, elapsed, success=True, commit=transactional, first=reset)
+            restored = True
         except psycopg2.Error as exc:
             elapsed = int((time.monotonic() - started) * 1000)
             message = _describe_failure(step, current, exc)
@@ -204,7 +227,8 @@ def _apply_one(conn, step: PendingMigration, history: HistoryTable, timeouts: tu
                     hint="fix the migration and run again; it was rolled back and nothing of it was applied",
                 ) from None
             try:
-                _record(cur, history, step, elapsed, success=False)
+                _record(cur, history, step, elapsed, success=False, first=reset)
+                restored = True
                 recorded = "it is recorded as failed and blocks further runs"
             except psycopg2.Error:
                 recorded = "recording it as failed did not work either (connection lost?)"
@@ -215,18 +239,29 @@ def _apply_one(conn, step: PendingMigration, history: HistoryTable, timeouts: tu
                 "`toolkit db repair ENV`",
             ) from None
         finally:
-            if not transactional and not conn.closed:
-                cur.execute("RESET lock_timeout; RESET statement_timeout")
+            # A rolled-back file left nothing behind; a file outside a transaction whose history row
+            # could not be written still needs its settings undone.
+            if not transactional and not restored and not conn.closed:
+                with suppress(psycopg2.Error):
+                    cur.execute(reset)
     version = str(step.file.version) if step.file.version else ""
     return AppliedStep(script=step.file.script, version=version, milliseconds=elapsed)
 
 
 def _record(
-    cur, history: HistoryTable, step: PendingMigration, elapsed: int, *, success: bool, commit: bool = False
+    cur,
+    history: HistoryTable,
+    step: PendingMigration,
+    elapsed: int,
+    *,
+    success: bool,
+    commit: bool = False,
+    first: bytes = b"",
 ) -> None:
     history.record(
         cur,
         commit=commit,
+        first=first,
         version=step.file.version,
         description=step.file.description,
         type_=step.file.type_code,
@@ -237,19 +272,35 @@ def _record(
     )
 
 
+_DO_BODY = re.compile(r"DO\b(?:\s+LANGUAGE\s+\S+)?\s+(?:\$[A-Za-z_]*\$|[Ee]?')", re.I)
+_DO_LINE = re.compile(r"inline_code_block line (\d+)")
+
+
 def _describe_failure(step: PendingMigration, statement: Statement | None, exc) -> str:
     diag = getattr(exc, "diag", None)
     message = (getattr(diag, "message_primary", None) or str(exc)).strip()
     position = getattr(diag, "statement_position", None)
+    context = " ".join((getattr(diag, "context", None) or "").split())  # PL/pgSQL's call stack, one line
     where = step.file.script
     if statement is not None:
         line = line_of(statement, int(position)) if position else statement.line
-        where = f"{where}:{line}"
+        where = f"{where}:{_do_block_line(statement, context) or line}"
     detail = getattr(diag, "message_detail", None)
     code = getattr(exc, "pgcode", None)
     what = f"migration {step.file.version}" if step.file.version else "repeatable migration"
     return (
         f"{where}: {what} failed: {message}"
         + (f" ({detail})" if detail else "")
+        + (f" (context: {context})" if context else "")
         + (f" [SQLSTATE {code}]" if code else "")
     )
+
+
+def _do_block_line(statement: Statement, context: str) -> int | None:
+    """The file line of an error inside a DO block: PostgreSQL numbers the block's lines from the one
+    its body opens on ("PL/pgSQL function inline_code_block line 4 at RAISE")."""
+    opening = _DO_BODY.match(statement.sql)
+    found = _DO_LINE.findall(context) if opening else []
+    if not found:
+        return None
+    return line_of(statement, opening.end()) + int(found[-1]) - 1  # the outermost frame is the block

@@ -72,6 +72,10 @@ class MigrationFile:
 
 
 _KINDS = {"V": "versioned", "U": "undo", "R": "repeatable"}
+# The history table's version VARCHAR(50) and script VARCHAR(1000) (Flyway's layout): a longer value
+# would fail the history row's INSERT after the migration's statements ran, so it is refused up front.
+VERSION_MAX = 50
+SCRIPT_MAX = 1000
 
 
 def parse_name(path: Path, root: Path, script: str | None = None) -> MigrationFile | None:
@@ -82,6 +86,11 @@ def parse_name(path: Path, root: Path, script: str | None = None) -> MigrationFi
         return None
     if script is None:
         script = path.relative_to(root).as_posix()
+    if len(script) > SCRIPT_MAX:
+        raise ValueError(
+            f"{script}: the path below the migrations folder has {len(script)} characters, more than the "
+            f"{SCRIPT_MAX} the history table's script column holds; shorten the folder or file names"
+        )
     match = _NAME.match(name)
     if not match or name[0] not in _KINDS:
         raise ValueError(
@@ -100,6 +109,11 @@ def parse_name(path: Path, root: Path, script: str | None = None) -> MigrationFi
         version = Version.parse(match["version"])
     except ValueError as exc:
         raise ValueError(f"{script}: {exc}") from None
+    if len(version.text) > VERSION_MAX:
+        raise ValueError(
+            f"{script}: version {version.text} has {len(version.text)} characters, more than the {VERSION_MAX} "
+            "the history table's version column holds"
+        )
     return MigrationFile(kind, version, description, path, script)
 
 
@@ -108,6 +122,9 @@ class MigrationSet:
     versioned: tuple[MigrationFile, ...]  # sorted by version
     repeatable: tuple[MigrationFile, ...]  # sorted by description
     undo: dict[Version, MigrationFile]
+    # Names that do not parse, duplicates: `source.load` reports them with the files' own problems, so
+    # every problem with the files comes out at once.
+    problems: tuple[str, ...] = ()
 
 
 def _sql_files(sql_dir: Path) -> list[tuple[str, Path]]:
@@ -126,7 +143,8 @@ def _sql_files(sql_dir: Path) -> list[tuple[str, Path]]:
 
 
 def discover(sql_dir: Path) -> MigrationSet:
-    """All migrations under sql_dir (recursively); every naming problem reported at once."""
+    """All migrations under sql_dir (recursively), with every naming problem in `problems` (raised,
+    together with the files' own problems, by `source.load`)."""
     if not sql_dir.is_dir():
         raise ValidationFailed(
             f"the migrations folder {sql_dir} does not exist",
@@ -155,14 +173,9 @@ def discover(sql_dir: Path) -> MigrationSet:
                 f"{found.script}: {found.kind} migration duplicates {seen.script} "
                 f"(same {'description' if found.kind == 'repeatable' else 'version'})"
             )
-    if problems:
-        raise ValidationFailed(
-            f"migration files in {sql_dir} are not valid:",
-            problems,
-            hint="rename the files; a version may be used once",
-        )
     return MigrationSet(
         versioned=tuple(versioned[v] for v in sorted(versioned)),
         repeatable=tuple(repeatable[d] for d in sorted(repeatable)),
         undo=undo,
+        problems=tuple(problems),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from toolkit.errors import DatabaseError
 from toolkit.migrations.discovery import Version
 
 
@@ -20,6 +21,37 @@ class AppliedMigration:
     installed_on: datetime
     execution_time: int
     success: bool
+
+
+UNDO_TYPES = frozenset({"UNDO_SQL", "UNDO_JDBC", "UNDO_SCRIPT"})
+
+
+def effective(rows: list[AppliedMigration]) -> list[AppliedMigration]:
+    """The rows that say what the database has now, in rank order, read as Flyway reads its history.
+
+    A SCHEMA row only records that Flyway created a schema. A successful undo row (UNDO_SQL, …) means
+    Flyway undid the latest run of its version, which is pending again. A successful DELETE row is
+    Flyway 9+'s `repair` of a migration whose file went missing: it removes the latest run of its version
+    (or every run of a repeatable, which then runs again, as in Flyway). A failed undo row stays, so it
+    blocks the run until `db repair` like any failed migration. One pass: fine for 10,000 rows.
+    """
+    kept: list[AppliedMigration | None] = []
+    runs: dict[object, list[int]] = {}  # version, or description of a repeatable -> indexes into kept
+    for row in rows:
+        if row.type == "SCHEMA" or (row.type == "DELETE" and not row.success):
+            continue
+        key = row.version if row.version is not None else ("repeatable", row.description)
+        if row.success and (row.type in UNDO_TYPES or row.type == "DELETE"):
+            earlier = runs.get(key, [])
+            undone = earlier if row.version is None else earlier[-1:]
+            for index in undone:
+                kept[index] = None
+            del earlier[len(earlier) - len(undone) :]
+            continue
+        if row.type != "BASELINE":
+            runs.setdefault(key, []).append(len(kept))
+        kept.append(row)
+    return [row for row in kept if row is not None]
 
 
 def _quoted(schema: str, table: str) -> str:
@@ -56,16 +88,32 @@ class HistoryTable:
             )""")
         cur.execute(f'CREATE INDEX IF NOT EXISTS "{self.table}_s_idx" ON {self.name} (success)')
 
-    def applied(self, cur) -> list[AppliedMigration]:
+    def rows(self, cur) -> list[AppliedMigration]:
+        """Every row as it is, in rank order (undo, DELETE and SCHEMA rows included)."""
         if not self.exists(cur):
             return []
         cur.execute(f"""SELECT installed_rank, version, description, type, script, checksum,
                                installed_by, installed_on, execution_time, success
                         FROM {self.name} ORDER BY installed_rank""")
         return [
-            AppliedMigration(rank, Version.parse(version) if version else None, *rest)
+            AppliedMigration(rank, self._version(rank, version, rest[2]) if version else None, *rest)
             for rank, version, *rest in cur.fetchall()
         ]
+
+    def _version(self, rank: int, text: str, script: str) -> Version:
+        try:
+            return Version.parse(text)
+        except ValueError:
+            raise DatabaseError(
+                f"{self.name} row {rank} ({script}) has version {text!r}, which is not a version "
+                "(digits separated by '.'); toolkit cannot tell what is applied",
+                hint=f"find out what that row's migration did, then correct its version (UPDATE {self.name} "
+                f"SET version = '…' WHERE installed_rank = {rank}) or delete the row, and run again",
+            ) from None
+
+    def applied(self, cur) -> list[AppliedMigration]:
+        """The rows that say what the database has now (see `effective`): what planning reads."""
+        return effective(self.rows(cur))
 
     def record(
         self,
@@ -79,8 +127,10 @@ class HistoryTable:
         execution_ms: int,
         success: bool,
         commit: bool = False,
+        first: bytes = b"",
     ) -> None:
-        """Add one row; with `commit`, the open transaction is committed in the same round trip."""
+        """Add one row; with `commit`, the open transaction is committed in the same round trip, and
+        `first` (SQL) runs just before the row is written, in that round trip too."""
         insert = cur.mogrify(
             f"""INSERT INTO {self.name} (installed_rank, version, description, type, script, checksum,
                                          installed_by, execution_time, success)
@@ -96,7 +146,7 @@ class HistoryTable:
                 success,
             ),
         )
-        cur.execute(insert + b"; COMMIT" if commit else insert)
+        cur.execute(first + insert + (b"; COMMIT" if commit else b""))
 
     def delete_failed(self, cur) -> list[str]:
         """Remove rows of failed runs (what `repair` does first); the scripts they named."""

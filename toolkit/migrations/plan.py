@@ -11,13 +11,23 @@ from dataclasses import dataclass, field
 
 from toolkit.migrations.checksum import flyway_checksum
 from toolkit.migrations.discovery import Version
-from toolkit.migrations.history import AppliedMigration
+from toolkit.migrations.history import AppliedMigration, effective
 from toolkit.migrations.placeholders import Placeholders, fill, unknown
 from toolkit.migrations.source import LoadedMigrations, MigrationSource
 from toolkit.migrations.sqlsplit import SplitError, Statement
 
-# Statements PostgreSQL refuses inside a transaction block (checked on the statement's leading words).
-_OUTSIDE_TRANSACTION = [
+# A COMMIT inside a file would end toolkit's transaction half way, before the history row is written.
+_TRANSACTION_CONTROL = re.compile(
+    r"^(BEGIN|COMMIT|ROLLBACK|ABORT|END|START\s+TRANSACTION|SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION)\b", re.I
+)
+# Every statement PostgreSQL refuses inside a transaction block has one of these words, so only files
+# with one are parsed (pglast), and 10,000 CREATE/INSERT files cost a regex search each.
+_MAY_NEED_NO_TRANSACTION = re.compile(
+    r"\b(?:concurrently|vacuum|database|tablespace|system|cluster|subscription|reindex)\b", re.I
+)
+_ADD_VALUE = re.compile(r"\bvalue\b", re.I)
+# Only when pglast cannot parse a statement (PostgreSQL will then say what is wrong with it).
+_FALLBACK = [
     re.compile(p, re.I | re.S)
     for p in (
         r"^CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY\b",
@@ -31,15 +41,88 @@ _OUTSIDE_TRANSACTION = [
         r"^(CREATE|DROP)\s+SUBSCRIPTION\b",
     )
 ]
-# A COMMIT inside a file would end toolkit's transaction half way, before the history row is written.
-_TRANSACTION_CONTROL = re.compile(r"^(BEGIN|COMMIT|ROLLBACK|ABORT|END|START\s+TRANSACTION|SAVEPOINT)\b", re.I)
-_ADD_ENUM_VALUE = re.compile(r"^ALTER\s+TYPE\b.*\bADD\s+VALUE\b", re.I | re.S)
+
+
+def may_need_no_transaction(text: str, server_version: int) -> bool:
+    """Whether a file's text could hold a statement that cannot run in a transaction (cheap)."""
+    if _MAY_NEED_NO_TRANSACTION.search(text):
+        return True
+    return server_version < 120000 and bool(_ADD_VALUE.search(text))
 
 
 def needs_no_transaction(sql: str, server_version: int) -> bool:
-    if any(p.search(sql) for p in _OUTSIDE_TRANSACTION):
-        return True
-    return server_version < 120000 and bool(_ADD_ENUM_VALUE.search(sql))
+    """Whether PostgreSQL refuses this statement inside a transaction block, from its parse tree."""
+    from pglast import ast, parse_sql
+    from pglast.enums import AlterSubscriptionType, AlterTableType, ReindexObjectType
+    from pglast.parser import ParseError
+
+    try:
+        parsed = parse_sql(sql)
+    except ParseError:
+        return any(p.search(sql) for p in _FALLBACK)
+
+    def option(elements, name: str, default: bool = False) -> bool:
+        """A boolean option (`CONCURRENTLY`, `refresh = false`, …) as PostgreSQL reads it."""
+        for e in elements or ():
+            if e.defname == name:
+                if e.arg is None:
+                    return True
+                value = getattr(e.arg, "boolval", None)
+                if value is None:
+                    value = str(getattr(e.arg, "sval", getattr(e.arg, "ival", ""))).lower()
+                    value = value not in ("false", "off", "no", "0")
+                return bool(value)
+        return default
+
+    for raw in parsed:
+        node = raw.stmt
+        if isinstance(node, ast.IndexStmt | ast.DropStmt) and node.concurrent:
+            return True
+        if isinstance(node, ast.ReindexStmt) and (
+            option(node.params, "concurrently")
+            or node.kind
+            in (
+                ReindexObjectType.REINDEX_OBJECT_SCHEMA,
+                ReindexObjectType.REINDEX_OBJECT_SYSTEM,
+                ReindexObjectType.REINDEX_OBJECT_DATABASE,
+            )
+        ):
+            return True
+        if isinstance(node, ast.VacuumStmt) and node.is_vacuumcmd:  # ANALYZE alone may run in one
+            return True
+        if isinstance(
+            node,
+            ast.CreatedbStmt
+            | ast.DropdbStmt
+            | ast.CreateTableSpaceStmt
+            | ast.DropTableSpaceStmt
+            | ast.AlterSystemStmt
+            | ast.CreateSubscriptionStmt
+            | ast.DropSubscriptionStmt,
+        ):
+            return True
+        if isinstance(node, ast.AlterDatabaseStmt) and option(node.options, "tablespace"):
+            return True
+        if isinstance(node, ast.ClusterStmt) and node.relation is None:
+            return True
+        if isinstance(node, ast.AlterSubscriptionStmt) and (
+            node.kind == AlterSubscriptionType.ALTER_SUBSCRIPTION_REFRESH
+            or node.kind
+            in (
+                AlterSubscriptionType.ALTER_SUBSCRIPTION_SET_PUBLICATION,
+                AlterSubscriptionType.ALTER_SUBSCRIPTION_ADD_PUBLICATION,
+                AlterSubscriptionType.ALTER_SUBSCRIPTION_DROP_PUBLICATION,
+            )
+            and option(node.options, "refresh", default=True)
+        ):
+            return True
+        if isinstance(node, ast.AlterTableStmt) and any(
+            cmd.subtype == AlterTableType.AT_DetachPartition and cmd.def_.concurrent for cmd in node.cmds or ()
+        ):
+            return True
+        if isinstance(node, ast.AlterEnumStmt) and node.oldVal is None and server_version < 120000:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -100,6 +183,7 @@ def _prepare(
         problems.append(f"{source.script}:{exc.line}: {exc}")
         return None
     statements, shown = [], []
+    check = source.directives.transactional and may_need_no_transaction(source.text, server_version)
     for statement in raw:
         sql, seen = fill(statement.sql, placeholders)
         statements.append(Statement(sql, statement.line, statement.offset))
@@ -109,7 +193,7 @@ def _prepare(
                 f"{source.script}:{statement.line}: `{sql.split()[0]}` in a migration: remove it; toolkit "
                 "runs each file in its own transaction (or none, with toolkit:transaction=false)"
             )
-        elif source.directives.transactional and needs_no_transaction(sql, server_version):
+        elif check and needs_no_transaction(sql, server_version):
             first = " ".join(sql.split()[:4])
             problems.append(
                 f"{source.script}:{statement.line}: `{first} …` cannot run inside a transaction; put "
@@ -135,7 +219,7 @@ def plan_migrations(
     by_version: dict[Version, AppliedMigration] = {}
     repeatable_rows: dict[str, AppliedMigration] = {}
     baseline: Version | None = None
-    for row in applied:
+    for row in effective(list(applied)):  # undo, DELETE and SCHEMA rows read as Flyway reads them
         if not row.success:
             problems.append(
                 f"{row.script}: {'version ' + str(row.version) if row.version else 'repeatable migration'} "

@@ -7,6 +7,7 @@ each file exactly once, however many steps look at it.
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -15,6 +16,9 @@ from toolkit.migrations.checksum import BOM, flyway_checksum
 from toolkit.migrations.directives import DirectiveError, Directives, parse_directives
 from toolkit.migrations.discovery import MigrationFile, MigrationSet
 from toolkit.migrations.sqlsplit import Statement, split_statements
+
+# As for the checksum and the splitter: \r\n, \r and \n end a line.
+_LINE_ENDS = re.compile(rb"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -54,9 +58,13 @@ class LoadedMigrations:
 def read_source(file: MigrationFile) -> MigrationSource:
     """Read and check one file; raises ValueError with the file (and line) in the message."""
     try:
-        text = file.path.read_bytes().decode("utf-8")
+        raw = file.path.read_bytes()
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{file.script}: not valid UTF-8 (byte {exc.start + 1})") from None
+        line = len(_LINE_ENDS.findall(raw, 0, exc.start)) + 1
+        raise ValueError(
+            f"{file.script}:{line}: not valid UTF-8 (byte {exc.start + 1}); save the file as UTF-8"
+        ) from None
     except OSError as exc:
         raise ValueError(f"{file.script}: cannot be read: {exc.strerror}") from None
     checksum = flyway_checksum(text)
@@ -70,10 +78,11 @@ def read_source(file: MigrationFile) -> MigrationSource:
 
 
 def load(migrations: MigrationSet | LoadedMigrations) -> LoadedMigrations:
-    """Read every versioned and repeatable file once; all problems reported together."""
+    """Read every versioned and repeatable file once; all problems (names, duplicates, encoding,
+    directives) reported together."""
     if isinstance(migrations, LoadedMigrations):
         return migrations
-    problems: list[str] = []
+    problems: list[str] = list(migrations.problems)
 
     def read_all(files: tuple[MigrationFile, ...]) -> tuple[MigrationSource, ...]:
         out = []
@@ -86,5 +95,9 @@ def load(migrations: MigrationSet | LoadedMigrations) -> LoadedMigrations:
 
     loaded = LoadedMigrations(read_all(migrations.versioned), read_all(migrations.repeatable))
     if problems:
-        raise ValidationFailed("migration files cannot be used:", problems)
+        raise ValidationFailed(
+            "migration files are not valid:",
+            problems,
+            hint="rename or fix the files (a version may be used once); nothing was run",
+        )
     return loaded

@@ -90,6 +90,9 @@ def split_statements(text: str) -> list[Statement]:
             pos = end
             continue
         word = token.upper()
+        if _after_dot(text, at):  # `t.case`, `t . end`: a column name, not a keyword
+            pos = match.end()
+            continue
         if word == "ATOMIC" and words[-1:] == ["BEGIN"] or atomic and word == "CASE":
             atomic += 1
         elif atomic and word == "END":
@@ -99,6 +102,14 @@ def split_statements(text: str) -> list[Statement]:
     if start is not None and text[start:].strip():
         statements.append(Statement(text[start:].rstrip(), start_line, start))
     return statements
+
+
+def _after_dot(text: str, at: int) -> bool:
+    """Whether the word at `at` follows a `.` (spaces between allowed), i.e. is a qualified name."""
+    i = at - 1
+    while i >= 0 and text[i] in " \t\r\n":
+        i -= 1
+    return i >= 0 and text[i] == "."
 
 
 def _word_char(text: str, index: int) -> bool:

@@ -1,0 +1,15 @@
+"""The destructive-change lint's rules: what `-- toolkit:allow=` may name and what each one finds.
+
+Apart from lint.py so the directives can check names without importing the parser.
+"""
+
+RULES = {
+    "drop-table": "DROP TABLE deletes the table and its data",
+    "drop-column": "DROP COLUMN deletes the column's data and breaks readers that select it",
+    "truncate": "TRUNCATE deletes every row",
+    "column-type": "changing a column's type can rewrite the whole table under an exclusive lock",
+    "not-null": "NOT NULL without a default fails on existing rows, or scans the table under a lock",
+    "index-without-concurrently": "building an index without CONCURRENTLY blocks writes to an existing table "
+    "(for PRIMARY KEY or UNIQUE: CREATE UNIQUE INDEX CONCURRENTLY first, then ADD … USING INDEX)",
+    "rename": "a rename breaks every reader and writer that uses the old name",
+}

@@ -245,6 +245,8 @@ def drift(
             lines += [f"  stack {stack.stack}: {line} (changed outside Terraform)" for line in stack.drifted]
             lines += [f"  stack {stack.stack}: {line} (state differs from the code)" for line in stack.pending]
         lines += [f"  database: {line}" for line in report.database]
+        lines += [f"  database: {line} (pending, not drift)" for line in report.database_pending]
+        lines += [f"  warning: {line}" for line in report.warnings]
         print_text("\n".join(lines))
     finish(1 if report.drifted else 0)
 

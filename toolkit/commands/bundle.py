@@ -187,7 +187,7 @@ def _plan_into(ctx: Context, env: Environment, loaded: LoadedMigrations, out: Pa
             upstream.update(outputs)
     allowed = _allowed_now(ctx, env, loaded, outputs_by_stack.get(ctx.project.stack_order[0], {}))
     lint = {
-        m.script: bundle.lint_verdict(lint_sources([m]))
+        m.script: bundle.lint_verdict(lint_sources([m], ctx.project.migrations.schema))
         for m in (*loaded.versioned, *loaded.repeatable)
         if m.script in allowed
     }

@@ -11,10 +11,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from toolkit.commands.context import Context
+from toolkit.commands.guards import refuse_protected
 from toolkit.commands.targets import database_target, embedded_server, history_table, stack_outputs
 from toolkit.config import Environment
 from toolkit.database.connection import DatabaseTarget, connect
-from toolkit.errors import GuardRefused, MigrationFailed, UsageError, ValidationFailed
+from toolkit.errors import MigrationFailed, UsageError, ValidationFailed
 from toolkit.migrations import bookkeeping
 from toolkit.migrations.apply import MigrateResult, current_plan, database_errors, migrate, migration_lock
 from toolkit.migrations.discovery import VERSION_MAX, Version, discover
@@ -97,16 +98,6 @@ def placeholders_for(
         "flyway:table": settings.history_table,
     }
     return Placeholders(values, builtins)
-
-
-def refuse_protected(env: Environment, what: str) -> None:
-    """A protected environment changes only through a reviewed plan (`toolkit apply --plan`, which
-    migrates through the library, not through these commands); the same words as `env up` uses."""
-    if env.protected:
-        raise GuardRefused(
-            f"environment {env.name!r} is protected: it is changed only by a reviewed plan, not by `{what}`",
-            hint=f"toolkit plan {env.name} --out DIR, review DIR/summary.md, then toolkit apply {env.name} --plan DIR",
-        )
 
 
 @dataclass

@@ -21,7 +21,9 @@ class StackDrift:
 class DriftReport:
     environment: str
     stacks: tuple[StackDrift, ...]
-    database: tuple[str, ...]
+    database: tuple[str, ...]  # schema changed outside the migrations
+    database_pending: tuple[str, ...] = ()  # applied files edited since: pending, not drift
+    warnings: tuple[str, ...] = ()  # e.g. the comparison ran on another PostgreSQL major version
 
     @property
     def drifted(self) -> bool:
@@ -53,8 +55,14 @@ def env_drift(ctx: Context, name: str) -> DriftReport:
                 outputs_by_stack[stack_name] = stack.outputs()
                 upstream.update(outputs_by_stack[stack_name])
             stacks.append(StackDrift(stack_name, tuple(_drift_lines(refreshed)), tuple(_pending_lines(planned))))
-    database = db_drift(ctx, name).differences
-    return DriftReport(env.name, tuple(stacks), tuple(str(d) for d in database))
+    database = db_drift(ctx, name)
+    return DriftReport(
+        env.name,
+        tuple(stacks),
+        tuple(str(d) for d in database.differences),
+        tuple(str(f) for f in database.pending),
+        database.warnings,
+    )
 
 
 def _drift_lines(plan: dict) -> list[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.commands.context import Context
+from toolkit.commands.guards import refuse_protected
 from toolkit.commands.steps import (
     Progress,
     ResourceWatcher,
@@ -78,11 +79,7 @@ def plan_file(ctx: Context, env: Environment, stack: str, purpose: str) -> Path:
 def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult:
     """Validate, apply every stack in order, migrate the database the outputs describe, deploy pipelines."""
     env = ctx.project.environment(name)
-    if env.protected:
-        raise GuardRefused(
-            f"environment {env.name!r} is protected: it is changed only by a reviewed plan",
-            hint=f"toolkit plan {env.name} --out DIR, review DIR/summary.md, then toolkit apply {env.name} --plan DIR",
-        )
+    refuse_protected(env, "toolkit env up")
     progress = Progress()
     with progress.step(ctx, "validate"):
         loaded = validate(ctx, env)

@@ -108,7 +108,7 @@ def validate_environment(ctx: Context, env: Environment) -> LoadedMigrations:
     from toolkit.terraform.static import EnvironmentInputs, check_values
 
     loaded = load(discover(ctx.project.sql_dir))
-    lint_files(loaded)
+    lint_files(loaded, ctx.project.migrations.schema)
     problems = [p for p in validate_for_environments(ctx.project, [env.name]) if p.is_error]
     if problems:
         raise ValidationFailed(
@@ -265,7 +265,7 @@ def database_plan(ctx: Context, env: Environment, outputs: dict[str, Output], lo
         conn.close()
     from dataclasses import replace
 
-    return replace(plan, problems=tuple(plan.problems) + tuple(refusals(plan.pending)))
+    return replace(plan, problems=tuple(plan.problems) + tuple(refusals(plan.pending, ctx.project.migrations.schema)))
 
 
 def applied_versions(ctx: Context, conn) -> dict[str, int]:

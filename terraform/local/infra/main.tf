@@ -28,3 +28,12 @@ resource "terraform_data" "data_bucket" {
 resource "terraform_data" "event_stream" {
   input = "${local.prefix}-events"
 }
+
+# Names only, as on AWS (terraform/aws/infra/glue.tf): pipeline definitions refer to them.
+resource "terraform_data" "glue_database" {
+  input = replace(local.prefix, "-", "_")
+}
+
+resource "terraform_data" "glue_connection" {
+  input = "${local.prefix}-database"
+}

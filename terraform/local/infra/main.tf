@@ -9,6 +9,10 @@ terraform {
 
 locals {
   prefix = "${var.project}-${var.environment}"
+  # Names only, as terraform/aws/infra/glue.tf gives them: pipeline definitions refer to them, and
+  # nothing local stands behind them.
+  glue_database   = replace(local.prefix, "-", "_")
+  glue_connection = "${local.prefix}-database"
 }
 
 resource "terraform_data" "database" {
@@ -27,13 +31,4 @@ resource "terraform_data" "data_bucket" {
 
 resource "terraform_data" "event_stream" {
   input = "${local.prefix}-events"
-}
-
-# Names only, as on AWS (terraform/aws/infra/glue.tf): pipeline definitions refer to them.
-resource "terraform_data" "glue_database" {
-  input = replace(local.prefix, "-", "_")
-}
-
-resource "terraform_data" "glue_connection" {
-  input = "${local.prefix}-database"
 }

@@ -25,10 +25,10 @@ output "event_stream" {
 
 output "glue_database" {
   description = "Data Catalog database (name) the pipelines' crawlers write their tables to."
-  value       = terraform_data.glue_database.output
+  value       = local.glue_database
 }
 
 output "glue_connection" {
   description = "Glue connection (name) that puts a job in the database's VPC, allowed to reach PostgreSQL."
-  value       = terraform_data.glue_connection.output
+  value       = local.glue_connection
 }

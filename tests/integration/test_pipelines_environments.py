@@ -162,6 +162,8 @@ def test_render_api_is_stable_shows_masked_diffs_and_removes_stale_files(tmp_pat
         "data_bucket": "demo-dev-data",
         "event_stream": "demo-dev-events",
         "database": {"host": "db.internal", "port": 5432, "name": "demo", "username": "demo_app"},
+        "glue_database": "demo_dev",
+        "glue_connection": "demo-dev-database",
     }
     for name, value in outputs.items():
         items[name] = Value(name, value, f"output infra.{name}")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +30,7 @@ class DatabaseTarget:
         """The connection URL with the password masked: safe to print."""
         return f"postgresql://{self.username}:{secrets.MASK}@{self.host}:{self.port}/{self.name}"
 
-    def connect_kwargs(self) -> dict[str, object]:
+    def connect_kwargs(self, environ: Mapping[str, str] | None = None) -> dict[str, object]:
         return {
             "host": self.host,
             "port": self.port,
@@ -36,7 +39,30 @@ class DatabaseTarget:
             "password": self.password,
             "connect_timeout": 10,
             "application_name": "toolkit",
+            **tls_kwargs(self.host, os.environ if environ is None else environ),
         }
+
+
+def tls_kwargs(host: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """TLS for any database that is not on this machine: `verify-full` against the CA bundle named by
+    TOOLKIT_DB_SSLROOTCERT (or libpq's PGSSLROOTCERT), e.g. the RDS global bundle; otherwise `require`
+    (encrypted, server not verified: no RDS CA ships with toolkit or its dependencies). A loopback host or
+    a Unix socket (the embedded local server, which has no certificate) keeps libpq's default."""
+    if _is_local(host):
+        return {}
+    root = environ.get("TOOLKIT_DB_SSLROOTCERT") or environ.get("PGSSLROOTCERT")
+    if root:
+        return {"sslmode": "verify-full", "sslrootcert": root}
+    return {"sslmode": "require"}
+
+
+def _is_local(host: str) -> bool:
+    if host.startswith("/") or host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def read_password_file(path: Path, *, create: bool = False) -> str:

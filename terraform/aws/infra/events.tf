@@ -1,6 +1,12 @@
 # Incoming events: a Kinesis data stream, and a Firehose delivery stream that lands them in the data
 # bucket under events/, partitioned by arrival time, compressed.
 
+locals {
+  # Where the delivery stream writes; its role may write there and nowhere else in the bucket.
+  events_prefix        = "events/raw/"
+  events_errors_prefix = "events/errors/"
+}
+
 resource "aws_kinesis_stream" "events" {
   name             = "${local.name}-events"
   shard_count      = var.event_stream_shards > 0 ? var.event_stream_shards : null
@@ -17,6 +23,7 @@ resource "aws_kinesis_stream" "events" {
 resource "aws_cloudwatch_log_group" "firehose" {
   name              = "/aws/kinesisfirehose/${local.name}-events-to-s3"
   retention_in_days = var.ephemeral ? 3 : var.log_retention_days
+  kms_key_id        = var.kms_key_arn
 }
 
 resource "aws_cloudwatch_log_stream" "firehose_delivery" {
@@ -62,16 +69,19 @@ data "aws_iam_policy_document" "firehose" {
   }
 
   statement {
-    sid = "WriteTheDataBucket"
-    actions = [
-      "s3:AbortMultipartUpload",
-      "s3:GetBucketLocation",
-      "s3:GetObject",
-      "s3:ListBucket",
-      "s3:ListBucketMultipartUploads",
-      "s3:PutObject",
+    sid       = "ListTheDataBucket"
+    actions   = ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"]
+    resources = [aws_s3_bucket.data.arn]
+  }
+
+  statement {
+    # Its two prefixes only: never glue/scripts/ (code the Glue jobs run) or another pipeline's data.
+    sid     = "WriteItsPrefixes"
+    actions = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
+    resources = [
+      "${aws_s3_bucket.data.arn}/${local.events_prefix}*",
+      "${aws_s3_bucket.data.arn}/${local.events_errors_prefix}*",
     ]
-    resources = [aws_s3_bucket.data.arn, "${aws_s3_bucket.data.arn}/*"]
   }
 
   statement {
@@ -115,8 +125,8 @@ resource "aws_kinesis_firehose_delivery_stream" "events" {
   extended_s3_configuration {
     role_arn            = aws_iam_role.firehose.arn
     bucket_arn          = aws_s3_bucket.data.arn
-    prefix              = "events/raw/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
-    error_output_prefix = "events/errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
+    prefix              = "${local.events_prefix}year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
+    error_output_prefix = "${local.events_errors_prefix}!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
     buffering_size      = var.firehose_buffer_mb
     buffering_interval  = var.firehose_buffer_seconds
     compression_format  = "GZIP"

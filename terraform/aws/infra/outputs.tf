@@ -22,3 +22,13 @@ output "event_stream" {
   description = "Stream (name) that carries incoming events."
   value       = aws_kinesis_stream.events.name
 }
+
+output "glue_database" {
+  description = "Data Catalog database (name) the pipelines' crawlers write their tables to."
+  value       = aws_glue_catalog_database.pipelines.name
+}
+
+output "glue_connection" {
+  description = "Glue connection (name) that puts a job in the database's VPC, allowed to reach PostgreSQL."
+  value       = aws_glue_connection.database.name
+}

@@ -114,6 +114,12 @@ variable "db_allowed_security_group_ids" {
   default     = []
 }
 
+variable "glue_https_egress_cidr_blocks" {
+  description = "Where the Glue jobs in the VPC may reach AWS APIs on 443; null: the VPC's CIDR (interface endpoints). With a NAT gateway: [\"0.0.0.0/0\"]."
+  type        = list(string)
+  default     = null
+}
+
 # --- database ------------------------------------------------------------------------------------
 
 variable "db_name" {

@@ -8,7 +8,9 @@ terraform {
   required_providers {
     aws = {
       # 6.x, the current major: new stacks start there rather than face a 5 -> 6 migration soon;
-      # `~> 6.0` takes 6.x fixes and features, never a breaking 7.0. The lock file pins the exact build.
+      # `~> 6.0` takes 6.x fixes and features, never a breaking 7.0. No .terraform.lock.hcl is
+      # committed yet (it needs the registry): `make validate-aws` on a machine with internet access
+      # writes it next to this file; commit it to pin the exact build (docs/aws.md).
       source  = "hashicorp/aws"
       version = "~> 6.0"
     }

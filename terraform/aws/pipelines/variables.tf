@@ -65,6 +65,11 @@ variable "log_retention_days" {
   default     = 30
 }
 
+variable "vpc_id" {
+  description = "VPC of the database: Glue jobs that use the database connection create their network interfaces there."
+  type        = string
+}
+
 # --- fed by toolkit ------------------------------------------------------------------------------
 
 variable "rendered_pipelines_dir" {
@@ -84,6 +89,24 @@ variable "data_bucket" {
 
 variable "event_stream" {
   description = "Name of the Kinesis event stream: the infra stack's output of the same name, fed by toolkit."
+  type        = string
+}
+
+variable "database" {
+  description = "The infra stack's database output, fed by toolkit: jobs that load into PostgreSQL may read its secret."
+  # Only the attribute used here; the output's other attributes are dropped on conversion.
+  type = object({
+    password_secret_arn = string
+  })
+}
+
+variable "glue_database" {
+  description = "Data Catalog database (name) of the environment: the infra stack's output, fed by toolkit."
+  type        = string
+}
+
+variable "glue_connection" {
+  description = "Glue connection (name) into the database's VPC: the infra stack's output, fed by toolkit."
   type        = string
 }
 

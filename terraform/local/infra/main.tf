@@ -9,6 +9,10 @@ terraform {
 
 locals {
   prefix = "${var.project}-${var.environment}"
+  # Names only, as terraform/aws/infra/glue.tf gives them: pipeline definitions refer to them, and
+  # nothing local stands behind them.
+  glue_database   = replace(local.prefix, "-", "_")
+  glue_connection = "${local.prefix}-database"
 }
 
 resource "terraform_data" "database" {

@@ -22,3 +22,13 @@ output "event_stream" {
   description = "Stream (name) that carries incoming events."
   value       = terraform_data.event_stream.output
 }
+
+output "glue_database" {
+  description = "Data Catalog database (name) the pipelines' crawlers write their tables to."
+  value       = local.glue_database
+}
+
+output "glue_connection" {
+  description = "Glue connection (name) that puts a job in the database's VPC, allowed to reach PostgreSQL."
+  value       = local.glue_connection
+}

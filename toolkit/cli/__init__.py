@@ -17,6 +17,7 @@ from toolkit.cli import env as env_cli
 from toolkit.cli import pipelines as pipelines_cli
 from toolkit.cli import stacks as stacks_cli
 from toolkit.cli.base import OPTIONS, ToolkitGroup, command, context, finish
+from toolkit.errors import ExitCode
 
 app = typer.Typer(
     name="toolkit",
@@ -282,7 +283,18 @@ def doctor(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except SystemExit as exit_:
+        if exit_.code == ExitCode.INTERRUPTED:
+            # Python's finalization resets every signal it handled to the default action, so a CI
+            # runner's follow-up SIGTERM in the last milliseconds would turn exit 130 into -15. Nothing
+            # is started after this point, so ignoring them outright (inherited by no child) is safe.
+            import signal
+
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise
 
 
 __all__ = ["app", "main", "context"]

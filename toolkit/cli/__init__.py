@@ -93,7 +93,7 @@ def plan(
     from toolkit.cli.output import print_json, print_text
 
     if out is not None:
-        from toolkit.commands.bundle import plan_bundle
+        from toolkit.commands.plan_bundle import plan_bundle
 
         bundle = plan_bundle(context(endpoint), env, out, branch=branch)
         if json:
@@ -138,7 +138,7 @@ def apply(
 ) -> None:
     """Apply exactly a reviewed plan bundle, after checking nothing moved since it was made."""
     from toolkit.cli.output import print_json, print_text
-    from toolkit.commands.bundle import apply_bundle
+    from toolkit.commands.apply_bundle import apply_bundle
 
     result = apply_bundle(context(endpoint), env, plan_dir, set(allow_destroy or ()))
     if json:

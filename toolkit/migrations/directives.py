@@ -28,7 +28,7 @@ _DURATION = re.compile(r"^\d+[ \t]*(us|ms|s|min|h|d)?$")
 KEYS = ("transaction", "environments", "allow", "lock_timeout", "statement_timeout")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Directives:
     transactional: bool = True
     environments: tuple[str, ...] | None = None  # None: every environment

@@ -24,7 +24,7 @@ _LOOKS_LIKE = re.compile(r"^([VUvu]\d|[VUR][\d_.]|[VURvur][^_]*__)")
 
 
 @total_ordering
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Version:
     parts: tuple[int, ...]  # trailing zeros stripped: the identity of the version
     text: str  # as written in the file name, dots for underscores
@@ -58,7 +58,7 @@ def _parse_version(text: str) -> Version:
     return Version(tuple(parts), text)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MigrationFile:
     kind: str  # "versioned", "undo", "repeatable"
     version: Version | None

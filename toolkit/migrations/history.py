@@ -9,7 +9,7 @@ from toolkit.errors import DatabaseError
 from toolkit.migrations.discovery import Version
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AppliedMigration:
     installed_rank: int
     version: Version | None

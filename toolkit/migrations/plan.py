@@ -125,13 +125,24 @@ def needs_no_transaction(sql: str, server_version: int) -> bool:
     return False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PendingMigration:
     source: MigrationSource
     checksum: int  # what the history row records (repeatable: after placeholders)
-    statements: tuple[Statement, ...]  # placeholders filled
-    shown: tuple[str, ...]  # the same statements with sensitive values masked
     reason: str  # "new", "out of order", "changed" (repeatable), "first run" (repeatable)
+    placeholders: Placeholders = field(default_factory=Placeholders, repr=False, compare=False)
+
+    # The statements are split and filled when asked, not kept: a plan of 10,000 pending files then
+    # holds no SQL beyond the files' text, so memory does not grow with the SQL of everything pending.
+    @property
+    def statements(self) -> tuple[Statement, ...]:
+        """Placeholders filled."""
+        return tuple(Statement(fill(s.sql, self.placeholders)[0], s.line, s.offset) for s in self.source.statements)
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        """The same statements with sensitive values masked."""
+        return tuple(fill(s.sql, self.placeholders)[1] for s in self.source.statements)
 
     @property
     def file(self):
@@ -142,7 +153,7 @@ class PendingMigration:
         return ";\n".join(s.sql for s in self.statements) + (";" if self.statements else "")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileState:
     """One line of `db status`."""
 
@@ -166,28 +177,23 @@ class MigrationPlan:
         return not self.problems
 
 
-def _prepare(
-    source: MigrationSource, placeholders: Placeholders, server_version: int, problems: list[str]
-) -> tuple[tuple[Statement, ...], tuple[str, ...]] | None:
-    """Placeholders filled and the no-transaction check done; None (with problems) if it cannot run."""
+def _prepare(source: MigrationSource, placeholders: Placeholders, server_version: int, problems: list[str]) -> bool:
+    """Placeholders filled and the no-transaction check done; False (with problems) if it cannot run."""
     missing = unknown(source.text, placeholders)
     if missing:
         problems.append(
             f"{source.script}: unknown placeholder(s) {', '.join('${' + n + '}' for n in missing)}; "
             "placeholders come from the environment's tfvars and Terraform outputs"
         )
-        return None
+        return False
     try:
         raw = source.statements
     except SplitError as exc:
         problems.append(f"{source.script}:{exc.line}: {exc}")
-        return None
-    statements, shown = [], []
+        return False
     check = source.directives.transactional and may_need_no_transaction(source.text, server_version)
     for statement in raw:
-        sql, seen = fill(statement.sql, placeholders)
-        statements.append(Statement(sql, statement.line, statement.offset))
-        shown.append(seen)
+        sql, _ = fill(statement.sql, placeholders)
         if _TRANSACTION_CONTROL.match(sql):
             problems.append(
                 f"{source.script}:{statement.line}: `{sql.split()[0]}` in a migration: remove it; toolkit "
@@ -200,7 +206,7 @@ def _prepare(
                 "`-- toolkit:transaction=false` at the top of the file (and keep that file to such "
                 "statements: they are not rolled back if a later one fails)"
             )
-    return tuple(statements), tuple(shown)
+    return True
 
 
 def plan_migrations(
@@ -270,7 +276,7 @@ def plan_migrations(
         prepared = _prepare(source, placeholders, server_version, problems)
         states.append(FileState(file.script, str(version), file.description, "pending"))
         if prepared:
-            pending.append(PendingMigration(source, source.checksum, *prepared, reason))
+            pending.append(PendingMigration(source, source.checksum, reason, placeholders))
     for version, row in by_version.items():
         if version not in on_disk and row.type != "BASELINE" and row.success:
             problems.append(f"{row.script}: version {version} is applied but its file is missing")
@@ -282,7 +288,7 @@ def plan_migrations(
         row = repeatable_rows.get(source.file.description)
         before = len(problems)
         prepared = _prepare(source, placeholders, server_version, problems)
-        if prepared is None:
+        if not prepared:
             states.append(FileState(source.script, None, source.file.description, "pending"))
             continue
         filled, _ = fill(source.text, placeholders)
@@ -293,7 +299,7 @@ def plan_migrations(
             continue
         reason = "first run" if row is None else "changed"
         states.append(FileState(source.script, None, source.file.description, "pending"))
-        pending.append(PendingMigration(source, checksum, *prepared, reason))
+        pending.append(PendingMigration(source, checksum, reason, placeholders))
     return MigrationPlan(
         pending=tuple(pending),
         applied=sum(1 for r in by_version.values() if r.success),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
-from functools import cached_property
 
 from toolkit.errors import ValidationFailed
 from toolkit.migrations.checksum import BOM, flyway_checksum
@@ -21,7 +20,7 @@ from toolkit.migrations.sqlsplit import Statement, split_statements
 _LINE_ENDS = re.compile(rb"\r\n|\r|\n")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MigrationSource:
     file: MigrationFile
     text: str  # as on disk, a leading BOM removed
@@ -32,9 +31,10 @@ class MigrationSource:
     def script(self) -> str:
         return self.file.script
 
-    @cached_property
+    @property
     def statements(self) -> tuple[Statement, ...]:
-        """Split once, on first use (raises SplitError)."""
+        """Split on each use (raises SplitError): splitting is cheap, and keeping the statements of
+        10,000 files would make memory grow with them."""
         return tuple(split_statements(self.text))
 
     def runs_in(self, environment: str | None) -> bool:

@@ -16,7 +16,7 @@ _BLOCK = re.compile(r"/\*|\*/|\n|\r\n?")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Statement:
     sql: str  # from its first token to just before its `;` (comments before it are left out)
     line: int  # 1-based line of its first token in the file

@@ -79,7 +79,8 @@ resource "aws_iam_role" "glue" {
   assume_role_policy = data.aws_iam_policy_document.glue_assume.json
 }
 
-data "aws_iam_policy_document" "glue" {
+# What every Glue role here needs: its scripts, and listing the data bucket.
+data "aws_iam_policy_document" "glue_common" {
   statement {
     sid       = "ReadScripts"
     actions   = ["s3:GetObject"]
@@ -91,6 +92,10 @@ data "aws_iam_policy_document" "glue" {
     actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
     resources = [local.bucket_arn]
   }
+}
+
+data "aws_iam_policy_document" "glue" {
+  source_policy_documents = [data.aws_iam_policy_document.glue_common.json]
 
   statement {
     sid       = "ReadInputs"
@@ -182,17 +187,7 @@ resource "aws_iam_role" "glue_database" {
 }
 
 data "aws_iam_policy_document" "glue_database" {
-  statement {
-    sid       = "ReadScripts"
-    actions   = ["s3:GetObject"]
-    resources = ["${local.bucket_arn}/${local.script_prefix}*"]
-  }
-
-  statement {
-    sid       = "ListTheDataBucket"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [local.bucket_arn]
-  }
+  source_policy_documents = [data.aws_iam_policy_document.glue_common.json]
 
   statement {
     sid       = "ReadCuratedData"

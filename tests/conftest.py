@@ -24,10 +24,10 @@ def free_port() -> int:
 
 @pytest.fixture(autouse=True)
 def _no_secret_leaks_between_tests():
-    from toolkit import secrets
+    from toolkit.support import masking
 
     yield
-    secrets.forget_all()
+    masking.forget_all()
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +36,7 @@ def pg_server() -> Iterator[object]:
     import shutil
     import tempfile
 
-    from toolkit.database.embedded import EmbeddedServer
+    from toolkit.adapters.postgres.server import EmbeddedServer
 
     # Outside pytest's own temp root: pytest resets that folder to mode 0700 at every session start,
     # which would lock the server's unprivileged user out if another pytest session starts meanwhile.
@@ -53,8 +53,8 @@ def pg_server() -> Iterator[object]:
 @pytest.fixture
 def database(pg_server):
     """A fresh, empty database and login role on the session server, as a DatabaseTarget."""
-    from toolkit.database.connection import DatabaseTarget
-    from toolkit.database.embedded import provision
+    from toolkit.adapters.postgres.connection import DatabaseTarget
+    from toolkit.adapters.postgres.server import provision
 
     name = f"t_{uuid.uuid4().hex[:12]}"
     password = f"pw-{uuid.uuid4().hex}"
@@ -64,7 +64,7 @@ def database(pg_server):
 
 @pytest.fixture
 def db_conn(database):
-    from toolkit.database.connection import connect
+    from toolkit.adapters.postgres.connection import connect
 
     conn = connect(database)
     yield conn
@@ -193,7 +193,7 @@ def remove_state_dir(state_dir: Path) -> None:
     then delete the folder."""
     import shutil
 
-    from toolkit.database.embedded import EmbeddedServer
+    from toolkit.adapters.postgres.server import EmbeddedServer
 
     for pid_file in sorted(state_dir.glob("**/postmaster.pid")):
         try:
@@ -329,7 +329,7 @@ var_files = ["common.tfvars.json", "ephemeral.tfvars.json"]
 
 @pytest.fixture
 def s3_project(tmp_path, moto_endpoint, database):
-    from toolkit.aws.state_bucket import bootstrap_state_bucket
+    from toolkit.adapters.aws.state_bucket import bootstrap_state_bucket
 
     bucket = f"state-{uuid.uuid4().hex[:10]}"
     bootstrap_state_bucket(bucket, "us-east-1", endpoint=moto_endpoint)

@@ -5,6 +5,7 @@ Every error carries a message a user can act on; library code raises these, only
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 
 
@@ -65,14 +66,15 @@ class UnknownEnvironment(UsageError):
 
 
 class ValidationFailed(ToolkitError):
-    """Inputs did not pass a check; `problems` hold one line each."""
+    """Inputs did not pass a check. `problems` are one line each as text; they may be structured (a pipeline
+    problem with its file, line and JSON pointer, a lint finding), so `--json` keeps their fields."""
 
     exit_code = ExitCode.CHECK_FAILED
 
-    def __init__(self, message: str, problems: list[str], *, hint: str | None = None) -> None:
+    def __init__(self, message: str, problems: Sequence[object], *, hint: str | None = None) -> None:
         body = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"{message}\n{body}" if problems else message, hint=hint)
-        self.problems = problems
+        self.problems = list(problems)
 
 
 class EngineError(ToolkitError):
@@ -88,6 +90,18 @@ class TerraformFailed(ToolkitError):
         super().__init__(message, hint=hint)
         self.exit_code = returncode if returncode > 0 else ExitCode.STEP_FAILED
         self.returncode = returncode
+
+
+class StateLocked(TerraformFailed):
+    """Another run holds the state lock: the message says who and since when, the hint how to release it."""
+
+    def __init__(self, message: str, *, lock_id: str, returncode: int, hint: str) -> None:
+        super().__init__(message, returncode=returncode, hint=hint)
+        self.lock_id = lock_id
+
+
+class EnvironmentNotUp(ToolkitError):
+    """The environment has no workspace (or no state) in a stack yet."""
 
 
 class DatabaseError(ToolkitError):

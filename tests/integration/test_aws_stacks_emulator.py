@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from toolkit.aws.emulator import provider_override
-from toolkit.config import Backend, load_project
 from toolkit.errors import TerraformFailed
+from toolkit.project.loader import load_project
+from toolkit.project.model import Backend
+from toolkit.terraform.emulator_override import provider_override
 from toolkit.terraform.engine import resolve_engine
 from toolkit.terraform.stack import Stack, StackTarget
 
@@ -77,7 +78,6 @@ def workdir(tmp_path_factory, moto_endpoint) -> Path:
 
 def stack(workdir: Path, name: str, endpoint: str, *extra_var_files: Path) -> Stack:
     target = StackTarget(
-        project_root=workdir,
         stack=name,
         directory=workdir / "terraform" / name,
         environment=ENV,
@@ -128,8 +128,8 @@ def test_the_infra_stack_plans_against_the_emulator(workdir, moto_endpoint, tmp_
 
 def render(workdir: Path, out: Path) -> Path:
     """The reference pipelines rendered for the environment, with infra outputs as AWS would give them."""
-    from toolkit.pipelines import render as render_pipelines
-    from toolkit.values import Value, Values, tfvars_values
+    from toolkit.pipelines.rendering import render as render_pipelines
+    from toolkit.project.values import Value, Values, tfvars_values
 
     project = load_project(REPO)
     outputs = {

@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import write_local_project
-from toolkit.bundle import external_inputs, overrides_sha256, tree_sha256
-from toolkit.config import load_project
+from toolkit.pipelines.fingerprints import scripts_dir
+from toolkit.project.loader import load_project
+from toolkit.terraform.sources import external_inputs, overrides_sha256, tree_sha256
+
+
+def folders(project):
+    return {"glue_scripts_dir": scripts_dir(project.pipelines_dir)}  # what toolkit injects
 
 
 def test_lock_and_override_files_are_not_code(tmp_path):
@@ -42,19 +47,21 @@ def test_module_sources_and_glue_scripts_outside_the_stack_are_hashed(tmp_path):
         'module "here" {\n  source = "./inside"\n}\n'
         'module "registry" {\n  source = "hashicorp/consul/aws"\n}\n'
     )
-    found = external_inputs(stack, project)
+    found = external_inputs(stack, project.root, folders(project))
     assert set(found) == {"terraform/modules/naming", "terraform/modules/shared", "pipelines/glue/scripts"}
     before = dict(found)
     (modules / "shared" / "main.tf").write_text('output "y" { value = 2 }\n')
     script = next((root / "pipelines" / "glue" / "scripts").glob("*.py"))
     script.write_text(script.read_text() + "\n# changed\n")
-    after = external_inputs(stack, project)
+    after = external_inputs(stack, project.root, folders(project))
     assert {k for k in after if after[k] != before[k]} == {"terraform/modules/shared", "pipelines/glue/scripts"}
-    assert external_inputs(root / "terraform" / "local" / "infra", project) == {}  # no glue_scripts_dir there
+    assert (
+        external_inputs(root / "terraform" / "local" / "infra", project.root, folders(project)) == {}
+    )  # no glue_scripts_dir there
 
 
 def test_a_missing_module_source_is_recorded_as_missing(tmp_path: Path):
     root = write_local_project(tmp_path / "p", port=5432)
     stack = root / "terraform" / "local" / "infra"
     (stack / "modules.tf").write_text('module "gone" {\n  source = "../../nowhere"\n}\n')
-    assert external_inputs(stack, load_project(root)) == {"terraform/nowhere": "missing"}
+    assert external_inputs(stack, root, folders(load_project(root))) == {"terraform/nowhere": "missing"}

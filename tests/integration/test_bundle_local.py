@@ -62,7 +62,7 @@ def test_apply_on_a_fresh_runner_restores_the_reviewed_rendered_pipelines(full_l
     them against pipelines.json before changing anything, and puts them back where the plan read them."""
     import shutil
 
-    from toolkit.config import load_project
+    from toolkit.project.loader import load_project
 
     project = full_local_project
     state_dir = load_project(project).state_dir

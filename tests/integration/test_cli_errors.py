@@ -52,7 +52,7 @@ def test_bad_migration_name_stops_before_terraform(local_project):
     result = invoke("-C", str(local_project), "env", "up", "local")
     assert result.exit_code == 1
     assert "V7_missing_underscore.sql: looks like a migration but does not follow" in result.output
-    from toolkit.config import load_project
+    from toolkit.project.loader import load_project
 
     assert not (load_project(local_project).state_dir / "state").exists()  # Terraform never ran
 

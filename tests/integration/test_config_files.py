@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.config import load_project
 from toolkit.errors import ConfigError, ExitCode, UnknownEnvironment
+from toolkit.project.loader import load_project
 
 GOOD = """
 stacks = ["infra"]
@@ -124,12 +124,12 @@ def test_no_config_found(tmp_path):
     ],
 )
 def test_var_files_are_strict_json(tmp_path, body, message):
-    from toolkit.values import read_var_file
+    from toolkit.project.varfiles import read_var_values
 
     path = tmp_path / "tfvars" / "dev.tfvars.json"
     path.parent.mkdir()
     path.write_text(body)
     with pytest.raises(ConfigError) as raised:
-        read_var_file(path, tmp_path)
+        read_var_values(path, tmp_path)
     assert raised.value.message.startswith(f"tfvars/dev.tfvars.json: {message}")
     assert raised.value.exit_code == ExitCode.CONFIG

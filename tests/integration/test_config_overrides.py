@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.config import load_project
+from toolkit.deploy.context import Context
 from toolkit.errors import ConfigError
-from toolkit.terraform.stack import StackTarget
+from toolkit.project.loader import load_project
 
 GOOD = """
 stacks = ["infra"]
@@ -37,7 +37,7 @@ def test_grace_period_defaults_to_30s_and_reaches_every_stack(project):
     loaded = load(project, GOOD)
     assert loaded.terraform.grace_seconds == 30
     loaded = load(project, GOOD + '[terraform]\ngrace_period = "5s"\n')
-    target = StackTarget.of(loaded, loaded.environment("local"), "infra")
+    target = Context(loaded).target(loaded.environment("local"), "infra")
     assert target.grace_seconds == 5
 
 
@@ -78,7 +78,7 @@ def test_lock_timeout_from_the_environment_wins(project, monkeypatch):
     assert load(project, GOOD + '[terraform]\nlock_timeout = "5m"\n').terraform.lock_timeout == "5m"
     monkeypatch.setenv("TOOLKIT_LOCK_TIMEOUT", "20m")
     loaded = load(project, GOOD + '[terraform]\nlock_timeout = "5m"\n')
-    assert StackTarget.of(loaded, loaded.environment("local"), "infra").lock_timeout == "20m"
+    assert Context(loaded).target(loaded.environment("local"), "infra").lock_timeout == "20m"
     monkeypatch.setenv("TOOLKIT_LOCK_TIMEOUT", "20 minutes")
     with pytest.raises(ConfigError, match="environment variable TOOLKIT_LOCK_TIMEOUT: '20 minutes' is not a duration"):
         load(project, GOOD)

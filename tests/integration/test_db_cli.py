@@ -246,7 +246,7 @@ def test_drift_reports_an_edited_repeatable_as_pending_not_drift(up_project):
 
 
 def test_a_protected_environment_is_migrated_only_through_a_reviewed_plan(tmp_path, state_dir):
-    from toolkit.database.embedded import EmbeddedServer
+    from toolkit.adapters.postgres.server import EmbeddedServer
 
     project = write_local_project(tmp_path / "project", port=free_port(), state_dir=state_dir)
     port = free_port()

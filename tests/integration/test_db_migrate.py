@@ -15,7 +15,7 @@ from toolkit.migrations.checksum import flyway_checksum
 from toolkit.migrations.discovery import discover
 from toolkit.migrations.history import HistoryTable
 from toolkit.migrations.placeholders import Placeholders
-from toolkit.values import Value, Values
+from toolkit.project.values import Value, Values
 
 pytestmark = pytest.mark.slow
 
@@ -319,14 +319,14 @@ def test_ten_thousand_files_in_one_pass(db_conn, tmp_path):
 
 
 def test_a_sensitive_value_in_a_postgres_error_is_masked(db_conn, tmp_path):
-    from toolkit import secrets
+    from toolkit.support import masking
 
     values = Values("dev", {"token": Value("token", "tok-9f8e7d6c", "output infra.token", sensitive=True)})
     sql = write(tmp_path / "sql", {"V1__bad.sql": "SELECT '${token}'::int;\n"})
     with pytest.raises(MigrationFailed) as raised:
         run(db_conn, sql, placeholders=Placeholders(values))
     assert "tok-9f8e7d6c" in raised.value.message  # PostgreSQL echoes the value back ...
-    assert secrets.mask(raised.value.message) == (  # ... and every printer masks it
+    assert masking.mask(raised.value.message) == (  # ... and every printer masks it
         'V1__bad.sql:1: migration 1 failed: invalid input syntax for type integer: "***" [SQLSTATE 22P02]'
     )
 

@@ -15,7 +15,7 @@ import psycopg2
 import pytest
 
 from tests.conftest import free_port
-from toolkit.database.embedded import SYSTEM_USER, EmbeddedServer, provision
+from toolkit.adapters.postgres.server import SYSTEM_USER, EmbeddedServer, provision
 from toolkit.errors import DatabaseError
 
 pytestmark = pytest.mark.slow

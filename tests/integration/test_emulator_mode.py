@@ -11,16 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import REPO, available_engines, free_port
-from toolkit.aws.emulator import (
-    OVERRIDE_NAME,
-    emulator_account_id,
-    enter_emulator_mode,
-    override_content,
-    provider_override,
-    real_credential_sources,
-)
+from toolkit.adapters.aws.emulator import emulator_account_id
 from toolkit.cli import app
+from toolkit.deploy.emulator import enter_emulator_mode, real_credential_sources
 from toolkit.errors import GuardRefused, ToolkitError
+from toolkit.terraform.emulator_override import OVERRIDE_NAME, override_content, provider_override
 from toolkit.terraform.engine import resolve_engine
 from toolkit.terraform.static import check_fmt, check_parses
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.config import Backend
+from toolkit.project.model import Backend
 from toolkit.terraform.engine import embedded_engine
 from toolkit.terraform.stack import Stack, StackTarget
 
@@ -25,7 +25,6 @@ def test_tf_cli_args_and_tf_var_from_the_caller_change_nothing(tmp_path, monkeyp
     (tmp_path / "stack").mkdir()
     (tmp_path / "stack" / "main.tf").write_text(STACK)
     target = StackTarget(
-        project_root=tmp_path,
         stack="infra",
         directory=tmp_path / "stack",
         environment="local",

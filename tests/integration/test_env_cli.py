@@ -50,7 +50,7 @@ def test_up_again_and_down(local_project, engine):
     assert down.exit_code == 0, down.output
     assert "destroyed infra; local database removed" in down.stdout
     assert not (local_project / ".toolkit/local/postgres/password").exists()
-    from toolkit.config import load_project
+    from toolkit.project.loader import load_project
 
     assert not (load_project(local_project).state_dir / "local" / "postgres").exists()
     with pytest.raises(psycopg2.OperationalError):

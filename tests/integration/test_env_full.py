@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from toolkit.cli import app
-from toolkit.config import load_project
+from toolkit.project.loader import load_project
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from toolkit.cli import app
-from toolkit.config import load_project
 from toolkit.errors import ConfigError, UnknownEnvironment
+from toolkit.project.loader import load_project
 
 BASE = """
 stacks = ["infra"]

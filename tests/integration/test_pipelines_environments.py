@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from tests.conftest import REPO, free_port, write_local_project
 from toolkit.cli import app
-from toolkit.config import load_project
-from toolkit.pipelines import validate_for_environments
+from toolkit.pipelines.validate import validate_for_environments
+from toolkit.project.loader import load_project
 
 pytestmark = pytest.mark.slow
 ENVIRONMENTS = ("local", "dev", "qa")
@@ -150,10 +150,10 @@ def test_render_writes_what_the_stacks_read_and_same_code_gives_same_fingerprint
 
 
 def test_render_api_is_stable_shows_masked_diffs_and_removes_stale_files(tmp_path):
-    from toolkit import secrets
     from toolkit.errors import ValidationFailed
-    from toolkit.pipelines import render
-    from toolkit.values import Value, Values, tfvars_values
+    from toolkit.pipelines.rendering import render
+    from toolkit.project.values import Value, Values, tfvars_values
+    from toolkit.support import masking
 
     root = write_project(tmp_path / "p")
     project = load_project(root)
@@ -174,7 +174,7 @@ def test_render_api_is_stable_shows_masked_diffs_and_removes_stale_files(tmp_pat
     again = render(project, Values("dev", items), out)
     assert not again.changed and all(f.diff == () for f in again.files)
 
-    secrets.register("db.internal")  # a printed diff masks whatever the secret registry knows
+    masking.register("db.internal")  # a printed diff masks whatever the secret registry knows
     items["database"] = Value("database", dict(outputs["database"], host="db2.internal"), "output infra.database")
     changed = render(project, Values("dev", items), out)
     changed_files = {f.file: f for f in changed.files if f.changed}

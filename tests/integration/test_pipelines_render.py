@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 from tests.integration.test_pipelines_environments import write_project
 from toolkit.cli import app
-from toolkit.config import load_project
 from toolkit.errors import ConfigError, GuardRefused
-from toolkit.pipelines import render
 from toolkit.pipelines.outfolder import MANIFEST
-from toolkit.values import Value, Values, tfvars_values
+from toolkit.pipelines.rendering import render
+from toolkit.project.loader import load_project
+from toolkit.project.values import Value, Values, tfvars_values
 
 pytestmark = pytest.mark.slow
 OUTPUTS = {
@@ -151,13 +151,11 @@ def test_names_written_differently_that_render_alike_are_reported_with_their_sou
 
 
 def test_render_help_names_the_folder_it_really_defaults_to(tmp_path):
-    from toolkit.commands.pipelines import default_out_dir
+    from toolkit.deploy.context import Context
 
     result = CliRunner().invoke(app, ["pipelines", "render", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert ".toolkit/ENV/rendered" in result.stdout and ".toolkit/ENV/pipelines" not in result.stdout
 
-    class Ctx:
-        project = load_project(write_project(tmp_path / "p"))
-
-    assert default_out_dir(Ctx(), "dev") == Ctx.project.state_dir / "dev" / "rendered"
+    project = load_project(write_project(tmp_path / "p"))
+    assert Context(project).paths.rendered("dev") == project.state_dir / "dev" / "rendered"

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from toolkit import process
+from toolkit.adapters import process
 
 TRAPS_SIGINT = """
 import signal, sys, time
@@ -149,8 +149,8 @@ def test_the_wait_returns_as_soon_as_the_child_exits():
 SIGNAL_AFTER_THE_CHILD = """
 import os, signal, sys, time
 import typer
-from toolkit import process
-from toolkit.cli.base import command
+from toolkit.adapters import process
+from toolkit.cli.invocation import command
 
 @command
 def body():

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from tests.conftest import free_port, write_local_project
 from toolkit.cli import app
-from toolkit.commands.context import Context
-from toolkit.config import load_project
+from toolkit.deploy.context import Context
+from toolkit.project.loader import load_project
 
 pytestmark = pytest.mark.slow
 

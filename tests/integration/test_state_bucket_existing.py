@@ -8,7 +8,7 @@ import uuid
 import boto3
 import pytest
 
-from toolkit.aws.state_bucket import TLS_SID, bootstrap_state_bucket, ensure_tls_only_policy
+from toolkit.adapters.aws.state_bucket import TLS_SID, bootstrap_state_bucket, ensure_tls_only_policy
 
 pytestmark = pytest.mark.slow
 

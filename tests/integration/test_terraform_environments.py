@@ -257,9 +257,9 @@ def test_a_failed_apply_names_what_it_changed_before_failing(s3_project):
 
 
 def test_ephemeral_lifecycle_list_and_reap(s3_project, moto_endpoint):
-    from toolkit.commands.context import Context
     from toolkit.commands.environments import env_reap
-    from toolkit.config import load_project
+    from toolkit.deploy.context import Context
+    from toolkit.project.loader import load_project
 
     assert invoke(s3_project, "env", "name", "--from-branch", "refs/pull/8/merge").stdout.strip() == "pr-8"
     assert invoke(s3_project, "env", "up", "pr-8", "--branch", "feature/reap-me").exit_code == 0
@@ -286,9 +286,9 @@ def test_ephemeral_lifecycle_list_and_reap(s3_project, moto_endpoint):
 def test_ephemeral_environment_through_a_plan_bundle_is_recorded_and_reaped(s3_project, moto_endpoint, tmp_path):
     """plan pr-99 --out creates the workspace, so it writes the lifecycle record (as env up does); apply
     deploys with the expiry injected; env reap removes it like any other ephemeral environment."""
-    from toolkit.commands.context import Context
     from toolkit.commands.environments import env_reap
-    from toolkit.config import load_project
+    from toolkit.deploy.context import Context
+    from toolkit.project.loader import load_project
 
     bundle = tmp_path / "pr-99"
     planned = invoke(s3_project, "plan", "pr-99", "--out", str(bundle), "--branch", "feature/bundled")

@@ -19,8 +19,8 @@ from toolkit.cli import app
 pytestmark = pytest.mark.slow
 
 PASSWORD = "Rel1ability-Pw-7f3c9e"
-DB_ATTEMPTS = 5  # toolkit.database.connection.connect: 0.5 + 1 + 2 + 4 s of backoff between them
-AWS_ATTEMPTS = 5  # botocore standard retry mode, max_attempts=4 retries (toolkit.aws.clients)
+DB_ATTEMPTS = 5  # toolkit.adapters.postgres.connection.connect: 0.5 + 1 + 2 + 4 s of backoff between them
+AWS_ATTEMPTS = 5  # botocore standard retry mode, max_attempts=4 retries (toolkit.adapters.aws.clients)
 FIGURES: dict[str, str] = {}
 
 

@@ -157,9 +157,9 @@ def test_pipeline_json_never_crashes(data, record_figure):
 @fuzz(50)  # `stacks check` runs the engine's fmt and parse: ~1s an example
 @given(data=st.data())
 def test_tfvars_never_crash(data, record_figure):
-    from toolkit.commands.context import Context
-    from toolkit.commands.steps import validate_environment
-    from toolkit.config import load_project
+    from toolkit.deploy.context import Context
+    from toolkit.deploy.validation import validate_environment
+    from toolkit.project.loader import load_project
 
     with project_copy() as project:
         var_file = project / "tfvars" / "local.tfvars.json"
@@ -199,7 +199,7 @@ hcl_lines = st.sampled_from(
 @given(text=st.lists(hcl_lines | st.text(max_size=20), max_size=6).map("\n".join), json_name=st.booleans())
 def test_var_file_keys_never_crash(text, json_name, record_figure):
     """The static reader behind `stacks check` and env up's var-file check, on HCL and JSON var files."""
-    from toolkit.terraform.hcl import var_file_keys
+    from toolkit.project.varfiles import var_file_keys
 
     only_toolkit_errors(var_file_keys, "x.tfvars.json" if json_name else "x.tfvars", text)
     record(record_figure, "tfvars")
@@ -252,7 +252,7 @@ migration_contents = st.lists(directive_lines | sql_snippets | st.text(max_size=
 @fuzz(EXAMPLES)
 @given(files=st.dictionaries(migration_names, migration_contents | st.binary(max_size=40), max_size=5))
 def test_migration_files_never_crash(files, record_figure):
-    from toolkit.commands.db import lint_files
+    from toolkit.deploy.validation import refuse_destructive
     from toolkit.migrations.discovery import discover
     from toolkit.migrations.source import load
 
@@ -266,7 +266,7 @@ def test_migration_files_never_crash(files, record_figure):
                 path.write_text(content, encoding="utf-8", errors="surrogatepass")
 
         def pipeline():
-            lint_files(load(discover(root)))
+            refuse_destructive(load(discover(root)))
 
         only_toolkit_errors(pipeline)
     finally:
@@ -294,7 +294,7 @@ env_names = (
 
 @pytest.fixture(scope="module")
 def reference_project():
-    from toolkit.config import load_project
+    from toolkit.project.loader import load_project
 
     return load_project(REPO)
 
@@ -302,12 +302,13 @@ def reference_project():
 @fuzz(500)
 @given(name=env_names)
 def test_environment_names_never_crash(reference_project, name, record_figure):
-    from toolkit.environments import name_from_branch
+    from toolkit.deploy.paths import StatePaths
+    from toolkit.project.names import name_from_branch
 
     env = only_toolkit_errors(reference_project.environment, name)
     if not isinstance(env, ToolkitError):
         assert env.name == name
-        only_toolkit_errors(reference_project.env_state_dir, env)
+        only_toolkit_errors(StatePaths(reference_project.state_dir).environment, env.name)
     derived = only_toolkit_errors(name_from_branch, name, reference_project.ephemeral)
     if isinstance(derived, str):  # a derived name is one the project accepts
         assert reference_project.environment(derived).name == derived
@@ -379,7 +380,8 @@ def toml_text(data) -> str:
 @fuzz(500)
 @given(data=st.data())
 def test_toolkit_toml_never_crashes(data, record_figure):
-    from toolkit.config import load_project
+    from toolkit.deploy.paths import StatePaths
+    from toolkit.project.loader import load_project
 
     root = Path(tempfile.mkdtemp(prefix="toolkit-fuzz-toml-"))
     try:
@@ -391,7 +393,7 @@ def test_toolkit_toml_never_crashes(data, record_figure):
             for name in list(project.environments) + ["pr-12", "eph-x"]:
                 env = only_toolkit_errors(project.environment, name)
                 if not isinstance(env, ToolkitError):
-                    only_toolkit_errors(project.env_state_dir, env)
+                    only_toolkit_errors(StatePaths(project.state_dir).environment, env.name)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     record(record_figure, "toolkit.toml")

@@ -123,7 +123,7 @@ def test_full_env_up_leaks_the_database_password_nowhere(full_local_project, tmp
 
 
 def test_plan_bundle_and_outputs_leak_no_sensitive_variable(tmp_path, moto_endpoint, database, tmp_dir, record_figure):
-    from toolkit.aws.state_bucket import bootstrap_state_bucket
+    from toolkit.adapters.aws.state_bucket import bootstrap_state_bucket
 
     bucket = f"state-{uuid.uuid4().hex[:10]}"
     bootstrap_state_bucket(bucket, "us-east-1", endpoint=moto_endpoint)

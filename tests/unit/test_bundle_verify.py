@@ -6,17 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from toolkit.bundle import (
-    FORMAT,
-    CurrentStack,
-    Manifest,
-    PlannedChanges,
-    StackInputs,
-    StackRecord,
-    destructive_not_allowed,
-    parse_manifest,
-    verify,
-)
+from toolkit.bundle.manifest import FORMAT, Manifest, StackInputs, StackRecord, parse_manifest
+from toolkit.bundle.verify import CurrentStack, PlannedChanges, destructive_not_allowed, verify
 from toolkit.errors import ConfigError
 
 INPUTS = StackInputs(config="c1", lock_file="l1", var_files={"tfvars/dev.tfvars.json": "v1"})
@@ -167,7 +158,7 @@ def test_a_deferred_stack_is_not_missing_from_the_plan():
 
 
 def test_outputs_a_later_stack_cannot_use_yet():
-    from toolkit.bundle import unsettled_outputs
+    from toolkit.bundle.phases import unsettled_outputs
 
     plan = {
         "output_changes": {
@@ -185,7 +176,7 @@ def test_outputs_a_later_stack_cannot_use_yet():
 
 
 def test_deferral_names_what_is_read_and_why():
-    from toolkit.bundle import deferral
+    from toolkit.bundle.phases import deferral
 
     unsettled = {"data_bucket": "stack 'infra''s plan changes its output 'data_bucket'"}
     assert deferral("pipelines", {"event_stream"}, unsettled, {}) is None
@@ -198,7 +189,7 @@ def test_deferral_names_what_is_read_and_why():
 
 
 def test_migration_files_added_removed_or_changed_since_the_plan():
-    from toolkit.bundle import migration_problems
+    from toolkit.bundle.verify import migration_problems
 
     planned = {"V1__a.sql": 1, "V2__b.sql": 2, "R__v.sql": 9}
     allowed = {"V2__b.sql": 2}
@@ -215,7 +206,7 @@ def test_migration_files_added_removed_or_changed_since_the_plan():
 
 
 def test_another_commit_is_a_warning_only():
-    from toolkit.bundle import commit_warning
+    from toolkit.bundle.verify import commit_warning
 
     assert commit_warning("abc", "abc") is None and commit_warning(None, "abc") is None
     assert commit_warning("abc", "def-dirty") == (
@@ -224,10 +215,10 @@ def test_another_commit_is_a_warning_only():
 
 
 def test_summary_is_masked_before_it_is_cut():
-    from toolkit import secrets
-    from toolkit.bundle import summary_text
+    from toolkit.bundle.summary import summary_text
+    from toolkit.support import masking
 
-    secrets.register("s3cr3t-value-42")
+    masking.register("s3cr3t-value-42")
     text = "x" * 90 + "\nline with s3cr3t-value-42 in it\n" + "y" * 200
     capped = summary_text(text, limit=220)
     assert "s3cr3t" not in capped and "value-42" not in capped and len(capped) <= 220
@@ -235,7 +226,7 @@ def test_summary_is_masked_before_it_is_cut():
 
 
 def test_a_cut_never_leaves_a_code_fence_or_details_open():
-    from toolkit.bundle import cap_markdown
+    from toolkit.bundle.summary import cap_markdown
 
     diff = "\n".join(f"+ line {i}" for i in range(100))
     text = f"## plan\n\n<details><summary>p</summary>\n\n```diff\n{diff}\n```\n\n</details>\n"
@@ -248,7 +239,7 @@ def test_a_cut_never_leaves_a_code_fence_or_details_open():
 
 
 def test_lint_verdicts():
-    from toolkit.bundle import lint_verdict
+    from toolkit.bundle.summary import lint_verdict
     from toolkit.migrations.lint import LintFinding
 
     drop = LintFinding("V7__d.sql", 1, "drop-table", "DROP TABLE x: loses data", allowed=False)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import typer
 
-from toolkit import secrets
-from toolkit.cli.base import OPTIONS, command
+from toolkit.cli.invocation import OPTIONS, command
 from toolkit.errors import DatabaseError
+from toolkit.support import masking
 
 PASSWORD = "pw-debug-7f3a9c"
 
@@ -27,7 +27,7 @@ def run(fn) -> int:
 
 
 def test_a_user_error_shows_no_traceback_even_with_debug(debug, capsys):
-    secrets.register(PASSWORD)
+    masking.register(PASSWORD)
 
     def fails():
         try:  # what a driver does: echo the statement, password and all
@@ -42,7 +42,7 @@ def test_a_user_error_shows_no_traceback_even_with_debug(debug, capsys):
 
 
 def test_an_internal_error_shows_its_traceback_masked_with_debug(debug, capsys):
-    secrets.register(PASSWORD)
+    masking.register(PASSWORD)
 
     def crashes():
         try:
@@ -70,9 +70,9 @@ def test_a_logged_exception_is_masked_traceback_included():
     import io
     import logging
 
-    from toolkit.cli.output import configure_logging
+    from toolkit.cli.console import configure_logging
 
-    secrets.register(PASSWORD)
+    masking.register(PASSWORD)
     logger = logging.getLogger("toolkit")
     saved = (logger.handlers[:], logger.level, logger.propagate)
     configure_logging(verbose=False, quiet=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.database.connection import DatabaseTarget, tls_kwargs
+from toolkit.adapters.postgres.connection import DatabaseTarget, tls_kwargs
 
 RDS = "orders-dev-pg.abcdefghijkl.eu-west-1.rds.amazonaws.com"
 

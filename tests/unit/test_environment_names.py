@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.config import Backend, Environment, EphemeralClass
-from toolkit.environments import name_from_branch
 from toolkit.errors import UsageError
+from toolkit.project.model import Backend, Environment, EphemeralClass
+from toolkit.project.names import name_from_branch
 
 TEMPLATE = Environment("ephemeral", {"infra": Path("/s")}, Backend("local"), ())
 EPH = EphemeralClass(("pr-<n>", "eph-<slug>"), TEMPLATE, 72 * 3600, 24)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from toolkit import secrets
 from toolkit.migrations.placeholders import Placeholders, fill, names_in, unknown
-from toolkit.values import Value, Values
+from toolkit.project.values import Value, Values
+from toolkit.support import masking
 
 VALUES = Values(
     "dev",
@@ -27,7 +27,7 @@ def test_sensitive_values_run_but_are_shown_masked_and_registered():
     run, shown = fill("PASSWORD '${reader_password}'", PLACEHOLDERS)
     assert run == "PASSWORD 'pa55-word-x'"
     assert shown == "PASSWORD '***'"
-    assert secrets.mask("echo pa55-word-x") == "echo ***"
+    assert masking.mask("echo pa55-word-x") == "echo ***"
 
 
 def test_unknown_names_and_text_without_placeholders():

@@ -8,7 +8,7 @@ import pytest
 from tests.unit.test_migrations_fixtures import loaded, row, source
 from toolkit.migrations.placeholders import Placeholders
 from toolkit.migrations.plan import plan_migrations
-from toolkit.values import Value, Values
+from toolkit.project.values import Value, Values
 
 V1 = source("V1__a.sql", "CREATE TABLE a (id int);\n")
 V1_1 = source("V1_1__b.sql", "CREATE TABLE b (id int);\n")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from toolkit.aws.state_bucket import TLS_SID, merged_policy, tls_only_statement
+from toolkit.adapters.aws.state_bucket import TLS_SID, merged_policy, tls_only_statement
 from toolkit.errors import ToolkitError
 
 READERS = {

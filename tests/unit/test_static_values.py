@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.terraform.hcl import stack_from_texts, var_file_keys
+from toolkit.project.varfiles import var_file_keys
+from toolkit.terraform.hcl import stack_from_texts
 from toolkit.terraform.static import EnvironmentInputs, check_protection, check_values
 
 ROOT = Path("/project")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.config import Backend
+from toolkit.project.model import Backend
+from toolkit.terraform.argv import apply_argv, init_argv, plan_argv
 from toolkit.terraform.engine import base_environment
-from toolkit.terraform.stack import StackTarget, apply_argv, init_argv, plan_argv
+from toolkit.terraform.stack import StackTarget
 
 
 def target(backend: Backend) -> StackTarget:
     return StackTarget(
-        project_root=Path("/p"),
         stack="infra",
         directory=Path("/p/terraform/aws/infra"),
         environment="qa",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.config import Backend
-from toolkit.terraform.stack import StackTarget, workspace_delete_argv, workspace_new_argv
+from toolkit.project.model import Backend
+from toolkit.terraform.argv import workspace_delete_argv, workspace_new_argv
+from toolkit.terraform.stack import StackTarget
 
 TARGET = StackTarget(
-    project_root=Path("/p"),
     stack="infra",
     directory=Path("/p/stack"),
     environment="pr-7",

@@ -5,6 +5,11 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 
+from toolkit.adapters.aws.clients import client
+from toolkit.adapters.postgres.connection import connect
+from toolkit.adapters.postgres.server import bin_dir
+from toolkit.deploy.context import Context
+from toolkit.deploy.database import database_target
 from toolkit.errors import ToolkitError
 from toolkit.terraform.engine import resolve_engine, supported_version
 
@@ -26,16 +31,19 @@ class DoctorReport:
 
 
 def doctor(
-    engine_choice: str | None = None, configured_engine: str = "auto", endpoint: str | None = None
+    ctx: Context | None, *, engine_choice: str | None = None, endpoint: str | None = None, env: str | None = None
 ) -> DoctorReport:
-    return DoctorReport((_engine(engine_choice, configured_engine), _postgres(), _aws(endpoint)))
+    """The engine, the embedded PostgreSQL and AWS credentials; with `env`, that environment's database.
+    Works outside a project too (`ctx` None): the engine is then auto-detected."""
+    configured = ctx.project.terraform.engine if ctx is not None else "auto"
+    checks = [_engine(engine_choice, configured), _postgres(), _aws(endpoint)]
+    if env is not None and ctx is not None:
+        checks.append(_environment_database(ctx, env))
+    return DoctorReport(tuple(checks))
 
 
-def environment_database(ctx, name: str) -> Check:
+def _environment_database(ctx: Context, name: str) -> Check:
     """Can the environment's database be reached with what its outputs say? (one attempt, no retries)"""
-    from toolkit.commands.targets import database_target
-    from toolkit.database.connection import connect
-
     label = f"database ({name})"
     try:
         target = database_target(ctx, ctx.project.environment(name))
@@ -58,10 +66,8 @@ def _engine(choice: str | None, configured: str) -> Check:
 
 def _postgres() -> Check:
     try:
-        from toolkit.database.embedded import _bin_dir
-
         out = subprocess.run(
-            [str(_bin_dir() / "postgres"), "--version"],
+            [str(bin_dir() / "postgres"), "--version"],
             capture_output=True,
             text=True,
             timeout=10,
@@ -77,7 +83,6 @@ def _aws(endpoint: str | None) -> Check:
         import boto3
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from toolkit.aws.clients import client
     except ImportError as exc:  # pragma: no cover
         return Check("aws credentials", False, f"boto3 missing: {exc}")
     if boto3.Session().get_credentials() is None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from toolkit.commands.context import Context
-from toolkit.commands.env import plan_file
-from toolkit.commands.steps import open_stack, scratch_render
+from toolkit.deploy.context import Context
+from toolkit.deploy.database_drift import database_drift
+from toolkit.deploy.rendering import scratch_render
+from toolkit.deploy.stacks import open_stack, saved_plan
+from toolkit.deploy.validation import load_migrations
 from toolkit.terraform.outputs import Output
+from toolkit.terraform.summary import action_of, summarize
 
 
 @dataclass(frozen=True)
@@ -31,9 +34,8 @@ class DriftReport:
 
 
 def env_drift(ctx: Context, name: str) -> DriftReport:
-    """`plan -refresh-only` of every stack plus `db drift`, as one report (meant for a nightly job)."""
-    from toolkit.commands.db import db_drift
-
+    """`plan -refresh-only` of every stack plus the schema drift of its database, as one report (meant
+    for a nightly job)."""
     env = ctx.project.environment(name)
     stacks = []
     upstream: dict[str, Output] = {}
@@ -45,17 +47,14 @@ def env_drift(ctx: Context, name: str) -> DriftReport:
             with (
                 scratch_render(ctx, env, stack_name, outputs_by_stack) as rendered,
                 open_stack(ctx, env, stack_name, upstream, create=False, rendered=rendered) as (stack, _),
+                saved_plan(ctx, env, stack_name, "drift") as plan_file,
             ):
-                saved = plan_file(ctx, env, stack_name, "drift")
-                try:
-                    refreshed = stack.show_plan(saved) if stack.plan(saved, refresh_only=True) else {}
-                    planned = stack.show_plan(saved) if stack.plan(saved) else {}
-                finally:
-                    saved.unlink(missing_ok=True)
+                refreshed = stack.show_plan(plan_file) if stack.plan(plan_file, refresh_only=True) else {}
+                planned = stack.show_plan(plan_file) if stack.plan(plan_file) else {}
                 outputs_by_stack[stack_name] = stack.outputs()
                 upstream.update(outputs_by_stack[stack_name])
             stacks.append(StackDrift(stack_name, tuple(_drift_lines(refreshed)), tuple(_pending_lines(planned))))
-    database = db_drift(ctx, name)
+    database = database_drift(ctx, env, load_migrations(ctx))
     return DriftReport(
         env.name,
         tuple(stacks),
@@ -66,8 +65,6 @@ def env_drift(ctx: Context, name: str) -> DriftReport:
 
 
 def _drift_lines(plan: dict) -> list[str]:
-    from toolkit.terraform.summary import action_of
-
     lines = []
     for change in plan.get("resource_drift") or []:
         actions = (change.get("change") or {}).get("actions") or ["update"]
@@ -76,6 +73,4 @@ def _drift_lines(plan: dict) -> list[str]:
 
 
 def _pending_lines(plan: dict) -> list[str]:
-    from toolkit.terraform.summary import summarize
-
     return [f"{r.address}: {r.action}" for r in summarize("", plan).resources]

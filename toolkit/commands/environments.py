@@ -6,13 +6,12 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from toolkit.aws.state_bucket import BootstrapResult, bootstrap_state_bucket
-from toolkit.commands.context import Context
-from toolkit.commands.env import env_down
-from toolkit.config import Environment
-from toolkit.environments import name_from_branch
+from toolkit.adapters.aws.state_bucket import BootstrapResult, bootstrap_state_bucket
+from toolkit.deploy.context import Context
+from toolkit.deploy.records import ephemeral_store
+from toolkit.deploy.teardown import tear_down
 from toolkit.errors import ToolkitError, UsageError
-from toolkit.lifecycle import EnvironmentRecord, RecordStore, new_record, record_store
+from toolkit.project.names import name_from_branch
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +44,11 @@ class ReapResult:
     failed: tuple[str, ...]  # "name: reason"
 
 
-def ephemeral_store(ctx: Context) -> RecordStore | None:
-    eph = ctx.project.ephemeral
-    return record_store(ctx.project, eph.template.backend, ctx.endpoint) if eph else None
+@dataclass(frozen=True)
+class UnlockResult:
+    environment: str
+    stack: str
+    released: str  # the lock ID
 
 
 def env_create(ctx: Context, name: str) -> CreateResult:
@@ -62,26 +63,8 @@ def env_create(ctx: Context, name: str) -> CreateResult:
 
 
 def env_name(ctx: Context, branch: str) -> str:
+    """The stable ephemeral environment name for a branch or pull request ref."""
     return name_from_branch(branch, ctx.project.ephemeral)
-
-
-def record_ephemeral(ctx: Context, env: Environment, branch: str | None) -> EnvironmentRecord | None:
-    """Write the lifecycle record of an ephemeral environment the first time it is stood up."""
-    store = ephemeral_store(ctx)
-    if not env.ephemeral or store is None:
-        return None
-    existing = store.get(env.name)
-    if existing is not None:
-        return existing
-    record = new_record(env.name, env.ttl_seconds or 0, branch=branch)
-    store.put(record)
-    return record
-
-
-def forget_ephemeral(ctx: Context, env: Environment) -> None:
-    store = ephemeral_store(ctx)
-    if env.ephemeral and store is not None:
-        store.delete(env.name)
 
 
 def env_list(ctx: Context, now: datetime | None = None) -> tuple[EnvironmentRow, ...]:
@@ -122,7 +105,7 @@ def env_reap(ctx: Context, *, dry_run: bool = False, now: datetime | None = None
     if not dry_run:
         for name in expired:
             try:
-                env_down(ctx, name)
+                tear_down(ctx, ctx.project.environment(name))
                 reaped.append(name)
             except ToolkitError as exc:
                 failed.append(f"{name}: {exc.message}")
@@ -130,6 +113,7 @@ def env_reap(ctx: Context, *, dry_run: bool = False, now: datetime | None = None
 
 
 def bootstrap(ctx: Context, name: str) -> BootstrapResult:
+    """Create the environment's S3 state bucket idempotently and harden it; prove it locks."""
     env = ctx.project.environment(name)
     if env.backend.type != "s3":
         raise UsageError(
@@ -144,8 +128,8 @@ def bootstrap(ctx: Context, name: str) -> BootstrapResult:
     )
 
 
-def force_unlock(ctx: Context, name: str, stack_name: str | None, lock_id: str) -> str:
-    """Release the lock `lock_id` on one stack's state (default: the project's first stack); its name."""
+def env_force_unlock(ctx: Context, name: str, stack_name: str | None, lock_id: str) -> UnlockResult:
+    """Release the lock `lock_id` on one stack's state (default: the project's first stack)."""
     env = ctx.project.environment(name)
     stack_name = stack_name or ctx.project.stack_order[0]
     if stack_name not in env.stacks:
@@ -154,4 +138,4 @@ def force_unlock(ctx: Context, name: str, stack_name: str | None, lock_id: str) 
     stack.init()
     stack.select_workspace(create=False)
     stack.force_unlock(lock_id)
-    return stack_name
+    return UnlockResult(env.name, stack_name, lock_id)

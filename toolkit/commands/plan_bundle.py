@@ -1,42 +1,51 @@
 """`toolkit plan ENV --out DIR`: every stack planned and saved, with the migrations allowed to run, the
-rendered pipelines and the summaries a reviewer reads (see commands/bundle.py)."""
+rendered pipelines and the summaries a reviewer reads (the format: `toolkit/bundle/manifest.py`)."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from toolkit import bundle
-from toolkit.commands.bundle import (
-    PIPELINES,
-    RENDERED,
-    BundleResult,
-    migration_files,
-    record_ephemeral,
-    rendered_hashes,
-)
-from toolkit.commands.context import Context
-from toolkit.commands.stack_inputs import bundle_rendered_dir, upstream_reads
-from toolkit.commands.steps import (
-    database_plan,
-    open_stack,
-    render_pipelines,
-    renders_pipelines,
-    validate_environment,
-)
-from toolkit.config import Environment
+from toolkit.adapters.git import current_commit
+from toolkit.bundle import manifest as bundle
+from toolkit.bundle.phases import deferral, unsettled_outputs
+from toolkit.bundle.summary import lint_verdict, summary_markdown
+from toolkit.deploy.context import Context
+from toolkit.deploy.deployment import pipeline_changes
+from toolkit.deploy.injected import injected_folders, upstream_reads
+from toolkit.deploy.migrating import database_plan
+from toolkit.deploy.records import record_ephemeral
+from toolkit.deploy.rendering import render_pipelines, rendered_hashes
+from toolkit.deploy.stacks import open_stack, renders_pipelines
+from toolkit.deploy.validation import validate_environment
 from toolkit.errors import ConfigError, GuardRefused, UsageError
-from toolkit.gitinfo import current_commit
 from toolkit.migrations.lint import lint_sources
 from toolkit.migrations.source import LoadedMigrations
-from toolkit.secrets import mask
+from toolkit.project.model import Environment
+from toolkit.support.hashing import file_sha256
+from toolkit.support.masking import mask
 from toolkit.terraform.engine import engine_version
 from toolkit.terraform.outputs import Output
-from toolkit.terraform.summary import summarize, to_markdown
+from toolkit.terraform.summary import PlanSummary, summarize
+
+
+@dataclass(frozen=True)
+class BundleResult:
+    environment: str
+    folder: str
+    summaries: tuple[PlanSummary, ...]
+    migrations: tuple[str, ...]  # scripts allowed to run at apply time
+    pipelines: dict[str, str]  # rendered pipeline -> sha256
+    deferred: dict[str, str] = field(default_factory=dict)  # stack -> why it is planned after this is applied
+    lint: dict[str, dict] = field(default_factory=dict)  # migration allowed to run -> lint verdict, findings
+
+    @property
+    def has_changes(self) -> bool:
+        return any(s.has_changes for s in self.summaries) or bool(self.migrations) or bool(self.deferred)
 
 
 def plan_bundle(ctx: Context, name: str, out: Path, *, branch: str | None = None) -> BundleResult:
@@ -50,7 +59,7 @@ def plan_bundle(ctx: Context, name: str, out: Path, *, branch: str | None = None
     # Written beside the destination and moved there when complete: a failed plan leaves no half bundle.
     out = _staging_folder(final)
     try:
-        result = _plan_into(ctx, env, loaded, out, final)
+        result = _BundleWriter(ctx, env, out).write(loaded, final)
         if final.exists():
             final.rmdir()  # checked empty above
         out.rename(final)
@@ -86,163 +95,110 @@ def _staging_folder(final: Path) -> Path:
         ) from None
 
 
-def _plan_into(ctx: Context, env: Environment, loaded: LoadedMigrations, out: Path, final: Path) -> BundleResult:
-    version = engine_version(ctx.engine)
-    records, summaries = [], []
-    outputs_by_stack: dict[str, dict[str, Output]] = {}
-    upstream: dict[str, Output] = {}
-    pipelines: dict[str, str] = {}
-    changes: dict[str, dict] = {}
-    deferred: dict[str, str] = {}
-    unsettled: dict[str, str] = {}  # outputs of earlier stacks that are not final yet -> why
-    for stack_name in ctx.project.stack_order:
-        # A later stack planned now would get an earlier stack's outputs as they are before this bundle is
-        # applied: if the earlier plan changes one it reads, it is left for a second plan (two phases).
-        reason = bundle.deferral(stack_name, upstream_reads(ctx, env, stack_name), unsettled, deferred)
-        if reason is not None:
-            deferred[stack_name] = reason
-            ctx.reporter.note(f"{stack_name}: planned after this bundle is applied, since {reason}")
-            continue
-        with ctx.reporter.step(f"terraform plan: {stack_name}"):
-            reads_rendered = None
-            if renders_pipelines(env, stack_name):
-                # Rendered apart from the environment's folder: planning must not change what `env up`
-                # compares with. The saved plan remembers this folder, so apply restores it from the bundle.
-                reads_rendered = bundle_rendered_dir(ctx, env)
-                shutil.rmtree(reads_rendered, ignore_errors=True)
-                rendered = render_pipelines(ctx, env, outputs_by_stack, reads_rendered)
-                shutil.copytree(reads_rendered, out / RENDERED)
-                pipelines = rendered_hashes(out / RENDERED)
-                changes = _pipeline_changes_since_deployed(ctx, env, rendered)
-            opened = open_stack(ctx, env, stack_name, upstream, create=env.create_workspace, rendered=reads_rendered)
-            with opened as (stack, _):
-                saved = out / f"{stack_name}.tfplan"
-                stack.plan(saved)
-                shown = stack.show_plan(saved)
-                summary = summarize(stack_name, shown)
-                workspace = stack.selected_workspace()
-                lineage, serial = stack.state_identity()
-                outputs = stack.outputs() if lineage is not None else {}
-            records.append(
-                bundle.StackRecord(
-                    stack=stack_name,
-                    workspace=workspace,
-                    plan_file=saved.name,
-                    plan_sha256=bundle.file_sha256(saved),
-                    has_changes=summary.has_changes,
-                    lineage=lineage,
-                    serial=serial,
-                    inputs=bundle.stack_inputs(env.stack_dir(stack_name), env.var_files, ctx.project),
-                    deletes=summary.deletes,
-                    replaces=summary.replaces,
-                )
+class _BundleWriter:
+    """One bundle being written: the stacks planned in order, then the migrations, pipelines, manifest
+    and summaries."""
+
+    def __init__(self, ctx: Context, env: Environment, out: Path) -> None:
+        self.ctx, self.env, self.out = ctx, env, out
+        self.records: list[bundle.StackRecord] = []
+        self.summaries: list[PlanSummary] = []
+        self.outputs_by_stack: dict[str, dict[str, Output]] = {}
+        self.upstream: dict[str, Output] = {}
+        self.pipelines: dict[str, str] = {}
+        self.changes: dict[str, dict] = {}
+        self.deferred: dict[str, str] = {}
+        self.unsettled: dict[str, str] = {}  # outputs of earlier stacks that are not final yet -> why
+
+    def write(self, loaded: LoadedMigrations, final: Path) -> BundleResult:
+        ctx, env = self.ctx, self.env
+        version = engine_version(ctx.engine)
+        for stack_name in ctx.project.stack_order:
+            # A later stack planned now would get an earlier stack's outputs as they are before this bundle
+            # is applied: if the earlier plan changes one it reads, it is left for a second plan (two phases).
+            reason = deferral(stack_name, upstream_reads(ctx, env, stack_name), self.unsettled, self.deferred)
+            if reason is not None:
+                self.deferred[stack_name] = reason
+                ctx.reporter.note(f"{stack_name}: planned after this bundle is applied, since {reason}")
+                continue
+            with ctx.reporter.step(f"terraform plan: {stack_name}"):
+                self._plan(stack_name)
+        allowed = _allowed_now(ctx, env, loaded, self.outputs_by_stack.get(ctx.project.stack_order[0], {}))
+        lint = {
+            m.script: lint_verdict(lint_sources([m], ctx.project.migrations.schema))
+            for m in (*loaded.versioned, *loaded.repeatable)
+            if m.script in allowed
+        }
+        migrations = {"allowed": allowed, "files": bundle.migration_files(env.name, loaded), "lint": lint}
+        _write_json(self.out / bundle.MIGRATIONS, migrations)
+        _write_json(self.out / bundle.PIPELINES, {"rendered": self.pipelines, "changes": self.changes})
+        manifest = bundle.Manifest(
+            format=bundle.FORMAT,
+            environment=env.name,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            git_commit=current_commit(ctx.project.root),
+            engine=ctx.engine.kind,
+            engine_version=version,
+            stacks=tuple(self.records),
+            deferred=self.deferred,
+        )
+        bundle.write_manifest(self.out, manifest)
+        result = BundleResult(
+            env.name, str(final), tuple(self.summaries), tuple(sorted(allowed)), self.pipelines, self.deferred, lint
+        )
+        summary_json = json.dumps(asdict(result), indent=2, sort_keys=True, default=str)
+        (self.out / "summary.json").write_text(mask(summary_json) + "\n")
+        markdown = summary_markdown(
+            env.name, self.summaries, deferred=self.deferred, lint=lint, pipeline_changes=self.changes
+        )
+        (self.out / "summary.md").write_text(markdown)
+        return result
+
+    def _plan(self, stack_name: str) -> None:
+        ctx, env = self.ctx, self.env
+        reads_rendered = None
+        if renders_pipelines(env, stack_name):
+            # Rendered apart from the environment's folder: planning must not change what `env up` compares
+            # with. The saved plan remembers this folder, so apply restores it from the bundle.
+            reads_rendered = ctx.paths.bundle_rendered(env.name)
+            shutil.rmtree(reads_rendered, ignore_errors=True)
+            rendered = render_pipelines(ctx, env, self.outputs_by_stack, reads_rendered)
+            shutil.copytree(reads_rendered, self.out / bundle.RENDERED)
+            self.pipelines = rendered_hashes(self.out / bundle.RENDERED)
+            self.changes = pipeline_changes(ctx, env, rendered)
+        opened = open_stack(ctx, env, stack_name, self.upstream, create=env.create_workspace, rendered=reads_rendered)
+        with opened as (stack, _):
+            saved = self.out / f"{stack_name}.tfplan"
+            stack.plan(saved)
+            shown = stack.show_plan(saved)
+            summary = summarize(stack_name, shown)
+            workspace = stack.selected_workspace()
+            lineage, serial = stack.state_identity()
+            outputs = stack.outputs() if lineage is not None else {}
+        self.records.append(
+            bundle.StackRecord(
+                stack=stack_name,
+                workspace=workspace,
+                plan_file=saved.name,
+                plan_sha256=file_sha256(saved),
+                has_changes=summary.has_changes,
+                lineage=lineage,
+                serial=serial,
+                inputs=bundle.stack_inputs(
+                    env.stack_dir(stack_name), env.var_files, ctx.project.root, injected_folders(ctx)
+                ),
+                deletes=summary.deletes,
+                replaces=summary.replaces,
             )
-            summaries.append(summary)
-            unsettled.update(bundle.unsettled_outputs(stack_name, shown, lineage is not None))
-            outputs_by_stack[stack_name] = outputs
-            upstream.update(outputs)
-    allowed = _allowed_now(ctx, env, loaded, outputs_by_stack.get(ctx.project.stack_order[0], {}))
-    lint = {
-        m.script: bundle.lint_verdict(lint_sources([m], ctx.project.migrations.schema))
-        for m in (*loaded.versioned, *loaded.repeatable)
-        if m.script in allowed
-    }
-    migrations = {"allowed": allowed, "files": migration_files(env, loaded), "lint": lint}
-    (out / bundle.MIGRATIONS).write_text(json.dumps(migrations, indent=2, sort_keys=True) + "\n")
-    (out / PIPELINES).write_text(
-        json.dumps({"rendered": pipelines, "changes": changes}, indent=2, sort_keys=True) + "\n"
-    )
-    manifest = bundle.Manifest(
-        format=bundle.FORMAT,
-        environment=env.name,
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        git_commit=current_commit(ctx.project.root),
-        engine=ctx.engine.kind,
-        engine_version=version,
-        stacks=tuple(records),
-        deferred=deferred,
-    )
-    bundle.write_manifest(out, manifest)
-    result = BundleResult(env.name, str(final), tuple(summaries), tuple(sorted(allowed)), pipelines, deferred, lint)
-    summary_json = json.dumps(asdict(result), indent=2, sort_keys=True, default=str)
-    (out / "summary.json").write_text(mask(summary_json) + "\n")
-    # The whole text is built uncut (to_markdown's own cap is lifted), then masked, then capped once.
-    markdown = to_markdown(env.name, summaries, limit=1 << 62) + _deferred_markdown(deferred)
-    if allowed:
-        markdown += "\n**migrations to apply:** " + ", ".join(
-            f"`{s}` (lint: {lint[s]['verdict']})" for s in sorted(allowed)
         )
-        findings = [f for s in sorted(allowed) for f in lint[s]["findings"]]
-        markdown += "\n" + ("\n**lint:**\n" + "".join(f"- {f}\n" for f in findings) if findings else "")
-    markdown += _pipelines_markdown(changes)
-    (out / "summary.md").write_text(bundle.summary_text(markdown))
-    return result
+        self.summaries.append(summary)
+        self.unsettled.update(unsettled_outputs(stack_name, shown, lineage is not None))
+        self.outputs_by_stack[stack_name] = outputs
+        self.upstream.update(outputs)
 
 
-def _deferred_markdown(deferred: dict[str, str]) -> str:
-    if not deferred:
-        return ""
-    lines = ["", "**Phase 1 of 2.** Planned after this bundle is applied (plan again then, and review that too):", ""]
-    lines += [f"- `{stack}`: {reason}" for stack, reason in deferred.items()]
-    return "\n".join(lines) + "\n"
-
-
-def _pipeline_changes_since_deployed(ctx: Context, env: Environment, rendered) -> dict[str, dict]:
-    """Each pipeline that changes against what the environment runs: code or values, with a masked diff."""
-    from toolkit.deployments import deployment_store
-    from toolkit.pipelines.rendering import diff_lines
-
-    previous = deployment_store(ctx.project, env, ctx.endpoint).get(env.name)
-    before_text = previous.rendered if previous else {}
-    before_code = previous.pipelines if previous else {}
-    changes = {}
-    for f in rendered.files:
-        key = f.file.removesuffix(".json")
-        text = (rendered.out_dir / f.file).read_text(encoding="utf-8")
-        if before_text.get(key) == text:
-            continue
-        state = (
-            "new"
-            if key not in before_text
-            else "code changed"
-            if before_code.get(key) != f.fingerprint
-            else "values changed"
-        )
-        changes[key] = {
-            "state": state,
-            "fingerprint_before": before_code.get(key),
-            "fingerprint_after": f.fingerprint,
-            "diff": list(diff_lines(before_text.get(key, ""), text, f.file)),
-        }
-    for key in sorted(set(before_text) - {f.file.removesuffix(".json") for f in rendered.files}):
-        changes[key] = {
-            "state": "removed",
-            "fingerprint_before": before_code.get(key),
-            "fingerprint_after": None,
-            "diff": [],
-        }
-    return changes
-
-
-def _pipelines_markdown(changes: dict[str, dict]) -> str:
-    if not changes:
-        return ""
-    lines = ["", "**pipelines:**", ""]
-    for key, change in sorted(changes.items()):
-        lines.append(f"- `{key}`: {change['state']}")
-    for key, change in sorted(changes.items()):
-        if change["diff"]:
-            lines += [
-                "",
-                f"<details><summary>{key}</summary>",
-                "",
-                "```diff",
-                *change["diff"][:200],
-                "```",
-                "",
-                "</details>",
-            ]
-    return "\n".join(lines) + "\n"
+def _write_json(path: Path, value: object) -> None:
+    path.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n")
 
 
 def _allowed_now(ctx: Context, env: Environment, loaded: LoadedMigrations, infra: dict[str, Output]) -> dict:

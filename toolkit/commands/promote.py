@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from toolkit.commands.context import Context
-from toolkit.deployments import deployment_store, differences, from_repository
+from toolkit.deploy.context import Context
+from toolkit.deploy.deployment import from_repository
+from toolkit.deploy.records import deployment_store
+from toolkit.deploy.validation import load_migrations
 from toolkit.errors import ToolkitError
-from toolkit.migrations.discovery import discover
-from toolkit.migrations.source import load
+from toolkit.state.deployments import differences
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,12 @@ def promote_check(ctx: Context, source: str, target: str) -> PromoteCheckResult:
     """Compare what SOURCE runs (its deployment record) with what this checkout would deploy to TARGET."""
     source_env = ctx.project.environment(source)
     target_env = ctx.project.environment(target)
-    recorded = deployment_store(ctx.project, source_env, ctx.endpoint).get(source_env.name)
+    recorded = deployment_store(ctx, source_env).get(source_env.name)
     if recorded is None:
         raise ToolkitError(
             f"{source_env.name!r} has no deployment record: toolkit has not deployed it yet (or it was torn down)",
             hint=f"deploy it first: toolkit env up {source_env.name} (or apply a reviewed plan)",
         )
-    loaded = load(discover(ctx.project.sql_dir))
-    found = differences(recorded, from_repository(ctx.project, target_env, loaded), loaded, target_env.name)
+    loaded = load_migrations(ctx)
+    found = differences(recorded, from_repository(ctx, target_env, loaded), loaded, target_env.name)
     return PromoteCheckResult(source_env.name, target_env.name, recorded.deployed_at, recorded.git_commit, tuple(found))

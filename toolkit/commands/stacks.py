@@ -6,8 +6,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.commands.context import Context
-from toolkit.terraform.hcl import StackSource, read_stack, read_var_file
+from toolkit.deploy.context import Context
+from toolkit.project.varfiles import read_var_keys
+from toolkit.terraform.hcl import StackSource, read_stack
 from toolkit.terraform.static import (
     EnvironmentInputs,
     Finding,
@@ -64,7 +65,7 @@ def stacks_check(ctx: Context) -> StacksCheckResult:
         for env in environments:
             if all(d in sources for d in env.stacks.values()):
                 inputs = EnvironmentInputs(env.name, tuple(env.stacks.items()), env.var_files)
-                var_keys = {path: read_var_file(path) for path in env.var_files}
+                var_keys = {path: read_var_keys(path) for path in env.var_files}
                 findings += check_values(inputs, sources, var_keys, root)
                 if any("protected" in sources[d].variables for d in env.stacks.values()):
                     setting = _last_setting(var_keys, "protected")

@@ -331,8 +331,8 @@ def expected_schema(
     workdir: Path | None = None,
 ) -> tuple[dict[tuple[str, str], str], int]:
     """Apply `loaded` to a throw-away embedded PostgreSQL, as `username`; its snapshot and server version."""
-    from toolkit.database.connection import DatabaseTarget, connect
-    from toolkit.database.embedded import EmbeddedServer, provision
+    from toolkit.adapters.postgres.connection import DatabaseTarget, connect
+    from toolkit.adapters.postgres.server import EmbeddedServer, provision
     from toolkit.migrations.apply import migrate
 
     with tempfile.TemporaryDirectory(prefix="toolkit-drift-", dir=workdir) as tmp:

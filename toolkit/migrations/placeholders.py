@@ -11,14 +11,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from toolkit import secrets
+from toolkit.support import masking
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.:-]*)\}")
 
 
 @dataclass(frozen=True)
 class Placeholders:
-    """Values by name; `values` is a toolkit.values.Values (or None outside an environment)."""
+    """Values by name; `values` is a toolkit.project.values.Values (or None outside an environment)."""
 
     values: object | None = None
     builtins: Mapping[str, str] = field(default_factory=dict)  # flyway:defaultSchema, flyway:table, …
@@ -35,7 +35,7 @@ class Placeholders:
         if isinstance(value, bool):
             text = "true" if value else "false"
         if found.sensitive:
-            secrets.register(text)
+            masking.register(text)
         return text, found.sensitive
 
 
@@ -60,6 +60,6 @@ def fill(text: str, placeholders: Placeholders) -> tuple[str, str]:
         found = placeholders.resolve(match[1])
         if not found:
             return match[0]
-        return secrets.MASK if found[1] else found[0]
+        return masking.MASK if found[1] else found[0]
 
     return PLACEHOLDER.sub(run, text), PLACEHOLDER.sub(show, text)

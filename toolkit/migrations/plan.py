@@ -222,23 +222,7 @@ def plan_migrations(
     placeholders = placeholders or Placeholders()
     problems: list[str] = []
     states: list[FileState] = []
-    by_version: dict[Version, AppliedMigration] = {}
-    repeatable_rows: dict[str, AppliedMigration] = {}
-    baseline: Version | None = None
-    for row in effective(list(applied)):  # undo, DELETE and SCHEMA rows read as Flyway reads them
-        if not row.success:
-            problems.append(
-                f"{row.script}: {'version ' + str(row.version) if row.version else 'repeatable migration'} "
-                "failed in an earlier run and is recorded as failed; fix the database by hand, then run "
-                "`toolkit db repair ENV`"
-            )
-        if row.version is None:
-            if row.success:
-                repeatable_rows[row.description] = row  # rows come in rank order: the last one wins
-            continue
-        if row.type == "BASELINE":
-            baseline = row.version
-        by_version[row.version] = row
+    by_version, repeatable_rows, baseline = _read_history(applied, problems)
     highest = max((v for v, r in by_version.items() if r.success), default=None)
     pending: list[PendingMigration] = []
     on_disk: set[Version] = set()
@@ -281,11 +265,59 @@ def plan_migrations(
         if version not in on_disk and row.type != "BASELINE" and row.success:
             problems.append(f"{row.script}: version {version} is applied but its file is missing")
             states.append(FileState(row.script, str(version), row.description, "missing", str(row.installed_on)))
+    pending += _plan_repeatables(
+        migrations, repeatable_rows, environment, placeholders, server_version, problems, states
+    )
+    return MigrationPlan(
+        pending=tuple(pending),
+        applied=sum(1 for r in by_version.values() if r.success),
+        problems=tuple(problems),
+        states=tuple(states),
+        current=str(highest) if highest is not None else None,
+    )
+
+
+def _read_history(
+    applied: Iterable[AppliedMigration], problems: list[str]
+) -> tuple[dict[Version, AppliedMigration], dict[str, AppliedMigration], Version | None]:
+    """The history as Flyway reads it (undo, DELETE and SCHEMA rows applied): rows by version, the last
+    successful row of each repeatable by description, and the baseline version; failed rows are problems."""
+    by_version: dict[Version, AppliedMigration] = {}
+    repeatable_rows: dict[str, AppliedMigration] = {}
+    baseline: Version | None = None
+    for row in effective(list(applied)):
+        if not row.success:
+            problems.append(
+                f"{row.script}: {'version ' + str(row.version) if row.version else 'repeatable migration'} "
+                "failed in an earlier run and is recorded as failed; fix the database by hand, then run "
+                "`toolkit db repair ENV`"
+            )
+        if row.version is None:
+            if row.success:
+                repeatable_rows[row.description] = row  # rows come in rank order: the last one wins
+            continue
+        if row.type == "BASELINE":
+            baseline = row.version
+        by_version[row.version] = row
+    return by_version, repeatable_rows, baseline
+
+
+def _plan_repeatables(
+    migrations: LoadedMigrations,
+    rows: dict[str, AppliedMigration],
+    environment: str | None,
+    placeholders: Placeholders,
+    server_version: int,
+    problems: list[str],
+    states: list[FileState],
+) -> list[PendingMigration]:
+    """Repeatables run when new or when their checksum (placeholders filled) differs from the last run."""
+    pending = []
     for source in migrations.repeatable:
         if not source.runs_in(environment):
             states.append(FileState(source.script, None, source.file.description, "skipped"))
             continue
-        row = repeatable_rows.get(source.file.description)
+        row = rows.get(source.file.description)
         before = len(problems)
         prepared = _prepare(source, placeholders, server_version, problems)
         if not prepared:
@@ -300,10 +332,4 @@ def plan_migrations(
         reason = "first run" if row is None else "changed"
         states.append(FileState(source.script, None, source.file.description, "pending"))
         pending.append(PendingMigration(source, checksum, reason, placeholders))
-    return MigrationPlan(
-        pending=tuple(pending),
-        applied=sum(1 for r in by_version.values() if r.success),
-        problems=tuple(problems),
-        states=tuple(states),
-        current=str(highest) if highest is not None else None,
-    )
+    return pending

@@ -12,13 +12,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit.config import Environment, Project
 from toolkit.pipelines import secretlike
 from toolkit.pipelines.catalog import Pipeline
 from toolkit.pipelines.load import Loaded, loads
 from toolkit.pipelines.placeholders import Placeholder, describe, type_matches, unrepresentable
 from toolkit.pipelines.problems import WARNING, Problem, pointer_of
-from toolkit.values import Value, Values
+from toolkit.project.model import Environment, Project
+from toolkit.project.values import Value, Values
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,10 @@ class Offered:
 
 
 def offered(project: Project, env: Environment) -> Offered:
+    from toolkit.project.values import tfvars_values
+    from toolkit.support.paths import shown as display_path
     from toolkit.terraform.hcl import read_stack
     from toolkit.terraform.outputs import DATABASE_FIELDS
-    from toolkit.values import display_path, tfvars_values
 
     outputs: dict[str, bool] = {}
     output_keys: dict[str, tuple[str, ...]] = {}

@@ -12,9 +12,9 @@ import os
 import re
 from pathlib import Path
 
-from toolkit.config import Project
 from toolkit.errors import ConfigError, GuardRefused
 from toolkit.pipelines.kinds import RENDER_FOLDERS
+from toolkit.project.model import Project
 
 # Not *.json: the pipelines stacks deploy every **/*.json of the folder.
 MANIFEST = ".toolkit-rendered"

@@ -14,14 +14,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from toolkit.config import Project
 from toolkit.errors import ValidationFailed
 from toolkit.pipelines import aws_checks, kinds, outfolder, placeholders
 from toolkit.pipelines.binding import check_values
 from toolkit.pipelines.fingerprints import EDITOR_KEYS, code_fingerprint
 from toolkit.pipelines.validate import catalog
-from toolkit.secrets import mask
-from toolkit.values import Values
+from toolkit.project.model import Project
+from toolkit.project.values import Values
+from toolkit.support.masking import mask
 
 
 @dataclass(frozen=True)

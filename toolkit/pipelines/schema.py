@@ -101,7 +101,7 @@ def _full_validator():
 
 def _fast(fastjsonschema, schema: dict[str, Any]) -> Callable[[Any], Any]:
     """fastjsonschema's generated validator, its compiled code cached across runs."""
-    from toolkit import cache
+    from toolkit.support import cache
 
     name = "pipelines/" + cache.key("fastjsonschema", fastjsonschema.VERSION, json.dumps(schema, sort_keys=True))
     code = cache.load_code(name)

@@ -62,7 +62,7 @@ WORKFLOW = "glue-workflow"
 @cache
 def request_schema(kind: str) -> dict[str, Any]:
     """The request schema of `kind`, from the installed botocore's model (cached across runs)."""
-    from toolkit import cache
+    from toolkit.support import cache
 
     generator = Path(__file__).read_text(encoding="utf-8")
     name = "pipelines/" + cache.key("request-schema", kind, botocore_version(), generator)

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.config import Environment, Project
 from toolkit.pipelines.binding import check_offered, offered
 from toolkit.pipelines.catalog import Catalog, load_catalog
 from toolkit.pipelines.problems import Problem
+from toolkit.project.model import Environment, Project
 
 
 @dataclass(frozen=True)

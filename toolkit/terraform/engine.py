@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit import process
+from toolkit.adapters import process
 from toolkit.errors import EngineError, Interrupted
+from toolkit.terraform.argv import version_argv
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def engine_version(engine: Engine, env: dict[str, str] | None = None) -> str:
 
 
 def _read_version(engine: Engine, env: dict[str, str]) -> str:
-    argv = engine.command("version", "-json")
+    argv = engine.command(*version_argv())
     result = process.run(argv, env=env)
     if result.interrupted:
         raise Interrupted(f"interrupted while asking {engine.describe()} for its version")

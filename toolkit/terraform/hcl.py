@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from toolkit.errors import ConfigError
-
 
 @dataclass(frozen=True)
 class Declared:
@@ -88,7 +86,7 @@ def parse_hcl(text: str) -> dict:
     milliseconds per file, and every command reads the stacks of every environment again."""
     from importlib.metadata import version
 
-    from toolkit import cache
+    from toolkit.support import cache
 
     name = "hcl/" + cache.key("python-hcl2", version("python-hcl2"), text)
     body = cache.load_json(name)
@@ -171,42 +169,3 @@ def _line_of(text: str, kind: str, name: str) -> int:
         rf'"{re.escape(name)}"', text
     )
     return text.count("\n", 0, match.start()) + 1 if match else 0
-
-
-def read_var_file(path: Path) -> dict[str, int]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not valid UTF-8 (byte {exc.start})", path=str(path)) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", path=str(path)) from None
-    return var_file_keys(str(path), text)
-
-
-def var_file_keys(name: str, text: str) -> dict[str, int]:
-    """Keys of a var file (.tfvars.json or .tfvars) with the line each is set on."""
-    if name.endswith(".json"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(
-                f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", path=name
-            ) from None
-    else:
-        import hcl2
-        from lark.exceptions import LarkError
-
-        try:
-            data = hcl2.loads(text)
-        except (LarkError, ValueError) as exc:
-            raise ConfigError(f"not valid HCL: {str(exc).splitlines()[0] if str(exc) else exc!r}", path=name) from None
-    if not isinstance(data, dict):
-        raise ConfigError("must hold an object of variable names to values", path=name)
-    keys = [k for k in data if not k.startswith("__")]
-    lines = {}
-    for key in keys:
-        match = re.search(rf'^[ \t]*"?{re.escape(key)}"?[ \t]*[:=]', text, flags=re.MULTILINE) or re.search(
-            rf'"{re.escape(key)}"[ \t]*:', text
-        )
-        lines[key] = text.count("\n", 0, match.start()) + 1 if match else 0
-    return lines

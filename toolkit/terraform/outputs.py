@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit import secrets
 from toolkit.errors import ConfigError
+from toolkit.support import masking
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def _register_leaves(value: Any) -> None:
         for item in value:
             _register_leaves(item)
     else:
-        secrets.register(str(value) if value is not None else None)
+        masking.register(str(value) if value is not None else None)
 
 
 def database_output(outputs: dict[str, Output], *, stack: str, environment: str) -> DatabaseOutput:

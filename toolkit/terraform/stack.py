@@ -1,4 +1,4 @@
-"""One Terraform stack in one environment: the argv for each step (pure) and running them.
+"""One Terraform stack in one environment, run through the one subprocess runner (argv from `terraform/argv.py`).
 
 Every environment gets its own TF_DATA_DIR, so environments that share a stack directory never share
 backend initialisation, and the workspace is selected explicitly, never through TF_WORKSPACE.
@@ -13,142 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit import process
-from toolkit.config import Backend, Environment, Project
-from toolkit.errors import Interrupted, TerraformFailed, UsageError
+from toolkit.adapters import process
+from toolkit.errors import Interrupted, StateLocked, TerraformFailed, UsageError
+from toolkit.support.masking import mask
+from toolkit.terraform import argv
+from toolkit.terraform.argv import StackTarget
+from toolkit.terraform.emulator_override import provider_override
 from toolkit.terraform.engine import Engine, base_environment, supported_version
 from toolkit.terraform.outputs import Output, parse_outputs
 
 log = logging.getLogger(__name__)
 
 LineSink = Callable[[str, str], None]
-
-
-@dataclass(frozen=True)
-class StackTarget:
-    """Everything that decides which state one stack of one environment reads and writes."""
-
-    project_root: Path
-    stack: str
-    directory: Path
-    environment: str
-    data_dir: Path  # TF_DATA_DIR: .terraform for this environment and stack
-    backend: Backend
-    backend_state_dir: Path  # local backend: where state files go
-    var_files: tuple[Path, ...]
-    lock_timeout: str
-    grace_seconds: float = process.DEFAULT_GRACE_SECONDS  # after an interrupt, before SIGTERM
-
-    @classmethod
-    def of(cls, project: Project, env: Environment, stack: str) -> StackTarget:
-        return cls(
-            project_root=project.root,
-            stack=stack,
-            directory=env.stack_dir(stack),
-            environment=env.name,
-            data_dir=project.env_state_dir(env) / stack / "tfdata",
-            backend=env.backend,
-            backend_state_dir=project.state_dir / "state" / stack,
-            var_files=env.var_files,
-            lock_timeout=project.terraform.lock_timeout,
-            grace_seconds=project.terraform.grace_seconds,
-        )
-
-    @property
-    def label(self) -> str:
-        return f"stack {self.stack!r} (environment {self.environment!r})"
-
-
-def backend_args(target: StackTarget, endpoint: str | None = None) -> list[str]:
-    """-backend-config flags: local state under the toolkit's state dir, or S3 with a lockfile."""
-    if target.backend.type == "local":
-        return [
-            f"-backend-config=path={target.backend_state_dir / 'terraform.tfstate'}",
-            f"-backend-config=workspace_dir={target.backend_state_dir / 'workspaces'}",
-        ]
-    settings = dict(target.backend.settings)
-    args = [
-        f"-backend-config=bucket={settings['bucket']}",
-        f"-backend-config=region={settings['region']}",
-        f"-backend-config=key={settings.get('key', f'{target.stack}.tfstate')}",
-        "-backend-config=use_lockfile=true",
-        "-backend-config=encrypt=true",
-    ]
-    if settings.get("kms_key_id"):
-        args.append(f"-backend-config=kms_key_id={settings['kms_key_id']}")
-    endpoint = endpoint or settings.get("endpoint")
-    if endpoint:
-        args += [
-            f'-backend-config=endpoints={{s3="{endpoint}"}}',
-            "-backend-config=use_path_style=true",
-            "-backend-config=skip_credentials_validation=true",
-            "-backend-config=skip_requesting_account_id=true",
-            "-backend-config=skip_metadata_api_check=true",
-        ]
-    return args
-
-
-def variable_args(target: StackTarget) -> list[str]:
-    """Var files in their declared order, then the environment name, which always wins."""
-    return [*(f"-var-file={vf}" for vf in target.var_files), f"-var=environment={target.environment}"]
-
-
-def init_argv(target: StackTarget, endpoint: str | None = None) -> list[str]:
-    return [
-        f"-chdir={target.directory}",
-        "init",
-        "-input=false",
-        "-no-color",
-        "-reconfigure",
-        *backend_args(target, endpoint),
-    ]
-
-
-def plan_argv(target: StackTarget, plan_file: Path, *, destroy: bool = False, refresh_only: bool = False) -> list[str]:
-    mode = ["-destroy"] if destroy else ["-refresh-only"] if refresh_only else []
-    return [
-        f"-chdir={target.directory}",
-        "plan",
-        "-input=false",
-        "-no-color",
-        "-detailed-exitcode",
-        f"-lock-timeout={target.lock_timeout}",
-        f"-out={plan_file}",
-        *mode,
-        *variable_args(target),
-    ]
-
-
-def workspace_new_argv(target: StackTarget) -> list[str]:
-    # Both write the workspace's state, so they take the lock and must queue like plan and apply.
-    return [
-        f"-chdir={target.directory}",
-        "workspace",
-        "new",
-        f"-lock-timeout={target.lock_timeout}",
-        target.environment,
-    ]
-
-
-def workspace_delete_argv(target: StackTarget) -> list[str]:
-    return [
-        f"-chdir={target.directory}",
-        "workspace",
-        "delete",
-        f"-lock-timeout={target.lock_timeout}",
-        target.environment,
-    ]
-
-
-def apply_argv(target: StackTarget, plan_file: Path) -> list[str]:
-    return [
-        f"-chdir={target.directory}",
-        "apply",
-        "-input=false",
-        "-no-color",
-        f"-lock-timeout={target.lock_timeout}",
-        str(plan_file),
-    ]
 
 
 class Stack:
@@ -174,8 +50,6 @@ class Stack:
     ) -> process.Completed:
         self.target.data_dir.mkdir(parents=True, exist_ok=True)
         log.debug("running %s", " ".join(self.engine.command(*args)))
-        from toolkit.aws.emulator import provider_override
-
         with provider_override(self.target.directory, self.endpoint):
             result = process.run(
                 self.engine.command(*args),
@@ -195,7 +69,7 @@ class Stack:
     def _failure(self, result: process.Completed, args: list[str], what: str) -> Exception:
         lock = parse_lock_info(result.stderr)
         if lock is not None:
-            return StateLocked(self.target, lock, result.returncode)
+            return _state_locked(self.target, lock, result.returncode)
         excerpt = _error_excerpt(result.stderr or result.stdout)
         if not excerpt:  # say what ran, rather than end the message on a colon
             command = " ".join([*self.engine.argv, *(a for a in args if not a.startswith("-"))][:4])
@@ -208,19 +82,17 @@ class Stack:
 
     def init(self) -> None:
         supported_version(self.engine)  # once per process: an old engine would not lock the S3 state
-        self._run(init_argv(self.target, self.endpoint), what="init", stream=False)
+        self._run(argv.init_argv(self.target, self.endpoint), what="init", stream=False)
 
     def workspaces(self) -> list[str]:
-        result = self._run(
-            [f"-chdir={self.target.directory}", "workspace", "list"], what="workspace list", stream=False
-        )
+        result = self._run(argv.workspace_list_argv(self.target), what="workspace list", stream=False)
         return [line.strip().lstrip("*").strip() for line in result.stdout.splitlines() if line.strip()]
 
     def select_existing_workspace(self) -> bool:
         """Select the environment's workspace if it exists; False, selecting nothing, if it does not.
         Selecting first and listing only when that fails takes one Terraform run, not two."""
         name = self.target.environment
-        select = [f"-chdir={self.target.directory}", "workspace", "select", name]
+        select = argv.workspace_select_argv(self.target)
         selected = self._run(select, what="workspace select", stream=False, ok_codes=(0, 1))
         if selected.returncode == 0:
             return True
@@ -231,7 +103,7 @@ class Stack:
     def selected_workspace(self) -> str:
         """The workspace Terraform has selected (`workspace show`): the state the next plan or apply
         reads, which is what a plan bundle must compare, not the name toolkit meant to select."""
-        shown = self._run([f"-chdir={self.target.directory}", "workspace", "show"], what="workspace show", stream=False)
+        shown = self._run(argv.workspace_show_argv(self.target), what="workspace show", stream=False)
         return shown.stdout.strip()
 
     def select_workspace(self, *, create: bool) -> bool:
@@ -244,35 +116,31 @@ class Stack:
                 f"{self.target.label}: the workspace {name!r} does not exist",
                 hint=f"create it deliberately with `toolkit env create {name}`",
             )
-        self._run(workspace_new_argv(self.target), what="workspace new", stream=False)
+        self._run(argv.workspace_new_argv(self.target), what="workspace new", stream=False)
         return True
 
     def delete_workspace(self) -> None:
         """Drop the environment's (empty) workspace; Terraform refuses if it still tracks resources."""
-        directory = f"-chdir={self.target.directory}"
-        self._run([directory, "workspace", "select", "default"], what="workspace select", stream=False)
-        self._run(workspace_delete_argv(self.target), what="workspace delete", stream=False)
+        self._run(argv.workspace_select_argv(self.target, "default"), what="workspace select", stream=False)
+        self._run(argv.workspace_delete_argv(self.target), what="workspace delete", stream=False)
 
     def plan(self, plan_file: Path, *, destroy: bool = False, refresh_only: bool = False) -> bool:
         """Write a saved plan; True if it changes anything (with refresh_only: if anything drifted)."""
         plan_file.parent.mkdir(parents=True, exist_ok=True)
-        argv = plan_argv(self.target, plan_file, destroy=destroy, refresh_only=refresh_only)
-        result = self._run(argv, what="plan", ok_codes=(0, 2))
+        args = argv.plan_argv(self.target, plan_file, destroy=destroy, refresh_only=refresh_only)
+        result = self._run(args, what="plan", ok_codes=(0, 2))
         return result.returncode == 2
 
     def apply(self, plan_file: Path) -> None:
-        self._run(apply_argv(self.target, plan_file), what="apply")
+        self._run(argv.apply_argv(self.target, plan_file), what="apply")
 
     def show_plan(self, plan_file: Path) -> dict:
-        result = self._run(
-            [f"-chdir={self.target.directory}", "show", "-json", str(plan_file)], what="show", stream=False
-        )
+        result = self._run(argv.show_plan_argv(self.target, plan_file), what="show", stream=False)
         return json.loads(result.stdout)
 
     def outputs(self) -> dict[str, Output]:
-        result = self._run(
-            [f"-chdir={self.target.directory}", "output", "-json"], what="output", stream=False
-        )  # never streamed: it holds sensitive values
+        # never streamed: it holds sensitive values
+        result = self._run(argv.output_argv(self.target), what="output", stream=False)
         try:
             return parse_outputs(json.loads(result.stdout or "{}"))
         except ValueError as exc:
@@ -280,7 +148,7 @@ class Stack:
 
     def state_identity(self) -> tuple[str | None, int]:
         """(lineage, serial) of the workspace's current state; (None, 0) when it has none yet."""
-        result = self._run([f"-chdir={self.target.directory}", "state", "pull"], what="state pull", stream=False)
+        result = self._run(argv.state_pull_argv(self.target), what="state pull", stream=False)
         if not result.stdout.strip():
             return None, 0
         try:
@@ -290,10 +158,10 @@ class Stack:
         return state.get("lineage"), int(state.get("serial", 0))
 
     def force_unlock(self, lock_id: str) -> None:
-        self._run([f"-chdir={self.target.directory}", "force-unlock", "-force", lock_id], what="force-unlock")
+        self._run(argv.force_unlock_argv(self.target, lock_id), what="force-unlock")
 
     def state_resources(self) -> int:
-        result = self._run([f"-chdir={self.target.directory}", "state", "list"], what="state list", stream=False)
+        result = self._run(argv.state_list_argv(self.target), what="state list", stream=False)
         return len([line for line in result.stdout.splitlines() if line.strip()])
 
 
@@ -329,22 +197,19 @@ def parse_lock_info(stderr: str) -> LockInfo | None:
     )
 
 
-class StateLocked(TerraformFailed):
-    def __init__(self, target: StackTarget, lock: LockInfo, returncode: int) -> None:
-        super().__init__(
-            f"the state of {target.label} is locked by {lock.who} since {lock.created} "
-            f"(operation {lock.operation}, lock ID {lock.id}, {lock.path}); waited {target.lock_timeout}",
-            returncode=returncode,
-            hint="wait for that run to finish; only if it is dead, release the lock with: "
-            f"toolkit env force-unlock {target.environment} --stack {target.stack} {lock.id}",
-        )
-        self.lock = lock
+def _state_locked(target: StackTarget, lock: LockInfo, returncode: int) -> StateLocked:
+    return StateLocked(
+        f"the state of {target.label} is locked by {lock.who} since {lock.created} "
+        f"(operation {lock.operation}, lock ID {lock.id}, {lock.path}); waited {target.lock_timeout}",
+        lock_id=lock.id,
+        returncode=returncode,
+        hint="wait for that run to finish; only if it is dead, release the lock with: "
+        f"toolkit env force-unlock {target.environment} --stack {target.stack} {lock.id}",
+    )
 
 
 def _error_excerpt(text: str, limit: int = 40) -> str:
     """The `Error:` blocks of Terraform's output (or its last lines), indented."""
-    from toolkit.secrets import mask
-
     lines = [line.rstrip() for line in text.splitlines()]
     start = next((i for i, line in enumerate(lines) if "Error:" in line), max(0, len(lines) - limit))
     excerpt = [line for line in lines[start : start + limit] if line.strip()]

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit import process
+from toolkit.adapters import process
+from toolkit.terraform.argv import fmt_check_argv, providers_argv
 from toolkit.terraform.engine import Engine, base_environment
 from toolkit.terraform.hcl import StackSource, read_stack
 
@@ -52,7 +53,7 @@ def check_fmt(engine: Engine, directories: Iterable[Path], cwd: Path) -> list[Fi
     findings: list[Finding] = []
     for directory in directories:
         result = process.run(
-            engine.command("fmt", "-check", "-recursive", "-diff", "-no-color", str(directory)),
+            engine.command(*fmt_check_argv(directory)),
             env=base_environment(),
             cwd=cwd,
         )
@@ -88,7 +89,7 @@ def check_parses(engine: Engine, directory: Path, cwd: Path) -> list[Finding]:
     """Terraform's own loader, via `terraform providers` in a throwaway data dir (no init, no download)."""
     with tempfile.TemporaryDirectory(prefix="toolkit-parse-") as data_dir:
         result = process.run(
-            engine.command(f"-chdir={directory}", "providers"),
+            engine.command(*providers_argv(directory)),
             env=base_environment({"TF_DATA_DIR": data_dir}),
             cwd=cwd,
         )

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit import secrets
+from toolkit.support import masking
 
 ACTIONS = ("create", "update", "replace", "delete")
 
@@ -91,7 +91,7 @@ def summarize(stack: str, plan: dict[str, Any]) -> PlanSummary:
         elif body.get("after_unknown"):
             shown = "(known after apply)"
         else:
-            shown = secrets.mask(json.dumps(body.get("after"), sort_keys=True))
+            shown = masking.mask(json.dumps(body.get("after"), sort_keys=True))
         outputs.append(OutputChange(name, action, shown))
     order = {a: i for i, a in enumerate(("delete", "replace", "update", "create"))}
     resources.sort(key=lambda r: (order.get(r.action, 9), r.address))
@@ -124,7 +124,7 @@ def to_markdown(environment: str, summaries: list[PlanSummary], *, limit: int = 
                 "",
                 f"{s.stack} outputs: " + ", ".join(f"`{o.name}` {o.action} = {o.shown}" for o in moved_outputs),
             ]
-    text = secrets.mask("\n".join(lines) + "\n")
+    text = masking.mask("\n".join(lines) + "\n")
     if len(text) > limit:
         text = text[: limit - 80].rsplit("\n", 1)[0] + "\n\n_(summary cut to fit; see summary.json)_\n"
     return text

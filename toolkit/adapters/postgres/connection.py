@@ -1,0 +1,108 @@
+"""PostgreSQL connections: a target (where and as whom), TLS for anything off this machine, retries."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.errors import DatabaseError
+from toolkit.support import masking
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    host: str
+    port: int
+    name: str
+    username: str
+    password: str = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        """The connection URL with the password masked: safe to print."""
+        return f"postgresql://{self.username}:{masking.MASK}@{self.host}:{self.port}/{self.name}"
+
+    def connect_kwargs(self, environ: Mapping[str, str] | None = None) -> dict[str, object]:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "dbname": self.name,
+            "user": self.username,
+            "password": self.password,
+            "connect_timeout": 10,
+            "application_name": "toolkit",
+            **tls_kwargs(self.host, os.environ if environ is None else environ),
+        }
+
+
+def tls_kwargs(host: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """TLS for any database that is not on this machine: `verify-full` against the CA bundle named by
+    TOOLKIT_DB_SSLROOTCERT (or libpq's PGSSLROOTCERT), e.g. the RDS global bundle; otherwise `require`
+    (encrypted, server not verified: no RDS CA ships with toolkit or its dependencies). A loopback host or
+    a Unix socket (the embedded local server, which has no certificate) keeps libpq's default."""
+    if _is_local(host):
+        return {}
+    root = environ.get("TOOLKIT_DB_SSLROOTCERT") or environ.get("PGSSLROOTCERT")
+    if root:
+        return {"sslmode": "verify-full", "sslrootcert": root}
+    return {"sslmode": "require"}
+
+
+def _is_local(host: str) -> bool:
+    if host.startswith("/") or host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def read_password_file(path: Path, *, create: bool = False) -> str:
+    """The local environment's password lives in a 0600 file; created with a random value if asked."""
+    if not path.exists() and create:
+        import secrets as random
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(random.token_urlsafe(24) + "\n", encoding="utf-8")
+    try:
+        password = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot read the database password file {path}: {exc.strerror}",
+            hint="run `toolkit env up` for this environment first",
+        ) from exc
+    if not password:
+        raise DatabaseError(f"the database password file {path} is empty")
+    masking.register(password)
+    return password
+
+
+def connect(target: DatabaseTarget, *, attempts: int = 5, first_delay: float = 0.5):
+    """One psycopg2 connection, retried with backoff while the server is starting or unreachable."""
+    import psycopg2
+
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            conn = psycopg2.connect(**target.connect_kwargs())
+            conn.autocommit = True
+            return conn
+        except psycopg2.OperationalError as exc:
+            reason = masking.mask(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
+            if "password authentication failed" in reason or attempt == attempts:
+                raise DatabaseError(
+                    f"cannot connect to {target.url} after {attempt} attempt(s): {reason}",
+                    hint="check that the environment is up (`toolkit env status`) and reachable",
+                ) from None
+            log.info("database not reachable yet (%s), retrying in %.1fs", reason, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 8.0)
+    raise AssertionError("unreachable")

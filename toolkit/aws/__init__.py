@@ -1,1 +1,0 @@
-"""boto3 at the edge: clients for a region and an optional local endpoint, Secrets Manager reads."""

@@ -1,0 +1,134 @@
+"""The plan bundle's format: what `toolkit plan --out DIR` saw and decided, so `apply --plan DIR` does exactly that.
+
+A bundle is a folder: `manifest.json` (environment, commit, engine, hashes of every input, each
+stack's state lineage/serial and saved plan), one `<stack>.tfplan` per stack, `migrations.json`
+(the migrations allowed to run, with checksums and lint verdicts), `pipelines.json` and `rendered/`
+(the rendered pipelines the saved plans read), and `summary.json` + `summary.md` for people.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ConfigError
+from toolkit.migrations.source import LoadedMigrations
+from toolkit.support.hashing import file_sha256
+from toolkit.terraform.sources import external_inputs, lock_file_sha256, overrides_sha256, shown, tree_sha256
+
+FORMAT = 2  # 2: rendered pipelines carried in the bundle; stacks deferred to a second plan
+MANIFEST = "manifest.json"
+MIGRATIONS = "migrations.json"
+PIPELINES = "pipelines.json"
+RENDERED = "rendered"  # the rendered pipelines the saved plans read, as reviewed
+
+
+@dataclass(frozen=True)
+class StackInputs:
+    config: str  # tree_sha256 of the stack directory: its code, without lock and override files
+    lock_file: str | None  # the provider lock file on its own, so a provider change is named
+    var_files: dict[str, str]  # path relative to the project -> sha256
+    overrides: str | None = None  # the stack's own override files (*_override.tf), None without any
+    external: dict[str, str] = field(default_factory=dict)  # read from outside its folder: path -> hash
+
+
+@dataclass(frozen=True)
+class StackRecord:
+    stack: str
+    workspace: str
+    plan_file: str
+    plan_sha256: str
+    has_changes: bool
+    lineage: str | None
+    serial: int
+    inputs: StackInputs
+    deletes: tuple[str, ...]
+    replaces: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format: int
+    environment: str
+    created_at: str
+    git_commit: str | None
+    engine: str
+    engine_version: str
+    stacks: tuple[StackRecord, ...]
+    # Stacks left for a second plan, with why: they read an earlier stack's output that this bundle's
+    # plan changes (or that has no state yet), so a plan made now would deploy stale values.
+    deferred: dict[str, str] = field(default_factory=dict)
+
+
+def stack_inputs(
+    directory: Path, var_files: tuple[Path, ...], root: Path, injected_folders: Mapping[str, Path]
+) -> StackInputs:
+    """The hashes of everything one stack's plan is made from (`root`: the project, paths are shown from it)."""
+    return StackInputs(
+        config=tree_sha256(directory),
+        lock_file=lock_file_sha256(directory),
+        var_files={shown(v, root): file_sha256(v) for v in var_files},
+        overrides=overrides_sha256(directory),
+        external=external_inputs(directory, root, injected_folders),
+    )
+
+
+def migration_files(environment: str, loaded: LoadedMigrations) -> dict[str, int]:
+    """Every migration file that runs in the environment, with its checksum (what the plan saw)."""
+    return {m.script: m.checksum for m in (*loaded.versioned, *loaded.repeatable) if m.runs_in(environment)}
+
+
+def write_manifest(folder: Path, manifest: Manifest) -> None:
+    (folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2, sort_keys=True) + "\n")
+
+
+def read_manifest(folder: Path) -> Manifest:
+    path = folder / MANIFEST
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(
+            "not a plan bundle: manifest.json is missing",
+            path=str(folder),
+            hint="make one with toolkit plan ENV --out DIR",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the plan manifest: {exc.strerror or exc}", path=str(path)) from None
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"not a readable plan manifest: {exc}", path=str(path)) from None
+    return parse_manifest(raw, str(path))
+
+
+def parse_manifest(raw: Any, where: str) -> Manifest:
+    """A manifest from its JSON, or ConfigError naming what is wrong with it."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"not a plan manifest: a JSON object is expected, not {type(raw).__name__}", path=where)
+    if raw.get("format") != FORMAT:
+        raise ConfigError(
+            f"bundle format {raw.get('format')!r} is not {FORMAT}",
+            path=where,
+            hint="make the plan again with this version of toolkit",
+        )
+    try:
+        stacks = tuple(
+            StackRecord(
+                **{
+                    **s,
+                    "inputs": StackInputs(**s["inputs"]),
+                    "deletes": tuple(s["deletes"]),
+                    "replaces": tuple(s["replaces"]),
+                }
+            )
+            for s in raw["stacks"]
+        )
+        deferred = raw.get("deferred", {})
+        if not isinstance(deferred, dict):
+            raise TypeError("deferred is not an object")
+        return Manifest(**{**raw, "stacks": stacks, "deferred": deferred})
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"not a readable plan manifest: {type(exc).__name__}: {exc}", path=where) from None

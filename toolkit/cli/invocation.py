@@ -1,0 +1,177 @@
+"""What every CLI command shares: global options, the Context, mapping errors to exit codes, and stop signals.
+
+A `ToolkitError` becomes its exit code and a one-paragraph message on stderr (with `--json`, also a JSON
+error document on stdout, its problems structured); anything else is a bug: exit 70, its traceback only
+with `--debug`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import typer
+from typer.core import TyperGroup
+
+from toolkit.errors import ExitCode, ToolkitError
+from toolkit.support.masking import mask
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+@dataclass
+class GlobalOptions:
+    project: Path | None = None
+    engine: str | None = None
+    verbose: bool = False
+    quiet: bool = False
+    debug: bool = False
+    plain: bool | None = None
+
+
+OPTIONS = GlobalOptions()
+
+
+def context(endpoint: str | None = None, *, quiet: bool | None = None):
+    """The library Context for this invocation (loads toolkit.toml; with `endpoint`, emulator mode)."""
+    from toolkit.cli.console import ConsoleReporter
+    from toolkit.deploy.context import Context
+    from toolkit.deploy.emulator import enter_emulator_mode
+    from toolkit.project.loader import load_project
+
+    if endpoint:
+        enter_emulator_mode(endpoint)
+    project = load_project(OPTIONS.project or _project_from_env())
+    reporter = ConsoleReporter(
+        quiet=OPTIONS.quiet if quiet is None else quiet, verbose=OPTIONS.verbose, plain=OPTIONS.plain
+    )
+    return Context(project=project, engine_choice=OPTIONS.engine, endpoint=endpoint, reporter=reporter)
+
+
+def optional_context():
+    """The Context when a project is found, else None (for commands that also work outside a project)."""
+    from toolkit.deploy.context import Context
+    from toolkit.errors import ConfigError
+    from toolkit.project.loader import load_project
+
+    try:
+        return Context(project=load_project(OPTIONS.project or _project_from_env()), engine_choice=OPTIONS.engine)
+    except ConfigError:
+        return None
+
+
+def _project_from_env() -> Path | None:
+    value = os.environ.get("TOOLKIT_PROJECT")
+    return Path(value) if value else None
+
+
+class ToolkitGroup(TyperGroup):
+    """The root command group. Click reports a usage error (unknown option, missing argument) with exit
+    2, which toolkit keeps for "changes pending" under --detailed-exitcode, as Terraform does; so a
+    usage error leaves with ExitCode.USAGE instead, and a CI job can never take a typo for a plan."""
+
+    def make_context(self, *args, **kwargs):
+        with _usage_exit_code():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _usage_exit_code():
+            return super().invoke(ctx)
+
+
+# Click's UsageError, the base of typer.BadParameter (recent typer releases vendor their own click).
+_CLICK_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+@contextmanager
+def _usage_exit_code() -> Iterator[None]:
+    try:
+        yield
+    except _CLICK_USAGE_ERROR as exc:
+        exc.exit_code = int(ExitCode.USAGE)
+        raise
+
+
+def command(fn: F) -> F:
+    """Run a command body; ToolkitError → message on stderr and its exit code, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from toolkit.cli.console import print_error, print_error_json
+
+        with _StopSignals() as stop:
+            try:
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    stop.armed = False
+            except typer.Exit:
+                raise
+            except ToolkitError as exc:  # a user error: its message says it all, even with --debug
+                if kwargs.get("json"):
+                    print_error_json(exc)
+                print_error(str(exc))
+                raise typer.Exit(int(exc.exit_code)) from None
+            except KeyboardInterrupt:
+                print_error("interrupted")
+                raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+            except Exception as exc:  # a bug: say so, and show the traceback only when asked
+                if OPTIONS.debug:
+                    print_traceback(exc)
+                print_error(
+                    f"internal error: {type(exc).__name__}: {exc}\n"
+                    "  this is a bug in toolkit; run again with --debug and report the traceback"
+                )
+                raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _StopSignals:
+    """SIGTERM stops a command the way Ctrl-C does (KeyboardInterrupt, exit 130), not with Python's
+    default (killed, -15), whenever it arrives: while Terraform runs, process.run forwards it instead.
+    One signal stops the body; later ones, and any once the body has ended (the outcome is being
+    reported), are ignored, so cleanup runs undisturbed and the exit code stays the documented one.
+    After an interrupted command they stay ignored: the process is on its way out with 130, and a CI
+    runner's follow-up SIGTERM must not turn that into -15 (or a second Ctrl-C into a traceback)."""
+
+    def __init__(self) -> None:
+        self.armed = True
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, _type, exc, _tb) -> None:
+        interrupted = isinstance(exc, typer.Exit) and exc.exit_code == ExitCode.INTERRUPTED
+        for sig, handler in self._previous.items():
+            # a no-op handler rather than SIG_IGN, which children would inherit across exec
+            signal.signal(sig, _ignore if interrupted else handler)
+
+    def _handle(self, _signum, _frame) -> None:
+        if self.armed:
+            self.armed = False
+            raise KeyboardInterrupt
+
+
+def _ignore(_signum, _frame) -> None:
+    pass
+
+
+def print_traceback(exc: BaseException) -> None:
+    """The traceback of a bug, every line masked: frames quote source lines and chained exceptions
+    quote drivers (PostgreSQL echoes statements, passwords included)."""
+    for chunk in traceback.format_exception(exc):
+        sys.stderr.write(mask(chunk))
+    sys.stderr.flush()

@@ -1,1 +1,0 @@
-"""Database adapters: connection targets, connecting with psycopg2, the embedded local server."""

@@ -1,0 +1,169 @@
+"""An environment's database, found from its Terraform outputs: the target (password from its 0600 file or
+from Secrets Manager), the embedded server that stands in for it locally, its placeholders, a session.
+
+Every verb that touches an environment's database (env up, db *, plan, status) connects through here, so
+the connection always comes from that environment's outputs, never from a setting of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.adapters.aws.secrets_manager import read_database_password
+from toolkit.adapters.postgres.connection import DatabaseTarget, connect, read_password_file
+from toolkit.adapters.postgres.server import EmbeddedServer, provision
+from toolkit.deploy.context import Context
+from toolkit.deploy.stacks import stack_outputs
+from toolkit.errors import DatabaseError, ToolkitError
+from toolkit.migrations.apply import database_errors
+from toolkit.migrations.history import HistoryTable
+from toolkit.migrations.placeholders import Placeholders
+from toolkit.migrations.source import LoadedMigrations
+from toolkit.project.model import Environment
+from toolkit.project.values import resolve_values
+from toolkit.terraform.hcl import read_stack
+from toolkit.terraform.outputs import DatabaseOutput, Output, database_output
+
+
+def history_table(ctx: Context) -> HistoryTable:
+    settings = ctx.project.migrations
+    return HistoryTable(settings.schema, settings.history_table)
+
+
+def infra_database(ctx: Context, env: Environment, outputs: dict[str, Output]) -> DatabaseOutput:
+    """The `database` output of the first stack, checked against the output contract."""
+    return database_output(outputs, stack=ctx.project.stack_order[0], environment=env.name)
+
+
+def embedded_server(ctx: Context, env: Environment, port: int) -> EmbeddedServer:
+    return EmbeddedServer(data_dir=ctx.paths.postgres_data(env.name), port=port, state_root=ctx.paths.root)
+
+
+def resolve_target(
+    db: DatabaseOutput, *, project_root: Path, endpoint: str | None = None, create_password_file: bool = False
+) -> DatabaseTarget:
+    """The target the `database` output describes: the password from its file or from Secrets Manager."""
+    if db.password_file:
+        path = Path(db.password_file)
+        password = read_password_file(path if path.is_absolute() else project_root / path, create=create_password_file)
+    elif db.password_secret_arn:
+        password = read_database_password(db.password_secret_arn, endpoint=endpoint)
+    else:
+        raise DatabaseError(
+            "the database output names neither password_file nor password_secret_arn",
+            hint="the infrastructure stack must say where the password lives",
+        )
+    return DatabaseTarget(host=db.host, port=db.port, name=db.name, username=db.username, password=password)
+
+
+def database_target(
+    ctx: Context, env: Environment, outputs: dict[str, Output] | None = None, *, start: bool = False
+) -> DatabaseTarget:
+    """The environment's database; with `start`, the local embedded server is started and provisioned."""
+    if outputs is None:
+        outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
+    db = infra_database(ctx, env, outputs)
+    embedded = env.database == "embedded"
+    target = resolve_target(
+        db, project_root=ctx.project.root, endpoint=ctx.endpoint, create_password_file=embedded and start
+    )
+    if embedded and start:
+        server = embedded_server(ctx, env, db.port)
+        if server.ensure_running():
+            ctx.reporter.note(f"started the local PostgreSQL on {db.host}:{db.port}")
+        provision(server, database=db.name, username=db.username, password=target.password)
+    return target
+
+
+def placeholders_for(
+    ctx: Context, env: Environment, outputs: dict[str, Output], target: DatabaseTarget
+) -> Placeholders:
+    """values(ENV) plus Flyway's built-in placeholders for this connection."""
+    first = ctx.project.stack_order[0]
+    sensitive = [v.name for v in read_stack(env.stack_dir(first)).variables.values() if v.sensitive]
+    values = resolve_values(env, ctx.project.root, {first: outputs}, sensitive)
+    settings = ctx.project.migrations
+    builtins = {
+        "flyway:defaultSchema": settings.schema,
+        "flyway:user": target.username,
+        "flyway:database": target.name,
+        "flyway:table": settings.history_table,
+    }
+    return Placeholders(values, builtins)
+
+
+@contextlib.contextmanager
+def outputs_lock(ctx: Context, env: Environment) -> Iterator[None]:
+    """Concurrent toolkit runs on one machine share one Terraform data directory; `init` in two of them
+    at once fails on the state lock, so reading outputs is serialised between local processes."""
+    path = ctx.paths.outputs_lock(env.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass
+class DatabaseSession:
+    """One connection to an environment's database, with what the migration engine needs beside it."""
+
+    env: Environment
+    conn: object
+    target: DatabaseTarget
+    placeholders: Placeholders
+    migrations: LoadedMigrations
+    outputs: dict[str, Output]
+
+    def plan_options(self, ctx: Context) -> dict:
+        return {
+            "environment": self.env.name,
+            "out_of_order": ctx.project.migrations.out_of_order,
+            "placeholders": self.placeholders,
+        }
+
+
+@contextlib.contextmanager
+def open_session(ctx: Context, env: Environment, migrations: LoadedMigrations) -> Iterator[DatabaseSession]:
+    """Connect to the environment's database as its outputs say (starting the local server if it is down)."""
+    with outputs_lock(ctx, env):
+        outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
+    target = database_target(ctx, env, outputs)
+    if env.database == "embedded" and embedded_server(ctx, env, target.port).running_port() is None:
+        # Start (and provision) the local server only when it is down: provisioning rewrites the role,
+        # which concurrent runs must not all do at once.
+        target = database_target(ctx, env, outputs, start=True)
+    conn = connect(target)
+    try:
+        with database_errors(f"database of {env.name}"):
+            yield DatabaseSession(env, conn, target, placeholders_for(ctx, env, outputs, target), migrations, outputs)
+    finally:
+        conn.close()
+
+
+def remove_local_database(ctx: Context, env: Environment, infra_outputs: dict[str, Output]) -> bool:
+    """Stop and delete the embedded server of the environment and the password file toolkit made for it."""
+    if env.database != "embedded":
+        return False
+    port, password_file = 0, None
+    with contextlib.suppress(ToolkitError):
+        db = infra_database(ctx, env, infra_outputs)
+        port, password_file = db.port, db.password_file
+    removed = False
+    with ctx.reporter.step("local database"):
+        server_root = ctx.paths.postgres(env.name)
+        if server_root.exists():
+            embedded_server(ctx, env, port).remove()
+            shutil.rmtree(server_root, ignore_errors=True)
+            removed = True
+        if password_file:  # toolkit made it for this database, so it goes with it
+            path = Path(password_file)
+            (path if path.is_absolute() else ctx.project.root / path).unlink(missing_ok=True)
+    return removed

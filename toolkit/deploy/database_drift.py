@@ -1,0 +1,89 @@
+"""Schema drift: the live schema against what the applied migrations build on an empty scratch server.
+`db drift` reports it alone, `drift` beside the stacks' refresh-only plans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from toolkit.deploy.context import Context
+from toolkit.deploy.database import DatabaseSession, history_table, open_session
+from toolkit.errors import MigrationFailed
+from toolkit.migrations.drift import (
+    ChangedFile,
+    Difference,
+    applied_subset,
+    compare,
+    defined_by,
+    expected_schema,
+    set_aside,
+    snapshot,
+    version_warning,
+)
+from toolkit.migrations.placeholders import fill
+from toolkit.migrations.plan import plan_migrations
+from toolkit.migrations.source import LoadedMigrations
+from toolkit.migrations.sqlsplit import SplitError
+from toolkit.project.model import Environment
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    environment: str
+    differences: tuple[Difference, ...]  # drift: changes made outside the migrations
+    warnings: tuple[str, ...] = ()  # e.g. the scratch server is another major version than the database
+    pending: tuple[ChangedFile, ...] = ()  # applied files changed since: their differences are not drift
+
+
+def database_drift(ctx: Context, env: Environment, loaded: LoadedMigrations) -> DriftResult:
+    """Differences between the live schema and what the applied migrations build on an empty database."""
+    history = history_table(ctx)
+    with open_session(ctx, env, loaded) as s:
+        with s.conn.cursor() as cur:
+            applied = history.applied(cur)
+        changed = _changed_since_applied(s, applied, s.plan_options(ctx))
+        actual = snapshot(s.conn, history)
+        with ctx.reporter.step("scratch PostgreSQL: apply the applied migrations"):
+            try:
+                expected, scratch_version = expected_schema(
+                    applied_subset(s.migrations, applied),
+                    history,
+                    username=s.target.username,
+                    environment=s.env.name,
+                    placeholders=s.placeholders,
+                    workdir=ctx.paths.root if ctx.paths.root.is_dir() else None,
+                )
+            except MigrationFailed as exc:
+                raise MigrationFailed(
+                    f"the applied migrations do not rebuild on an empty database: {exc.message}",
+                    hint="drift needs the migrations to build the schema from nothing; fix that file "
+                    "(or baseline the environment) first",
+                ) from None
+    warning = version_warning(s.conn.server_version, scratch_version)
+    drift, pending = set_aside(compare(expected, actual), {script: defined for script, _, defined in changed})
+    files = tuple(ChangedFile(script, reason, tuple(pending[script])) for script, reason, _ in changed)
+    return DriftResult(env.name, tuple(drift), (warning,) if warning else (), files)
+
+
+def _changed_since_applied(s: DatabaseSession, applied, options: dict) -> list[tuple[str, str, set]]:
+    """Applied files whose text is not what ran (script, why, what they define): the scratch server
+    can only build them as they are now, so what they define differs without anyone having drifted."""
+    plan = plan_migrations(s.migrations, applied, **options)
+    sources = {source.script: source for source in s.migrations}
+    found = [
+        (p.file.script, "changed since it was applied; it runs again on the next migrate")
+        for p in plan.pending
+        if p.file.version is None and p.reason == "changed"
+    ]
+    found += [
+        (f.script, "changed after it was applied (checksum mismatch; see `toolkit db validate`)")
+        for f in plan.states
+        if f.state == "checksum mismatch"
+    ]
+    out = []
+    for script, why in found:
+        try:
+            statements = [fill(st.sql, s.placeholders)[0] for st in sources[script].statements]
+        except SplitError:
+            statements = []
+        out.append((script, why, defined_by(statements)))
+    return out

@@ -1,0 +1,98 @@
+"""What an environment runs: the deployment record written after each complete deploy, and what this
+checkout would deploy to it (code only: stacks, migrations, pipeline fingerprints; values never count).
+`promote-check`, `env status` and plan bundles compare the two."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from toolkit.adapters.git import current_commit
+from toolkit.deploy.context import Context
+from toolkit.deploy.injected import injected_folders
+from toolkit.deploy.records import deployment_store
+from toolkit.deploy.rendering import deploys_pipelines
+from toolkit.migrations.source import LoadedMigrations
+from toolkit.pipelines.fingerprints import code_fingerprint
+from toolkit.pipelines.kinds import RENDER_FOLDERS
+from toolkit.pipelines.rendering import RenderResult, diff_lines
+from toolkit.pipelines.validate import catalog
+from toolkit.project.model import Environment
+from toolkit.state.deployments import Deployment
+from toolkit.support.paths import shown
+from toolkit.terraform.sources import external_inputs, tree_sha256
+
+
+def from_repository(ctx: Context, env: Environment, loaded: LoadedMigrations) -> Deployment:
+    """What `env up` of this checkout deploys to `env` (code only: no values)."""
+    project = ctx.project
+    folders = injected_folders(ctx)
+    stacks = {
+        name: {
+            "directory": shown(directory, project.root),
+            "sha256": tree_sha256(directory),
+            "external": external_inputs(directory, project.root, folders),
+        }
+        for name, directory in env.stacks.items()
+    }
+    migrations = {str(m.file.version): m.checksum for m in loaded.versioned if m.runs_in(env.name)}
+    pipelines = {
+        f"{RENDER_FOLDERS[p.kind]}/{p.name}": code_fingerprint(p.name, p.kind, p.data, project.pipelines_dir)
+        for p in catalog(project).pipelines
+    }
+    return Deployment(env.name, stacks, migrations, pipelines)
+
+
+def record_deployed(ctx: Context, env: Environment, loaded: LoadedMigrations, applied: dict[str, int]) -> Deployment:
+    """After a complete deploy, store what `env` runs now: the repository's stacks and pipelines, the
+    migrations applied, and the rendered definitions (kept beside the state, as sensitive as it; secrets
+    never reach them)."""
+    folder = ctx.paths.rendered(env.name)
+    rendered = (
+        {str(p.relative_to(folder).with_suffix("")): p.read_text(encoding="utf-8") for p in folder.glob("*/*.json")}
+        if deploys_pipelines(ctx, env) and folder.is_dir()
+        else {}
+    )
+    repo = from_repository(ctx, env, loaded)
+    deployment = Deployment(
+        env.name,
+        repo.stacks,
+        applied,
+        repo.pipelines,
+        deployed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        git_commit=current_commit(ctx.project.root),
+        rendered=rendered,
+    )
+    deployment_store(ctx, env).put(deployment)
+    return deployment
+
+
+def pipeline_changes(ctx: Context, env: Environment, rendered: RenderResult) -> dict[str, dict]:
+    """Each pipeline that changes against what the environment runs: new, removed, code or only values
+    changed, with a masked diff of the rendered definitions."""
+    previous = deployment_store(ctx, env).get(env.name)
+    before_text = previous.rendered if previous else {}
+    before_code = previous.pipelines if previous else {}
+    changes = {}
+    for f in rendered.files:
+        key = f.file.removesuffix(".json")
+        text = (rendered.out_dir / f.file).read_text(encoding="utf-8")
+        if before_text.get(key) == text:
+            continue
+        if key not in before_text:
+            state = "new"
+        else:
+            state = "code changed" if before_code.get(key) != f.fingerprint else "values changed"
+        changes[key] = {
+            "state": state,
+            "fingerprint_before": before_code.get(key),
+            "fingerprint_after": f.fingerprint,
+            "diff": list(diff_lines(before_text.get(key, ""), text, f.file)),
+        }
+    for key in sorted(set(before_text) - {f.file.removesuffix(".json") for f in rendered.files}):
+        changes[key] = {
+            "state": "removed",
+            "fingerprint_before": before_code.get(key),
+            "fingerprint_after": None,
+            "diff": [],
+        }
+    return changes

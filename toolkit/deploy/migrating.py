@@ -1,0 +1,158 @@
+"""The database step: the environment's pending migrations applied on one connection, with its placeholders
+and settings; and the read-only plan of them that `plan`, `status` and bundles show."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from contextlib import suppress
+from dataclasses import dataclass, replace
+
+from toolkit.adapters.postgres.connection import DatabaseTarget, connect
+from toolkit.deploy.context import Context
+from toolkit.deploy.database import database_target, history_table, placeholders_for
+from toolkit.deploy.progress import Progress
+from toolkit.errors import GuardRefused, ToolkitError
+from toolkit.migrations.apply import MigrateResult, current_plan, migrate
+from toolkit.migrations.lint import refusals
+from toolkit.migrations.plan import MigrationPlan
+from toolkit.migrations.source import LoadedMigrations
+from toolkit.project.model import Environment
+from toolkit.terraform.outputs import Output
+
+
+@dataclass(frozen=True)
+class MigrationRun:
+    target: DatabaseTarget
+    result: MigrateResult
+    applied: dict[str, int]  # version -> checksum of every migration the database now runs
+
+
+def migrate_environment(
+    ctx: Context,
+    env: Environment,
+    conn,
+    target: DatabaseTarget,
+    outputs: dict[str, Output],
+    loaded: LoadedMigrations,
+    *,
+    dry_run: bool = False,
+    lint: bool = True,
+) -> MigrateResult:
+    """Apply (or, dry, show) the environment's pending migrations with its placeholders and settings;
+    `lint=False` when the files were linted before this run started (env up's validate step)."""
+    settings = ctx.project.migrations
+    return migrate(
+        conn,
+        loaded,
+        history_table(ctx),
+        lock_timeout_seconds=settings.lock_timeout_seconds,
+        on_event=ctx.reporter.detail,
+        environment=env.name,
+        placeholders=placeholders_for(ctx, env, outputs, target),
+        out_of_order=settings.out_of_order,
+        lock_timeout=settings.lock_timeout,
+        statement_timeout=settings.statement_timeout,
+        dry_run=dry_run,
+        lint=lint,
+    )
+
+
+def run_migrations(
+    ctx: Context,
+    env: Environment,
+    outputs: dict[str, Output],
+    loaded: LoadedMigrations,
+    progress: Progress,
+    *,
+    reviewed: Collection[str] | None = None,
+    lint: bool = True,
+) -> MigrationRun:
+    """Start the database if it is the local one, then migrate it; with `reviewed`, every pending migration
+    must be one of those scripts (a plan bundle's), or nothing is applied. What was applied is added to
+    `progress`, also when a later migration fails (each one commits on its own)."""
+    target = database_target(ctx, env, outputs, start=True)
+    conn = connect(target)
+    try:
+        if reviewed is not None:
+            _refuse_unreviewed(ctx, env, conn, target, outputs, loaded, reviewed)
+        before = _history_rank(ctx, conn)
+        try:
+            result = migrate_environment(ctx, env, conn, target, outputs, loaded, lint=lint)
+        except ToolkitError:
+            done = _applied_since(ctx, target, before)
+            if done:
+                progress.changed.append(f"{len(done)} migration(s) applied: {', '.join(done)}")
+            raise
+        applied = applied_versions(ctx, conn)
+    finally:
+        conn.close()
+    if result.applied:
+        scripts = ", ".join(step.script for step in result.applied)
+        progress.changed.append(f"{len(result.applied)} migration(s) applied: {scripts}")
+    else:
+        ctx.reporter.note("migrations: all applied, nothing to do")
+    return MigrationRun(target, result, applied)
+
+
+def _refuse_unreviewed(ctx, env, conn, target, outputs, loaded, reviewed: Collection[str]) -> None:
+    plan = current_plan(conn, loaded, history_table(ctx), **_plan_options(ctx, env, outputs, target))
+    unreviewed = sorted({p.file.script for p in plan.pending} - set(reviewed))
+    if unreviewed:
+        raise GuardRefused(
+            f"migrations pending in {env.name!r} were not in the reviewed plan: {', '.join(unreviewed)}",
+            hint="make a new plan so they are reviewed",
+        )
+
+
+def _plan_options(ctx: Context, env: Environment, outputs: dict[str, Output], target: DatabaseTarget) -> dict:
+    return {
+        "environment": env.name,
+        "out_of_order": ctx.project.migrations.out_of_order,
+        "placeholders": placeholders_for(ctx, env, outputs, target),
+    }
+
+
+def database_plan(
+    ctx: Context, env: Environment, outputs: dict[str, Output], loaded: LoadedMigrations
+) -> MigrationPlan | None:
+    """The migration plan against the environment's database (lint refusals of what is pending among its
+    problems), or None when it cannot be reached: an environment not yet up has no database to ask."""
+    if "database" not in outputs:
+        return None
+    try:
+        target = database_target(ctx, env, outputs)
+        conn = connect(target, attempts=1)
+    except ToolkitError as exc:
+        ctx.reporter.note(f"database not reachable: {exc.message}")
+        return None
+    try:
+        plan = current_plan(conn, loaded, history_table(ctx), **_plan_options(ctx, env, outputs, target))
+    finally:
+        conn.close()
+    return replace(plan, problems=tuple(plan.problems) + tuple(refusals(plan.pending, ctx.project.migrations.schema)))
+
+
+def applied_versions(ctx: Context, conn) -> dict[str, int]:
+    """Versions applied successfully in the database, with their checksums (what the environment runs)."""
+    with conn.cursor() as cur:
+        rows = history_table(ctx).applied(cur)
+    return {str(r.version): r.checksum for r in rows if r.version is not None and r.success and r.type != "BASELINE"}
+
+
+def _history_rank(ctx: Context, conn) -> int:
+    """The last installed_rank of the history table (0 without one): what was applied before this run."""
+    with conn.cursor() as cur:
+        return max((r.installed_rank for r in history_table(ctx).applied(cur)), default=0)
+
+
+def _applied_since(ctx: Context, target: DatabaseTarget, rank: int) -> list[str]:
+    """Scripts applied successfully after `rank`, asked on a new connection (the run's may be broken); for
+    the message after a failed migration, so an empty list when the database cannot be asked."""
+    with suppress(Exception):  # best effort: never hide the failure being reported
+        conn = connect(target, attempts=1)
+        try:
+            with conn.cursor() as cur:
+                return [r.script for r in history_table(ctx).applied(cur) if r.installed_rank > rank and r.success]
+        finally:
+            conn.close()
+    return []

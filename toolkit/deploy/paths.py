@@ -1,0 +1,56 @@
+"""Every path under the project's state folder (`[project].state_dir`, default `.toolkit/`, git-ignored).
+
+<state>/state/<stack>/                      local backend: terraform.tfstate, workspaces/
+<state>/<env>/<stack>/tfdata/               TF_DATA_DIR of one environment and stack
+<state>/<env>/<stack>/<purpose>.tfplan      a saved plan, only while the run that made it needs it
+<state>/<env>/<stack>/inputs.tfvars.json    what toolkit injects into the stack, while Terraform runs
+<state>/<env>/rendered/                     the pipelines rendered for the environment (its stack deploys them)
+<state>/<env>/bundle/rendered/              a plan bundle's rendered pipelines, where its saved plan reads them
+<state>/<env>/terraform-outputs.lock        serialises reading outputs between local processes
+<state>/<env>/postgres/                     the embedded PostgreSQL of a `database = "embedded"` environment
+<state>/environments/, <state>/deployments/ records of environments on the local backend
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StatePaths:
+    root: Path  # the state folder itself
+
+    def environment(self, env: str) -> Path:
+        """Working files of one environment: removed with it when toolkit created its workspaces."""
+        return self.root / env
+
+    def terraform_data(self, env: str, stack: str) -> Path:
+        return self.root / env / stack / "tfdata"
+
+    def local_backend(self, stack: str) -> Path:
+        return self.root / "state" / stack
+
+    def saved_plan(self, env: str, stack: str, purpose: str) -> Path:
+        return self.root / env / stack / f"{purpose}.tfplan"
+
+    def injected_inputs(self, env: str, stack: str) -> Path:
+        return self.root / env / stack / "inputs.tfvars.json"
+
+    def rendered(self, env: str) -> Path:
+        return self.root / env / "rendered"  # not <env>/pipelines: that is the stack's folder
+
+    def bundle_rendered(self, env: str) -> Path:
+        return self.root / env / "bundle" / "rendered"
+
+    def outputs_lock(self, env: str) -> Path:
+        return self.root / env / "terraform-outputs.lock"
+
+    def postgres(self, env: str) -> Path:
+        return self.root / env / "postgres"
+
+    def postgres_data(self, env: str) -> Path:
+        return self.postgres(env) / "data"
+
+    def records(self, kind: str) -> Path:
+        return self.root / kind

@@ -1,0 +1,101 @@
+"""Var files: their values (JSON, strictly: one value per key) and their keys with the line each is on.
+
+Values feed values(ENV); keys with lines feed the checks of var files against the stacks' variables.
+Every error names the file and the line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ConfigError
+from toolkit.support.paths import shown as display
+
+
+def read_var_values(path: Path, project_root: Path | None = None) -> dict[str, Any]:
+    """One var file (JSON syntax: `*.tfvars.json`), with errors that name the file and line."""
+    shown = display(path, project_root)
+    if not path.name.endswith(".json"):
+        raise ConfigError(
+            "var files must use Terraform's JSON syntax",
+            path=shown,
+            hint="rename it to *.tfvars.json and write it as JSON (toolkit and Terraform both read it)",
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")  # a lone surrogate escape cannot be encoded
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise ConfigError(f"not valid JSON at {where}: {exc.msg}", path=shown) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not valid UTF-8 (byte {exc.start})", path=shown) from None
+    except UnicodeEncodeError:
+        raise ConfigError("holds a lone surrogate escape (\\ud800-\\udfff), which is not text", path=shown) from None
+    except ValueError as exc:  # our hooks, and integers too long to convert
+        raise ConfigError(
+            f"not valid JSON: {exc}",
+            path=shown,
+            hint="var files are read as strict JSON: one value per key, numbers only as digits",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path=shown) from None
+    if not isinstance(data, dict):
+        raise ConfigError("must hold a JSON object of variable names to values", path=shown)
+    return data
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Python's json keeps the last of two equal keys silently; a var file must not say two things."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        seen[key] = value
+    return seen
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def read_var_keys(path: Path) -> dict[str, int]:
+    """The keys a var file sets, with the line each is set on (for findings that point at it)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not valid UTF-8 (byte {exc.start})", path=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path=str(path)) from None
+    return var_file_keys(str(path), text)
+
+
+def var_file_keys(name: str, text: str) -> dict[str, int]:
+    """Keys of a var file (.tfvars.json or .tfvars) with the line each is set on."""
+    if name.endswith(".json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", path=name
+            ) from None
+    else:
+        import hcl2
+        from lark.exceptions import LarkError
+
+        try:
+            data = hcl2.loads(text)
+        except (LarkError, ValueError) as exc:
+            raise ConfigError(f"not valid HCL: {str(exc).splitlines()[0] if str(exc) else exc!r}", path=name) from None
+    if not isinstance(data, dict):
+        raise ConfigError("must hold an object of variable names to values", path=name)
+    keys = [k for k in data if not k.startswith("__")]
+    lines = {}
+    for key in keys:
+        match = re.search(rf'^[ \t]*"?{re.escape(key)}"?[ \t]*[:=]', text, flags=re.MULTILINE) or re.search(
+            rf'"{re.escape(key)}"[ \t]*:', text
+        )
+        lines[key] = text.count("\n", 0, match.start()) + 1 if match else 0
+    return lines

@@ -1,0 +1,85 @@
+"""What an environment runs, recorded after each successful deploy, and what the repository would deploy.
+
+The promotion check compares the two: the migrations (versions and checksums), the pipelines' code
+fingerprints (values ignored) and the hash of each stack's code. Values may differ between
+environments — that is what values files are for — so they are not part of either side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolkit.migrations.source import LoadedMigrations
+
+KIND = "deployments"  # where the records live beside the state: toolkit/deployments/<name>.json
+
+
+@dataclass(frozen=True)
+class Deployment:
+    environment: str
+    # stack -> {"directory": relative path, "sha256": tree hash of its code, "external": {path: hash} of
+    # what it reads from outside its folder (local modules, the Glue scripts)}
+    stacks: dict[str, dict[str, Any]]
+    migrations: dict[str, int]  # version -> checksum
+    pipelines: dict[str, str]  # "<rendered folder>/<name>" (as the stacks name them) -> code fingerprint
+    deployed_at: str | None = None
+    git_commit: str | None = None
+    rendered: dict[str, str] = field(default_factory=dict)  # "<folder>/<name>" -> the definition deployed
+
+
+def differences(source: Deployment, target_repo: Deployment, loaded: LoadedMigrations, target_env: str) -> list[str]:
+    """Everything by which what `target_env` is about to receive differs from what `source` runs."""
+    runs_in = {str(m.file.version): m for m in loaded.versioned}
+    found = []
+    for version in sorted(set(source.migrations) | set(target_repo.migrations), key=_version_key):
+        was, will = source.migrations.get(version), target_repo.migrations.get(version)
+        if was == will:
+            continue
+        file = runs_in.get(version)
+        if was is not None and will is None and file is not None and not file.runs_in(target_env):
+            continue  # an environment-specific migration (e.g. test fixtures) that never goes there
+        if will is not None and was is None and file is not None and not file.runs_in(source.environment):
+            continue
+        if was is None:
+            found.append(f"migration {version} would reach {target_env} but {source.environment} has not run it")
+        elif will is None:
+            found.append(f"migration {version} runs in {source.environment} but is not in this checkout")
+        else:
+            found.append(f"migration {version} differs (checksum {was} in {source.environment}, {will} here)")
+    for name in sorted(set(source.pipelines) | set(target_repo.pipelines)):
+        was, will = source.pipelines.get(name), target_repo.pipelines.get(name)
+        if was != will:
+            state = "is new" if was is None else "was removed" if will is None else "has different code"
+            found.append(f"pipeline {name} {state} compared with {source.environment}")
+    for stack in sorted(set(source.stacks) | set(target_repo.stacks)):
+        was, will = source.stacks.get(stack), target_repo.stacks.get(stack)
+        if was is None or will is None:
+            found.append(f"stack {stack} is used by only one of {source.environment} and {target_env}")
+        elif was["directory"] != will["directory"]:
+            found.append(
+                f"stack {stack}: {source.environment} runs {was['directory']}, {target_env} uses {will['directory']}"
+            )
+        else:
+            if was["sha256"] != will["sha256"]:
+                found.append(f"stack {stack} ({will['directory']}) changed since {source.environment} was deployed")
+            found += _external_differences(stack, was, will, source.environment)
+    return found
+
+
+def _external_differences(stack: str, was: dict[str, Any], will: dict[str, Any], source: str) -> list[str]:
+    if "external" not in was:
+        return [
+            f"stack {stack}: {source}'s deployment record has no hashes of what it reads from outside "
+            f"{will['directory']} (made by an older toolkit): deploy {source} again"
+        ]
+    before, after = was["external"], will["external"]
+    return [
+        f"stack {stack}: {path} (read from outside {will['directory']}) changed since {source} was deployed"
+        for path in sorted(set(before) | set(after))
+        if before.get(path) != after.get(path)
+    ]
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split(".") if p.isdigit())

@@ -1,0 +1,34 @@
+"""SHA-256 of exact bytes: the one identity toolkit uses to decide "same or changed"."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+
+def bytes_sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def text_sha256(text: str) -> str:
+    return bytes_sha256(text.encode("utf-8"))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def tree_sha256(directory: Path, keep: Callable[[Path], bool] = lambda _relative: True) -> str:
+    """One hash over a folder's files (relative names and contents) in a stable order; `keep` sees each
+    file's path relative to the folder and says whether it counts."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        relative = path.relative_to(directory)
+        if keep(relative):
+            digest.update(relative.as_posix().encode() + b"\0" + file_sha256(path).encode() + b"\n")
+    return digest.hexdigest()

@@ -8,7 +8,7 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import free_port, new_state_dir, remove_state_dir, write_local_project
+from tests.projects import free_port, new_state_dir, remove_state_dir, write_local_project
 from toolkit.cli import app
 
 pytestmark = pytest.mark.slow

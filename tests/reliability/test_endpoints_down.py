@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import free_port
+from tests.projects import free_port
 from toolkit.cli import app
 
 pytestmark = pytest.mark.slow

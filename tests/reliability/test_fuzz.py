@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from tests.conftest import REPO, write_local_project
+from tests.projects import REPO, write_local_project
 from toolkit.cli import app
 from toolkit.errors import ToolkitError
 

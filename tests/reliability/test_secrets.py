@@ -21,7 +21,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from tests.conftest import write_s3_project
+from tests.projects import write_s3_project
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.reliability.test_state_lock import Bucket, invoke, run_cli, set_run, wait_for
+from tests.running import Bucket, invoke, run_cli, set_run, wait_for
 
 pytestmark = pytest.mark.slow
 

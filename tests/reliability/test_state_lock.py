@@ -4,60 +4,17 @@ naming the holder; the state stays intact and no lock object is left in the buck
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import boto3
 import pytest
-from typer.testing import CliRunner
 
-from toolkit.cli import app
+from tests.running import Bucket, invoke, run_cli, set_run, wait_for
 
 pytestmark = pytest.mark.slow
 
 SIGINT_REPEATS = 20
 CONTENTION_REPEATS = 8  # half with a short lock_timeout (one fails), half with a long one (they queue)
-
-
-def invoke(project: Path, *args: str):
-    result = CliRunner().invoke(app, ["-C", str(project), "--plain", *args])
-    assert "Traceback" not in result.output and "internal error" not in result.output, result.output
-    return result
-
-
-def run_cli(project: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "toolkit", "-C", str(project), "--plain", "-v", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "CI": "true"},
-    )
-
-
-def wait_for(proc: subprocess.Popen, marker: str, timeout: float = 90) -> str:
-    seen = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if marker in line:
-            return "".join(seen)
-    raise AssertionError(f"{marker!r} not seen:\n{''.join(seen)}")
-
-
-def set_run(project: Path, seconds: int, run_id: str) -> None:
-    """The next apply replaces `terraform_data.slow`, whose provisioner sleeps `seconds`."""
-    (project / "tfvars" / "ephemeral.tfvars.json").write_text(
-        json.dumps({"greeting": "hello-ephemeral", "sleep_seconds": seconds, "run_id": run_id})
-    )
 
 
 def set_lock_timeout(project: Path, value: str) -> None:
@@ -66,23 +23,6 @@ def set_lock_timeout(project: Path, value: str) -> None:
     start = text.index("lock_timeout = ")
     end = text.index("\n", start)
     config.write_text(text[:start] + f'lock_timeout = "{value}"' + text[end:])
-
-
-class Bucket:
-    def __init__(self, project: Path, endpoint: str) -> None:
-        import tomllib
-
-        self.name = tomllib.loads((project / "toolkit.toml").read_text())["environments"]["dev"]["backend"]["bucket"]
-        self.s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-
-    def keys(self) -> list[str]:
-        return [o["Key"] for o in self.s3.list_objects_v2(Bucket=self.name).get("Contents", [])]
-
-    def locks(self) -> list[str]:
-        return [key for key in self.keys() if key.endswith(".tflock")]
-
-    def state(self, env: str) -> dict:
-        return json.loads(self.s3.get_object(Bucket=self.name, Key=f"env:/{env}/infra.tfstate")["Body"].read())
 
 
 def resource_input(state: dict, name: str) -> object:

@@ -118,7 +118,11 @@ def _check(ctx: Context, env: Environment, folder: Path, allow_destroy: set[str]
     loaded = load_migrations(ctx)
     allowed = _read_json(folder / bundle.MIGRATIONS, "allowed")
     planned_files = _read_json(folder / bundle.MIGRATIONS, "files")
-    problems += migration_problems(planned_files, allowed, bundle.migration_files(env.name, loaded))
+    changed = migration_problems(planned_files, allowed, bundle.migration_files(env.name, loaded))
+    planned_set = _read_json(folder / bundle.MIGRATIONS, "files_sha256", str)
+    if not changed and planned_set != bundle.migrations_sha256(env.name, loaded):
+        changed.append("the migrations that run, in their order, differ from the plan's (files_sha256)")
+    problems += changed
     problems += _pending_not_reviewed(ctx, env, loaded, allowed, infra_now)
     renders = any(r.stack in env.stacks and renders_pipelines(env, r.stack) for r in manifest.stacks)
     if renders:
@@ -207,7 +211,8 @@ def _apply(ctx: Context, env: Environment, folder: Path, checked: _Checked) -> B
         ctx.reporter.note(f"deferred to the next plan: {', '.join(manifest.deferred)}")
     else:  # only a complete deploy is what the environment runs (promote-check compares it)
         with progress.step(ctx, "deployment record"):
-            record_deployed(ctx, env, checked.loaded, migrated.applied)
+            just_applied = {step.script for step in migrated.result.applied}
+            record_deployed(ctx, env, checked.loaded, migrated.applied, just_applied)
     steps = migrated.result.applied if migrated else ()
     return BundleApplyResult(
         env.name, tuple(applied), tuple(unchanged), steps, dict(manifest.deferred), checked.warnings
@@ -219,9 +224,12 @@ def _copy_folder(source: Path, target: Path) -> None:
     shutil.copytree(source, target)
 
 
-def _read_json(path: Path, key: str) -> dict:
+def _read_json(path: Path, key: str, kind: type = dict):
     try:
-        return dict(json.loads(path.read_text())[key])
+        value = json.loads(path.read_text())[key]
+        if not isinstance(value, kind):
+            raise TypeError(f"{key} is not a JSON {'object' if kind is dict else 'string'}")
+        return kind(value)
     except FileNotFoundError:
         raise GuardRefused(f"{path} is missing: not a complete plan bundle") from None
     except OSError as exc:

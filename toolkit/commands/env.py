@@ -76,7 +76,8 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
             with progress.step(ctx, "database"):  # validate linted every file: no second lint here
                 migrated = run_migrations(ctx, env, outputs, loaded, progress, lint=False)
     with progress.step(ctx, "deployment record"):
-        record_deployed(ctx, env, loaded, migrated.applied)
+        just_applied = {step.script for step in migrated.result.applied}
+        record_deployed(ctx, env, loaded, migrated.applied, just_applied)
     return EnvUpResult(
         environment=env.name,
         engine=ctx.engine.describe(),

@@ -129,7 +129,12 @@ class _BundleWriter:
             for m in (*loaded.versioned, *loaded.repeatable)
             if m.script in allowed
         }
-        migrations = {"allowed": allowed, "files": bundle.migration_files(env.name, loaded), "lint": lint}
+        migrations = {
+            "allowed": allowed,
+            "files": bundle.migration_files(env.name, loaded),
+            "files_sha256": bundle.migrations_sha256(env.name, loaded),
+            "lint": lint,
+        }
         _write_json(self.out / bundle.MIGRATIONS, migrations)
         _write_json(self.out / bundle.PIPELINES, {"rendered": self.pipelines, "changes": self.changes})
         manifest = bundle.Manifest(
@@ -202,10 +207,10 @@ def _write_json(path: Path, value: object) -> None:
 
 
 def _allowed_now(ctx: Context, env: Environment, loaded: LoadedMigrations, infra: dict[str, Output]) -> dict:
-    """Pending migrations (script → checksum); every file when the database cannot be asked yet."""
+    """Pending migrations (script → SHA-256 of its bytes); every file when the database cannot be asked yet."""
     plan = database_plan(ctx, env, infra, loaded) if infra else None
     if plan is None:
-        return {m.script: m.checksum for m in loaded.versioned if m.runs_in(env.name)}
+        return {m.script: m.sha256 for m in loaded.versioned if m.runs_in(env.name)}
     if plan.problems:
         raise GuardRefused(f"migrations cannot run in {env.name!r}:\n" + "\n".join(f"  - {p}" for p in plan.problems))
-    return {p.file.script: p.source.checksum for p in plan.pending}
+    return {p.file.script: p.source.sha256 for p in plan.pending}

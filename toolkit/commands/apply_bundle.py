@@ -1,9 +1,11 @@
 """`toolkit apply ENV --plan DIR`: check everything a bundle recorded against now, then apply exactly it.
 
 Nothing is applied unless every check passes: the manifest against the stacks' state, code, var files
-and engine (`bundle/verify.py`), the saved plans read back themselves, the migrations and the rendered
-pipelines. Then each stack's reviewed plan is applied (from a private copy), then the migrations the
-plan allowed, then the deployment record.
+and engine (`bundle/verify.py`), the saved plans read back themselves (the code, workspace, state and
+values each was made from: `deploy/plan_checks.py`; the summary derived from it again against the
+reviewed one: `bundle/summary.py`), the migrations and the rendered pipelines. Then each stack's
+reviewed plan is applied (from a private copy), then the migrations the plan allowed, then the
+deployment record.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from toolkit.adapters.git import current_commit
 from toolkit.bundle import manifest as bundle
+from toolkit.bundle.summary import reviewed_summary_problems
 from toolkit.bundle.verify import (
     CurrentStack,
     PlannedChanges,
@@ -27,6 +30,7 @@ from toolkit.deploy.context import Context
 from toolkit.deploy.deployment import record_deployed
 from toolkit.deploy.injected import injected_folders
 from toolkit.deploy.migrating import MigrationRun, database_plan, run_migrations
+from toolkit.deploy.plan_checks import saved_plan_problems
 from toolkit.deploy.progress import Progress, ResourceWatcher
 from toolkit.deploy.records import record_ephemeral
 from toolkit.deploy.rendering import environment_values, hashes_rendered_now, rendered_hashes
@@ -39,7 +43,7 @@ from toolkit.project.model import Environment
 from toolkit.support.hashing import file_sha256
 from toolkit.terraform.engine import engine_version
 from toolkit.terraform.outputs import Output
-from toolkit.terraform.summary import summarize
+from toolkit.terraform.summary import PlanSummary, summarize
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,7 @@ def _check(ctx: Context, env: Environment, folder: Path, allow_destroy: set[str]
     manifest = bundle.read_manifest(folder)
     if manifest.environment != env.name:
         raise GuardRefused(f"the plan in {folder} was made for environment {manifest.environment!r}, not {env.name!r}")
-    current, infra_now, problems = _current_stacks(ctx, env, folder, manifest)
+    current, infra_now, problems, summaries = _current_stacks(ctx, env, folder, manifest)
     problems = (
         verify(
             manifest,
@@ -129,6 +133,17 @@ def _check(ctx: Context, env: Environment, folder: Path, allow_destroy: set[str]
         recorded = _read_json(folder / bundle.PIPELINES, "rendered")
         problems += _bundle_rendered_problems(folder / bundle.RENDERED, recorded)
         problems += _pipeline_changes(ctx, env, recorded)
+    if len(summaries) == len(manifest.stacks):  # every saved plan was read: what it does, as reviewed?
+        problems += reviewed_summary_problems(
+            folder,
+            env.name,
+            summaries,
+            deferred=manifest.deferred,
+            migrations=_read_json(folder / bundle.MIGRATIONS, "allowed"),
+            lint=_read_json(folder / bundle.MIGRATIONS, "lint"),
+            pipelines=_read_json(folder / bundle.PIPELINES, "rendered") if renders else {},
+            pipeline_changes=_read_json(folder / bundle.PIPELINES, "changes") if renders else {},
+        )
     warning = commit_warning(manifest.git_commit, current_commit(ctx.project.root))
     if warning:
         ctx.reporter.note(f"warning: {warning}")
@@ -142,12 +157,15 @@ def _check(ctx: Context, env: Environment, folder: Path, allow_destroy: set[str]
 
 def _current_stacks(
     ctx: Context, env: Environment, folder: Path, manifest: bundle.Manifest
-) -> tuple[dict[str, CurrentStack], dict[str, Output], list[str]]:
+) -> tuple[dict[str, CurrentStack], dict[str, Output], list[str], list[PlanSummary]]:
     """What is true now for each stack the bundle planned; the first stack's outputs before anything is
-    applied; and problems found reading the saved plans themselves."""
+    applied; problems found reading the saved plans themselves; and what each saved plan does, derived
+    from it again."""
     current: dict[str, CurrentStack] = {}
     infra_now: dict[str, Output] = {}
+    upstream: dict[str, Output] = {}  # earlier stacks' outputs now, as the later stacks were planned with
     problems: list[str] = []
+    summaries: list[PlanSummary] = []
     for record in manifest.stacks:
         if record.stack not in env.stacks:
             continue  # verify names it
@@ -155,8 +173,10 @@ def _current_stacks(
         stack.init()
         stack.select_workspace(create=False)
         lineage, serial = stack.state_identity()
-        if record.stack == ctx.project.stack_order[0] and lineage is not None:
-            infra_now = stack.outputs()
+        workspace = stack.selected_workspace()
+        outputs = stack.outputs() if lineage is not None else {}
+        if record.stack == ctx.project.stack_order[0]:
+            infra_now = outputs
         # What is checked is what is applied: a private copy (Terraform applies a copy, so the reviewed file
         # stays as it was), hashed and read here, applied below, removed at the end.
         plan_path = _work_copy(ctx, env, record.stack, folder / record.plan_file)
@@ -165,18 +185,31 @@ def _current_stacks(
         if plan_sha256 == record.plan_sha256:  # only a plan file that is the reviewed one is worth reading
             shown = stack.show_plan(plan_path)
             summary = summarize(record.stack, shown)
+            summaries.append(summary)
             planned = PlannedChanges(summary.has_changes, summary.deletes, summary.replaces)
             if renders_pipelines(env, record.stack):
                 problems += _reads_rendered_from(ctx, env, record.stack, shown)
+            problems += saved_plan_problems(
+                ctx,
+                env,
+                record.stack,
+                plan_path,
+                shown,
+                workspace=workspace,
+                lineage=lineage,
+                serial=serial,
+                upstream=upstream,
+            )
+        upstream.update(outputs)
         current[record.stack] = CurrentStack(
-            workspace=stack.selected_workspace(),
+            workspace=workspace,
             lineage=lineage,
             serial=serial,
             inputs=bundle.stack_inputs(stack.target.directory, env.var_files, ctx.project.root, injected_folders(ctx)),
             plan_sha256=plan_sha256,
             planned=planned,
         )
-    return current, infra_now, problems
+    return current, infra_now, problems, summaries
 
 
 def _apply(ctx: Context, env: Environment, folder: Path, checked: _Checked) -> BundleApplyResult:

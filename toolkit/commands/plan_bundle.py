@@ -13,7 +13,7 @@ from pathlib import Path
 from toolkit.adapters.git import current_commit
 from toolkit.bundle import manifest as bundle
 from toolkit.bundle.phases import deferral, unsettled_outputs
-from toolkit.bundle.summary import lint_verdict, summary_markdown
+from toolkit.bundle.summary import SUMMARY_JSON, SUMMARY_MD, lint_verdict, summary_markdown
 from toolkit.deploy.context import Context
 from toolkit.deploy.deployment import pipeline_changes
 from toolkit.deploy.injected import injected_folders, upstream_reads
@@ -152,11 +152,11 @@ class _BundleWriter:
             env.name, str(final), tuple(self.summaries), tuple(sorted(allowed)), self.pipelines, self.deferred, lint
         )
         summary_json = json.dumps(asdict(result), indent=2, sort_keys=True, default=str)
-        (self.out / "summary.json").write_text(mask(summary_json) + "\n")
+        (self.out / SUMMARY_JSON).write_text(mask(summary_json) + "\n")
         markdown = summary_markdown(
             env.name, self.summaries, deferred=self.deferred, lint=lint, pipeline_changes=self.changes
         )
-        (self.out / "summary.md").write_text(markdown)
+        (self.out / SUMMARY_MD).write_text(markdown)
         return result
 
     def _plan(self, stack_name: str) -> None:

@@ -218,7 +218,7 @@ def _apply(ctx: Context, env: Environment, folder: Path, checked: _Checked) -> B
     manifest = checked.manifest
     progress = Progress()
     with progress.step(ctx, "lifecycle record"):
-        record_ephemeral(ctx, env, None)  # kept from the plan; written again if it went since
+        record_ephemeral(ctx, env, None, use="apply")  # renewed; written again if it went since
     if checked.renders:  # where the saved plan reads them (checked above), exactly as reviewed
         _copy_folder(folder / bundle.RENDERED, ctx.paths.bundle_rendered(env.name))
     applied, unchanged = [], []

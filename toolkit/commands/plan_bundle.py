@@ -55,7 +55,7 @@ def plan_bundle(ctx: Context, name: str, out: Path, *, branch: str | None = None
     # What env up checks first: migrations and their lint, pipelines for this environment (a sensitive
     # value is refused there, so none is ever rendered into the bundle), var files against the stacks.
     loaded = validate_environment(ctx, env)
-    record_ephemeral(ctx, env, branch)
+    record_ephemeral(ctx, env, branch, use="plan")  # written, or renewed: the TTL counts from now
     # Written beside the destination and moved there when complete: a failed plan leaves no half bundle.
     out = _staging_folder(final)
     try:

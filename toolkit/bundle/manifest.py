@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,23 @@ def migration_files(environment: str, loaded: LoadedMigrations) -> dict[str, str
 def migrations_sha256(environment: str, loaded: LoadedMigrations) -> str:
     """One digest over the migrations that run in the environment, in the order they run."""
     return ordered_sha256((m.script, m.sha256) for m in loaded if m.runs_in(environment))
+
+
+def too_old(manifest: Manifest, max_age_seconds: int | None, now: datetime) -> str | None:
+    """Why a plan is too old to apply (made longer than `max_age_seconds` ago), or None."""
+    if max_age_seconds is None:
+        return None
+    try:
+        made = datetime.fromisoformat(manifest.created_at)
+        if made.tzinfo is None:
+            raise ValueError("no time zone")
+    except (TypeError, ValueError):
+        return f"has no readable creation time ({manifest.created_at!r}), so its age cannot be checked"
+    if made > now + timedelta(minutes=5):
+        return f"was made at {manifest.created_at}, in the future: its age cannot be checked"
+    if (now - made).total_seconds() > max_age_seconds:
+        return f"was made at {manifest.created_at}, more than --max-age ({max_age_seconds // 60} minutes) ago"
+    return None
 
 
 def write_manifest(folder: Path, manifest: Manifest) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from toolkit.adapters.git import current_commit
@@ -56,15 +57,23 @@ class BundleApplyResult:
     warnings: tuple[str, ...] = ()
 
 
-def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] = frozenset()) -> BundleApplyResult:
-    """Check every manifest field against what is true now, then apply the saved plans and migrations."""
+def apply_bundle(
+    ctx: Context,
+    name: str,
+    folder: Path,
+    allow_destroy: set[str] = frozenset(),
+    *,
+    max_age_seconds: int | None = None,
+) -> BundleApplyResult:
+    """Check every manifest field against what is true now, then apply the saved plans and migrations;
+    with `max_age_seconds`, a plan made longer ago than that is refused (an approval that took too long)."""
     env = ctx.project.environment(name)
     folder = folder.absolute()  # Terraform runs in the stack's folder: a relative path would miss
     if not folder.is_dir():
         state = "is a file, not a plan bundle folder" if folder.exists() else "does not exist"
         raise UsageError(f"--plan {folder} {state}", hint="pass the folder made by toolkit plan ENV --out DIR")
     try:
-        checked = _check(ctx, env, folder, allow_destroy)
+        checked = _check(ctx, env, folder, allow_destroy, max_age_seconds)
         return _apply(ctx, env, folder, checked)
     finally:  # a saved plan holds sensitive values: no copy outlives the run
         for stack_name in env.stacks:
@@ -96,11 +105,16 @@ class _Checked:
     warnings: tuple[str, ...]
 
 
-def _check(ctx: Context, env: Environment, folder: Path, allow_destroy: set[str]) -> _Checked:
+def _check(
+    ctx: Context, env: Environment, folder: Path, allow_destroy: set[str], max_age_seconds: int | None
+) -> _Checked:
     """Every reason not to apply this bundle now, all at once; nothing has changed when it refuses."""
     manifest = bundle.read_manifest(folder)
     if manifest.environment != env.name:
         raise GuardRefused(f"the plan in {folder} was made for environment {manifest.environment!r}, not {env.name!r}")
+    too_old = bundle.too_old(manifest, max_age_seconds, datetime.now(UTC))
+    if too_old:
+        raise GuardRefused(f"the plan in {folder} {too_old}", hint="plan again, review it, and approve that in time")
     current, infra_now, problems, summaries = _current_stacks(ctx, env, folder, manifest)
     problems = (
         verify(

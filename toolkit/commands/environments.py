@@ -7,12 +7,14 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from toolkit.adapters.aws.clients import caller_account
 from toolkit.adapters.aws.state_bucket import BootstrapResult, bootstrap_state_bucket
 from toolkit.deploy.context import Context
 from toolkit.deploy.records import ephemeral_store, extend_ephemeral
 from toolkit.deploy.teardown import tear_down
-from toolkit.errors import ToolkitError, UsageError
+from toolkit.errors import GuardRefused, ToolkitError, UsageError
 from toolkit.project.names import name_from_branch
+from toolkit.project.varfiles import read_var_values
 from toolkit.state.lifecycle import EnvironmentRecord
 from toolkit.terraform.locks import lock_holder
 
@@ -183,12 +185,32 @@ def bootstrap(ctx: Context, name: str) -> BootstrapResult:
             f"environment {env.name!r} uses the {env.backend.type} backend: there is no bucket to bootstrap"
         )
     settings = env.backend.settings
+    _refuse_another_account(ctx, env, settings["region"], settings.get("endpoint"))
     return bootstrap_state_bucket(
         settings["bucket"],
         settings["region"],
         endpoint=ctx.endpoint or settings.get("endpoint"),
         kms_key_id=settings.get("kms_key_id"),
     )
+
+
+def _refuse_another_account(ctx: Context, env, region: str, endpoint: str | None) -> None:
+    """Each environment's state bucket lives in its own account: bootstrapping it with another account's
+    credentials would put prod's state in dev's account. The account guard of the stacks, applied here:
+    the credentials' account must be one of the environment's `allowed_account_ids` (its var files).
+    Emulator mode (--endpoint) answers with the emulator's account, so it is not checked there."""
+    allowed: list = []
+    for path in env.var_files:
+        allowed = read_var_values(path, ctx.project.root).get("allowed_account_ids", allowed)
+    if not allowed or ctx.endpoint:
+        return
+    account = caller_account(region=region, endpoint=endpoint)
+    if account not in {str(a) for a in allowed}:
+        raise GuardRefused(
+            f"the credentials are for AWS account {account}, but {env.name!r} lives in "
+            f"{', '.join(map(str, allowed))} (allowed_account_ids in its var files): its state bucket is not touched",
+            hint=f"assume {env.name}'s own role (one role and one state bucket per account), then run it again",
+        )
 
 
 def env_force_unlock(ctx: Context, name: str, stack_name: str | None, lock_id: str) -> UnlockResult:

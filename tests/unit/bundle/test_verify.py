@@ -257,3 +257,20 @@ def test_lint_verdicts():
         "findings": ["V7__d.sql:1: drop-table: DROP TABLE x: loses data"],
     }
     assert lint_verdict([replace(drop, rule="syntax")])["verdict"] == "not parsed"
+
+
+def test_a_plan_older_than_max_age_or_from_the_future_is_too_old():
+    from datetime import UTC, datetime, timedelta
+
+    from toolkit.bundle.manifest import too_old
+
+    made = datetime.fromisoformat(MANIFEST.created_at)
+    assert too_old(MANIFEST, None, made + timedelta(days=400)) is None
+    assert too_old(MANIFEST, 3600, made + timedelta(minutes=59)) is None
+    assert too_old(MANIFEST, 3600, made + timedelta(minutes=61)) == (
+        "was made at 2025-01-01T00:00:00+00:00, more than --max-age (60 minutes) ago"
+    )
+    assert too_old(MANIFEST, 3600, made - timedelta(hours=1)) == (
+        "was made at 2025-01-01T00:00:00+00:00, in the future: its age cannot be checked"
+    )
+    assert "no readable creation time" in too_old(replace(MANIFEST, created_at="yesterday"), 60, datetime.now(UTC))

@@ -259,7 +259,7 @@ def _apply(ctx: Context, env: Environment, folder: Path, checked: _Checked) -> B
     else:  # only a complete deploy is what the environment runs (promote-check compares it)
         with progress.step(ctx, "deployment record"):
             just_applied = {step.script for step in migrated.result.applied}
-            record_deployed(ctx, env, checked.loaded, migrated.applied, just_applied)
+            record_deployed(ctx, env, checked.loaded, migrated.applied, just_applied, migrated.repeatables)
     steps = migrated.result.applied if migrated else ()
     return BundleApplyResult(
         env.name, tuple(applied), tuple(unchanged), steps, dict(manifest.deferred), checked.warnings

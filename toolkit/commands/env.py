@@ -77,7 +77,7 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
                 migrated = run_migrations(ctx, env, outputs, loaded, progress, lint=False)
     with progress.step(ctx, "deployment record"):
         just_applied = {step.script for step in migrated.result.applied}
-        record_deployed(ctx, env, loaded, migrated.applied, just_applied)
+        record_deployed(ctx, env, loaded, migrated.applied, just_applied, migrated.repeatables)
     return EnvUpResult(
         environment=env.name,
         engine=ctx.engine.describe(),

@@ -49,6 +49,7 @@ def from_repository(ctx: Context, env: Environment, loaded: LoadedMigrations) ->
         pipelines,
         checksums={str(m.file.version): m.checksum for m in runs},
         migrations_sha256=migrations_digest(migrations),
+        repeatables={m.script: m.sha256 for m in loaded.repeatable if m.runs_in(env.name)},
         format=FORMAT,
     )
 
@@ -77,12 +78,40 @@ def applied_identities(
     return found
 
 
+def repeatable_identities(
+    loaded: LoadedMigrations, ran: dict[str, int], just_applied: Collection[str], previous: Deployment | None
+) -> dict[str, str]:
+    """script -> SHA-256 of the bytes each repeatable migration last ran from, as for versioned ones: run now,
+    its file as read now; else the previous record's while the history's checksum of its last run is the
+    one recorded then (an edit Flyway's checksum cannot see runs nothing, and is not taken for what ran);
+    else this checkout's file, which a complete deploy has just brought up to date."""
+    files = {m.script: m for m in loaded.repeatable}
+    carried = previous if previous is not None and previous.current else None
+    found = {}
+    for script, checksum in ran.items():
+        source = files.get(script)
+        if source is not None and script in just_applied:
+            found[script] = source.sha256
+        elif (
+            carried is not None
+            and carried.repeatable_checksums.get(script) == checksum
+            and script in carried.repeatables
+        ):
+            found[script] = carried.repeatables[script]
+        elif source is not None:
+            found[script] = source.sha256
+        else:
+            found[script] = f"unknown (ran with checksum {checksum}, no file of it here)"
+    return found
+
+
 def record_deployed(
     ctx: Context,
     env: Environment,
     loaded: LoadedMigrations,
     applied: dict[str, int],
     just_applied: Collection[str] = (),
+    repeatables: dict[str, int] | None = None,
 ) -> Deployment:
     """After a complete deploy, store what `env` runs now: the repository's stacks and pipelines, the
     migrations applied (`applied`: version -> checksum in the history table; `just_applied`: the scripts
@@ -96,7 +125,9 @@ def record_deployed(
     )
     repo = from_repository(ctx, env, loaded)
     store = deployment_store(ctx, env)
-    migrations = applied_identities(loaded, applied, just_applied, _readable(store, env.name))
+    previous = _readable(store, env.name)
+    migrations = applied_identities(loaded, applied, just_applied, previous)
+    ran = dict(repeatables or {})
     deployment = Deployment(
         env.name,
         repo.stacks,
@@ -107,6 +138,8 @@ def record_deployed(
         rendered=rendered,
         checksums=dict(applied),
         migrations_sha256=migrations_digest(migrations),
+        repeatables=repeatable_identities(loaded, ran, just_applied, previous),
+        repeatable_checksums=ran,
         format=FORMAT,
     )
     store.put(deployment)

@@ -33,6 +33,10 @@ class Deployment:
     # next record only while the database still has that row as it was
     checksums: dict[str, int] = field(default_factory=dict)
     migrations_sha256: str | None = None  # one digest over `migrations`, in version order
+    # repeatable migrations: script -> SHA-256 of the bytes it last ran from, and the history's checksum
+    # (after placeholders) of that run, kept as for versioned ones
+    repeatables: dict[str, str] = field(default_factory=dict)
+    repeatable_checksums: dict[str, int] = field(default_factory=dict)
     format: int = 1  # records without the key were written before FORMAT 2
 
     @property
@@ -80,6 +84,7 @@ def differences(source: Deployment, target_repo: Deployment, loaded: LoadedMigra
                 f"migration {version}{script} differs: {source.environment} ran bytes with SHA-256 {was[:12]}, "
                 f"this checkout has {will[:12]}"
             )
+    found += _repeatable_differences(source, target_repo, loaded, target_env)
     for name in sorted(set(source.pipelines) | set(target_repo.pipelines)):
         was, will = source.pipelines.get(name), target_repo.pipelines.get(name)
         if was != will:
@@ -97,6 +102,30 @@ def differences(source: Deployment, target_repo: Deployment, loaded: LoadedMigra
             if was["sha256"] != will["sha256"]:
                 found.append(f"stack {stack} ({will['directory']}) changed since {source.environment} was deployed")
             found += _external_differences(stack, was, will, source.environment)
+    return found
+
+
+def _repeatable_differences(
+    source: Deployment, target_repo: Deployment, loaded: LoadedMigrations, target_env: str
+) -> list[str]:
+    files = {m.script: m for m in loaded.repeatable}
+    found = []
+    for script in sorted(set(source.repeatables) | set(target_repo.repeatables)):
+        was, will = source.repeatables.get(script), target_repo.repeatables.get(script)
+        file = files.get(script)
+        if was == will or (file is not None and not file.runs_in(target_env if will is None else source.environment)):
+            continue
+        if was is None:
+            found.append(
+                f"repeatable migration {script} would run in {target_env} but {source.environment} has not run it"
+            )
+        elif will is None:
+            found.append(f"repeatable migration {script} runs in {source.environment} but is not in this checkout")
+        else:
+            found.append(
+                f"repeatable migration {script} differs: {source.environment} ran bytes with SHA-256 {was[:12]}, "
+                f"this checkout has {will[:12]}"
+            )
     return found
 
 

@@ -110,3 +110,24 @@ def test_old_deployment_records_and_bundles_are_refused_with_what_to_do(s3_proje
     assert old_bundle.exit_code == 3, old_bundle.output
     assert "the plan bundle is format 2, this toolkit applies format 3 only" in old_bundle.output
     assert "plan again" in old_bundle.output
+
+
+def test_repeatable_migrations_are_compared_by_their_bytes_too(s3_project):
+    view = s3_project / "sql" / "R__t_view.sql"
+    view.write_bytes(b"CREATE OR REPLACE VIEW t_ids AS SELECT id FROM t;\n")
+    assert invoke(s3_project, "env", "create", "dev").exit_code == 0
+    assert invoke(s3_project, "env", "up", "dev").exit_code == 0
+    assert invoke(s3_project, "promote-check", "dev", "prod").exit_code == 0
+
+    view.write_bytes(b"CREATE OR REPLACE VIEW t_ids AS SELECT id FROM t;\r\n")  # Flyway: the same checksum
+    found = invoke(s3_project, "promote-check", "dev", "prod")
+    assert found.exit_code == 1 and "repeatable migration R__t_view.sql differs: dev ran bytes with SHA-256 " in (
+        found.output
+    ), found.output
+    assert invoke(s3_project, "env", "up", "dev").exit_code == 0  # runs nothing: the checksum is unchanged
+    still = invoke(s3_project, "promote-check", "dev", "prod")
+    assert still.exit_code == 1 and "repeatable migration R__t_view.sql differs" in still.output
+
+    view.write_bytes(b"CREATE OR REPLACE VIEW t_ids AS SELECT id, id + 1 AS next FROM t;\n")
+    assert invoke(s3_project, "env", "up", "dev").exit_code == 0  # runs again: dev now runs these bytes
+    assert invoke(s3_project, "promote-check", "dev", "prod").exit_code == 0

@@ -142,4 +142,20 @@ def test_a_summary_edited_after_review_is_refused(s3_project, moto_endpoint, tmp
     assert "summary.json (summaries) does not match what the saved plans do" in refused.output
     _unchanged(s3_project, moto_endpoint, refused.output, before)
 
-    assert invoke(s3_project, "apply", "dev", "--plan", str(reviewed)).exit_code == 0
+    # an approval that came too late: the plan is older than --max-age (GitHub and GitLab wait forever)
+    late = tmp_path / "late"
+    shutil.copytree(reviewed, late)
+    manifest = json.loads((late / "manifest.json").read_text())
+    made = manifest["created_at"]
+    manifest["created_at"] = "2020-01-01T00:00:00+00:00"
+    (late / "manifest.json").write_text(json.dumps(manifest))
+    too_late = invoke(s3_project, "apply", "dev", "--plan", str(late), "--max-age", "24h")
+    assert too_late.exit_code == 3, too_late.output
+    assert "was made at 2020-01-01T00:00:00+00:00, more than --max-age (1440 minutes) ago" in too_late.output
+    _unchanged(s3_project, moto_endpoint, too_late.output, before)
+    bad = invoke(s3_project, "apply", "dev", "--plan", str(reviewed), "--max-age", "soon")
+    assert bad.exit_code == 64 and "--max-age: 'soon' is not a duration" in bad.output
+    assert made.startswith("20")
+
+    applied = invoke(s3_project, "apply", "dev", "--plan", str(reviewed), "--max-age", "1h")
+    assert applied.exit_code == 0, applied.output

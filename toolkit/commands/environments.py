@@ -13,6 +13,7 @@ from toolkit.deploy.context import Context
 from toolkit.deploy.records import ephemeral_store, extend_ephemeral
 from toolkit.deploy.teardown import tear_down
 from toolkit.errors import GuardRefused, ToolkitError, UsageError
+from toolkit.project.model import Environment
 from toolkit.project.names import name_from_branch
 from toolkit.project.varfiles import read_var_values
 from toolkit.state.lifecycle import EnvironmentRecord
@@ -160,7 +161,7 @@ def env_reap(ctx: Context, *, dry_run: bool = False, now: datetime | None = None
     return ReapResult(dry_run, tuple(r.name for r in expired), tuple(reaped), tuple(failed), tuple(skipped))
 
 
-def _in_use(ctx: Context, env, fresh: EnvironmentRecord | None, now: datetime) -> str | None:
+def _in_use(ctx: Context, env: Environment, fresh: EnvironmentRecord | None, now: datetime) -> str | None:
     """Why an expired environment must not be destroyed now: used since it was listed, or a state lock held
     by a running job (asked right before tearing it down)."""
     if fresh is not None and not fresh.expired(now):
@@ -194,7 +195,7 @@ def bootstrap(ctx: Context, name: str) -> BootstrapResult:
     )
 
 
-def _refuse_another_account(ctx: Context, env, region: str, endpoint: str | None) -> None:
+def _refuse_another_account(ctx: Context, env: Environment, region: str, endpoint: str | None) -> None:
     """Each environment's state bucket lives in its own account: bootstrapping it with another account's
     credentials would put prod's state in dev's account. The account guard of the stacks, applied here:
     the credentials' account must be one of the environment's `allowed_account_ids` (its var files).

@@ -17,7 +17,7 @@ help:
 	@echo "make destroy [ENV=local]  tear the environment down"
 	@echo "make status [ENV=local]   workspace, migrations, what is pending"
 	@echo "make test                 install and run the whole test suite"
-	@echo "make lint                 ruff, stack checks, CI files against their schemas"
+	@echo "make lint                 ruff, stack checks, CI files against their schemas, zizmor on the workflows"
 	@echo "make bench                benchmarks against peer tools (installs them); writes docs/benchmarks.md"
 
 # The virtualenv is rebuilt only when pyproject.toml changes.
@@ -57,6 +57,7 @@ lint: $(STAMP)
 	$(TOOLKIT) stacks check
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.gitlab-ci ci/gitlab-ci.yml
+	$(BIN)/zizmor --offline --persona=pedantic .github/workflows
 
 # Full `terraform validate` of the AWS stacks. Needs internet (it downloads the AWS provider), so it is
 # not part of `make test`; `toolkit stacks check` is the offline part and runs there. Each stack gets a

@@ -1,9 +1,10 @@
 """The plan bundle's format: what `toolkit plan --out DIR` saw and decided, so `apply --plan DIR` does exactly that.
 
 A bundle is a folder: `manifest.json` (environment, commit, engine, hashes of every input, each
-stack's state lineage/serial and saved plan), one `<stack>.tfplan` per stack, `migrations.json`
-(the migrations allowed to run, with checksums and lint verdicts), `pipelines.json` and `rendered/`
-(the rendered pipelines the saved plans read), and `summary.json` + `summary.md` for people.
+stack's state lineage/serial and saved plan), one `<stack>.tfplan` per stack, `migrations.json` (every
+migration file that runs, and those allowed to, by SHA-256 of their bytes, with lint verdicts),
+`pipelines.json` and `rendered/` (the rendered pipelines the saved plans read), and `summary.json` +
+`summary.md` for people.
 """
 
 from __future__ import annotations
@@ -11,15 +12,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ConfigError
 from toolkit.migrations.source import LoadedMigrations
-from toolkit.support.hashing import file_sha256
+from toolkit.support.hashing import file_sha256, ordered_sha256
 from toolkit.terraform.sources import external_inputs, lock_file_sha256, overrides_sha256, shown, tree_sha256
 
-FORMAT = 2  # 2: rendered pipelines carried in the bundle; stacks deferred to a second plan
+# 2: rendered pipelines carried in the bundle; stacks deferred to a second plan.
+# 3: migrations identified by the SHA-256 of their bytes (no longer Flyway's CRC32, which ignores line breaks).
+FORMAT = 3
 MANIFEST = "manifest.json"
 MIGRATIONS = "migrations.json"
 PIPELINES = "pipelines.json"
@@ -76,9 +80,31 @@ def stack_inputs(
     )
 
 
-def migration_files(environment: str, loaded: LoadedMigrations) -> dict[str, int]:
-    """Every migration file that runs in the environment, with its checksum (what the plan saw)."""
-    return {m.script: m.checksum for m in (*loaded.versioned, *loaded.repeatable) if m.runs_in(environment)}
+def migration_files(environment: str, loaded: LoadedMigrations) -> dict[str, str]:
+    """Every migration file that runs in the environment, with the SHA-256 of its bytes (what the plan saw)."""
+    return {m.script: m.sha256 for m in loaded if m.runs_in(environment)}
+
+
+def migrations_sha256(environment: str, loaded: LoadedMigrations) -> str:
+    """One digest over the migrations that run in the environment, in the order they run."""
+    return ordered_sha256((m.script, m.sha256) for m in loaded if m.runs_in(environment))
+
+
+def too_old(manifest: Manifest, max_age_seconds: int | None, now: datetime) -> str | None:
+    """Why a plan is too old to apply (made longer than `max_age_seconds` ago), or None."""
+    if max_age_seconds is None:
+        return None
+    try:
+        made = datetime.fromisoformat(manifest.created_at)
+        if made.tzinfo is None:
+            raise ValueError("no time zone")
+    except (TypeError, ValueError):
+        return f"has no readable creation time ({manifest.created_at!r}), so its age cannot be checked"
+    if made > now + timedelta(minutes=5):
+        return f"was made at {manifest.created_at}, in the future: its age cannot be checked"
+    if (now - made).total_seconds() > max_age_seconds:
+        return f"was made at {manifest.created_at}, more than --max-age ({max_age_seconds // 60} minutes) ago"
+    return None
 
 
 def write_manifest(folder: Path, manifest: Manifest) -> None:
@@ -109,10 +135,13 @@ def parse_manifest(raw: Any, where: str) -> Manifest:
     if not isinstance(raw, dict):
         raise ConfigError(f"not a plan manifest: a JSON object is expected, not {type(raw).__name__}", path=where)
     if raw.get("format") != FORMAT:
+        found = raw.get("format")
+        older = isinstance(found, int) and found < FORMAT
         raise ConfigError(
-            f"bundle format {raw.get('format')!r} is not {FORMAT}",
+            f"the plan bundle is format {found!r}, this toolkit applies format {FORMAT} only"
+            + (" (older bundles identify migrations by Flyway's CRC32, which misses edits)" if older else ""),
             path=where,
-            hint="make the plan again with this version of toolkit",
+            hint="plan again with this version of toolkit (toolkit plan ENV --out DIR), review it, and apply that",
         )
     try:
         stacks = tuple(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from toolkit.support.masking import mask
@@ -23,6 +26,8 @@ def lint_verdict(findings: list) -> dict[str, Any]:
     return {"verdict": verdict, "findings": [str(f) for f in findings]}
 
 
+SUMMARY_JSON = "summary.json"
+SUMMARY_MD = "summary.md"
 SUMMARY_LIMIT = 60000  # GitHub takes 65536 characters in a comment; leave room for a marker of our own
 
 
@@ -101,3 +106,51 @@ def _pipelines_markdown(changes: Mapping[str, dict]) -> str:
                 "</details>",
             ]
     return "\n".join(lines) + "\n"
+
+
+def reviewed_summary_problems(
+    folder: Path,
+    environment: str,
+    summaries: Sequence[PlanSummary],
+    *,
+    deferred: Mapping[str, str],
+    migrations: Mapping[str, str],
+    lint: Mapping[str, dict],
+    pipelines: Mapping[str, str],
+    pipeline_changes: Mapping[str, dict],
+) -> list[str]:
+    """The bundle's summary.json and summary.md against the same summaries made again from what the saved
+    plans do (`summaries`, from `terraform show -json` of each) and the bundle's other files: a summary
+    edited after review, or a plan swapped under it, is named. Both sides are masked with the secrets
+    known now, so a secret registered only on one side cannot make them differ."""
+    found = []
+    try:
+        reviewed = json.loads((folder / SUMMARY_JSON).read_text())
+        reviewed_md = (folder / SUMMARY_MD).read_text()
+    except (OSError, ValueError) as exc:
+        return [f"the reviewed summary cannot be read: {exc}"]
+    if not isinstance(reviewed, dict):
+        return [f"{SUMMARY_JSON} is not a JSON object"]
+    derived = {
+        "environment": environment,
+        "summaries": [asdict(s) for s in summaries],
+        "migrations": sorted(migrations),
+        "pipelines": dict(pipelines),
+        "deferred": dict(deferred),
+        "lint": dict(lint),
+    }
+    for key, value in derived.items():
+        if _masked(reviewed.get(key)) != _masked(value):
+            what = "what the saved plans do" if key == "summaries" else f"the bundle's {key}"
+            found.append(f"{SUMMARY_JSON} ({key}) does not match {what}: {_AFTER_REVIEW}")
+    again = summary_markdown(environment, summaries, deferred=deferred, lint=lint, pipeline_changes=pipeline_changes)
+    if mask(reviewed_md) != mask(again):
+        found.append(f"{SUMMARY_MD} does not match what the saved plans do: {_AFTER_REVIEW}")
+    return found
+
+
+_AFTER_REVIEW = "it was edited, or a plan swapped, after review"
+
+
+def _masked(value: Any) -> str:
+    return mask(json.dumps(value, sort_keys=True, default=str))

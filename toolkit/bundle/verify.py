@@ -101,9 +101,10 @@ def verify(
     return problems
 
 
-def migration_problems(planned: Mapping[str, int], allowed: Mapping[str, int], on_disk: Mapping[str, int]) -> list[str]:
-    """Migration files now (script -> checksum, those that run in the environment) against the ones the
-    plan saw and the ones it allowed to run: added, removed or changed since is each a refusal."""
+def migration_problems(planned: Mapping[str, str], allowed: Mapping[str, str], on_disk: Mapping[str, str]) -> list[str]:
+    """Migration files now (script -> SHA-256 of its bytes, those that run in the environment) against the
+    ones the plan saw and the ones it allowed to run: added, removed or changed by a single byte (a line
+    break, a comment, CRLF for LF) since is each a refusal."""
     found = []
     for script in sorted(set(planned) | set(on_disk) | set(allowed)):
         was, now = planned.get(script, allowed.get(script)), on_disk.get(script)
@@ -115,8 +116,12 @@ def migration_problems(planned: Mapping[str, int], allowed: Mapping[str, int], o
             reviewed = " (it was reviewed to run)" if script in allowed else ""
             found.append(f"migration {script} was removed after the plan{reviewed}")
         else:
-            found.append(f"migration {script} changed since the plan")
+            found.append(f"migration {script} changed since the plan (SHA-256 {_short(was)} → {_short(now)})")
     return found
+
+
+def _short(digest: object) -> str:
+    return str(digest)[:12]
 
 
 def commit_warning(planned: str | None, now: str | None) -> str | None:

@@ -1,4 +1,4 @@
-"""`toolkit env ...`: stand one environment up, show it, tear it down; create, name, list and reap them."""
+"""`toolkit env ...`: stand one environment up, show it, tear it down; create, name, list, extend and reap them."""
 
 from __future__ import annotations
 
@@ -60,6 +60,25 @@ def list_(json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
     from toolkit.commands.environments import env_list
 
     show(env_list(context(endpoint)), json, text.env_list)
+
+
+@app.command("extend")
+@command
+def extend(
+    env: EnvArg,
+    ttl: Annotated[
+        str | None, typer.Option("--ttl", help="How long to keep it from now, and from each later use: 90m, 72h, 7d.")
+    ] = None,
+    json: JsonOpt = False,
+    endpoint: EndpointOpt = None,
+) -> None:
+    """Keep an ephemeral environment longer: its TTL (default: the class's) counts again from now."""
+    from toolkit.commands.environments import env_extend
+    from toolkit.errors import UsageError
+    from toolkit.project.durations import parse_duration
+
+    seconds = parse_duration(ttl, lambda message: UsageError(f"--ttl: {message}")) if ttl is not None else None
+    show(env_extend(context(endpoint), env, seconds), json, text.env_extend)
 
 
 @app.command("reap")

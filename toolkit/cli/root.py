@@ -101,13 +101,23 @@ def apply(
             "--allow-destroy", help="Resource address whose delete/replace is allowed (protected environments)."
         ),
     ] = None,
+    max_age: Annotated[
+        str | None,
+        typer.Option(
+            "--max-age", help="Refuse a plan made longer ago than this (90m, 24h, 7d): how long an approval may take."
+        ),
+    ] = None,
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
 ) -> None:
     """Apply exactly a reviewed plan bundle, after checking nothing moved since it was made."""
     from toolkit.commands.apply_bundle import apply_bundle
+    from toolkit.errors import UsageError
+    from toolkit.project.durations import parse_duration
 
-    show(apply_bundle(context(endpoint), env, plan_dir, set(allow_destroy or ())), json, text.apply_bundle)
+    age = parse_duration(max_age, lambda m: UsageError(f"--max-age: {m}")) if max_age is not None else None
+    result = apply_bundle(context(endpoint), env, plan_dir, set(allow_destroy or ()), max_age_seconds=age)
+    show(result, json, text.apply_bundle)
 
 
 @app.command("bootstrap")

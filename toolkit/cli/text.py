@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # only the types: rendering imports no verb
     from toolkit.commands.doctor import DoctorReport
     from toolkit.commands.drift import DriftReport
     from toolkit.commands.env import EnvUpResult
-    from toolkit.commands.environments import CreateResult, EnvironmentRow, ReapResult, UnlockResult
+    from toolkit.commands.environments import CreateResult, EnvironmentRow, ExtendResult, ReapResult, UnlockResult
     from toolkit.commands.pipelines import FingerprintRow, GraphResult
     from toolkit.commands.plan import PlanResult
     from toolkit.commands.plan_bundle import BundleResult
@@ -86,16 +86,29 @@ def env_list(rows: tuple[EnvironmentRow, ...]) -> str:
         status = "protected" if row.protected else ("EXPIRED" if row.expired else "")
         if row.kind == "ephemeral" and row.owner:
             status = f"{status} owner={row.owner}" + (f" branch={row.branch}" if row.branch else "")
+            if row.last_used_by:
+                status += f" used-by={row.last_used_by}"
+            if row.expires_at:
+                status += f" expires={row.expires_at}"
         age, ttl = _duration(row.age_seconds), _duration(row.ttl_seconds)
         lines.append(f"{row.name:<26}{row.kind:<11}{age:>9}{ttl:>9}  {status.strip()}")
     return "\n".join(lines)
 
 
 def env_reap(result: ReapResult) -> str:
+    skipped = [f"skipped: {reason}" for reason in result.skipped]
     if result.dry_run:
-        return "would destroy: " + (", ".join(result.expired) or "nothing (none expired)")
-    lines = ["destroyed: " + (", ".join(result.reaped) or "nothing (none expired)")]
+        busy = {reason.split(":", 1)[0] for reason in result.skipped}
+        due = [name for name in result.expired if name not in busy]
+        return "\n".join(["would destroy: " + (", ".join(due) or "nothing (none expired)"), *skipped])
+    lines = ["destroyed: " + (", ".join(result.reaped) or "nothing (none expired)"), *skipped]
     return "\n".join(lines + [f"failed: {failure}" for failure in result.failed])
+
+
+def env_extend(result: ExtendResult) -> str:
+    return (
+        f"{result.environment} now expires at {result.expires_at} (TTL {_duration(result.ttl_seconds)} from each use)"
+    )
 
 
 def env_force_unlock(result: UnlockResult) -> str:

@@ -1,9 +1,11 @@
 """`toolkit apply ENV --plan DIR`: check everything a bundle recorded against now, then apply exactly it.
 
 Nothing is applied unless every check passes: the manifest against the stacks' state, code, var files
-and engine (`bundle/verify.py`), the saved plans read back themselves, the migrations and the rendered
-pipelines. Then each stack's reviewed plan is applied (from a private copy), then the migrations the
-plan allowed, then the deployment record.
+and engine (`bundle/verify.py`), the saved plans read back themselves (the code, workspace, state and
+values each was made from: `deploy/plan_checks.py`; the summary derived from it again against the
+reviewed one: `bundle/summary.py`), the migrations and the rendered pipelines. Then each stack's
+reviewed plan is applied (from a private copy), then the migrations the plan allowed, then the
+deployment record.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from toolkit.adapters.git import current_commit
 from toolkit.bundle import manifest as bundle
+from toolkit.bundle.summary import reviewed_summary_problems
 from toolkit.bundle.verify import (
     CurrentStack,
     PlannedChanges,
@@ -27,6 +31,7 @@ from toolkit.deploy.context import Context
 from toolkit.deploy.deployment import record_deployed
 from toolkit.deploy.injected import injected_folders
 from toolkit.deploy.migrating import MigrationRun, database_plan, run_migrations
+from toolkit.deploy.plan_checks import saved_plan_problems
 from toolkit.deploy.progress import Progress, ResourceWatcher
 from toolkit.deploy.records import record_ephemeral
 from toolkit.deploy.rendering import environment_values, hashes_rendered_now, rendered_hashes
@@ -39,7 +44,7 @@ from toolkit.project.model import Environment
 from toolkit.support.hashing import file_sha256
 from toolkit.terraform.engine import engine_version
 from toolkit.terraform.outputs import Output
-from toolkit.terraform.summary import summarize
+from toolkit.terraform.summary import PlanSummary, summarize
 
 
 @dataclass(frozen=True)
@@ -52,15 +57,23 @@ class BundleApplyResult:
     warnings: tuple[str, ...] = ()
 
 
-def apply_bundle(ctx: Context, name: str, folder: Path, allow_destroy: set[str] = frozenset()) -> BundleApplyResult:
-    """Check every manifest field against what is true now, then apply the saved plans and migrations."""
+def apply_bundle(
+    ctx: Context,
+    name: str,
+    folder: Path,
+    allow_destroy: set[str] = frozenset(),
+    *,
+    max_age_seconds: int | None = None,
+) -> BundleApplyResult:
+    """Check every manifest field against what is true now, then apply the saved plans and migrations;
+    with `max_age_seconds`, a plan made longer ago than that is refused (an approval that took too long)."""
     env = ctx.project.environment(name)
     folder = folder.absolute()  # Terraform runs in the stack's folder: a relative path would miss
     if not folder.is_dir():
         state = "is a file, not a plan bundle folder" if folder.exists() else "does not exist"
         raise UsageError(f"--plan {folder} {state}", hint="pass the folder made by toolkit plan ENV --out DIR")
     try:
-        checked = _check(ctx, env, folder, allow_destroy)
+        checked = _check(ctx, env, folder, allow_destroy, max_age_seconds)
         return _apply(ctx, env, folder, checked)
     finally:  # a saved plan holds sensitive values: no copy outlives the run
         for stack_name in env.stacks:
@@ -92,12 +105,17 @@ class _Checked:
     warnings: tuple[str, ...]
 
 
-def _check(ctx: Context, env: Environment, folder: Path, allow_destroy: set[str]) -> _Checked:
+def _check(
+    ctx: Context, env: Environment, folder: Path, allow_destroy: set[str], max_age_seconds: int | None
+) -> _Checked:
     """Every reason not to apply this bundle now, all at once; nothing has changed when it refuses."""
     manifest = bundle.read_manifest(folder)
     if manifest.environment != env.name:
         raise GuardRefused(f"the plan in {folder} was made for environment {manifest.environment!r}, not {env.name!r}")
-    current, infra_now, problems = _current_stacks(ctx, env, folder, manifest)
+    too_old = bundle.too_old(manifest, max_age_seconds, datetime.now(UTC))
+    if too_old:
+        raise GuardRefused(f"the plan in {folder} {too_old}", hint="plan again, review it, and approve that in time")
+    current, infra_now, problems, summaries = _current_stacks(ctx, env, folder, manifest)
     problems = (
         verify(
             manifest,
@@ -118,13 +136,28 @@ def _check(ctx: Context, env: Environment, folder: Path, allow_destroy: set[str]
     loaded = load_migrations(ctx)
     allowed = _read_json(folder / bundle.MIGRATIONS, "allowed")
     planned_files = _read_json(folder / bundle.MIGRATIONS, "files")
-    problems += migration_problems(planned_files, allowed, bundle.migration_files(env.name, loaded))
+    changed = migration_problems(planned_files, allowed, bundle.migration_files(env.name, loaded))
+    planned_set = _read_json(folder / bundle.MIGRATIONS, "files_sha256", str)
+    if not changed and planned_set != bundle.migrations_sha256(env.name, loaded):
+        changed.append("the migrations that run, in their order, differ from the plan's (files_sha256)")
+    problems += changed
     problems += _pending_not_reviewed(ctx, env, loaded, allowed, infra_now)
     renders = any(r.stack in env.stacks and renders_pipelines(env, r.stack) for r in manifest.stacks)
     if renders:
         recorded = _read_json(folder / bundle.PIPELINES, "rendered")
         problems += _bundle_rendered_problems(folder / bundle.RENDERED, recorded)
         problems += _pipeline_changes(ctx, env, recorded)
+    if len(summaries) == len(manifest.stacks):  # every saved plan was read: what it does, as reviewed?
+        problems += reviewed_summary_problems(
+            folder,
+            env.name,
+            summaries,
+            deferred=manifest.deferred,
+            migrations=_read_json(folder / bundle.MIGRATIONS, "allowed"),
+            lint=_read_json(folder / bundle.MIGRATIONS, "lint"),
+            pipelines=_read_json(folder / bundle.PIPELINES, "rendered") if renders else {},
+            pipeline_changes=_read_json(folder / bundle.PIPELINES, "changes") if renders else {},
+        )
     warning = commit_warning(manifest.git_commit, current_commit(ctx.project.root))
     if warning:
         ctx.reporter.note(f"warning: {warning}")
@@ -138,12 +171,15 @@ def _check(ctx: Context, env: Environment, folder: Path, allow_destroy: set[str]
 
 def _current_stacks(
     ctx: Context, env: Environment, folder: Path, manifest: bundle.Manifest
-) -> tuple[dict[str, CurrentStack], dict[str, Output], list[str]]:
+) -> tuple[dict[str, CurrentStack], dict[str, Output], list[str], list[PlanSummary]]:
     """What is true now for each stack the bundle planned; the first stack's outputs before anything is
-    applied; and problems found reading the saved plans themselves."""
+    applied; problems found reading the saved plans themselves; and what each saved plan does, derived
+    from it again."""
     current: dict[str, CurrentStack] = {}
     infra_now: dict[str, Output] = {}
+    upstream: dict[str, Output] = {}  # earlier stacks' outputs now, as the later stacks were planned with
     problems: list[str] = []
+    summaries: list[PlanSummary] = []
     for record in manifest.stacks:
         if record.stack not in env.stacks:
             continue  # verify names it
@@ -151,8 +187,10 @@ def _current_stacks(
         stack.init()
         stack.select_workspace(create=False)
         lineage, serial = stack.state_identity()
-        if record.stack == ctx.project.stack_order[0] and lineage is not None:
-            infra_now = stack.outputs()
+        workspace = stack.selected_workspace()
+        outputs = stack.outputs() if lineage is not None else {}
+        if record.stack == ctx.project.stack_order[0]:
+            infra_now = outputs
         # What is checked is what is applied: a private copy (Terraform applies a copy, so the reviewed file
         # stays as it was), hashed and read here, applied below, removed at the end.
         plan_path = _work_copy(ctx, env, record.stack, folder / record.plan_file)
@@ -161,18 +199,31 @@ def _current_stacks(
         if plan_sha256 == record.plan_sha256:  # only a plan file that is the reviewed one is worth reading
             shown = stack.show_plan(plan_path)
             summary = summarize(record.stack, shown)
+            summaries.append(summary)
             planned = PlannedChanges(summary.has_changes, summary.deletes, summary.replaces)
             if renders_pipelines(env, record.stack):
                 problems += _reads_rendered_from(ctx, env, record.stack, shown)
+            problems += saved_plan_problems(
+                ctx,
+                env,
+                record.stack,
+                plan_path,
+                shown,
+                workspace=workspace,
+                lineage=lineage,
+                serial=serial,
+                upstream=upstream,
+            )
+        upstream.update(outputs)
         current[record.stack] = CurrentStack(
-            workspace=stack.selected_workspace(),
+            workspace=workspace,
             lineage=lineage,
             serial=serial,
             inputs=bundle.stack_inputs(stack.target.directory, env.var_files, ctx.project.root, injected_folders(ctx)),
             plan_sha256=plan_sha256,
             planned=planned,
         )
-    return current, infra_now, problems
+    return current, infra_now, problems, summaries
 
 
 def _apply(ctx: Context, env: Environment, folder: Path, checked: _Checked) -> BundleApplyResult:
@@ -181,7 +232,7 @@ def _apply(ctx: Context, env: Environment, folder: Path, checked: _Checked) -> B
     manifest = checked.manifest
     progress = Progress()
     with progress.step(ctx, "lifecycle record"):
-        record_ephemeral(ctx, env, None)  # kept from the plan; written again if it went since
+        record_ephemeral(ctx, env, None, use="apply")  # renewed; written again if it went since
     if checked.renders:  # where the saved plan reads them (checked above), exactly as reviewed
         _copy_folder(folder / bundle.RENDERED, ctx.paths.bundle_rendered(env.name))
     applied, unchanged = [], []
@@ -207,7 +258,8 @@ def _apply(ctx: Context, env: Environment, folder: Path, checked: _Checked) -> B
         ctx.reporter.note(f"deferred to the next plan: {', '.join(manifest.deferred)}")
     else:  # only a complete deploy is what the environment runs (promote-check compares it)
         with progress.step(ctx, "deployment record"):
-            record_deployed(ctx, env, checked.loaded, migrated.applied)
+            just_applied = {step.script for step in migrated.result.applied}
+            record_deployed(ctx, env, checked.loaded, migrated.applied, just_applied, migrated.repeatables)
     steps = migrated.result.applied if migrated else ()
     return BundleApplyResult(
         env.name, tuple(applied), tuple(unchanged), steps, dict(manifest.deferred), checked.warnings
@@ -219,9 +271,12 @@ def _copy_folder(source: Path, target: Path) -> None:
     shutil.copytree(source, target)
 
 
-def _read_json(path: Path, key: str) -> dict:
+def _read_json(path: Path, key: str, kind: type = dict):
     try:
-        return dict(json.loads(path.read_text())[key])
+        value = json.loads(path.read_text())[key]
+        if not isinstance(value, kind):
+            raise TypeError(f"{key} is not a JSON {'object' if kind is dict else 'string'}")
+        return kind(value)
     except FileNotFoundError:
         raise GuardRefused(f"{path} is missing: not a complete plan bundle") from None
     except OSError as exc:

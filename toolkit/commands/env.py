@@ -50,7 +50,7 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
         ctx.reporter.note(f"{len(loaded.versioned)} versioned and {len(loaded.repeatable)} repeatable migration(s)")
     if env.ephemeral:
         with progress.step(ctx, "lifecycle record"):
-            if record_ephemeral(ctx, env, branch):
+            if record_ephemeral(ctx, env, branch, use="env up"):  # else renewed: the TTL counts from now
                 progress.changed.append(f"lifecycle record of {env.name!r} written")
     outcomes: list[StackOutcome] = []
     outputs_by_stack: dict[str, dict[str, Output]] = {}
@@ -76,7 +76,8 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
             with progress.step(ctx, "database"):  # validate linted every file: no second lint here
                 migrated = run_migrations(ctx, env, outputs, loaded, progress, lint=False)
     with progress.step(ctx, "deployment record"):
-        record_deployed(ctx, env, loaded, migrated.applied)
+        just_applied = {step.script for step in migrated.result.applied}
+        record_deployed(ctx, env, loaded, migrated.applied, just_applied, migrated.repeatables)
     return EnvUpResult(
         environment=env.name,
         engine=ctx.engine.describe(),

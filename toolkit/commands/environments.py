@@ -1,4 +1,5 @@
-"""Managing environments themselves: create, name, list, reap, bootstrap the state store, force-unlock."""
+"""Managing environments themselves: create, name, list, extend, reap, bootstrap the state store,
+force-unlock."""
 
 from __future__ import annotations
 
@@ -6,12 +7,17 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from toolkit.adapters.aws.clients import caller_account
 from toolkit.adapters.aws.state_bucket import BootstrapResult, bootstrap_state_bucket
 from toolkit.deploy.context import Context
-from toolkit.deploy.records import ephemeral_store
+from toolkit.deploy.records import ephemeral_store, extend_ephemeral
 from toolkit.deploy.teardown import tear_down
-from toolkit.errors import ToolkitError, UsageError
+from toolkit.errors import GuardRefused, ToolkitError, UsageError
+from toolkit.project.model import Environment
 from toolkit.project.names import name_from_branch
+from toolkit.project.varfiles import read_var_values
+from toolkit.state.lifecycle import EnvironmentRecord
+from toolkit.terraform.locks import lock_holder
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +40,10 @@ class EnvironmentRow:
     expired: bool = False
     owner: str | None = None
     branch: str | None = None
+    expires_at: str | None = None  # its TTL after its last use
+    last_used_at: str | None = None
+    last_used_by: str | None = None
+    last_commit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,15 @@ class ReapResult:
     expired: tuple[str, ...]
     reaped: tuple[str, ...]
     failed: tuple[str, ...]  # "name: reason"
+    skipped: tuple[str, ...] = ()  # "name: reason": expired, but in use (its state locked) or used since
+
+
+@dataclass(frozen=True)
+class ExtendResult:
+    environment: str
+    expires_at: str
+    ttl_seconds: int
+    last_used_by: str | None
 
 
 @dataclass(frozen=True)
@@ -91,25 +110,72 @@ def env_list(ctx: Context, now: datetime | None = None) -> tuple[EnvironmentRow,
                 record.expired(now),
                 record.owner,
                 record.branch,
+                record.expires_at.isoformat(timespec="seconds"),
+                record.last_used_at,
+                record.last_used_by,
+                record.last_commit,
             )
         )
     return tuple(rows)
 
 
+def env_extend(ctx: Context, name: str, ttl_seconds: int | None = None) -> ExtendResult:
+    """Keep an ephemeral environment for `ttl_seconds` from now (default: its class's TTL), and every use
+    after this for as long."""
+    env = ctx.project.environment(name)
+    if not env.ephemeral:
+        raise UsageError(f"{env.name!r} is a named environment: only ephemeral environments expire")
+    ttl = ttl_seconds if ttl_seconds is not None else env.ttl_seconds or 0
+    record = extend_ephemeral(ctx, env, ttl)
+    if record is None:
+        raise ToolkitError(
+            f"{env.name!r} has no lifecycle record: it is not up (or was reaped)",
+            hint=f"stand it up with toolkit env up {env.name}",
+        )
+    return ExtendResult(env.name, record.expires_at.isoformat(timespec="seconds"), ttl, record.last_used_by)
+
+
 def env_reap(ctx: Context, *, dry_run: bool = False, now: datetime | None = None) -> ReapResult:
-    """Tear down every ephemeral environment past its TTL; one failure does not stop the others."""
+    """Tear down every ephemeral environment past its TTL (counted from its last use), except one a running
+    job holds the state lock of; one failure does not stop the others."""
     now = now or datetime.now(UTC)
     store = ephemeral_store(ctx)
-    expired = [r.name for r in (store.all() if store else []) if r.expired(now)]
-    reaped, failed = [], []
-    if not dry_run:
-        for name in expired:
-            try:
-                tear_down(ctx, ctx.project.environment(name))
+    expired = [r for r in (store.all() if store else []) if r.expired(now)]
+    reaped, failed, skipped = [], [], []
+    for record in expired:
+        name = record.name
+        try:
+            env = ctx.project.environment(name)
+            busy = _in_use(ctx, env, store.get(name) if store else None, now)
+            if busy:
+                ctx.reporter.note(f"{name}: expired, but {busy}: left for the next reap")
+                skipped.append(f"{name}: {busy}")
+                continue
+            ctx.reporter.note(f"{name}: {_why_expired(record)}: {'would destroy' if dry_run else 'destroying'}")
+            if not dry_run:
+                tear_down(ctx, env)
                 reaped.append(name)
-            except ToolkitError as exc:
-                failed.append(f"{name}: {exc.message}")
-    return ReapResult(dry_run, tuple(expired), tuple(reaped), tuple(failed))
+        except ToolkitError as exc:
+            ctx.reporter.note(f"{name}: not reaped: {exc.message}")
+            failed.append(f"{name}: {exc.message}")
+    return ReapResult(dry_run, tuple(r.name for r in expired), tuple(reaped), tuple(failed), tuple(skipped))
+
+
+def _in_use(ctx: Context, env: Environment, fresh: EnvironmentRecord | None, now: datetime) -> str | None:
+    """Why an expired environment must not be destroyed now: used since it was listed, or a state lock held
+    by a running job (asked right before tearing it down)."""
+    if fresh is not None and not fresh.expired(now):
+        return f"it was used since ({fresh.last_use or 'used'} by {fresh.last_used_by}): it expires {fresh.expires_at}"
+    for stack_name in ctx.project.stack_order:
+        holder = lock_holder(ctx.target(env, stack_name), ctx.endpoint)
+        if holder:
+            return f"the state of stack {stack_name!r} is locked ({holder}): a job is using it"
+    return None
+
+
+def _why_expired(record: EnvironmentRecord) -> str:
+    used = f"last used {record.last_used_at} by {record.last_used_by}" if record.last_used_at else "never used since"
+    return f"expired at {record.expires_at.isoformat(timespec='seconds')} (created {record.created_at}, {used})"
 
 
 def bootstrap(ctx: Context, name: str) -> BootstrapResult:
@@ -120,12 +186,32 @@ def bootstrap(ctx: Context, name: str) -> BootstrapResult:
             f"environment {env.name!r} uses the {env.backend.type} backend: there is no bucket to bootstrap"
         )
     settings = env.backend.settings
+    _refuse_another_account(ctx, env, settings["region"], settings.get("endpoint"))
     return bootstrap_state_bucket(
         settings["bucket"],
         settings["region"],
         endpoint=ctx.endpoint or settings.get("endpoint"),
         kms_key_id=settings.get("kms_key_id"),
     )
+
+
+def _refuse_another_account(ctx: Context, env: Environment, region: str, endpoint: str | None) -> None:
+    """Each environment's state bucket lives in its own account: bootstrapping it with another account's
+    credentials would put prod's state in dev's account. The account guard of the stacks, applied here:
+    the credentials' account must be one of the environment's `allowed_account_ids` (its var files).
+    Emulator mode (--endpoint) answers with the emulator's account, so it is not checked there."""
+    allowed: list = []
+    for path in env.var_files:
+        allowed = read_var_values(path, ctx.project.root).get("allowed_account_ids", allowed)
+    if not allowed or ctx.endpoint:
+        return
+    account = caller_account(region=region, endpoint=endpoint)
+    if account not in {str(a) for a in allowed}:
+        raise GuardRefused(
+            f"the credentials are for AWS account {account}, but {env.name!r} lives in "
+            f"{', '.join(map(str, allowed))} (allowed_account_ids in its var files): its state bucket is not touched",
+            hint=f"assume {env.name}'s own role (one role and one state bucket per account), then run it again",
+        )
 
 
 def env_force_unlock(ctx: Context, name: str, stack_name: str | None, lock_id: str) -> UnlockResult:

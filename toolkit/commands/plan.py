@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from toolkit.deploy.context import Context
 from toolkit.deploy.migrating import database_plan
+from toolkit.deploy.records import record_ephemeral
 from toolkit.deploy.rendering import scratch_render
 from toolkit.deploy.stacks import StackOutcome, existing_outputs, open_stack, saved_plan
 from toolkit.deploy.validation import load_migrations
@@ -31,6 +32,7 @@ def env_plan(ctx: Context, name: str) -> PlanResult:
     changes, the later plan may change again once it is applied.
     """
     env = ctx.project.environment(name)
+    record_ephemeral(ctx, env, None, use="plan", create=False)  # a use: the TTL counts from now
     loaded = load_migrations(ctx)
     existing = existing_outputs(ctx, env)
     if ctx.project.stack_order[0] not in existing and not env.create_workspace:

@@ -13,7 +13,7 @@ from pathlib import Path
 from toolkit.adapters.git import current_commit
 from toolkit.bundle import manifest as bundle
 from toolkit.bundle.phases import deferral, unsettled_outputs
-from toolkit.bundle.summary import lint_verdict, summary_markdown
+from toolkit.bundle.summary import SUMMARY_JSON, SUMMARY_MD, lint_verdict, summary_markdown
 from toolkit.deploy.context import Context
 from toolkit.deploy.deployment import pipeline_changes
 from toolkit.deploy.injected import injected_folders, upstream_reads
@@ -55,7 +55,7 @@ def plan_bundle(ctx: Context, name: str, out: Path, *, branch: str | None = None
     # What env up checks first: migrations and their lint, pipelines for this environment (a sensitive
     # value is refused there, so none is ever rendered into the bundle), var files against the stacks.
     loaded = validate_environment(ctx, env)
-    record_ephemeral(ctx, env, branch)
+    record_ephemeral(ctx, env, branch, use="plan")  # written, or renewed: the TTL counts from now
     # Written beside the destination and moved there when complete: a failed plan leaves no half bundle.
     out = _staging_folder(final)
     try:
@@ -129,7 +129,12 @@ class _BundleWriter:
             for m in (*loaded.versioned, *loaded.repeatable)
             if m.script in allowed
         }
-        migrations = {"allowed": allowed, "files": bundle.migration_files(env.name, loaded), "lint": lint}
+        migrations = {
+            "allowed": allowed,
+            "files": bundle.migration_files(env.name, loaded),
+            "files_sha256": bundle.migrations_sha256(env.name, loaded),
+            "lint": lint,
+        }
         _write_json(self.out / bundle.MIGRATIONS, migrations)
         _write_json(self.out / bundle.PIPELINES, {"rendered": self.pipelines, "changes": self.changes})
         manifest = bundle.Manifest(
@@ -147,11 +152,11 @@ class _BundleWriter:
             env.name, str(final), tuple(self.summaries), tuple(sorted(allowed)), self.pipelines, self.deferred, lint
         )
         summary_json = json.dumps(asdict(result), indent=2, sort_keys=True, default=str)
-        (self.out / "summary.json").write_text(mask(summary_json) + "\n")
+        (self.out / SUMMARY_JSON).write_text(mask(summary_json) + "\n")
         markdown = summary_markdown(
             env.name, self.summaries, deferred=self.deferred, lint=lint, pipeline_changes=self.changes
         )
-        (self.out / "summary.md").write_text(markdown)
+        (self.out / SUMMARY_MD).write_text(markdown)
         return result
 
     def _plan(self, stack_name: str) -> None:
@@ -202,10 +207,10 @@ def _write_json(path: Path, value: object) -> None:
 
 
 def _allowed_now(ctx: Context, env: Environment, loaded: LoadedMigrations, infra: dict[str, Output]) -> dict:
-    """Pending migrations (script → checksum); every file when the database cannot be asked yet."""
+    """Pending migrations (script → SHA-256 of its bytes); every file when the database cannot be asked yet."""
     plan = database_plan(ctx, env, infra, loaded) if infra else None
     if plan is None:
-        return {m.script: m.checksum for m in loaded.versioned if m.runs_in(env.name)}
+        return {m.script: m.sha256 for m in loaded.versioned if m.runs_in(env.name)}
     if plan.problems:
         raise GuardRefused(f"migrations cannot run in {env.name!r}:\n" + "\n".join(f"  - {p}" for p in plan.problems))
-    return {p.file.script: p.source.checksum for p in plan.pending}
+    return {p.file.script: p.source.sha256 for p in plan.pending}

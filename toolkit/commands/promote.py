@@ -9,7 +9,7 @@ from toolkit.deploy.deployment import from_repository
 from toolkit.deploy.records import deployment_store
 from toolkit.deploy.validation import load_migrations
 from toolkit.errors import ToolkitError
-from toolkit.state.deployments import differences
+from toolkit.state.deployments import differences, outdated
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ def promote_check(ctx: Context, source: str, target: str) -> PromoteCheckResult:
             f"{source_env.name!r} has no deployment record: toolkit has not deployed it yet (or it was torn down)",
             hint=f"deploy it first: toolkit env up {source_env.name} (or apply a reviewed plan)",
         )
+    if not recorded.current:
+        raise ToolkitError(outdated(recorded), hint=f"deploy {source_env.name} again, then run promote-check")
     loaded = load_migrations(ctx)
     found = differences(recorded, from_repository(ctx, target_env, loaded), loaded, target_env.name)
     return PromoteCheckResult(source_env.name, target_env.name, recorded.deployed_at, recorded.git_commit, tuple(found))

@@ -4,6 +4,7 @@ checkout would deploy to it (code only: stacks, migrations, pipeline fingerprint
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from toolkit.adapters.git import current_commit
@@ -11,13 +12,14 @@ from toolkit.deploy.context import Context
 from toolkit.deploy.injected import injected_folders
 from toolkit.deploy.records import deployment_store
 from toolkit.deploy.rendering import deploys_pipelines
+from toolkit.errors import ToolkitError
 from toolkit.migrations.source import LoadedMigrations
 from toolkit.pipelines.fingerprints import code_fingerprint
 from toolkit.pipelines.kinds import RENDER_FOLDERS
 from toolkit.pipelines.rendering import RenderResult, diff_lines
 from toolkit.pipelines.validate import catalog
 from toolkit.project.model import Environment
-from toolkit.state.deployments import Deployment
+from toolkit.state.deployments import FORMAT, Deployment, migrations_digest
 from toolkit.support.paths import shown
 from toolkit.terraform.sources import external_inputs, tree_sha256
 
@@ -34,18 +36,87 @@ def from_repository(ctx: Context, env: Environment, loaded: LoadedMigrations) ->
         }
         for name, directory in env.stacks.items()
     }
-    migrations = {str(m.file.version): m.checksum for m in loaded.versioned if m.runs_in(env.name)}
+    runs = [m for m in loaded.versioned if m.runs_in(env.name)]
+    migrations = {str(m.file.version): m.sha256 for m in runs}
     pipelines = {
         f"{RENDER_FOLDERS[p.kind]}/{p.name}": code_fingerprint(p.name, p.kind, p.data, project.pipelines_dir)
         for p in catalog(project).pipelines
     }
-    return Deployment(env.name, stacks, migrations, pipelines)
+    return Deployment(
+        env.name,
+        stacks,
+        migrations,
+        pipelines,
+        checksums={str(m.file.version): m.checksum for m in runs},
+        migrations_sha256=migrations_digest(migrations),
+        repeatables={m.script: m.sha256 for m in loaded.repeatable if m.runs_in(env.name)},
+        format=FORMAT,
+    )
 
 
-def record_deployed(ctx: Context, env: Environment, loaded: LoadedMigrations, applied: dict[str, int]) -> Deployment:
+def applied_identities(
+    loaded: LoadedMigrations, applied: dict[str, int], just_applied: Collection[str], previous: Deployment | None
+) -> dict[str, str]:
+    """version -> SHA-256 of the bytes each applied migration ran from. A migration this run applied: its
+    file as read (and checked) now. One applied before: what the previous record says, as long as the
+    history row still has the checksum it had then (a `db repair` realigning it means the file now is what
+    counts); else this checkout's file if its checksum matches the row; else unknown (which never equals a
+    digest, so promote-check reports it)."""
+    by_version = {str(m.file.version): m for m in loaded.versioned}
+    carried = previous if previous is not None and previous.current else None
+    found = {}
+    for version, checksum in applied.items():
+        source = by_version.get(version)
+        if source is not None and source.script in just_applied:
+            found[version] = source.sha256
+        elif carried is not None and version in carried.migrations and carried.checksums.get(version) == checksum:
+            found[version] = carried.migrations[version]
+        elif source is not None and source.checksum == checksum:
+            found[version] = source.sha256
+        else:
+            found[version] = f"unknown (applied with checksum {checksum}, no file of it here)"
+    return found
+
+
+def repeatable_identities(
+    loaded: LoadedMigrations, ran: dict[str, int], just_applied: Collection[str], previous: Deployment | None
+) -> dict[str, str]:
+    """script -> SHA-256 of the bytes each repeatable migration last ran from, as for versioned ones: run now,
+    its file as read now; else the previous record's while the history's checksum of its last run is the
+    one recorded then (an edit Flyway's checksum cannot see runs nothing, and is not taken for what ran);
+    else this checkout's file, which a complete deploy has just brought up to date."""
+    files = {m.script: m for m in loaded.repeatable}
+    carried = previous if previous is not None and previous.current else None
+    found = {}
+    for script, checksum in ran.items():
+        source = files.get(script)
+        if source is not None and script in just_applied:
+            found[script] = source.sha256
+        elif (
+            carried is not None
+            and carried.repeatable_checksums.get(script) == checksum
+            and script in carried.repeatables
+        ):
+            found[script] = carried.repeatables[script]
+        elif source is not None:
+            found[script] = source.sha256
+        else:
+            found[script] = f"unknown (ran with checksum {checksum}, no file of it here)"
+    return found
+
+
+def record_deployed(
+    ctx: Context,
+    env: Environment,
+    loaded: LoadedMigrations,
+    applied: dict[str, int],
+    just_applied: Collection[str] = (),
+    repeatables: dict[str, int] | None = None,
+) -> Deployment:
     """After a complete deploy, store what `env` runs now: the repository's stacks and pipelines, the
-    migrations applied, and the rendered definitions (kept beside the state, as sensitive as it; secrets
-    never reach them)."""
+    migrations applied (`applied`: version -> checksum in the history table; `just_applied`: the scripts
+    this run applied) by the SHA-256 of their bytes, and the rendered definitions (kept beside the state,
+    as sensitive as it; secrets never reach them)."""
     folder = ctx.paths.rendered(env.name)
     rendered = (
         {str(p.relative_to(folder).with_suffix("")): p.read_text(encoding="utf-8") for p in folder.glob("*/*.json")}
@@ -53,17 +124,34 @@ def record_deployed(ctx: Context, env: Environment, loaded: LoadedMigrations, ap
         else {}
     )
     repo = from_repository(ctx, env, loaded)
+    store = deployment_store(ctx, env)
+    previous = _readable(store, env.name)
+    migrations = applied_identities(loaded, applied, just_applied, previous)
+    ran = dict(repeatables or {})
     deployment = Deployment(
         env.name,
         repo.stacks,
-        applied,
+        migrations,
         repo.pipelines,
         deployed_at=datetime.now(UTC).isoformat(timespec="seconds"),
         git_commit=current_commit(ctx.project.root),
         rendered=rendered,
+        checksums=dict(applied),
+        migrations_sha256=migrations_digest(migrations),
+        repeatables=repeatable_identities(loaded, ran, just_applied, previous),
+        repeatable_checksums=ran,
+        format=FORMAT,
     )
-    deployment_store(ctx, env).put(deployment)
+    store.put(deployment)
     return deployment
+
+
+def _readable(store, name: str) -> Deployment | None:
+    """The previous record, or None when it cannot be read (it is replaced by the one written now)."""
+    try:
+        return store.get(name)
+    except ToolkitError:
+        return None
 
 
 def pipeline_changes(ctx: Context, env: Environment, rendered: RenderResult) -> dict[str, dict]:

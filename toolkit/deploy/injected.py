@@ -2,7 +2,8 @@
 ephemeral environment's expiry.
 
 Injected where declared: `rendered_pipelines_dir`, `glue_scripts_dir`, and for an ephemeral environment
-`expires_at` (from its lifecycle record). A later stack (e.g. `pipelines`) declares a variable with the
+`expires_at` (from its lifecycle record: the expiry as last tagged, renewed once half its TTL has
+passed). A later stack (e.g. `pipelines`) declares a variable with the
 same name as an earlier stack's output (`data_bucket`, `database`) and toolkit passes the value — no
 `terraform_remote_state`, so each stack can be planned and reviewed on its own. The file is written per
 run and removed with it, since an upstream output may be sensitive.
@@ -15,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from toolkit.deploy.context import Context
-from toolkit.deploy.records import expires_at
+from toolkit.deploy.records import tag_expiry
 from toolkit.pipelines.fingerprints import scripts_dir
 from toolkit.pipelines.validate import catalog
 from toolkit.project.model import Environment
@@ -55,7 +56,7 @@ def injected_values(
         elif name in folders:
             values[name] = str(folders[name])
         elif name == "expires_at" and env.ephemeral:
-            expiry = expires_at(ctx, env)
+            expiry = tag_expiry(ctx, env)
             if expiry:
                 values[name] = expiry.strftime("%Y-%m-%dT%H:%M:%SZ")
         elif name in upstream:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from toolkit.adapters.postgres.connection import DatabaseTarget, connect
 from toolkit.deploy.context import Context
@@ -25,6 +25,7 @@ class MigrationRun:
     target: DatabaseTarget
     result: MigrateResult
     applied: dict[str, int]  # version -> checksum of every migration the database now runs
+    repeatables: dict[str, int] = field(default_factory=dict)  # script -> checksum of its last successful run
 
 
 def migrate_environment(
@@ -84,6 +85,7 @@ def run_migrations(
                 progress.changed.append(f"{len(done)} migration(s) applied: {', '.join(done)}")
             raise
         applied = applied_versions(ctx, conn)
+        repeatables = applied_repeatables(ctx, conn)
     finally:
         conn.close()
     if result.applied:
@@ -91,7 +93,7 @@ def run_migrations(
         progress.changed.append(f"{len(result.applied)} migration(s) applied: {scripts}")
     else:
         ctx.reporter.note("migrations: all applied, nothing to do")
-    return MigrationRun(target, result, applied)
+    return MigrationRun(target, result, applied, repeatables)
 
 
 def _refuse_unreviewed(ctx, env, conn, target, outputs, loaded, reviewed: Collection[str]) -> None:
@@ -137,6 +139,13 @@ def applied_versions(ctx: Context, conn) -> dict[str, int]:
     with conn.cursor() as cur:
         rows = history_table(ctx).applied(cur)
     return {str(r.version): r.checksum for r in rows if r.version is not None and r.success and r.type != "BASELINE"}
+
+
+def applied_repeatables(ctx: Context, conn) -> dict[str, int]:
+    """Each repeatable migration's script with the checksum (after placeholders) of its last successful run."""
+    with conn.cursor() as cur:
+        rows = history_table(ctx).applied(cur)
+    return {r.script: r.checksum for r in rows if r.version is None and r.success and r.type == "SQL"}
 
 
 def _history_rank(ctx: Context, conn) -> int:

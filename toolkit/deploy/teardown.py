@@ -29,7 +29,7 @@ def tear_down(ctx: Context, env: Environment) -> EnvDownResult:
     outputs_by_stack = existing_outputs(ctx, env)
     outcomes = []
     for stack_name in reversed(ctx.project.stack_order):
-        with ctx.reporter.step(f"terraform destroy: {stack_name}"):
+        with ctx.reporter.step(f"terraform destroy: {stack_name} of {env.name}"):
             if stack_name not in outputs_by_stack:
                 ctx.reporter.note(f"{stack_name}: no workspace {env.name!r}, nothing to destroy")
                 outcomes.append(StackOutcome(stack_name, env.name, False))

@@ -1,4 +1,4 @@
-"""Migration files read once: text, Flyway checksum, directives; statements split on demand.
+"""Migration files read once: text, Flyway checksum, SHA-256 of the bytes, directives; statements split on demand.
 
 Everything after discovery (planning, lint, dry-run, applying, drift) works on these, so a run reads
 each file exactly once, however many steps look at it.
@@ -15,6 +15,7 @@ from toolkit.migrations.checksum import BOM, flyway_checksum
 from toolkit.migrations.directives import DirectiveError, Directives, parse_directives
 from toolkit.migrations.discovery import MigrationFile, MigrationSet
 from toolkit.migrations.sqlsplit import Statement, split_statements
+from toolkit.support.hashing import bytes_sha256, text_sha256
 
 # As for the checksum and the splitter: \r\n, \r and \n end a line.
 _LINE_ENDS = re.compile(rb"\r\n|\r|\n")
@@ -24,8 +25,15 @@ _LINE_ENDS = re.compile(rb"\r\n|\r|\n")
 class MigrationSource:
     file: MigrationFile
     text: str  # as on disk, a leading BOM removed
-    checksum: int  # Flyway's checksum of the file as it is on disk (before placeholders)
+    checksum: int  # Flyway's checksum (CRC32 without line breaks): only for the history table and db validate
     directives: Directives
+    # SHA-256 of the file's exact bytes: toolkit's identity of a migration ("same or changed", in bundles,
+    # deployment records and promote-check), which any changed byte changes, line breaks included.
+    sha256: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.sha256 is None:  # built in memory (tests): the UTF-8 bytes of its text
+            object.__setattr__(self, "sha256", text_sha256(self.text))
 
     @property
     def script(self) -> str:
@@ -74,7 +82,7 @@ def read_source(file: MigrationFile) -> MigrationSource:
         directives = parse_directives(text)
     except DirectiveError as exc:
         raise ValueError(f"{file.script}:{exc.line}: {exc}") from None
-    return MigrationSource(file, text, checksum, directives)
+    return MigrationSource(file, text, checksum, directives, bytes_sha256(raw))
 
 
 def load(migrations: MigrationSet | LoadedMigrations) -> LoadedMigrations:

@@ -1,8 +1,10 @@
 """Code fingerprints: a hash of a pipeline as written, placeholders unresolved, so values do not count.
 
 Two environments run the same pipeline code exactly when their fingerprints match (the promotion check
-compares them). Key order, whitespace and the editor-only `$schema` key do not change a fingerprint.
-A Glue job's code is also its script: the file in `pipelines/glue/scripts/` it runs is hashed in.
+compares them). A definition is hashed as the JSON value it parses to (canonical: key order, whitespace
+and the editor-only `$schema` key do not count), since what deploys is the file rendered from that value,
+keys sorted (and a plan bundle compares each rendered file byte for byte). A Glue job's code is also its
+script: the exact bytes of the file in `pipelines/glue/scripts/` it runs are hashed in (SHA-256).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from toolkit.support.hashing import file_sha256
 
 EDITOR_KEYS = ("$schema",)
 
@@ -53,5 +57,5 @@ def code_fingerprint(name: str, kind: str, definition: Any, pipelines_dir: Path)
     if kind == "glue-job":
         script = glue_script(definition, name)
         path = scripts_dir(pipelines_dir) / script
-        scripts[script] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+        scripts[script] = file_sha256(path) if path.is_file() else "missing"  # the exact bytes
     return fingerprint(definition, kind, scripts)

@@ -1,8 +1,8 @@
 """What an environment runs, recorded after each successful deploy, and what the repository would deploy.
 
-The promotion check compares the two: the migrations (versions and checksums), the pipelines' code
-fingerprints (values ignored) and the hash of each stack's code. Values may differ between
-environments — that is what values files are for — so they are not part of either side.
+The promotion check compares the two: the migrations (versions and the SHA-256 of the bytes each ran
+from), the pipelines' code fingerprints (values ignored) and the hash of each stack's code. Values may
+differ between environments — that is what values files are for — so they are not part of either side.
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.migrations.source import LoadedMigrations
+from toolkit.support.hashing import ordered_sha256
 
 KIND = "deployments"  # where the records live beside the state: toolkit/deployments/<name>.json
+# 1 (no `format` key): migrations by Flyway's CRC32. 2: by the SHA-256 of their bytes, the CRC32 kept beside.
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -21,17 +24,47 @@ class Deployment:
     # stack -> {"directory": relative path, "sha256": tree hash of its code, "external": {path: hash} of
     # what it reads from outside its folder (local modules, the Glue scripts)}
     stacks: dict[str, dict[str, Any]]
-    migrations: dict[str, int]  # version -> checksum
+    migrations: dict[str, str]  # version -> SHA-256 of the file's bytes it was applied from
     pipelines: dict[str, str]  # "<rendered folder>/<name>" (as the stacks name them) -> code fingerprint
     deployed_at: str | None = None
     git_commit: str | None = None
     rendered: dict[str, str] = field(default_factory=dict)  # "<folder>/<name>" -> the definition deployed
+    # version -> Flyway's checksum in the history table when recorded: the SHA-256 above is carried to the
+    # next record only while the database still has that row as it was
+    checksums: dict[str, int] = field(default_factory=dict)
+    migrations_sha256: str | None = None  # one digest over `migrations`, in version order
+    # repeatable migrations: script -> SHA-256 of the bytes it last ran from, and the history's checksum
+    # (after placeholders) of that run, kept as for versioned ones
+    repeatables: dict[str, str] = field(default_factory=dict)
+    repeatable_checksums: dict[str, int] = field(default_factory=dict)
+    format: int = 1  # records without the key were written before FORMAT 2
+
+    @property
+    def current(self) -> bool:
+        return self.format == FORMAT
+
+
+def outdated(record: Deployment) -> str:
+    """Why a record of an older format cannot be compared: what to do about it."""
+    return (
+        f"the deployment record of {record.environment!r} was written by an older toolkit (format "
+        f"{record.format}; it identifies migrations by Flyway's CRC32, which misses edits such as moved line "
+        f"breaks): deploy {record.environment} again (toolkit env up {record.environment}, or apply a reviewed "
+        "plan) so its record says what it runs by SHA-256"
+    )
+
+
+def migrations_digest(migrations: dict[str, str]) -> str:
+    """One SHA-256 over the migrations (version -> digest), in version order."""
+    return ordered_sha256(sorted(migrations.items(), key=lambda item: _version_key(item[0])))
 
 
 def differences(source: Deployment, target_repo: Deployment, loaded: LoadedMigrations, target_env: str) -> list[str]:
     """Everything by which what `target_env` is about to receive differs from what `source` runs."""
     runs_in = {str(m.file.version): m for m in loaded.versioned}
     found = []
+    if source.migrations_sha256 != migrations_digest(source.migrations):
+        found.append(f"the deployment record of {source.environment} is inconsistent: its migrations digest is wrong")
     for version in sorted(set(source.migrations) | set(target_repo.migrations), key=_version_key):
         was, will = source.migrations.get(version), target_repo.migrations.get(version)
         if was == will:
@@ -46,7 +79,12 @@ def differences(source: Deployment, target_repo: Deployment, loaded: LoadedMigra
         elif will is None:
             found.append(f"migration {version} runs in {source.environment} but is not in this checkout")
         else:
-            found.append(f"migration {version} differs (checksum {was} in {source.environment}, {will} here)")
+            script = f" ({file.script})" if file is not None else ""
+            found.append(
+                f"migration {version}{script} differs: {source.environment} ran bytes with SHA-256 {was[:12]}, "
+                f"this checkout has {will[:12]}"
+            )
+    found += _repeatable_differences(source, target_repo, loaded, target_env)
     for name in sorted(set(source.pipelines) | set(target_repo.pipelines)):
         was, will = source.pipelines.get(name), target_repo.pipelines.get(name)
         if was != will:
@@ -64,6 +102,30 @@ def differences(source: Deployment, target_repo: Deployment, loaded: LoadedMigra
             if was["sha256"] != will["sha256"]:
                 found.append(f"stack {stack} ({will['directory']}) changed since {source.environment} was deployed")
             found += _external_differences(stack, was, will, source.environment)
+    return found
+
+
+def _repeatable_differences(
+    source: Deployment, target_repo: Deployment, loaded: LoadedMigrations, target_env: str
+) -> list[str]:
+    files = {m.script: m for m in loaded.repeatable}
+    found = []
+    for script in sorted(set(source.repeatables) | set(target_repo.repeatables)):
+        was, will = source.repeatables.get(script), target_repo.repeatables.get(script)
+        file = files.get(script)
+        if was == will or (file is not None and not file.runs_in(target_env if will is None else source.environment)):
+            continue
+        if was is None:
+            found.append(
+                f"repeatable migration {script} would run in {target_env} but {source.environment} has not run it"
+            )
+        elif will is None:
+            found.append(f"repeatable migration {script} runs in {source.environment} but is not in this checkout")
+        else:
+            found.append(
+                f"repeatable migration {script} differs: {source.environment} ran bytes with SHA-256 {was[:12]}, "
+                f"this checkout has {will[:12]}"
+            )
     return found
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 
@@ -31,4 +31,13 @@ def tree_sha256(directory: Path, keep: Callable[[Path], bool] = lambda _relative
         relative = path.relative_to(directory)
         if keep(relative):
             digest.update(relative.as_posix().encode() + b"\0" + file_sha256(path).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def ordered_sha256(items: Iterable[tuple[str, str]]) -> str:
+    """One hash over an ordered set of (name, digest) pairs, e.g. the migrations in the order they run: a
+    file added, removed, renamed, reordered or changed changes it."""
+    digest = hashlib.sha256()
+    for name, sha256 in items:
+        digest.update(name.encode("utf-8") + b"\0" + sha256.encode() + b"\n")
     return digest.hexdigest()

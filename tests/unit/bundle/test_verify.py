@@ -140,8 +140,15 @@ def test_manifest_round_trips_through_json():
     [
         ([], "m.json: not a plan manifest: a JSON object is expected, not list"),
         ("x", "m.json: not a plan manifest: a JSON object is expected, not str"),
-        (manifest_json(format=FORMAT - 1), f"m.json: bundle format {FORMAT - 1} is not {FORMAT}"),
-        (manifest_json(format=None), f"m.json: bundle format None is not {FORMAT}"),
+        (
+            manifest_json(format=FORMAT - 1),
+            f"m.json: the plan bundle is format {FORMAT - 1}, this toolkit applies format {FORMAT} only (older "
+            "bundles identify migrations by Flyway's CRC32, which misses edits)",
+        ),
+        (
+            manifest_json(format=None),
+            f"m.json: the plan bundle is format None, this toolkit applies format {FORMAT} only",
+        ),
         (manifest_json(stacks=[{"stack": "infra"}]), "m.json: not a readable plan manifest: KeyError: 'inputs'"),
         (manifest_json(stacks=3), "m.json: not a readable plan manifest: TypeError"),
         (manifest_json(extra=1), "m.json: not a readable plan manifest: TypeError"),
@@ -191,16 +198,16 @@ def test_deferral_names_what_is_read_and_why():
 def test_migration_files_added_removed_or_changed_since_the_plan():
     from toolkit.bundle.verify import migration_problems
 
-    planned = {"V1__a.sql": 1, "V2__b.sql": 2, "R__v.sql": 9}
-    allowed = {"V2__b.sql": 2}
+    planned = {"V1__a.sql": "a" * 64, "V2__b.sql": "b" * 64, "R__v.sql": "9" * 64}
+    allowed = {"V2__b.sql": "b" * 64}
     assert migration_problems(planned, allowed, dict(planned)) == []
-    now = {"V1__a.sql": 1, "R__v.sql": 10, "V3__c.sql": 3}
+    now = {"V1__a.sql": "a" * 64, "R__v.sql": "0" * 64, "V3__c.sql": "c" * 64}
     assert migration_problems(planned, allowed, now) == [
-        "migration R__v.sql changed since the plan",
+        "migration R__v.sql changed since the plan (SHA-256 999999999999 → 000000000000)",
         "migration V2__b.sql was removed after the plan (it was reviewed to run)",
         "migration V3__c.sql was added after the plan",
     ]
-    assert migration_problems(planned, allowed, {"V2__b.sql": 2, "R__v.sql": 9}) == [
+    assert migration_problems(planned, allowed, {"V2__b.sql": "b" * 64, "R__v.sql": "9" * 64}) == [
         "migration V1__a.sql was removed after the plan"
     ]
 
@@ -250,3 +257,20 @@ def test_lint_verdicts():
         "findings": ["V7__d.sql:1: drop-table: DROP TABLE x: loses data"],
     }
     assert lint_verdict([replace(drop, rule="syntax")])["verdict"] == "not parsed"
+
+
+def test_a_plan_older_than_max_age_or_from_the_future_is_too_old():
+    from datetime import UTC, datetime, timedelta
+
+    from toolkit.bundle.manifest import too_old
+
+    made = datetime.fromisoformat(MANIFEST.created_at)
+    assert too_old(MANIFEST, None, made + timedelta(days=400)) is None
+    assert too_old(MANIFEST, 3600, made + timedelta(minutes=59)) is None
+    assert too_old(MANIFEST, 3600, made + timedelta(minutes=61)) == (
+        "was made at 2025-01-01T00:00:00+00:00, more than --max-age (60 minutes) ago"
+    )
+    assert too_old(MANIFEST, 3600, made - timedelta(hours=1)) == (
+        "was made at 2025-01-01T00:00:00+00:00, in the future: its age cannot be checked"
+    )
+    assert "no readable creation time" in too_old(replace(MANIFEST, created_at="yesterday"), 60, datetime.now(UTC))

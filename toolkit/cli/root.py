@@ -157,6 +157,27 @@ def drift(env: EnvArg, json: JsonOpt = False, endpoint: EndpointOpt = None) -> N
     show(report, json, text.drift, exit_code=1 if report.drifted else 0)
 
 
+@app.command("init")
+@command
+def init(
+    from_flyway: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-flyway",
+            metavar="FLYWAY_CONFIG",
+            help="flyway.conf or flyway.toml: take its location, table, schema and placeholders over.",
+        ),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Start a project here (or in -C PATH): toolkit.toml, a local stack, sql/, pipelines/, tfvars/, toolkit.mk.
+    Writes nothing over existing files."""
+    from toolkit.commands.init import init_project
+
+    root = OPTIONS.project or Path.cwd()
+    show(init_project(optional_context(), root, from_flyway=from_flyway), json, text.init)
+
+
 @app.command("doctor")
 @command
 def doctor(

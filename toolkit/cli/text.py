@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # only the types: rendering imports no verb
     from toolkit.commands.drift import DriftReport
     from toolkit.commands.env import EnvUpResult
     from toolkit.commands.environments import CreateResult, EnvironmentRow, ReapResult, UnlockResult
+    from toolkit.commands.init import InitResult
     from toolkit.commands.pipelines import FingerprintRow, GraphResult
     from toolkit.commands.plan import PlanResult
     from toolkit.commands.plan_bundle import BundleResult
@@ -29,6 +30,20 @@ if TYPE_CHECKING:  # only the types: rendering imports no verb
 
 
 MIGRATIONS_UNKNOWN = "  migrations  unknown (database not reachable)"
+
+
+# --- init ----------------------------------------------------------------------------------------
+
+
+def init(result: InitResult) -> str:
+    source = f" from {result.from_flyway}" if result.from_flyway else ""
+    lines = [f"initialised {result.root}{source}:"]
+    lines += [f"  wrote  {path}" for path in result.written]
+    lines.append(f"  migrations  {result.sql}/ (files stay as they are)" if result.from_flyway else "")
+    lines.append(f"  local database port {result.port} (chosen for this checkout; tfvars/local.tfvars.json)")
+    lines += [f"  note: {note}" for note in result.notes]
+    lines.append("next: toolkit env up local   (or `include toolkit.mk` in your Makefile, then make env)")
+    return "\n".join(line for line in lines if line)
 
 
 # --- env -----------------------------------------------------------------------------------------
@@ -251,7 +266,15 @@ def db_baseline(result: BaselineResult) -> str:
 
 
 def db_lint(result: LintResult) -> str:
-    lines = [f"{f}{' (allowed)' if f.allowed else ''}" for f in result.findings]
+    def note(finding) -> str:
+        state = result.not_pending.get(finding.script)
+        if state is not None:
+            return f" ({state} in {result.environment}: history, not refused)"
+        return " (allowed)" if finding.allowed else ""
+
+    lines = [f"{f}{note(f)}" for f in result.findings]
+    if result.environment is not None and not result.reached:
+        lines.append(f"note: the database of {result.environment} could not be asked; every file counts as pending")
     return "\n".join(lines) if lines else "no destructive changes found"
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from toolkit.adapters.aws.secrets_manager import read_database_password
@@ -83,7 +85,7 @@ def database_target(
 def placeholders_for(
     ctx: Context, env: Environment, outputs: dict[str, Output], target: DatabaseTarget
 ) -> Placeholders:
-    """values(ENV) plus Flyway's built-in placeholders for this connection."""
+    """values(ENV), then [migrations.placeholders], plus Flyway's built-in placeholders for this connection."""
     first = ctx.project.stack_order[0]
     sensitive = [v.name for v in read_stack(env.stack_dir(first)).variables.values() if v.sensitive]
     values = resolve_values(env, ctx.project.root, {first: outputs}, sensitive)
@@ -92,9 +94,11 @@ def placeholders_for(
         "flyway:defaultSchema": settings.schema,
         "flyway:user": target.username,
         "flyway:database": target.name,
+        "flyway:timestamp": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),  # Flyway's, once per run
+        "flyway:workingDirectory": os.getcwd(),
         "flyway:table": settings.history_table,
-    }
-    return Placeholders(values, builtins)
+    }  # flyway:filename is set per file (Placeholders.for_file)
+    return Placeholders(values, builtins, settings.placeholders, settings.placeholder_replacement)
 
 
 @contextlib.contextmanager

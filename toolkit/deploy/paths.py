@@ -1,6 +1,6 @@
 """Every path under the project's state folder (`[project].state_dir`, default `.toolkit/`, git-ignored).
 
-<state>/state/<stack>/                      local backend: terraform.tfstate, workspaces/
+<state>/state/<stack>/                      local backend: terraform.tfstate, workspaces/<env>/terraform.tfstate
 <state>/<env>/<stack>/tfdata/               TF_DATA_DIR of one environment and stack
 <state>/<env>/<stack>/<purpose>.tfplan      a saved plan, only while the run that made it needs it
 <state>/<env>/<stack>/inputs.tfvars.json    what toolkit injects into the stack, while Terraform runs
@@ -30,6 +30,10 @@ class StatePaths:
 
     def local_backend(self, stack: str) -> Path:
         return self.root / "state" / stack
+
+    def local_workspace_state(self, stack: str, env: str) -> Path:
+        """The state of one environment's workspace on the local backend (Terraform's `workspace_dir` layout)."""
+        return self.local_backend(stack) / "workspaces" / env / "terraform.tfstate"
 
     def saved_plan(self, env: str, stack: str, purpose: str) -> Path:
         return self.root / env / stack / f"{purpose}.tfplan"

@@ -77,6 +77,12 @@ def saved_plan(ctx: Context, env: Environment, stack_name: str, purpose: str) ->
         path.unlink(missing_ok=True)
 
 
+def never_deployed(ctx: Context, env: Environment, stack_name: str) -> bool:
+    """True when the stack certainly has no state for the environment: a local backend without its
+    workspace's state file (known without running Terraform). False when it has, or cannot be told."""
+    return env.backend.type == "local" and not ctx.paths.local_workspace_state(stack_name, env.name).exists()
+
+
 def stack_outputs(ctx: Context, env: Environment, stack_name: str) -> dict[str, Output]:
     """Outputs of one stack in the environment's (existing) workspace."""
     stack = ctx.stack(env, stack_name)

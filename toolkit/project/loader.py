@@ -14,6 +14,7 @@ from typing import Any
 
 from toolkit.errors import ConfigError
 from toolkit.project.durations import TERRAFORM_DURATION, parse_duration
+from toolkit.project.migration_settings import read_migrations
 from toolkit.project.model import (
     BACKEND_TYPES,
     DATABASE_MODES,
@@ -94,8 +95,8 @@ class _Reader:
             )
         return value
 
-    def boolean(self, raw: dict[str, Any], key: str, name: str) -> bool:
-        value = raw.get(name, False)
+    def boolean(self, raw: dict[str, Any], key: str, name: str, default: bool = False) -> bool:
+        value = raw.get(name, default)
         if not isinstance(value, bool):
             raise self.fail(
                 f"{key}.{name}",
@@ -172,45 +173,7 @@ class _Reader:
         return TerraformSettings(engine=engine, lock_timeout=lock_timeout, grace_period=grace_period)
 
     def migrations(self, raw: Any) -> MigrationSettings:
-        raw = self.table(raw, "migrations")
-        self.only(
-            raw,
-            "migrations",
-            {
-                "history_table",
-                "schema",
-                "lock_timeout_seconds",
-                "lock_timeout",
-                "statement_timeout",
-                "out_of_order",
-            },
-        )
-        ident = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-        table = self.string(raw, "migrations", "history_table", "flyway_schema_history")
-        schema = self.string(raw, "migrations", "schema", "public")
-        for key, value in (("history_table", table), ("schema", schema)):
-            if not ident.match(value):
-                raise self.fail(
-                    f"migrations.{key}",
-                    f"{value!r} is not a plain SQL identifier",
-                    hint="letters, digits and _, at most 63 characters",
-                )
-        timeout = raw.get("lock_timeout_seconds", 60)
-        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-            raise self.fail("migrations.lock_timeout_seconds", "must be a positive number of seconds")
-        durations = {}
-        for key, default in (("lock_timeout", "10s"), ("statement_timeout", "0")):
-            durations[key] = self.string(raw, "migrations", key, default)
-            if not re.fullmatch(r"\d+\s*(us|ms|s|min|h|d)?", durations[key]):
-                raise self.fail(f"migrations.{key}", f"{durations[key]!r} is not a duration like 10s or 5min")
-        out_of_order = self.boolean(raw, "migrations", "out_of_order")
-        return MigrationSettings(
-            history_table=table,
-            schema=schema,
-            lock_timeout_seconds=float(timeout),
-            out_of_order=out_of_order,
-            **durations,
-        )
+        return read_migrations(self, raw)
 
     def ephemeral(
         self, raw: Any, stack_order: tuple[str, ...], tfvars_dir: Path, named: dict[str, Environment]

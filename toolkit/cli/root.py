@@ -187,8 +187,14 @@ def doctor(
 ) -> None:
     """Which Terraform engine runs, and whether PostgreSQL and AWS credentials are usable."""
     from toolkit.commands.doctor import doctor as check
+    from toolkit.errors import ConfigError
 
-    # doctor works outside a project too; checking an environment's database needs one
-    ctx = context(endpoint, quiet=True) if env is not None else optional_context()
-    report = check(ctx, engine_choice=OPTIONS.engine, endpoint=endpoint, env=env)
+    # doctor works outside a project too; checking an environment's database needs one. A toolkit.toml
+    # that is there but wrong is one of the checks, and fails it.
+    problem = None
+    try:
+        ctx = context(endpoint, quiet=True) if env is not None else optional_context(strict=True)
+    except ConfigError as exc:
+        ctx, problem = None, str(exc)
+    report = check(ctx, engine_choice=OPTIONS.engine, endpoint=endpoint, env=env, project_problem=problem)
     show(report, json, text.doctor, exit_code=0 if report.ok else 3)

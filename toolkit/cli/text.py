@@ -131,7 +131,9 @@ def env_status(result: EnvStatus) -> str:
         lines.append(f"  deployed    {result.deployed_at} (commit {result.deployed_commit or 'unknown'})")
     else:
         lines.append("  deployed    never completely (no deployment record)")
-    if result.migrations_applied is None:
+    if result.migrations_applied is None and not any(s.workspace_exists for s in result.stacks):
+        lines.append(f"  migrations  none applied: the environment is not up (toolkit env up {result.environment})")
+    elif result.migrations_applied is None:
         lines.append(MIGRATIONS_UNKNOWN)
     else:
         pending = result.migrations_pending
@@ -208,7 +210,7 @@ def bootstrap(result: BootstrapResult) -> str:
 
 def values(report: ValuesReport) -> str:
     width = max((len(v.name) for v in report.values), default=4)
-    lines = [f"{v.name:<{width}}  {v.value}    ({v.source})" for v in report.values]
+    lines = [f"{v.name:<{width}}  {v.shown()}    ({v.source})" for v in report.values]
     lines += [f"(stack {s} has no state yet: its outputs are not known)" for s in report.missing_stacks]
     return "\n".join(lines)
 

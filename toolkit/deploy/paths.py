@@ -31,9 +31,10 @@ class StatePaths:
     def local_backend(self, stack: str) -> Path:
         return self.root / "state" / stack
 
-    def local_workspace_state(self, stack: str, env: str) -> Path:
-        """The state of one environment's workspace on the local backend (Terraform's `workspace_dir` layout)."""
-        return self.local_backend(stack) / "workspaces" / env / "terraform.tfstate"
+    def local_workspace(self, stack: str, env: str) -> Path:
+        """One environment's workspace on the local backend (Terraform's `workspace_dir` layout: its state is
+        `terraform.tfstate` in it)."""
+        return self.local_backend(stack) / "workspaces" / env
 
     def saved_plan(self, env: str, stack: str, purpose: str) -> Path:
         return self.root / env / stack / f"{purpose}.tfplan"

@@ -9,6 +9,9 @@ every file counts as pending (a new environment).
 
 from __future__ import annotations
 
+import fnmatch
+import re
+
 from toolkit.deploy.context import Context
 from toolkit.deploy.migrating import lint_policy, pending_scripts
 from toolkit.deploy.stacks import sensitive_variables
@@ -26,9 +29,49 @@ from toolkit.terraform.static import EnvironmentInputs, check_values
 
 
 def load_migrations(ctx: Context) -> LoadedMigrations:
-    """Every migration file, each read once (names, text, checksum, directives): file problems fail here."""
+    """Every migration file, each read once (names, text, checksum, directives): file problems fail here,
+    and so does a `-- toolkit:environments=` naming an environment the project does not have."""
     settings = ctx.project.migrations
-    return load(discover(ctx.project.sql_dir, validate_naming=settings.validate_migration_naming))
+    loaded = load(discover(ctx.project.sql_dir, validate_naming=settings.validate_migration_naming))
+    problems = [problem for source in loaded if (problem := unknown_environments(ctx, source))]
+    if problems:
+        raise ValidationFailed(
+            "migration files name environments that do not exist:",
+            problems,
+            hint="fix the names (a typo would leave the file out everywhere, silently); nothing was run",
+        )
+    return loaded
+
+
+def _could_be(project, item: str) -> bool:
+    """Whether `item` of an environments directive names (or, as a shell pattern, could match) an
+    environment of the project: a named one, or an instance of the ephemeral class."""
+    if any(fnmatch.fnmatchcase(name, item) for name in project.environments):
+        return True
+    eph = project.ephemeral
+    if eph is None:
+        return False
+    if not any(c in item for c in "*?["):
+        return eph.matches(item)
+    literal = re.split(r"[*?\[]", item, maxsplit=1)[0]
+    prefixes = [p.removesuffix("<n>").removesuffix("<slug>") for p in eph.patterns]
+    return any(literal.startswith(prefix) or prefix.startswith(literal) for prefix in prefixes)
+
+
+def unknown_environments(ctx: Context, source: MigrationSource) -> str | None:
+    """The problem with a file's `-- toolkit:environments=` list, naming the known environments, or None."""
+    wanted = source.directives.environments
+    unknown = [item for item in wanted or () if not _could_be(ctx.project, item)]
+    if not unknown:
+        return None
+    match = re.search(r"toolkit:environments", source.text)
+    line = source.text.count("\n", 0, match.start()) + 1 if match else 1
+    eph = ctx.project.ephemeral
+    known = ", ".join(sorted(ctx.project.environments)) + (f"; ephemeral: {', '.join(eph.patterns)}" if eph else "")
+    return (
+        f"{source.script}:{line}: toolkit:environments names {', '.join(unknown)}, which no environment is "
+        f"(known: {known})"
+    )
 
 
 def refuse_destructive(loaded: LoadedMigrations, default_schema: str = "public") -> None:

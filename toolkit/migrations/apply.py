@@ -249,7 +249,7 @@ def migrate(
                     step.source.directives.lock_timeout or lock_timeout,
                     step.source.directives.statement_timeout or statement_timeout,
                 )
-                done.append(_apply_one(conn, step, history, timeouts, reset))
+                done.append(_apply_one(conn, step, history, timeouts, reset, environment))
             return MigrateResult(applied=tuple(done), already_applied=plan.applied)
         finally:
             if restore and not conn.closed:  # the session's own search_path back, as Flyway restores it
@@ -264,7 +264,12 @@ def _dry_step(step: PendingMigration) -> DryRunStep:
 
 
 def _apply_one(
-    conn, step: PendingMigration, history: HistoryTable, timeouts: tuple[str, str], reset: bytes
+    conn,
+    step: PendingMigration,
+    history: HistoryTable,
+    timeouts: tuple[str, str],
+    reset: bytes,
+    environment: str | None = None,
 ) -> AppliedStep:
     import psycopg2
 
@@ -312,7 +317,7 @@ def _apply_one(
                 message,
                 hint="this file runs outside a transaction (toolkit:transaction=false), so statements "
                 f"before the failing one stay applied; {recorded}: finish or undo it by hand, then run "
-                "`toolkit db repair ENV`",
+                f"`toolkit db repair {environment or 'ENV'}`",
             ) from None
         finally:
             # A rolled-back file left nothing behind; a file outside a transaction whose history row

@@ -229,7 +229,7 @@ def plan_migrations(
     placeholders = placeholders or Placeholders()
     problems: list[str] = []
     states: list[FileState] = []
-    by_version, repeatable_rows, baseline = _read_history(applied, problems)
+    by_version, repeatable_rows, baseline = _read_history(applied, problems, environment)
     highest = max((v for v, r in by_version.items() if r.success), default=None)
     pending: list[PendingMigration] = []
     on_disk: set[Version] = set()
@@ -244,7 +244,7 @@ def plan_migrations(
                 problems.append(
                     f"{file.script}: changed after it was applied (checksum {row.checksum} in the "
                     f"database, {source.checksum} on disk); restore the file and put the change in a new "
-                    "migration, or run `toolkit db repair ENV` if the edit is intended"
+                    f"migration, or run `toolkit db repair {environment or 'ENV'}` if the edit is intended"
                 )
             states.append(FileState(file.script, str(version), file.description, state, str(row.installed_on)))
             continue
@@ -286,7 +286,7 @@ def plan_migrations(
 
 
 def _read_history(
-    applied: Iterable[AppliedMigration], problems: list[str]
+    applied: Iterable[AppliedMigration], problems: list[str], environment: str | None = None
 ) -> tuple[dict[Version, AppliedMigration], dict[str, AppliedMigration], Version | None]:
     """The history as Flyway reads it (undo, DELETE and SCHEMA rows applied): rows by version, the last
     successful row of each repeatable by description, and the baseline version; failed rows are problems."""
@@ -298,7 +298,7 @@ def _read_history(
             problems.append(
                 f"{row.script}: {'version ' + str(row.version) if row.version else 'repeatable migration'} "
                 "failed in an earlier run and is recorded as failed; fix the database by hand, then run "
-                "`toolkit db repair ENV`"
+                f"`toolkit db repair {environment or 'ENV'}`"
             )
         if row.version is None:
             if row.success:

@@ -19,7 +19,7 @@ app = typer.Typer(
     cls=ToolkitGroup,
     rich_markup_mode=None,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
     help="Stand a data environment up the same way every time: validate, Terraform, SQL migrations.",
 )
@@ -176,6 +176,24 @@ def init(
 
     root = OPTIONS.project or Path.cwd()
     show(init_project(optional_context(), root, from_flyway=from_flyway), json, text.init)
+
+
+@app.command("schema")
+@command
+def schema(
+    name: Annotated[
+        str | None,
+        typer.Argument(help="toolkit.toml, or a pipeline kind (asl, glue-job, glue-workflow, firehose, datapipeline)."),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Print a JSON Schema for editors (toolkit.toml, each pipeline kind); without NAME, list them."""
+    from toolkit.commands.schema import schema_document, schema_list
+
+    if name is None:
+        show(schema_list(None), json, text.schema_list)
+    else:
+        show(schema_document(None, name), True, str)
 
 
 @app.command("doctor")

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # only the types: rendering imports no verb
     from toolkit.commands.plan import PlanResult
     from toolkit.commands.plan_bundle import BundleResult
     from toolkit.commands.promote import PromoteCheckResult
+    from toolkit.commands.schema import SchemaList
     from toolkit.commands.stacks import StacksCheckResult
     from toolkit.commands.status import EnvStatus
     from toolkit.commands.values import ValuesReport
@@ -44,6 +45,13 @@ def init(result: InitResult) -> str:
     lines += [f"  note: {note}" for note in result.notes]
     lines.append("next: toolkit env up local   (or `include toolkit.mk` in your Makefile, then make env)")
     return "\n".join(line for line in lines if line)
+
+
+def schema_list(result: SchemaList) -> str:
+    width = max(len(entry.name) for entry in result.schemas)
+    lines = [f"{entry.name:<{width}}  {entry.id}  ({entry.describes})" for entry in result.schemas]
+    lines.append('print one with: toolkit schema NAME > NAME.schema.json (README, "Editors")')
+    return "\n".join(lines)
 
 
 # --- env -----------------------------------------------------------------------------------------

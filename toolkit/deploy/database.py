@@ -18,7 +18,7 @@ from pathlib import Path
 
 from toolkit.adapters.aws.secrets_manager import read_database_password
 from toolkit.adapters.postgres.connection import DatabaseTarget, connect, read_password_file
-from toolkit.adapters.postgres.server import EmbeddedServer, provision
+from toolkit.adapters.postgres.server import EmbeddedServer, provision, server_can_reach
 from toolkit.deploy.context import Context
 from toolkit.deploy.stacks import stack_outputs
 from toolkit.errors import DatabaseError, ToolkitError
@@ -42,8 +42,22 @@ def infra_database(ctx: Context, env: Environment, outputs: dict[str, Output]) -
     return database_output(outputs, stack=ctx.project.stack_order[0], environment=env.name)
 
 
+def server_root(ctx: Context, env: Environment) -> Path:
+    """The folder of the environment's local server (its data, its log): in the state folder, or, when
+    toolkit runs as root and the server's unprivileged user cannot enter the state folder (a clone under
+    /root), outside it. Once the data exists it stays where it is."""
+    inside, outside = ctx.paths.postgres(env.name), ctx.paths.postgres_outside(env.name)
+    if (outside / "data").is_dir():
+        return outside
+    if (inside / "data").is_dir() or server_can_reach(ctx.paths.root):
+        return inside
+    return outside
+
+
 def embedded_server(ctx: Context, env: Environment, port: int) -> EmbeddedServer:
-    return EmbeddedServer(data_dir=ctx.paths.postgres_data(env.name), port=port, state_root=ctx.paths.root)
+    root = server_root(ctx, env)
+    top = ctx.paths.root if root == ctx.paths.postgres(env.name) else root.parent
+    return EmbeddedServer(data_dir=root / "data", port=port, state_root=top)
 
 
 def resolve_target(
@@ -162,11 +176,12 @@ def remove_local_database(ctx: Context, env: Environment, infra_outputs: dict[st
         port, password_file = db.port, db.password_file
     removed = False
     with ctx.reporter.step("local database"):
-        server_root = ctx.paths.postgres(env.name)
-        if server_root.exists():
-            embedded_server(ctx, env, port).remove()
-            shutil.rmtree(server_root, ignore_errors=True)
-            removed = True
+        for folder in (ctx.paths.postgres(env.name), ctx.paths.postgres_outside(env.name)):
+            if (folder / "data").is_dir():
+                EmbeddedServer(data_dir=folder / "data", port=port).remove()
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                removed = True
         if password_file:  # toolkit made it for this database, so it goes with it
             path = Path(password_file)
             (path if path.is_absolute() else ctx.project.root / path).unlink(missing_ok=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from toolkit.adapters.postgres.connection import DatabaseTarget, connect
 from toolkit.deploy.context import Context
-from toolkit.deploy.database import database_target, history_table, outputs_lock, placeholders_for
+from toolkit.deploy.database import database_target, history_table, outputs_lock, placeholders_for, server_root
 from toolkit.deploy.progress import Progress
 from toolkit.deploy.stacks import never_deployed, stack_outputs
 from toolkit.errors import ConfigError, GuardRefused, ToolkitError
@@ -151,7 +151,7 @@ def database_states(ctx: Context, env: Environment, loaded: LoadedMigrations) ->
     try:
         with outputs_lock(ctx, env):
             outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
-        if env.database == "embedded" and "database" in outputs and ctx.paths.postgres_data(env.name).is_dir():
+        if env.database == "embedded" and "database" in outputs and (server_root(ctx, env) / "data").is_dir():
             database_target(ctx, env, outputs, start=True)
     except ToolkitError:
         return None

@@ -9,12 +9,19 @@
 <state>/<env>/terraform-outputs.lock        serialises reading outputs between local processes
 <state>/<env>/postgres/                     the embedded PostgreSQL of a `database = "embedded"` environment
 <state>/environments/, <state>/deployments/ records of environments on the local backend
+
+One path is outside the state folder, and derived from it: when toolkit runs as root and the embedded
+PostgreSQL's unprivileged user cannot enter the state folder (a clone under /root, in `mktemp -d`), the
+server's data is kept in /var/lib/toolkit-postgres/<digest of the state folder>/<env>/ instead.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+
+OUTSIDE_ROOT = Path("/var/lib/toolkit-postgres")  # root-owned: see `postgres_outside`
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,11 @@ class StatePaths:
 
     def postgres_data(self, env: str) -> Path:
         return self.postgres(env) / "data"
+
+    def postgres_outside(self, env: str) -> Path:
+        """Where the local server's data goes when its user cannot reach `postgres(env)` (as root only)."""
+        digest = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:16]
+        return OUTSIDE_ROOT / digest / env
 
     def records(self, kind: str) -> Path:
         return self.root / kind

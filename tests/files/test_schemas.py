@@ -82,7 +82,7 @@ var_files = ["local.tfvars.json"]
         '[migrations.lint.severity]\nrename = "fatal"\n',
         '[migrations.lint.severity]\nrenam = "warning"\n',
         '[migrations.lint.allow]\n"V1__x.sql" = ["drop-colum"]\n',
-        '[migrations.placeholders]\nreplicas = 2\n',
+        "[migrations.placeholders]\nreplicas = 2\n",
         '[migrations.placeholders]\n"flyway:user" = "me"\n',
         '[environments.dev]\nstacks = { infra = "stack" }\nbackend = { type = "gcs" }\n',
         '[environments.dev]\nstacks = { infra = "stack" }\nbackend = { type = "s3", bucket = "b" }\n',

@@ -135,3 +135,19 @@ def test_pipelines_validate_never_says_ok_while_failing(full_local_project):
     result = invoke(full_local_project, "pipelines", "validate")
     assert result.exit_code == 1
     assert "ok validate pipelines" not in result.output and "NoSuchState" in result.stdout
+
+
+def test_a_never_deployed_local_environment_is_known_without_terraform_in_either_state_layout(local_project):
+    from toolkit.deploy.context import Context
+    from toolkit.deploy.stacks import never_deployed
+    from toolkit.project.loader import load_project
+
+    ctx = Context(load_project(local_project))
+    env = ctx.project.environment("local")
+    assert never_deployed(ctx, env, "infra")
+    # a stack with no backend block keeps Terraform's own layout, in its folder
+    (env.stack_dir("infra") / "terraform.tfstate.d" / "local").mkdir(parents=True)
+    assert not never_deployed(ctx, env, "infra")
+    (env.stack_dir("infra") / "terraform.tfstate.d" / "local").rmdir()
+    ctx.paths.local_workspace("infra", "local").mkdir(parents=True)
+    assert not never_deployed(ctx, env, "infra")

@@ -79,8 +79,16 @@ def saved_plan(ctx: Context, env: Environment, stack_name: str, purpose: str) ->
 
 def never_deployed(ctx: Context, env: Environment, stack_name: str) -> bool:
     """True when the stack certainly has no workspace for the environment: a local backend without its
-    workspace folder (known without running Terraform). False when it has one, or cannot be told."""
-    return env.backend.type == "local" and not ctx.paths.local_workspace(stack_name, env.name).exists()
+    workspace folder (known without running Terraform), in toolkit's layout or, for a stack that declares
+    no backend block, Terraform's own (`terraform.tfstate.d/<env>` in the stack's folder). False when it
+    has one, or cannot be told."""
+    if env.backend.type != "local":
+        return False
+    places = (
+        ctx.paths.local_workspace(stack_name, env.name),
+        env.stack_dir(stack_name) / "terraform.tfstate.d" / env.name,
+    )
+    return not any(place.exists() for place in places)
 
 
 def stack_outputs(ctx: Context, env: Environment, stack_name: str) -> dict[str, Output]:

@@ -138,7 +138,7 @@ def test_failed_non_transactional_migration_blocks_until_repair(up_project):
     assert 'V6__index.sql:2: migration 6 failed: column "no_such" does not exist' in failed.output
     bad.write_text("-- toolkit:transaction=false\nCREATE INDEX CONCURRENTLY o_x ON orders (placed_at);\n")
     blocked = invoke(up_project, "db", "migrate", "local")
-    assert blocked.exit_code == 1 and "run `toolkit db repair ENV`" in blocked.output
+    assert blocked.exit_code == 1 and "run `toolkit db repair local`" in blocked.output
     status = json.loads(invoke(up_project, "db", "status", "local", "--json").stdout)
     assert status["files"][-1]["state"] == "failed"
     repaired = invoke(up_project, "db", "repair", "local")

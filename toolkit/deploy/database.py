@@ -182,6 +182,8 @@ def remove_local_database(ctx: Context, env: Environment, infra_outputs: dict[st
             if folder.exists():
                 shutil.rmtree(folder, ignore_errors=True)
                 removed = True
+        with contextlib.suppress(OSError):  # the checkout's folder outside, once no environment uses it
+            ctx.paths.postgres_outside(env.name).parent.rmdir()
         if password_file:  # toolkit made it for this database, so it goes with it
             path = Path(password_file)
             (path if path.is_absolute() else ctx.project.root / path).unlink(missing_ok=True)

@@ -33,7 +33,7 @@ def test_a_clone_in_a_folder_only_root_can_enter_works_with_no_setting():
         assert again.exit_code == 0 and "migrations  0 applied now, 5 before" in again.stdout
         down = invoke(project, "env", "down", "local")
         assert down.exit_code == 0, down.output
-        assert not outside.exists()
+        assert not outside.exists() and not outside.parent.exists()
     finally:
         shutil.rmtree(private, ignore_errors=True)
 

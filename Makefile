@@ -20,12 +20,16 @@ help:
 	@echo "make lint                 ruff, stack checks, CI files against their schemas, zizmor on the workflows"
 	@echo "make bench                benchmarks against peer tools (installs them); writes docs/benchmarks.md"
 
-# The virtualenv is rebuilt only when pyproject.toml changes.
+# The virtualenv is rebuilt only when pyproject.toml changes. The first time takes a minute or two, so it
+# says what it does, and pip shows each package as it comes.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "toolkit needs Python >= 3.11 (set PYTHON=...)")'
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@test -x $(BIN)/python || { echo "make: creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
+	@echo "make: installing toolkit and its dependencies into $(VENV) (the first time: a minute or two)"
+	@$(BIN)/python -m pip uninstall --quiet --yes toolkit 2>/dev/null || true  # this repo's old distribution name
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -e '.[dev]'
 	@touch $(STAMP)
+	@echo "make: $(VENV) is ready"
 
 venv: $(STAMP)
 

@@ -52,6 +52,16 @@ class ConfigError(ToolkitError):
         self.key = key
 
 
+class ConfigErrors(ConfigError):
+    """Several problems with one file (toolkit.toml), all reported at once; `errors` are each one's own."""
+
+    def __init__(self, errors: Sequence[ConfigError], path: str) -> None:
+        self.errors = list(errors)
+        self.problems = [str(e).replace("\n", "\n    ") for e in self.errors]
+        body = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{len(self.errors)} problems:\n{body}", path=path, hint="fix each of them, then run again")
+
+
 class UnknownEnvironment(UsageError):
     def __init__(self, name: str, known: list[str], ephemeral_patterns: list[str] | None = None) -> None:
         patterns = ephemeral_patterns or []
@@ -100,8 +110,9 @@ class StateLocked(TerraformFailed):
         self.lock_id = lock_id
 
 
-class EnvironmentNotUp(ToolkitError):
-    """The environment has no workspace (or no state) in a stack yet."""
+class EnvironmentNotUp(UsageError):
+    """The environment has no workspace (or no state) in a stack yet: a usage error (exit 64), as a missing
+    workspace is wherever it is found."""
 
 
 class DatabaseError(ToolkitError):

@@ -13,12 +13,15 @@ from toolkit.terraform.summary import PlanSummary, to_markdown
 
 
 def lint_verdict(findings: list) -> dict[str, Any]:
-    """One migration's lint, for migrations.json and the summary: refused (an unannotated destructive change),
-    not parsed (reported, never refused), allowed by annotation, or clean; with each finding."""
+    """One migration's lint, for migrations.json and the summary: refused (an unallowed destructive change),
+    not parsed (reported, never refused), warnings (findings of a rule whose severity is warning), allowed
+    by annotation (in the file or toolkit.toml), or clean; with each finding."""
     if any(f.refused for f in findings):
         verdict = "refused"
     elif any(f.rule == "syntax" for f in findings):
         verdict = "not parsed"
+    elif any(not f.allowed for f in findings):
+        verdict = "warnings"
     elif findings:
         verdict = "allowed by annotation"
     else:

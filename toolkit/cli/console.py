@@ -7,6 +7,7 @@ terminal, progress is plain timestamped lines; on a terminal a spinner shows the
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from toolkit.errors import ToolkitError, ValidationFailed
+from toolkit.errors import ToolkitError
 from toolkit.support.masking import mask
 
 R = TypeVar("R")
@@ -157,11 +158,31 @@ def to_jsonable(value: Any) -> Any:
 
 
 def print_json(value: Any) -> None:
-    print(mask(json.dumps(to_jsonable(value), indent=2, sort_keys=True)))
+    with closed_pipe_ends_quietly():
+        print(mask(json.dumps(to_jsonable(value), indent=2, sort_keys=True)))
+        sys.stdout.flush()
 
 
 def print_text(text: str) -> None:
-    print(mask(text))
+    with closed_pipe_ends_quietly():
+        print(mask(text))
+        sys.stdout.flush()
+
+
+@contextmanager
+def closed_pipe_ends_quietly() -> Iterator[None]:
+    """`toolkit … | head -1` or `| true`: whoever reads stdout has gone, so what is left to print goes
+    nowhere (stdout points at /dev/null from here on, also for the flush at exit), and the command ends
+    with its own exit code, not as a bug."""
+    try:
+        yield
+    except BrokenPipeError:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, io.UnsupportedOperation):  # not a real file (tests capture stdout)
+            pass
 
 
 def print_error(message: str) -> None:
@@ -174,8 +195,9 @@ def print_error_json(exc: ToolkitError) -> None:
     error: dict[str, Any] = {"type": type(exc).__name__, "exit_code": int(exc.exit_code), "message": exc.message}
     if exc.hint:
         error["hint"] = exc.hint
-    if isinstance(exc, ValidationFailed):
-        error["problems"] = [to_jsonable(p) if dataclasses.is_dataclass(p) else str(p) for p in exc.problems]
+    problems = getattr(exc, "problems", None)  # a failed check's (ValidationFailed), or toolkit.toml's
+    if problems is not None:
+        error["problems"] = [to_jsonable(p) if dataclasses.is_dataclass(p) else str(p) for p in problems]
     print_json({"ok": False, "error": error})
 
 
@@ -192,6 +214,5 @@ def show(
         print_json(result if as_document is None else as_document(result))
     else:
         print_text(text(result))
-    sys.stdout.flush()
     if exit_code:
         raise typer.Exit(exit_code)

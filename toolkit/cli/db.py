@@ -75,11 +75,18 @@ def baseline(
 
 @app.command("lint")
 @command
-def lint(json: JsonOpt = False) -> None:
+def lint(
+    env: Annotated[
+        str | None,
+        typer.Argument(help="Judge against this environment: what is applied there is never refused."),
+    ] = None,
+    json: JsonOpt = False,
+    endpoint: EndpointOpt = None,
+) -> None:
     """Destructive changes in the migration files, with file and line (exit 1 if any is refused)."""
     from toolkit.commands.db import db_lint
 
-    result = db_lint(context())
+    result = db_lint(context(endpoint), env)
     show(result, json, text.db_lint, exit_code=1 if result.refused else 0)
 
 

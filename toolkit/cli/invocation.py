@@ -57,15 +57,24 @@ def context(endpoint: str | None = None, *, quiet: bool | None = None):
     return Context(project=project, engine_choice=OPTIONS.engine, endpoint=endpoint, reporter=reporter)
 
 
-def optional_context():
-    """The Context when a project is found, else None (for commands that also work outside a project)."""
+def optional_context(*, strict: bool = False):
+    """The Context when a project is found, else None (for commands that also work outside a project).
+    With `strict`, a toolkit.toml that is found but wrong is raised (ConfigError), not taken for none."""
     from toolkit.deploy.context import Context
     from toolkit.errors import ConfigError
-    from toolkit.project.loader import load_project
+    from toolkit.project.loader import find_config, load_project
 
+    where = OPTIONS.project or _project_from_env() or Path.cwd()
     try:
-        return Context(project=load_project(OPTIONS.project or _project_from_env()), engine_choice=OPTIONS.engine)
+        if not where.is_file():
+            find_config(where)
     except ConfigError:
+        return None  # no toolkit.toml at all: outside a project
+    try:
+        return Context(project=load_project(where), engine_choice=OPTIONS.engine)
+    except ConfigError:
+        if strict:
+            raise
         return None
 
 

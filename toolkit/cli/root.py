@@ -19,7 +19,7 @@ app = typer.Typer(
     cls=ToolkitGroup,
     rich_markup_mode=None,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
     help="Stand a data environment up the same way every time: validate, Terraform, SQL migrations.",
 )
@@ -167,6 +167,45 @@ def drift(env: EnvArg, json: JsonOpt = False, endpoint: EndpointOpt = None) -> N
     show(report, json, text.drift, exit_code=1 if report.drifted else 0)
 
 
+@app.command("init")
+@command
+def init(
+    from_flyway: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-flyway",
+            metavar="FLYWAY_CONFIG",
+            help="flyway.conf or flyway.toml: take its location, table, schema and placeholders over.",
+        ),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Start a project here (or in -C PATH): toolkit.toml, a local stack, sql/, pipelines/, tfvars/, toolkit.mk.
+    Writes nothing over existing files."""
+    from toolkit.commands.init import init_project
+
+    root = OPTIONS.project or Path.cwd()
+    show(init_project(optional_context(), root, from_flyway=from_flyway), json, text.init)
+
+
+@app.command("schema")
+@command
+def schema(
+    name: Annotated[
+        str | None,
+        typer.Argument(help="toolkit.toml, or a pipeline kind (asl, glue-job, glue-workflow, firehose, datapipeline)."),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Print a JSON Schema for editors (toolkit.toml, each pipeline kind); without NAME, list them."""
+    from toolkit.commands.schema import schema_document, schema_list
+
+    if name is None:
+        show(schema_list(None), json, text.schema_list)
+    else:
+        show(schema_document(None, name), True, str)
+
+
 @app.command("doctor")
 @command
 def doctor(
@@ -176,8 +215,14 @@ def doctor(
 ) -> None:
     """Which Terraform engine runs, and whether PostgreSQL and AWS credentials are usable."""
     from toolkit.commands.doctor import doctor as check
+    from toolkit.errors import ConfigError
 
-    # doctor works outside a project too; checking an environment's database needs one
-    ctx = context(endpoint, quiet=True) if env is not None else optional_context()
-    report = check(ctx, engine_choice=OPTIONS.engine, endpoint=endpoint, env=env)
+    # doctor works outside a project too; checking an environment's database needs one. A toolkit.toml
+    # that is there but wrong is one of the checks, and fails it.
+    problem = None
+    try:
+        ctx = context(endpoint, quiet=True) if env is not None else optional_context(strict=True)
+    except ConfigError as exc:
+        ctx, problem = None, str(exc)
+    report = check(ctx, engine_choice=OPTIONS.engine, endpoint=endpoint, env=env, project_problem=problem)
     show(report, json, text.doctor, exit_code=0 if report.ok else 3)

@@ -14,10 +14,12 @@ if TYPE_CHECKING:  # only the types: rendering imports no verb
     from toolkit.commands.drift import DriftReport
     from toolkit.commands.env import EnvUpResult
     from toolkit.commands.environments import CreateResult, EnvironmentRow, ExtendResult, ReapResult, UnlockResult
+    from toolkit.commands.init import InitResult
     from toolkit.commands.pipelines import FingerprintRow, GraphResult
     from toolkit.commands.plan import PlanResult
     from toolkit.commands.plan_bundle import BundleResult
     from toolkit.commands.promote import PromoteCheckResult
+    from toolkit.commands.schema import SchemaList
     from toolkit.commands.stacks import StacksCheckResult
     from toolkit.commands.status import EnvStatus
     from toolkit.commands.values import ValuesReport
@@ -29,6 +31,27 @@ if TYPE_CHECKING:  # only the types: rendering imports no verb
 
 
 MIGRATIONS_UNKNOWN = "  migrations  unknown (database not reachable)"
+
+
+# --- init ----------------------------------------------------------------------------------------
+
+
+def init(result: InitResult) -> str:
+    source = f" from {result.from_flyway}" if result.from_flyway else ""
+    lines = [f"initialised {result.root}{source}:"]
+    lines += [f"  wrote  {path}" for path in result.written]
+    lines.append(f"  migrations  {result.sql}/ (files stay as they are)" if result.from_flyway else "")
+    lines.append(f"  local database port {result.port} (chosen for this checkout; tfvars/local.tfvars.json)")
+    lines += [f"  note: {note}" for note in result.notes]
+    lines.append("next: toolkit env up local   (or `include toolkit.mk` in your Makefile, then make env)")
+    return "\n".join(line for line in lines if line)
+
+
+def schema_list(result: SchemaList) -> str:
+    width = max(len(entry.name) for entry in result.schemas)
+    lines = [f"{entry.name:<{width}}  {entry.id}  ({entry.describes})" for entry in result.schemas]
+    lines.append('print one with: toolkit schema NAME > NAME.schema.json (README, "Editors")')
+    return "\n".join(lines)
 
 
 # --- env -----------------------------------------------------------------------------------------
@@ -129,7 +152,9 @@ def env_status(result: EnvStatus) -> str:
         lines.append(f"  deployed    {result.deployed_at} (commit {result.deployed_commit or 'unknown'})")
     else:
         lines.append("  deployed    never completely (no deployment record)")
-    if result.migrations_applied is None:
+    if result.migrations_applied is None and not any(s.workspace_exists for s in result.stacks):
+        lines.append(f"  migrations  none applied: the environment is not up (toolkit env up {result.environment})")
+    elif result.migrations_applied is None:
         lines.append(MIGRATIONS_UNKNOWN)
     else:
         pending = result.migrations_pending
@@ -206,7 +231,7 @@ def bootstrap(result: BootstrapResult) -> str:
 
 def values(report: ValuesReport) -> str:
     width = max((len(v.name) for v in report.values), default=4)
-    lines = [f"{v.name:<{width}}  {v.value}    ({v.source})" for v in report.values]
+    lines = [f"{v.name:<{width}}  {v.shown()}    ({v.source})" for v in report.values]
     lines += [f"(stack {s} has no state yet: its outputs are not known)" for s in report.missing_stacks]
     return "\n".join(lines)
 
@@ -264,7 +289,15 @@ def db_baseline(result: BaselineResult) -> str:
 
 
 def db_lint(result: LintResult) -> str:
-    lines = [f"{f}{' (allowed)' if f.allowed else ''}" for f in result.findings]
+    def note(finding) -> str:
+        state = result.not_pending.get(finding.script)
+        if state is not None:
+            return f" ({state} in {result.environment}: history, not refused)"
+        return " (allowed)" if finding.allowed else ""
+
+    lines = [f"{f}{note(f)}" for f in result.findings]
+    if result.environment is not None and not result.reached:
+        lines.append(f"note: the database of {result.environment} could not be asked; every file counts as pending")
     return "\n".join(lines) if lines else "no destructive changes found"
 
 

@@ -71,7 +71,7 @@ def apply_bundle(
     folder = folder.absolute()  # Terraform runs in the stack's folder: a relative path would miss
     if not folder.is_dir():
         state = "is a file, not a plan bundle folder" if folder.exists() else "does not exist"
-        raise UsageError(f"--plan {folder} {state}", hint="pass the folder made by toolkit plan ENV --out DIR")
+        raise UsageError(f"--plan {folder} {state}", hint=f"pass the folder made by toolkit plan {name} --out DIR")
     try:
         checked = _check(ctx, env, folder, allow_destroy, max_age_seconds)
         return _apply(ctx, env, folder, checked)
@@ -127,11 +127,13 @@ def _check(
         )
         + problems
     )
+    destroys: list[str] = []
     if env.protected:
         planned = {name: now.planned for name, now in current.items() if now.planned is not None}
+        destroys = destructive_not_allowed(planned, set(allow_destroy))
         problems += [
             f"{item} is not allowed in protected environment {env.name!r} (pass --allow-destroy ADDRESS to allow it)"
-            for item in destructive_not_allowed(planned, set(allow_destroy))
+            for item in destroys
         ]
     loaded = load_migrations(ctx)
     allowed = _read_json(folder / bundle.MIGRATIONS, "allowed")
@@ -164,9 +166,19 @@ def _check(
     if problems:
         raise GuardRefused(
             f"refusing to apply the plan in {folder} to {env.name!r}:\n" + "\n".join(f"  - {p}" for p in problems),
-            hint="make a new plan (toolkit plan ENV --out DIR), review it, and apply that",
+            hint=_refusal_hint(env.name, folder, destroys, len(problems)),
         )
     return _Checked(manifest, current, loaded, allowed, renders, (warning,) if warning else ())
+
+
+def _refusal_hint(env: str, folder: Path, destroys: list[str], problems: int) -> str:
+    """Deletes and replaces that were reviewed are allowed by address; anything else needs a new plan."""
+    allow = " ".join(f"--allow-destroy {item.split(' ', 2)[-1]}" for item in destroys)
+    again = f"if each delete and replace was reviewed, allow them: toolkit apply {env} --plan {folder} {allow}"
+    if destroys and len(destroys) == problems:
+        return again
+    new_plan = f"make a new plan (toolkit plan {env} --out DIR), review it, and apply that"
+    return f"{new_plan}; {again}" if destroys else new_plan
 
 
 def _current_stacks(

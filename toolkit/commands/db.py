@@ -6,16 +6,17 @@ Secrets Manager by the ARN in the outputs) and fills placeholders from values(EN
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from toolkit.deploy.context import Context
 from toolkit.deploy.database import history_table, open_session
 from toolkit.deploy.database_drift import DriftResult, database_drift
 from toolkit.deploy.guards import refuse_protected
+from toolkit.deploy.migrating import database_states, lint_policy
 from toolkit.deploy.validation import load_migrations
 from toolkit.errors import ValidationFailed
 from toolkit.migrations.apply import MigrateResult, current_plan, migrate
-from toolkit.migrations.lint import LintFinding, lint_sources
+from toolkit.migrations.lint import LintFinding, lint_sources, run_findings
 from toolkit.migrations.plan import FileState
 from toolkit.migrations.repair import baseline, parse_baseline_version, repair
 
@@ -48,10 +49,13 @@ class BaselineResult:
 @dataclass(frozen=True)
 class LintResult:
     findings: tuple[LintFinding, ...]
+    environment: str | None = None  # linted against this environment's database
+    not_pending: dict[str, str] = field(default_factory=dict)  # script -> its state there (applied, …)
+    reached: bool = True  # the environment's database could be asked (else every file counts as pending)
 
     @property
     def refused(self) -> tuple[LintFinding, ...]:
-        return tuple(f for f in self.findings if f.refused)
+        return tuple(f for f in self.findings if f.refused and f.script not in self.not_pending)
 
 
 def _status(ctx: Context, name: str) -> StatusResult:
@@ -92,6 +96,7 @@ def db_migrate(ctx: Context, name: str, *, dry_run: bool = False) -> MigrateResu
             lock_timeout=settings.lock_timeout,
             statement_timeout=settings.statement_timeout,
             dry_run=dry_run,
+            lint_policy=lint_policy(ctx, s.migrations),
             **s.plan_options(ctx),
         )
 
@@ -117,9 +122,24 @@ def db_baseline(ctx: Context, name: str, version: str) -> BaselineResult:
     return BaselineResult(env.name, str(parsed))
 
 
-def db_lint(ctx: Context) -> LintResult:
-    """Destructive-change findings in every migration file, in order (no database needed)."""
-    return LintResult(tuple(lint_sources(load_migrations(ctx), ctx.project.migrations.schema)))
+def db_lint(ctx: Context, name: str | None = None) -> LintResult:
+    """Destructive-change findings in every migration file, in order, each file judged on its own (no database
+    needed). With an environment, what is applied there is history, never refused, and what is pending
+    there is judged as the one run `migrate` would make of it."""
+    loaded = load_migrations(ctx)
+    policy = lint_policy(ctx, loaded)
+    if name is None:
+        return LintResult(tuple(lint_sources(loaded, policy=policy)))
+    env = ctx.project.environment(name)
+    states = database_states(ctx, env, loaded)
+    not_pending = {script: state for script, state in (states or {}).items() if state != "pending"}
+    pending = [s for s in loaded if s.script not in not_pending and s.runs_in(env.name)]
+    findings = run_findings(pending, policy) + lint_sources(
+        [s for s in loaded if s.script in not_pending], policy=policy
+    )
+    order = {s.script: i for i, s in enumerate(loaded)}
+    findings.sort(key=lambda f: (order[f.script], f.line))
+    return LintResult(tuple(findings), env.name, not_pending, reached=states is not None)
 
 
 def db_drift(ctx: Context, name: str) -> DriftResult:

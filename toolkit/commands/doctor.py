@@ -31,12 +31,24 @@ class DoctorReport:
 
 
 def doctor(
-    ctx: Context | None, *, engine_choice: str | None = None, endpoint: str | None = None, env: str | None = None
+    ctx: Context | None,
+    *,
+    engine_choice: str | None = None,
+    endpoint: str | None = None,
+    env: str | None = None,
+    project_problem: str | None = None,
 ) -> DoctorReport:
-    """The engine, the embedded PostgreSQL and AWS credentials; with `env`, that environment's database.
-    Works outside a project too (`ctx` None): the engine is then auto-detected."""
+    """The project's toolkit.toml, the engine, the embedded PostgreSQL and AWS credentials; with `env`, that
+    environment's database. Works outside a project too (`ctx` None, no `project_problem`): the engine is
+    then auto-detected. `project_problem` is why a toolkit.toml that was found could not be loaded."""
     configured = ctx.project.terraform.engine if ctx is not None else "auto"
-    checks = [_engine(engine_choice, configured), _postgres(), _aws(endpoint)]
+    if project_problem is not None:
+        project = Check("toolkit.toml", False, project_problem)
+    elif ctx is not None:
+        project = Check("toolkit.toml", True, str(ctx.project.config_path))
+    else:
+        project = Check("toolkit.toml", True, "none here (doctor works outside a project too)")
+    checks = [project, _engine(engine_choice, configured), _postgres(), _aws(endpoint)]
     if env is not None and ctx is not None:
         checks.append(_environment_database(ctx, env))
     return DoctorReport(tuple(checks))

@@ -9,6 +9,7 @@ from toolkit.deploy.database_drift import database_drift
 from toolkit.deploy.rendering import scratch_render
 from toolkit.deploy.stacks import open_stack, saved_plan
 from toolkit.deploy.validation import load_migrations
+from toolkit.migrations.drift import ChangedFile, Difference
 from toolkit.terraform.outputs import Output
 from toolkit.terraform.summary import action_of, summarize
 
@@ -24,8 +25,8 @@ class StackDrift:
 class DriftReport:
     environment: str
     stacks: tuple[StackDrift, ...]
-    database: tuple[str, ...]  # schema changed outside the migrations
-    database_pending: tuple[str, ...] = ()  # applied files edited since: pending, not drift
+    database: tuple[Difference, ...]  # schema changed outside the migrations (kind, name, change, expected, actual)
+    database_pending: tuple[ChangedFile, ...] = ()  # applied files edited since: pending, not drift
     warnings: tuple[str, ...] = ()  # e.g. the comparison ran on another PostgreSQL major version
 
     @property
@@ -58,8 +59,8 @@ def env_drift(ctx: Context, name: str) -> DriftReport:
     return DriftReport(
         env.name,
         tuple(stacks),
-        tuple(str(d) for d in database.differences),
-        tuple(str(f) for f in database.pending),
+        tuple(database.differences),
+        tuple(database.pending),
         database.warnings,
     )
 

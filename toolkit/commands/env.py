@@ -73,8 +73,8 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
         outputs_by_stack[stack_name] = outputs
         upstream.update(outputs)
         if index == 0:
-            with progress.step(ctx, "database"):  # validate linted every file: no second lint here
-                migrated = run_migrations(ctx, env, outputs, loaded, progress, lint=False)
+            with progress.step(ctx, "database"):  # lints what is pending now (validate may not have seen it)
+                migrated = run_migrations(ctx, env, outputs, loaded, progress)
     with progress.step(ctx, "deployment record"):
         just_applied = {step.script for step in migrated.result.applied}
         record_deployed(ctx, env, loaded, migrated.applied, just_applied, migrated.repeatables)

@@ -17,7 +17,7 @@ from toolkit.bundle.summary import SUMMARY_JSON, SUMMARY_MD, lint_verdict, summa
 from toolkit.deploy.context import Context
 from toolkit.deploy.deployment import pipeline_changes
 from toolkit.deploy.injected import injected_folders, upstream_reads
-from toolkit.deploy.migrating import database_plan
+from toolkit.deploy.migrating import database_plan, lint_policy
 from toolkit.deploy.records import record_ephemeral
 from toolkit.deploy.rendering import render_pipelines, rendered_hashes
 from toolkit.deploy.stacks import open_stack, renders_pipelines
@@ -124,8 +124,9 @@ class _BundleWriter:
             with ctx.reporter.step(f"terraform plan: {stack_name}"):
                 self._plan(stack_name)
         allowed = _allowed_now(ctx, env, loaded, self.outputs_by_stack.get(ctx.project.stack_order[0], {}))
+        policy = lint_policy(ctx, loaded)
         lint = {
-            m.script: lint_verdict(lint_sources([m], ctx.project.migrations.schema))
+            m.script: lint_verdict(lint_sources([m], policy=policy))
             for m in (*loaded.versioned, *loaded.repeatable)
             if m.script in allowed
         }

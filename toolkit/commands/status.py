@@ -99,8 +99,13 @@ def _pipelines(
             deployed.update(outputs["pipelines"].value)
     if not deployed and not deploys_pipelines(ctx, env):
         return ()
-    repo = hashes_rendered_now(ctx, resolve_values(env, ctx.project.root, existing, sensitive_variables(env)))
     repo_code = from_repository(ctx, env, loaded).pipelines
+    if ctx.project.stack_order[0] not in existing:
+        # Not up (never, or torn down): no outputs to render with, and nothing deployed to compare with.
+        return tuple(
+            PipelineStatus(key, "not deployed", None, None, None, code) for key, code in sorted(repo_code.items())
+        )
+    repo = hashes_rendered_now(ctx, resolve_values(env, ctx.project.root, existing, sensitive_variables(env)))
     rows = []
     for key in sorted(set(deployed) | set(repo)):
         was, now = deployed.get(key), repo.get(key)

@@ -3,6 +3,7 @@ stacks of an environment built from them."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -49,16 +50,40 @@ class Context:
         target = self.target(env, name)
         if inputs is not None:
             target = replace(target, var_files=(*target.var_files, inputs))
-        return Stack(
-            self.engine, target, on_line=self._terraform_line, endpoint=self.endpoint, extra_env=self._aws_env()
-        )
-
-    def _terraform_line(self, _stream: str, line: str) -> None:
-        if line.strip():
-            self.reporter.detail(line)
+        lines = TerraformLines(self.reporter, name, self.project.terraform.lock_timeout)
+        return Stack(self.engine, target, on_line=lines, endpoint=self.endpoint, extra_env=self._aws_env())
 
     def _aws_env(self) -> dict[str, str]:
         if not self.endpoint:
             return {}
         # The AWS provider and the S3 backend both honour these when pointed at an emulator.
         return {"AWS_ENDPOINT_URL": self.endpoint}
+
+
+class TerraformLines:
+    """Terraform's streamed lines as progress details; and, since Terraform says nothing while it queues
+    for a state lock another run holds, a note when it has been quiet for a while after asking for one."""
+
+    QUIET_SECONDS = 5.0
+
+    def __init__(self, reporter: Reporter, stack: str, lock_timeout: str) -> None:
+        self.reporter, self.stack, self.lock_timeout = reporter, stack, lock_timeout
+        self._timer: threading.Timer | None = None
+
+    def __call__(self, _stream: str, line: str) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not line.strip():
+            return
+        self.reporter.detail(line)
+        if "Acquiring state lock" in line:
+            self._timer = threading.Timer(self.QUIET_SECONDS, self._waiting)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _waiting(self) -> None:
+        self.reporter.note(
+            f"{self.stack}: waiting for the state lock, which another run may hold (Terraform waits up to "
+            f"{self.lock_timeout}: [terraform].lock_timeout or TOOLKIT_LOCK_TIMEOUT)"
+        )

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from toolkit.adapters.aws.secrets_manager import read_database_password
 from toolkit.adapters.postgres.connection import DatabaseTarget, connect, read_password_file
-from toolkit.adapters.postgres.server import EmbeddedServer, provision
+from toolkit.adapters.postgres.server import EmbeddedServer, provision, server_can_reach
 from toolkit.deploy.context import Context
 from toolkit.deploy.stacks import stack_outputs
 from toolkit.errors import DatabaseError, ToolkitError
@@ -40,8 +42,22 @@ def infra_database(ctx: Context, env: Environment, outputs: dict[str, Output]) -
     return database_output(outputs, stack=ctx.project.stack_order[0], environment=env.name)
 
 
+def server_root(ctx: Context, env: Environment) -> Path:
+    """The folder of the environment's local server (its data, its log): in the state folder, or, when
+    toolkit runs as root and the server's unprivileged user cannot enter the state folder (a clone under
+    /root), outside it. Once the data exists it stays where it is."""
+    inside, outside = ctx.paths.postgres(env.name), ctx.paths.postgres_outside(env.name)
+    if (outside / "data").is_dir():
+        return outside
+    if (inside / "data").is_dir() or server_can_reach(ctx.paths.root):
+        return inside
+    return outside
+
+
 def embedded_server(ctx: Context, env: Environment, port: int) -> EmbeddedServer:
-    return EmbeddedServer(data_dir=ctx.paths.postgres_data(env.name), port=port, state_root=ctx.paths.root)
+    root = server_root(ctx, env)
+    top = ctx.paths.root if root == ctx.paths.postgres(env.name) else root.parent
+    return EmbeddedServer(data_dir=root / "data", port=port, state_root=top)
 
 
 def resolve_target(
@@ -83,7 +99,7 @@ def database_target(
 def placeholders_for(
     ctx: Context, env: Environment, outputs: dict[str, Output], target: DatabaseTarget
 ) -> Placeholders:
-    """values(ENV) plus Flyway's built-in placeholders for this connection."""
+    """values(ENV), then [migrations.placeholders], plus Flyway's built-in placeholders for this connection."""
     first = ctx.project.stack_order[0]
     sensitive = [v.name for v in read_stack(env.stack_dir(first)).variables.values() if v.sensitive]
     values = resolve_values(env, ctx.project.root, {first: outputs}, sensitive)
@@ -92,9 +108,11 @@ def placeholders_for(
         "flyway:defaultSchema": settings.schema,
         "flyway:user": target.username,
         "flyway:database": target.name,
+        "flyway:timestamp": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),  # Flyway's, once per run
+        "flyway:workingDirectory": os.getcwd(),
         "flyway:table": settings.history_table,
-    }
-    return Placeholders(values, builtins)
+    }  # flyway:filename is set per file (Placeholders.for_file)
+    return Placeholders(values, builtins, settings.placeholders, settings.placeholder_replacement)
 
 
 @contextlib.contextmanager
@@ -158,11 +176,14 @@ def remove_local_database(ctx: Context, env: Environment, infra_outputs: dict[st
         port, password_file = db.port, db.password_file
     removed = False
     with ctx.reporter.step("local database"):
-        server_root = ctx.paths.postgres(env.name)
-        if server_root.exists():
-            embedded_server(ctx, env, port).remove()
-            shutil.rmtree(server_root, ignore_errors=True)
-            removed = True
+        for folder in (ctx.paths.postgres(env.name), ctx.paths.postgres_outside(env.name)):
+            if (folder / "data").is_dir():
+                EmbeddedServer(data_dir=folder / "data", port=port).remove()
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                removed = True
+        with contextlib.suppress(OSError):  # the checkout's folder outside, once no environment uses it
+            ctx.paths.postgres_outside(env.name).parent.rmdir()
         if password_file:  # toolkit made it for this database, so it goes with it
             path = Path(password_file)
             (path if path.is_absolute() else ctx.project.root / path).unlink(missing_ok=True)

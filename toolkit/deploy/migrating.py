@@ -9,12 +9,15 @@ from dataclasses import dataclass, field, replace
 
 from toolkit.adapters.postgres.connection import DatabaseTarget, connect
 from toolkit.deploy.context import Context
-from toolkit.deploy.database import database_target, history_table, placeholders_for
+from toolkit.deploy.database import database_target, history_table, outputs_lock, placeholders_for, server_root
 from toolkit.deploy.progress import Progress
-from toolkit.errors import GuardRefused, ToolkitError
+from toolkit.deploy.stacks import never_deployed, stack_outputs
+from toolkit.errors import ConfigError, GuardRefused, ToolkitError
 from toolkit.migrations.apply import MigrateResult, current_plan, migrate
-from toolkit.migrations.lint import refusals
+from toolkit.migrations.history import BASELINE_TYPES
+from toolkit.migrations.lint import LintPolicy, refusals
 from toolkit.migrations.plan import MigrationPlan
+from toolkit.migrations.rules import RULES
 from toolkit.migrations.source import LoadedMigrations
 from toolkit.project.model import Environment
 from toolkit.terraform.outputs import Output
@@ -55,6 +58,7 @@ def migrate_environment(
         statement_timeout=settings.statement_timeout,
         dry_run=dry_run,
         lint=lint,
+        lint_policy=lint_policy(ctx, loaded),
     )
 
 
@@ -131,14 +135,69 @@ def database_plan(
         plan = current_plan(conn, loaded, history_table(ctx), **_plan_options(ctx, env, outputs, target))
     finally:
         conn.close()
-    return replace(plan, problems=tuple(plan.problems) + tuple(refusals(plan.pending, ctx.project.migrations.schema)))
+    return replace(plan, problems=tuple(plan.problems) + tuple(refusals(plan.pending, policy=lint_policy(ctx, loaded))))
+
+
+def pending_scripts(ctx: Context, env: Environment, loaded: LoadedMigrations) -> set[str] | None:
+    """The files that would run in the environment's database now, or None when it cannot be asked yet
+    (no workspace, no database output, not reachable): then every file counts as pending."""
+    states = database_states(ctx, env, loaded)
+    return None if states is None else {script for script, state in states.items() if state == "pending"}
+
+
+def database_states(ctx: Context, env: Environment, loaded: LoadedMigrations) -> dict[str, str] | None:
+    """Each file's state in the environment's database (`db status`), or None when it cannot be asked yet.
+    A local database that has run before is started for the question."""
+    if never_deployed(ctx, env, ctx.project.stack_order[0]):
+        return None
+    try:
+        with outputs_lock(ctx, env):
+            outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
+        if env.database == "embedded" and "database" in outputs and (server_root(ctx, env) / "data").is_dir():
+            database_target(ctx, env, outputs, start=True)
+    except ToolkitError:
+        return None
+    plan = database_plan(ctx, env, outputs, loaded)
+    return None if plan is None else {state.script: state.state for state in plan.states}
+
+
+def lint_policy(ctx: Context, loaded: LoadedMigrations | None = None) -> LintPolicy:
+    """[migrations.lint] as the lint takes it; a rule or file it names that does not exist is an error (a
+    typo must not quietly allow nothing, or everything)."""
+    settings = ctx.project.migrations
+    where = str(ctx.project.config_path)
+    known = ", ".join(RULES)
+    for rule in settings.lint_severity:
+        if rule not in RULES:
+            raise ConfigError(f"unknown lint rule {rule!r}", path=where, key=f"migrations.lint.severity.{rule}",
+                              hint=f"one of {known}")  # fmt: skip
+    scripts = {s.script for s in loaded} if loaded is not None else None
+    for script, rules in settings.lint_allow.items():
+        key = f'migrations.lint.allow."{script}"'
+        unknown = [r for r in rules if r not in RULES]
+        if unknown:
+            raise ConfigError(f"unknown lint rule(s) {', '.join(unknown)}", path=where, key=key, hint=f"one of {known}")
+        if scripts is not None and script not in scripts:
+            raise ConfigError(
+                f"no migration {script!r} under {ctx.project.sql_dir.name}/",
+                path=where,
+                key=key,
+                hint="name the file by its path below the migrations folder, as the history table's script column",
+            )
+    return LintPolicy(
+        settings.schema,
+        dict(settings.lint_severity),
+        {script: frozenset(rules) for script, rules in settings.lint_allow.items()},
+    )
 
 
 def applied_versions(ctx: Context, conn) -> dict[str, int]:
     """Versions applied successfully in the database, with their checksums (what the environment runs)."""
     with conn.cursor() as cur:
         rows = history_table(ctx).applied(cur)
-    return {str(r.version): r.checksum for r in rows if r.version is not None and r.success and r.type != "BASELINE"}
+    return {
+        str(r.version): r.checksum for r in rows if r.version is not None and r.success and r.type not in BASELINE_TYPES
+    }
 
 
 def applied_repeatables(ctx: Context, conn) -> dict[str, int]:

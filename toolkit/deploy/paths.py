@@ -1,6 +1,6 @@
 """Every path under the project's state folder (`[project].state_dir`, default `.toolkit/`, git-ignored).
 
-<state>/state/<stack>/                      local backend: terraform.tfstate, workspaces/
+<state>/state/<stack>/                      local backend: terraform.tfstate, workspaces/<env>/terraform.tfstate
 <state>/<env>/<stack>/tfdata/               TF_DATA_DIR of one environment and stack
 <state>/<env>/<stack>/<purpose>.tfplan      a saved plan, only while the run that made it needs it
 <state>/<env>/<stack>/inputs.tfvars.json    what toolkit injects into the stack, while Terraform runs
@@ -9,12 +9,19 @@
 <state>/<env>/terraform-outputs.lock        serialises reading outputs between local processes
 <state>/<env>/postgres/                     the embedded PostgreSQL of a `database = "embedded"` environment
 <state>/environments/, <state>/deployments/ records of environments on the local backend
+
+One path is outside the state folder, and derived from it: when toolkit runs as root and the embedded
+PostgreSQL's unprivileged user cannot enter the state folder (a clone under /root, in `mktemp -d`), the
+server's data is kept in /var/lib/toolkit-postgres/<digest of the state folder>/<env>/ instead.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+
+OUTSIDE_ROOT = Path("/var/lib/toolkit-postgres")  # root-owned: see `postgres_outside`
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,11 @@ class StatePaths:
 
     def local_backend(self, stack: str) -> Path:
         return self.root / "state" / stack
+
+    def local_workspace(self, stack: str, env: str) -> Path:
+        """One environment's workspace on the local backend (Terraform's `workspace_dir` layout: its state is
+        `terraform.tfstate` in it)."""
+        return self.local_backend(stack) / "workspaces" / env
 
     def saved_plan(self, env: str, stack: str, purpose: str) -> Path:
         return self.root / env / stack / f"{purpose}.tfplan"
@@ -51,6 +63,11 @@ class StatePaths:
 
     def postgres_data(self, env: str) -> Path:
         return self.postgres(env) / "data"
+
+    def postgres_outside(self, env: str) -> Path:
+        """Where the local server's data goes when its user cannot reach `postgres(env)` (as root only)."""
+        digest = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:16]
+        return OUTSIDE_ROOT / digest / env
 
     def records(self, kind: str) -> Path:
         return self.root / kind

@@ -77,11 +77,24 @@ def saved_plan(ctx: Context, env: Environment, stack_name: str, purpose: str) ->
         path.unlink(missing_ok=True)
 
 
+def never_deployed(ctx: Context, env: Environment, stack_name: str) -> bool:
+    """True when the stack certainly has no workspace for the environment: a local backend without its
+    workspace folder (known without running Terraform), in toolkit's layout or, for a stack that declares
+    no backend block, Terraform's own (`terraform.tfstate.d/<env>` in the stack's folder). False when it
+    has one, or cannot be told."""
+    if env.backend.type != "local":
+        return False
+    places = (
+        ctx.paths.local_workspace(stack_name, env.name),
+        env.stack_dir(stack_name) / "terraform.tfstate.d" / env.name,
+    )
+    return not any(place.exists() for place in places)
+
+
 def stack_outputs(ctx: Context, env: Environment, stack_name: str) -> dict[str, Output]:
     """Outputs of one stack in the environment's (existing) workspace."""
     stack = ctx.stack(env, stack_name)
-    stack.init()
-    if not stack.select_existing_workspace():
+    if never_deployed(ctx, env, stack_name) or not _initialised_and_selected(stack):
         raise EnvironmentNotUp(
             f"environment {env.name!r} has no workspace in stack {stack_name!r}",
             hint=f"stand it up first: toolkit env up {env.name}",
@@ -89,10 +102,17 @@ def stack_outputs(ctx: Context, env: Environment, stack_name: str) -> dict[str, 
     return stack.outputs()
 
 
+def _initialised_and_selected(stack: Stack) -> bool:
+    stack.init()
+    return stack.select_existing_workspace()
+
+
 def existing_outputs(ctx: Context, env: Environment) -> dict[str, dict[str, Output]]:
     """Outputs of every stack that has a workspace in this environment (selecting it), in stack order."""
     found: dict[str, dict[str, Output]] = {}
     for stack_name in ctx.project.stack_order:
+        if never_deployed(ctx, env, stack_name):
+            continue  # no Terraform run to find that out
         stack = ctx.stack(env, stack_name)
         stack.init()
         if stack.select_existing_workspace():

@@ -8,15 +8,17 @@ line; a transactional file runs in one transaction with lock_timeout/statement_t
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from toolkit.errors import DatabaseError, MigrationFailed, ValidationFailed
+from toolkit.errors import DatabaseError, GuardRefused, MigrationFailed, ValidationFailed
 from toolkit.migrations import bookkeeping
 from toolkit.migrations.discovery import MigrationSet
 from toolkit.migrations.history import HistoryTable
@@ -24,6 +26,9 @@ from toolkit.migrations.placeholders import Placeholders
 from toolkit.migrations.plan import MigrationPlan, PendingMigration, plan_migrations
 from toolkit.migrations.source import LoadedMigrations, load
 from toolkit.migrations.sqlsplit import Statement, line_of
+
+if TYPE_CHECKING:
+    from toolkit.migrations.lint import LintPolicy
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,64 @@ def session_reset(server_version: int) -> bytes:
     if server_version >= 140000:
         sql += f"SET client_connection_check_interval TO '{CLIENT_CHECK_INTERVAL}'; "
     return sql.encode()
+
+
+def default_schema_first(cur, schema: str) -> tuple[bytes, bytes]:
+    """Put [migrations].schema first in the session's search_path, as Flyway does before migrating (unless
+    the path already starts with it): (the SQL that sets it again after each migration's reset, the SQL
+    that gives the session its own path back when the run ends)."""
+    cur.execute("SHOW search_path")
+    original = cur.fetchone()[0]
+    if schema == original or original.startswith(schema + ","):
+        path = original
+    else:
+        path = f'"{schema}",{original}' if original.strip() else f'"{schema}"'
+    again = cur.mogrify("SELECT set_config('search_path', %s, false); ", (path,))
+    cur.execute(again)
+    return again, cur.mogrify("SELECT set_config('search_path', %s, false)", (original,))
+
+
+def refuse_unrecorded_schema(cur, history: HistoryTable, environment: str | None) -> None:
+    """A schema that already holds tables (or views, sequences, functions) while the history table has no
+    row was built without migrations: running V1 there would build it twice, so the run stops and says
+    how to record what it has (Flyway refuses the same, "found non-empty schema but no history table")."""
+    refusal = unrecorded_schema(cur, history, environment)
+    if refusal is not None:
+        raise refusal
+
+
+def unrecorded_schema(cur, history: HistoryTable, environment: str | None) -> GuardRefused | None:
+    """The refusal for a schema with objects and a history table without rows, or None."""
+    if history.exists(cur):
+        cur.execute(f"SELECT EXISTS (SELECT 1 FROM {history.name})")
+        if cur.fetchone()[0]:
+            return None
+    cur.execute(
+        """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+             AND c.relname NOT IN (%(history)s, %(meta)s)
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                             AND d.objid = c.oid AND d.deptype = 'e')
+           UNION ALL
+           SELECT p.proname || '()' FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = %(schema)s
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                             AND d.objid = p.oid AND d.deptype = 'e')
+           ORDER BY 1 LIMIT 6""",
+        {"schema": history.schema, "history": history.table, "meta": f"{history.table}_toolkit"},
+    )
+    found = [name for (name,) in cur.fetchall()]
+    if not found:
+        return None
+    shown = ", ".join(found[:5]) + (", …" if len(found) > 5 else "")
+    env = environment or "ENV"
+    return GuardRefused(
+        f'schema "{history.schema}" already holds tables or other objects ({shown}) but {history.name} records '
+        "no migration: they were not made by these migrations, and running V1 would build them a second time",
+        hint=f"if the database already has what the migrations up to version V make, record that with `toolkit db "
+        f"baseline {env} --version V` and only later files run; if those objects belong to something else, "
+        f"`toolkit db baseline {env} --version 0` lets every file run",
+    )
 
 
 @dataclass(frozen=True)
@@ -126,7 +189,11 @@ def current_plan(conn, migrations: MigrationSet | LoadedMigrations, history: His
     """The plan against this database (options: environment, out_of_order, placeholders)."""
     with conn.cursor() as cur:
         applied = history.applied(cur)
-    return plan_migrations(load(migrations), applied, server_version=conn.server_version, **options)
+        unrecorded = None if applied else unrecorded_schema(cur, history, options.get("environment"))
+    plan = plan_migrations(load(migrations), applied, server_version=conn.server_version, **options)
+    if unrecorded is not None:
+        plan = replace(plan, problems=(str(unrecorded), *plan.problems))
+    return plan
 
 
 def migrate(
@@ -143,55 +210,66 @@ def migrate(
     statement_timeout: str = "0",
     dry_run: bool = False,
     lint: bool = True,
+    lint_policy: LintPolicy | None = None,
 ) -> MigrateResult:
     """Apply every pending versioned migration in order, then changed repeatables, each on its own."""
+    import psycopg2
+
     conn.autocommit = True
     loaded = load(migrations)
     with (
         database_errors(f"migrating with {history.name}"),
         migration_lock(conn, history, lock_timeout_seconds),
     ):
-        if not dry_run:
-            with conn.cursor() as cur:
+        search_path = restore = b""
+        with conn.cursor() as cur:
+            refuse_unrecorded_schema(cur, history, environment)
+            if not dry_run:
                 bookkeeping.ensure(cur, history)
-        plan = current_plan(
-            conn,
-            loaded,
-            history,
-            environment=environment,
-            out_of_order=out_of_order,
-            placeholders=placeholders,
-        )
-        problems = list(plan.problems)
-        if lint and plan.pending:
-            from toolkit.migrations.lint import refusals
-
-            problems.extend(refusals(plan.pending, history.schema))
-        if problems:
-            raise ValidationFailed("migrations cannot run; nothing was applied:", problems)
-        if dry_run:
-            return MigrateResult((), plan.applied, tuple(_dry_step(p) for p in plan.pending), dry_run=True)
-        done: list[AppliedStep] = []
-        reset = session_reset(conn.server_version)
-        for step in plan.pending:
-            if on_event:
-                on_event(f"applying {step.file.script}")
-            timeouts = (
-                step.source.directives.lock_timeout or lock_timeout,
-                step.source.directives.statement_timeout or statement_timeout,
+                search_path, restore = default_schema_first(cur, history.schema)
+        try:
+            plan = current_plan(
+                conn, loaded, history, environment=environment, out_of_order=out_of_order, placeholders=placeholders
             )
-            done.append(_apply_one(conn, step, history, timeouts, reset))
-        return MigrateResult(applied=tuple(done), already_applied=plan.applied)
+            problems = list(plan.problems)
+            if lint and plan.pending:
+                from toolkit.migrations.lint import refusals
+
+                problems.extend(refusals(plan.pending, history.schema, policy=lint_policy))
+            if problems:
+                raise ValidationFailed("migrations cannot run; nothing was applied:", problems)
+            if dry_run:
+                return MigrateResult((), plan.applied, tuple(_dry_step(p) for p in plan.pending), dry_run=True)
+            done: list[AppliedStep] = []
+            reset = session_reset(conn.server_version) + search_path
+            for step in plan.pending:
+                if on_event:
+                    on_event(f"applying {step.file.script}")
+                timeouts = (
+                    step.source.directives.lock_timeout or lock_timeout,
+                    step.source.directives.statement_timeout or statement_timeout,
+                )
+                done.append(_apply_one(conn, step, history, timeouts, reset, environment))
+            return MigrateResult(applied=tuple(done), already_applied=plan.applied)
+        finally:
+            if restore and not conn.closed:  # the session's own search_path back, as Flyway restores it
+                with suppress(psycopg2.Error), conn.cursor() as cur:
+                    cur.execute(restore)
 
 
 def _dry_step(step: PendingMigration) -> DryRunStep:
-    sql = "".join(f"{text};\n" for text in step.shown)
+    sql = "".join(f"{text}\n" if text.endswith("\n\\.") else f"{text};\n" for text in step.shown)
     version = str(step.file.version) if step.file.version else None
     return DryRunStep(step.file.script, version, step.reason, step.source.directives.transactional, sql)
 
 
 def _apply_one(
-    conn, step: PendingMigration, history: HistoryTable, timeouts: tuple[str, str], reset: bytes
+    conn,
+    step: PendingMigration,
+    history: HistoryTable,
+    timeouts: tuple[str, str],
+    reset: bytes,
+    environment: str | None = None,
 ) -> AppliedStep:
     import psycopg2
 
@@ -211,7 +289,10 @@ def _apply_one(
             )
             cur.execute(b"BEGIN; " + settings if transactional else settings)
             for current in step.statements:
-                cur.execute(current.sql)
+                if current.copy_data is None:
+                    cur.execute(current.sql)
+                else:  # COPY … FROM STDIN with the data that follows it in the file
+                    cur.copy_expert(current.sql, io.StringIO(current.copy_data))
             current = None  # a failure from here on is the bookkeeping's, not a statement's
             elapsed = int((time.monotonic() - started) * 1000)
             _record(cur, history, step, elapsed, success=True, commit=transactional, first=reset)
@@ -236,7 +317,7 @@ def _apply_one(
                 message,
                 hint="this file runs outside a transaction (toolkit:transaction=false), so statements "
                 f"before the failing one stay applied; {recorded}: finish or undo it by hand, then run "
-                "`toolkit db repair ENV`",
+                f"`toolkit db repair {environment or 'ENV'}`",
             ) from None
         finally:
             # A rolled-back file left nothing behind; a file outside a transaction whose history row
@@ -284,7 +365,7 @@ def _describe_failure(step: PendingMigration, statement: Statement | None, exc) 
     where = step.file.script
     if statement is not None:
         line = line_of(statement, int(position)) if position else statement.line
-        where = f"{where}:{_do_block_line(statement, context) or line}"
+        where = f"{where}:{_do_block_line(statement, context) or _copy_line(statement, context) or line}"
     detail = getattr(diag, "message_detail", None)
     code = getattr(exc, "pgcode", None)
     what = f"migration {step.file.version}" if step.file.version else "repeatable migration"
@@ -294,6 +375,17 @@ def _describe_failure(step: PendingMigration, statement: Statement | None, exc) 
         + (f" (context: {context})" if context else "")
         + (f" [SQLSTATE {code}]" if code else "")
     )
+
+
+_COPY_LINE = re.compile(r"^COPY \S+, line (\d+)")
+
+
+def _copy_line(statement: Statement, context: str) -> int | None:
+    """The file line of a bad row of COPY … FROM STDIN ("COPY t, line 2, column b: …" counts data lines)."""
+    found = _COPY_LINE.match(context) if statement.copy_data is not None else None
+    if found is None:
+        return None
+    return line_of(statement, len(statement.sql) + 1) + int(found[1])
 
 
 def _do_block_line(statement: Statement, context: str) -> int | None:

@@ -1,9 +1,12 @@
 """Find migration files and parse Flyway's file-name grammar.
 
 `V<version>__<description>.sql` (versioned), `U<version>__<description>.sql` (undo) and
-`R__<description>.sql` (repeatable). In a version, `_` means `.`; versions compare numerically part by
+`R__<description>.sql` (repeatable), split as Flyway splits them: the version is what comes before the
+first `__`, the description everything after it, each `_` a space (a trailing `_` is a trailing space;
+`V1__.sql` has an empty description). In a version, `_` means `.`; versions compare numerically part by
 part and trailing zeros do not count, so `1`, `1.0` and `01` are one version (a duplicate if two files
-use it). A `.sql` file that starts like a migration but does not parse is an error, never skipped.
+use it). A `.sql` file that starts like a migration but does not parse is an error, unless the project
+turns `validate_migration_naming` off, when it is skipped as Flyway skips it by default.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from pathlib import Path
 
 from toolkit.errors import ValidationFailed
 
-_NAME = re.compile(r"^(?P<prefix>[VUR])(?P<version>[^_]*(?:_[^_]+)*?)__(?P<description>.+)\.sql$")
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
 # A prefix and a digit or `_`, a lower-case v/u and a digit, or a prefix letter with `__` after it: meant
 # as a migration, so it must parse.
@@ -72,6 +74,12 @@ class MigrationFile:
 
 
 _KINDS = {"V": "versioned", "U": "undo", "R": "repeatable"}
+
+
+class NotAMigrationName(ValueError):
+    """A name that looks like a migration but does not follow the grammar (skipped when naming is lax)."""
+
+
 # The history table's version VARCHAR(50) and script VARCHAR(1000) (Flyway's layout): a longer value
 # would fail the history row's INSERT after the migration's statements ran, so it is refused up front.
 VERSION_MAX = 50
@@ -91,24 +99,25 @@ def parse_name(path: Path, root: Path, script: str | None = None) -> MigrationFi
             f"{script}: the path below the migrations folder has {len(script)} characters, more than the "
             f"{SCRIPT_MAX} the history table's script column holds; shorten the folder or file names"
         )
-    match = _NAME.match(name)
-    if not match or name[0] not in _KINDS:
-        raise ValueError(
+    # Flyway's ResourceNameParser: the prefix letter, then up to the first `__` the version, after it
+    # the description with every `_` read as a space, kept exactly (history rows and repeatables match on it).
+    rest = name[1:-4]
+    at = rest.find("__")
+    if at < 0 or name[0] not in _KINDS:
+        raise NotAMigrationName(
             f"{script}: looks like a migration but does not follow "
             "V<version>__<description>.sql, U<version>__… or R__<description>.sql"
         )
-    kind = _KINDS[match["prefix"]]
-    description = match["description"].replace("_", " ").strip()
-    if not description:
-        raise ValueError(f"{script}: the description after '__' is empty")
+    kind = _KINDS[name[0]]
+    version_text, description = rest[:at], rest[at + 2 :].replace("_", " ")
     if kind == "repeatable":
-        if match["version"]:
-            raise ValueError(f"{script}: a repeatable migration has no version (R__<description>.sql)")
+        if version_text:
+            raise NotAMigrationName(f"{script}: a repeatable migration has no version (R__<description>.sql)")
         return MigrationFile(kind, None, description, path, script)
     try:
-        version = Version.parse(match["version"])
+        version = Version.parse(version_text)
     except ValueError as exc:
-        raise ValueError(f"{script}: {exc}") from None
+        raise NotAMigrationName(f"{script}: {exc}") from None
     if len(version.text) > VERSION_MAX:
         raise ValueError(
             f"{script}: version {version.text} has {len(version.text)} characters, more than the {VERSION_MAX} "
@@ -125,6 +134,7 @@ class MigrationSet:
     # Names that do not parse, duplicates: `source.load` reports them with the files' own problems, so
     # every problem with the files comes out at once.
     problems: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()  # names that do not parse, with validate_migration_naming = false
 
 
 def _sql_files(sql_dir: Path) -> list[tuple[str, Path]]:
@@ -142,9 +152,10 @@ def _sql_files(sql_dir: Path) -> list[tuple[str, Path]]:
     return found
 
 
-def discover(sql_dir: Path) -> MigrationSet:
+def discover(sql_dir: Path, *, validate_naming: bool = True) -> MigrationSet:
     """All migrations under sql_dir (recursively), with every naming problem in `problems` (raised,
-    together with the files' own problems, by `source.load`)."""
+    together with the files' own problems, by `source.load`); with `validate_naming` off, names that
+    do not parse are `skipped` instead, as Flyway skips them by default."""
     if not sql_dir.is_dir():
         raise ValidationFailed(
             f"the migrations folder {sql_dir} does not exist",
@@ -152,12 +163,19 @@ def discover(sql_dir: Path) -> MigrationSet:
             hint="create it, or set [project].sql in toolkit.toml",
         )
     problems: list[str] = []
+    skipped: list[str] = []
     versioned: dict[Version, MigrationFile] = {}
     undo: dict[Version, MigrationFile] = {}
     repeatable: dict[str, MigrationFile] = {}
     for script, path in _sql_files(sql_dir):
         try:
             found = parse_name(path, sql_dir, script)
+        except NotAMigrationName as exc:
+            if validate_naming:
+                problems.append(str(exc))
+            else:
+                skipped.append(script)
+            continue
         except ValueError as exc:
             problems.append(str(exc))
             continue
@@ -178,4 +196,5 @@ def discover(sql_dir: Path) -> MigrationSet:
         repeatable=tuple(repeatable[d] for d in sorted(repeatable)),
         undo=undo,
         problems=tuple(problems),
+        skipped=tuple(skipped),
     )

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.migrations.history import HistoryTable
+from toolkit.migrations.history import BASELINE_TYPES, HistoryTable
 from toolkit.migrations.placeholders import Placeholders
 from toolkit.migrations.source import LoadedMigrations
 
@@ -177,8 +177,8 @@ def version_warning(live: int, scratch: int) -> str | None:
 def applied_subset(loaded: LoadedMigrations, applied) -> LoadedMigrations:
     """The files the database has had: applied (or baselined) versions, repeatables at their checksum."""
     rows = [r for r in applied if r.success]
-    versions = {r.version for r in rows if r.version is not None and r.type != "BASELINE"}
-    baseline = max((r.version for r in rows if r.type == "BASELINE"), default=None)
+    versions = {r.version for r in rows if r.version is not None and r.type not in BASELINE_TYPES}
+    baseline = max((r.version for r in rows if r.type in BASELINE_TYPES), default=None)
     repeatable = {r.description for r in rows if r.version is None}
     return LoadedMigrations(
         tuple(

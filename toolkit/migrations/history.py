@@ -24,6 +24,9 @@ class AppliedMigration:
 
 
 UNDO_TYPES = frozenset({"UNDO_SQL", "UNDO_JDBC", "UNDO_SCRIPT"})
+# `db baseline` writes BASELINE; Flyway's baseline migrations (B<version>__…) write SQL_BASELINE (JDBC_ and
+# SCRIPT_ for Java and script ones): each says the database is at that version, files up to it never run.
+BASELINE_TYPES = frozenset({"BASELINE", "SQL_BASELINE", "JDBC_BASELINE", "SCRIPT_BASELINE"})
 
 
 def effective(rows: list[AppliedMigration]) -> list[AppliedMigration]:
@@ -48,7 +51,7 @@ def effective(rows: list[AppliedMigration]) -> list[AppliedMigration]:
                 kept[index] = None
             del earlier[len(earlier) - len(undone) :]
             continue
-        if row.type != "BASELINE":
+        if row.type not in BASELINE_TYPES:
             runs.setdefault(key, []).append(len(kept))
         kept.append(row)
     return [row for row in kept if row is not None]

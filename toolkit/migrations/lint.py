@@ -1,25 +1,44 @@
 """Destructive-change lint on PostgreSQL's own parser (pglast): what would lose data or block readers.
 
-Each finding names a rule; a file accepts a rule with `-- toolkit:allow=<rule>[,<rule>…]` at its top.
-Statements on a table created earlier in the same file are not findings: that table holds no data
-and has no readers yet. A table from an earlier file is never "new": the file will also run where that
-table has long held data (production), so the lint judges each file on its own. "The same table" means
-the same schema-qualified name under PostgreSQL's rules (the parser has already folded unquoted names
-to lower case and kept quoted ones; an unqualified name is in the default schema), and `CREATE TABLE IF
-NOT EXISTS` does not make a table new: it does nothing where the table already exists.
+Each finding names a rule with a severity (error: refused unless allowed; warning: reported, never
+refused). A file accepts a rule with `-- toolkit:allow=<rule>[,<rule>…]` at its top, or through
+`[migrations.lint.allow]` in toolkit.toml (which leaves the file, and so its checksum, as it is).
+Statements on a table created earlier in the same file are not findings: that table holds no data and
+has no readers yet. When the lint judges a run (`as_run`: the files one run applies, in order), the
+rules about locking a busy table (`LOCK_RULES`) do not refuse a statement on a table an earlier file of
+that run creates: it is new for this run; where it already exists the file is refused, so the finding
+is a warning saying so. "The same table" means the same
+schema-qualified name under PostgreSQL's rules (the parser has already folded unquoted names to lower
+case and kept quoted ones; an unqualified name is in the default schema), and `CREATE TABLE IF NOT
+EXISTS` does not make a table new: it does nothing where the table already exists.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from toolkit.migrations.placeholders import PLACEHOLDER
-from toolkit.migrations.rules import RULES
+from toolkit.migrations.rules import LOCK_RULES, RULES
 from toolkit.migrations.source import MigrationSource
 from toolkit.migrations.sqlsplit import SplitError
+
+SEVERITIES = ("error", "warning")
+
+
+@dataclass(frozen=True)
+class LintPolicy:
+    """What the project says about the rules: unqualified names' schema, a severity per rule (default
+    error), and rules allowed per file (its path below the sql folder) without touching the file."""
+
+    default_schema: str = "public"
+    severity: Mapping[str, str] = field(default_factory=dict)
+    allow: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def allows(self, source: MigrationSource, rule: str) -> bool:
+        return rule in source.directives.allow or rule in self.allow.get(source.script, ())
 
 
 @dataclass(frozen=True)
@@ -28,14 +47,16 @@ class LintFinding:
     line: int
     rule: str  # one of RULES, or "syntax" (not parsed: reported, never refused)
     message: str
-    allowed: bool  # the file carries toolkit:allow for this rule
+    allowed: bool  # the file (or toolkit.toml for the file) allows this rule
+    severity: str = "error"  # "warning": reported, never refused
 
     @property
     def refused(self) -> bool:
-        return not self.allowed and self.rule != "syntax"
+        return not self.allowed and self.rule != "syntax" and self.severity == "error"
 
     def __str__(self) -> str:
-        return f"{self.script}:{self.line}: {self.rule}: {self.message}"
+        level = "warning: " if self.severity == "warning" and not self.allowed else ""
+        return f"{self.script}:{self.line}: {level}{self.rule}: {self.message}"
 
 
 def _neutral(sql: str) -> str:
@@ -43,14 +64,23 @@ def _neutral(sql: str) -> str:
     return PLACEHOLDER.sub(lambda m: "ph_" + re.sub(r"\W", "_", m[1]), sql) if "${" in sql else sql
 
 
-def lint_sources(sources: Iterable[MigrationSource], default_schema: str = "public") -> list[LintFinding]:
-    """Findings for these files, each judged on its own; unqualified names are in `default_schema`."""
+def lint_sources(
+    sources: Iterable[MigrationSource],
+    default_schema: str = "public",
+    *,
+    policy: LintPolicy | None = None,
+    as_run: bool = False,
+) -> list[LintFinding]:
+    """Findings for these files under `policy` (or just `default_schema` for unqualified names); each file
+    is judged on its own, or, `as_run`, as the files of one run in the order it applies them."""
     from pglast import parse_sql
     from pglast.parser import ParseError
 
+    policy = policy or LintPolicy(default_schema)
     findings: list[LintFinding] = []
+    earlier: dict[tuple[str, str], str] = {}  # tables created by earlier files of the run -> the file
     for source in sources:
-        created = _Created(default_schema)
+        created = _Created(policy.default_schema)
         try:
             statements = source.statements
         except SplitError as exc:
@@ -63,28 +93,64 @@ def lint_sources(sources: Iterable[MigrationSource], default_schema: str = "publ
                 findings.append(LintFinding(source.script, statement.line, "syntax", str(exc), False))
                 continue
             for raw in parsed:
-                for rule, detail in _check(raw.stmt, created):
+                for rule, detail, tables in _check(raw.stmt, created):
+                    severity = policy.severity.get(rule, "error")
+                    made_by = [earlier.get(created.key(*table)) for table in tables]
+                    if as_run and rule in LOCK_RULES and made_by and all(made_by):
+                        severity = "warning"
+                        detail += (
+                            f" (created earlier in this run by {made_by[0]}; refused where the table already exists)"
+                        )
                     findings.append(
                         LintFinding(
                             source.script,
                             statement.line,
                             rule,
                             f"{detail}: {RULES[rule]}",
-                            rule in source.directives.allow,
+                            policy.allows(source, rule),
+                            severity,
                         )
                     )
+        if as_run:
+            earlier.update(dict.fromkeys(created.tables, source.script))
     return findings
 
 
 # Every rule needs one of these words in the file; a file without any cannot be refused, so `migrate`
 # skips parsing it (the parse is most of the lint's cost on thousands of CREATE/INSERT files).
 _MAY_BE_REFUSED = re.compile(r"\b(?:drop|truncate|alter|index|rename)\b", re.IGNORECASE)
+_MAY_CREATE = re.compile(r"\bcreate\b", re.IGNORECASE)
 
 
-def refusals(pending, default_schema: str = "public") -> list[str]:
-    """Problems that stop `migrate`: findings on pending migrations without an allow annotation."""
-    findings = lint_sources((p.source for p in pending if _MAY_BE_REFUSED.search(p.source.text)), default_schema)
-    return [f"{f}; if intended, put `-- toolkit:allow={f.rule}` at the top of the file" for f in findings if f.refused]
+def run_findings(sources: Iterable[MigrationSource], policy: LintPolicy) -> list[LintFinding]:
+    """The findings of the files one run applies, in its order. Only files that could be refused are
+    parsed; only when one is refused by a lock rule are the files before it that create tables parsed
+    too, to see whether it locks a table this run creates (then a warning, not a refusal)."""
+    ordered = list(sources)
+    candidates = [s for s in ordered if _MAY_BE_REFUSED.search(s.text)]
+    findings = lint_sources(candidates, policy=policy)
+    refused = {f.script for f in findings if f.refused and f.rule in LOCK_RULES}
+    if not refused:
+        return findings
+    last = max(i for i, s in enumerate(ordered) if s.script in refused)
+    prefix = [s for s in ordered[: last + 1] if _MAY_BE_REFUSED.search(s.text) or _MAY_CREATE.search(s.text)]
+    again = lint_sources(prefix, policy=policy, as_run=True)
+    kept = {(f.script, f.line, f.rule) for f in again}
+    return again + [f for f in findings if (f.script, f.line, f.rule) not in kept]
+
+
+def refusals(pending, default_schema: str = "public", *, policy: LintPolicy | None = None) -> list[str]:
+    """Problems that stop `migrate`: findings on pending migrations (judged as one run, in order) that are
+    not allowed."""
+    findings = run_findings((p.source for p in pending), policy or LintPolicy(default_schema))
+    return [f"{f}; {allow_hint(f)}" for f in findings if f.refused]
+
+
+def allow_hint(finding: LintFinding) -> str:
+    return (
+        f"if intended, put `-- toolkit:allow={finding.rule}` at the top of the file, or (leaving the file as it "
+        f'is) add "{finding.script}" = ["{finding.rule}"] under [migrations.lint.allow] in toolkit.toml'
+    )
 
 
 def _name(relation) -> str:
@@ -104,6 +170,12 @@ class _Created:
             self.tables.add(("pg_temp", relation.relname))
         else:
             self.tables.add((relation.schemaname or self.schema, relation.relname))
+
+    def key(self, schema: str | None, name: str) -> tuple[str, str]:
+        """The table an unqualified or qualified name means, as far as this file tells (temporary first)."""
+        if schema:
+            return schema, name
+        return ("pg_temp", name) if ("pg_temp", name) in self.tables else (self.schema, name)
 
     def has(self, schema: str | None, name: str) -> bool:
         if schema:
@@ -167,7 +239,13 @@ def _lint_tables():
 _SERIALS = {"serial", "serial2", "serial4", "serial8", "smallserial", "bigserial"}
 
 
-def _check(node, created: _Created) -> Iterable[tuple[str, str]]:
+def _tables(*relations) -> list[tuple[str | None, str]]:
+    """The tables a finding is about, as written (schema or None, name)."""
+    return [(r.schemaname or None, r.relname) for r in relations if r is not None]
+
+
+def _check(node, created: _Created) -> Iterable[tuple[str, str, list[tuple[str | None, str]]]]:
+    """(rule, what, the tables it is about) for each finding of one statement."""
     from pglast import ast
     from pglast.enums import AlterTableType, ConstrType, ObjectType
 
@@ -184,27 +262,28 @@ def _check(node, created: _Created) -> Iterable[tuple[str, str]]:
     elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
         names = [[s.sval for s in obj] for obj in node.objects]
         if not all(created.has_names(name) for name in names):
-            yield "drop-table", f"DROP TABLE {', '.join('.'.join(name) for name in names)}"
+            tables = [(name[-2] if len(name) > 1 else None, name[-1]) for name in names]
+            yield "drop-table", f"DROP TABLE {', '.join('.'.join(name) for name in names)}", tables
     elif isinstance(node, ast.TruncateStmt):
         if not all(created.has_relation(r) for r in node.relations):
-            yield "truncate", f"TRUNCATE {', '.join(_name(r) for r in node.relations)}"
+            yield "truncate", f"TRUNCATE {', '.join(_name(r) for r in node.relations)}", _tables(*node.relations)
     elif isinstance(node, ast.IndexStmt):
         if not node.concurrent and not created.has_relation(node.relation):
-            yield "index-without-concurrently", f"CREATE INDEX on {_name(node.relation)}"
+            yield "index-without-concurrently", f"CREATE INDEX on {_name(node.relation)}", _tables(node.relation)
     elif isinstance(node, ast.RenameStmt) and node.renameType in renamed:
         if node.relation is None or not created.has_relation(node.relation):
-            yield "rename", f"RENAME {_renamed(node)} TO {node.newname}"
+            yield "rename", f"RENAME {_renamed(node)} TO {node.newname}", _tables(node.relation)
     elif isinstance(node, ast.AlterEnumStmt) and node.oldVal is not None:
-        yield "rename", f"RENAME VALUE {node.oldVal!r} TO {node.newVal!r} of type {_dotted(node.typeName)}"
+        yield "rename", f"RENAME VALUE {node.oldVal!r} TO {node.newVal!r} of type {_dotted(node.typeName)}", []
     elif isinstance(node, ast.AlterTableStmt) and not created.has_relation(node.relation):
-        table = _name(node.relation)
+        table, tables = _name(node.relation), _tables(node.relation)
         for cmd in node.cmds or ():
             if cmd.subtype == AlterTableType.AT_DropColumn:
-                yield "drop-column", f"DROP COLUMN {table}.{cmd.name}"
+                yield "drop-column", f"DROP COLUMN {table}.{cmd.name}", tables
             elif cmd.subtype == AlterTableType.AT_AlterColumnType:
-                yield "column-type", f"ALTER COLUMN {table}.{cmd.name} TYPE"
+                yield "column-type", f"ALTER COLUMN {table}.{cmd.name} TYPE", tables
             elif cmd.subtype == AlterTableType.AT_SetNotNull:
-                yield "not-null", f"SET NOT NULL on {table}.{cmd.name}"
+                yield "not-null", f"SET NOT NULL on {table}.{cmd.name}", tables
             elif cmd.subtype == AlterTableType.AT_AddColumn:
                 kinds = {c.contype for c in (cmd.def_.constraints or ())}
                 values = {ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED}
@@ -212,10 +291,11 @@ def _check(node, created: _Created) -> Iterable[tuple[str, str]]:
                 # PRIMARY KEY makes the column NOT NULL, which its existing rows (all NULL) cannot be
                 if kinds & {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY} and not has_value:
                     what = "PRIMARY KEY" if ConstrType.CONSTR_PRIMARY in kinds else "NOT NULL"
-                    yield "not-null", f"ADD COLUMN {table}.{cmd.def_.colname} {what} without a default"
+                    yield "not-null", f"ADD COLUMN {table}.{cmd.def_.colname} {what} without a default", tables
             elif (
                 cmd.subtype == AlterTableType.AT_AddConstraint
                 and cmd.def_.contype in indexed
                 and not cmd.def_.indexname  # USING INDEX adopts an index built CONCURRENTLY beforehand
             ):
-                yield "index-without-concurrently", f"ADD {indexed[cmd.def_.contype]} on {table} builds its index"
+                what = f"ADD {indexed[cmd.def_.contype]} on {table} builds its index"
+                yield "index-without-concurrently", what, tables

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from toolkit.migrations.checksum import flyway_checksum
 from toolkit.migrations.discovery import Version
-from toolkit.migrations.history import AppliedMigration, effective
-from toolkit.migrations.placeholders import Placeholders, fill, unknown
+from toolkit.migrations.history import BASELINE_TYPES, AppliedMigration, effective
+from toolkit.migrations.placeholders import Placeholders, fill, unknown_in
 from toolkit.migrations.source import LoadedMigrations, MigrationSource
 from toolkit.migrations.sqlsplit import SplitError, Statement
 
@@ -137,12 +137,22 @@ class PendingMigration:
     @property
     def statements(self) -> tuple[Statement, ...]:
         """Placeholders filled."""
-        return tuple(Statement(fill(s.sql, self.placeholders)[0], s.line, s.offset) for s in self.source.statements)
+        return tuple(
+            Statement(fill(s.sql, self.placeholders)[0], s.line, s.offset, self._data(s, 0))
+            for s in self.source.statements
+        )
 
     @property
     def shown(self) -> tuple[str, ...]:
-        """The same statements with sensitive values masked."""
-        return tuple(fill(s.sql, self.placeholders)[1] for s in self.source.statements)
+        """The same statements with sensitive values masked (a COPY's with its data and `\\.` line)."""
+        return tuple(
+            fill(s.sql, self.placeholders)[1] + ("" if s.copy_data is None else f";\n{self._data(s, 1)}\\.")
+            for s in self.source.statements
+        )
+
+    def _data(self, statement: Statement, which: int) -> str | None:
+        """A COPY's data lines with placeholders filled, as Flyway fills the whole script (0: to run, 1: to show)."""
+        return None if statement.copy_data is None else fill(statement.copy_data, self.placeholders)[which]
 
     @property
     def file(self):
@@ -179,12 +189,9 @@ class MigrationPlan:
 
 def _prepare(source: MigrationSource, placeholders: Placeholders, server_version: int, problems: list[str]) -> bool:
     """Placeholders filled and the no-transaction check done; False (with problems) if it cannot run."""
-    missing = unknown(source.text, placeholders)
+    missing = unknown_in(source.script, source.text, placeholders)
     if missing:
-        problems.append(
-            f"{source.script}: unknown placeholder(s) {', '.join('${' + n + '}' for n in missing)}; "
-            "placeholders come from the environment's tfvars and Terraform outputs"
-        )
+        problems.extend(str(m) for m in missing)
         return False
     try:
         raw = source.statements
@@ -222,7 +229,7 @@ def plan_migrations(
     placeholders = placeholders or Placeholders()
     problems: list[str] = []
     states: list[FileState] = []
-    by_version, repeatable_rows, baseline = _read_history(applied, problems)
+    by_version, repeatable_rows, baseline = _read_history(applied, problems, environment)
     highest = max((v for v, r in by_version.items() if r.success), default=None)
     pending: list[PendingMigration] = []
     on_disk: set[Version] = set()
@@ -231,13 +238,13 @@ def plan_migrations(
         on_disk.add(version)
         row = by_version.get(version)
         if row is not None:
-            state = "baseline" if row.type == "BASELINE" else "applied" if row.success else "failed"
-            if row.success and row.type != "BASELINE" and row.checksum != source.checksum:
+            state = "baseline" if row.type in BASELINE_TYPES else "applied" if row.success else "failed"
+            if row.success and row.type not in BASELINE_TYPES and row.checksum != source.checksum:
                 state = "checksum mismatch"
                 problems.append(
                     f"{file.script}: changed after it was applied (checksum {row.checksum} in the "
                     f"database, {source.checksum} on disk); restore the file and put the change in a new "
-                    "migration, or run `toolkit db repair ENV` if the edit is intended"
+                    f"migration, or run `toolkit db repair {environment or 'ENV'}` if the edit is intended"
                 )
             states.append(FileState(file.script, str(version), file.description, state, str(row.installed_on)))
             continue
@@ -257,12 +264,13 @@ def plan_migrations(
                 states.append(FileState(file.script, str(version), file.description, "ignored"))
                 continue
             reason = "out of order"
-        prepared = _prepare(source, placeholders, server_version, problems)
+        own = placeholders.for_file(file.path.name)
+        prepared = _prepare(source, own, server_version, problems)
         states.append(FileState(file.script, str(version), file.description, "pending"))
         if prepared:
-            pending.append(PendingMigration(source, source.checksum, reason, placeholders))
+            pending.append(PendingMigration(source, source.checksum, reason, own))
     for version, row in by_version.items():
-        if version not in on_disk and row.type != "BASELINE" and row.success:
+        if version not in on_disk and row.type not in BASELINE_TYPES and row.success:
             problems.append(f"{row.script}: version {version} is applied but its file is missing")
             states.append(FileState(row.script, str(version), row.description, "missing", str(row.installed_on)))
     pending += _plan_repeatables(
@@ -278,7 +286,7 @@ def plan_migrations(
 
 
 def _read_history(
-    applied: Iterable[AppliedMigration], problems: list[str]
+    applied: Iterable[AppliedMigration], problems: list[str], environment: str | None = None
 ) -> tuple[dict[Version, AppliedMigration], dict[str, AppliedMigration], Version | None]:
     """The history as Flyway reads it (undo, DELETE and SCHEMA rows applied): rows by version, the last
     successful row of each repeatable by description, and the baseline version; failed rows are problems."""
@@ -290,14 +298,14 @@ def _read_history(
             problems.append(
                 f"{row.script}: {'version ' + str(row.version) if row.version else 'repeatable migration'} "
                 "failed in an earlier run and is recorded as failed; fix the database by hand, then run "
-                "`toolkit db repair ENV`"
+                f"`toolkit db repair {environment or 'ENV'}`"
             )
         if row.version is None:
             if row.success:
                 repeatable_rows[row.description] = row  # rows come in rank order: the last one wins
             continue
-        if row.type == "BASELINE":
-            baseline = row.version
+        if row.type in BASELINE_TYPES and row.success:
+            baseline = row.version if baseline is None else max(baseline, row.version)
         by_version[row.version] = row
     return by_version, repeatable_rows, baseline
 
@@ -319,11 +327,12 @@ def _plan_repeatables(
             continue
         row = rows.get(source.file.description)
         before = len(problems)
-        prepared = _prepare(source, placeholders, server_version, problems)
+        own = placeholders.for_file(source.file.path.name)
+        prepared = _prepare(source, own, server_version, problems)
         if not prepared:
             states.append(FileState(source.script, None, source.file.description, "pending"))
             continue
-        filled, _ = fill(source.text, placeholders)
+        filled, _ = fill(source.text, own)
         checksum = flyway_checksum(filled)
         if row is not None and row.checksum == checksum:
             del problems[before:]  # an unchanged repeatable does not run: its no-transaction check is moot
@@ -331,5 +340,5 @@ def _plan_repeatables(
             continue
         reason = "first run" if row is None else "changed"
         states.append(FileState(source.script, None, source.file.description, "pending"))
-        pending.append(PendingMigration(source, checksum, reason, placeholders))
+        pending.append(PendingMigration(source, checksum, reason, own))
     return pending

@@ -13,3 +13,8 @@ RULES = {
     "(for PRIMARY KEY or UNIQUE: CREATE UNIQUE INDEX CONCURRENTLY first, then ADD … USING INDEX)",
     "rename": "a rename breaks every reader and writer that uses the old name",
 }
+
+# Rules about locking a busy table: they matter only for a table that existed before the run. One that an
+# earlier file of the same run creates is empty and unread, so there they warn instead of refusing. The
+# others are about losing data or breaking readers, which a file does wherever it runs: judged per file.
+LOCK_RULES = frozenset({"index-without-concurrently", "column-type", "not-null"})

@@ -1,8 +1,12 @@
-"""Split a migration into statements, the way PostgreSQL's lexer sees them, keeping each one's line.
+r"""Split a migration into statements, the way PostgreSQL's lexer sees them, keeping each one's line.
 
 Semicolons inside '…' and E'…' strings, "…" identifiers, $tag$…$tag$ bodies, -- and nested /* */
 comments, and SQL-standard `BEGIN ATOMIC … END` bodies do not end a statement. Running statements one
 by one is what lets an error name the exact line, and lets non-transactional files run at all.
+
+`COPY … FROM STDIN;` is followed by its data, as in a psql script and as Flyway reads it: the lines after
+the statement's own, up to a line holding only `\.`, belong to it (`Statement.copy_data`) and are never
+read as SQL.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ _INTERESTING = re.compile(r"""--|/\*|[';"$\n\r]|[A-Za-z_][A-Za-z0-9_$]*""")
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)?\$")
 _BLOCK = re.compile(r"/\*|\*/|\n|\r\n?")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
+_COPY_FROM_STDIN = re.compile(r"COPY\b.*\bFROM\s+STDIN\b", re.I | re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +26,7 @@ class Statement:
     sql: str  # from its first token to just before its `;` (comments before it are left out)
     line: int  # 1-based line of its first token in the file
     offset: int  # character offset of its first token in the file
+    copy_data: str | None = None  # COPY … FROM STDIN: the data lines that follow it, as written
 
 
 class SplitError(ValueError):
@@ -64,10 +70,16 @@ def split_statements(text: str) -> list[Statement]:
             if atomic:
                 pos = at + 1
                 continue
-            if start is not None:
-                statements.append(Statement(text[start:at].rstrip(), start_line, start))
-            start, words = None, []
             pos = at + 1
+            if start is not None:
+                sql = text[start:at].rstrip()
+                if _COPY_FROM_STDIN.match(sql):
+                    data, pos, lines = _copy_data(text, pos, line)
+                    statements.append(Statement(sql, start_line, start, data))
+                    line += lines
+                else:
+                    statements.append(Statement(sql, start_line, start))
+            start, words = None, []
             continue
         if token in ("'", '"'):
             escapes = token == "'" and at > 0 and text[at - 1] in "eE" and not _word_char(text, at - 2)
@@ -102,6 +114,24 @@ def split_statements(text: str) -> list[Statement]:
     if start is not None and text[start:].strip():
         statements.append(Statement(text[start:].rstrip(), start_line, start))
     return statements
+
+
+def _copy_data(text: str, pos: int, line: int) -> tuple[str, int, int]:
+    """The data after a `COPY … FROM STDIN;` that ends at `pos`: (the lines after the rest of its line, up
+    to the `\\.` line; the offset after that line; how many line ends were passed)."""
+    end = _NEWLINES.search(text, pos)
+    if end is None:
+        raise SplitError("COPY … FROM STDIN has no data lines after it, nor the `\\.` line that ends them", line)
+    start, passed = end.end(), 1
+    cursor = start
+    while True:
+        end = _NEWLINES.search(text, cursor)
+        stop = end.start() if end else len(text)
+        if text[cursor:stop].strip() == "\\.":
+            return text[start:cursor], end.end() if end else stop, passed + (1 if end else 0)
+        if end is None:
+            raise SplitError("the data of COPY … FROM STDIN does not end with a line holding only `\\.`", line)
+        cursor, passed = end.end(), passed + 1
 
 
 def _after_dot(text: str, at: int) -> bool:

@@ -16,7 +16,10 @@ INTRINSICS = {
     "StringSplit": 2, "UUID": 0,
 }  # fmt: skip
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_SURROUND = re.compile(r"\A\{% +(?=\S)(?P<expr>[\s\S]*?)(?<=\S) +%\}\Z")
+# `{%` and `%}` open and close the string, as Step Functions reads it (AWS's own samples write
+# `{%$lowercase(…) %}`): spaces inside the delimiters are optional, a line break next to one is refused
+# (docs/pipelines.md, "Choices").
+_SURROUND = re.compile(r"\A\{% *(?=\S)(?P<expr>[\s\S]*?)(?<=\S) *%\}\Z")
 
 
 def is_path(text: str, *, reference: bool = False, variables: bool = True, context: bool = True) -> bool:
@@ -121,7 +124,10 @@ def jsonata_error(text: str) -> str | None:
     """Why `text` is not a JSONata template `{% expression %}`, or None when it is."""
     match = _SURROUND.match(text)
     if not match:
-        return "write JSONata as '{% expression %}': a space (not a line break) inside each delimiter"
+        return (
+            "write JSONata as '{% expression %}': the string opens with {% and closes with %}, with no line break "
+            "next to either (spaces there are optional)"
+        )
     return _jsonata_syntax(match.group("expr"))
 
 

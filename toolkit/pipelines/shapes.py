@@ -88,7 +88,7 @@ def _request_schema(kind: str) -> dict[str, Any]:
             del body["required"]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"https://toolkit.invalid/schemas/{kind}.schema.json",
+        "$id": f"https://dataenv-toolkit.invalid/schemas/v1/{kind}.schema.json",
         "title": f"{service} {operation} request (generated from botocore {botocore_version()})",
         **root,
         "$defs": defs,
@@ -110,7 +110,7 @@ def _workflow_schema() -> dict[str, Any]:
         roots[name] = {k: v for k, v in part.items() if k not in ("$defs", "$schema", "$id", "title")}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"https://toolkit.invalid/schemas/{WORKFLOW}.schema.json",
+        "$id": f"https://dataenv-toolkit.invalid/schemas/v1/{WORKFLOW}.schema.json",
         "title": f"Glue workflow, its crawlers and triggers (generated from botocore {botocore_version()})",
         "type": "object",
         "required": ["Workflow", "Triggers"],

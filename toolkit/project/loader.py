@@ -12,8 +12,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, ConfigErrors
 from toolkit.project.durations import TERRAFORM_DURATION, parse_duration
+from toolkit.project.migration_settings import read_migrations
 from toolkit.project.model import (
     BACKEND_TYPES,
     DATABASE_MODES,
@@ -62,11 +63,12 @@ def load_project(path: Path | None = None) -> Project:
 
 
 class _Reader:
-    """Turns the parsed TOML into a Project, reporting the first wrong key with its dotted path."""
+    """Turns the parsed TOML into a Project, reporting every wrong key with its dotted path."""
 
     def __init__(self, config_path: Path) -> None:
         self.path = config_path
         self.root = config_path.parent
+        self.unknown: list[ConfigError] = []  # unknown keys, reported with the other problems
 
     def fail(self, key: str, message: str, hint: str | None = None) -> ConfigError:
         return ConfigError(message, path=str(self.path), key=key, hint=hint)
@@ -77,10 +79,13 @@ class _Reader:
         return raw
 
     def only(self, raw: dict[str, Any], key: str, allowed: set[str]) -> None:
-        unknown = sorted(set(raw) - allowed)
-        if unknown:
-            prefix = f"{key}." if key else ""
-            raise self.fail(f"{prefix}{unknown[0]}", "unknown key", hint=f"allowed here: {', '.join(sorted(allowed))}")
+        """Every unknown key of the table, kept for the report at the end: the rest of the table is still
+        checked, so every problem comes out at once."""
+        prefix = f"{key}." if key else ""
+        self.unknown += [
+            self.fail(f"{prefix}{name}", "unknown key", hint=f"allowed here: {', '.join(sorted(allowed))}")
+            for name in sorted(set(raw) - allowed)
+        ]
 
     def string(
         self, raw: dict[str, Any], key: str, name: str, default: str | None = None, *, hint: str | None = None
@@ -94,8 +99,8 @@ class _Reader:
             )
         return value
 
-    def boolean(self, raw: dict[str, Any], key: str, name: str) -> bool:
-        value = raw.get(name, False)
+    def boolean(self, raw: dict[str, Any], key: str, name: str, default: bool = False) -> bool:
+        value = raw.get(name, default)
         if not isinstance(value, bool):
             raise self.fail(
                 f"{key}.{name}",
@@ -121,37 +126,74 @@ class _Reader:
         return (self.root / self.string(raw, key, name, default)).resolve()
 
     def project(self, raw: dict[str, Any]) -> Project:
-        self.only(raw, "", {"project", "terraform", "migrations", "stacks", "environments", "ephemeral"})
-        proj = self.table(raw.get("project", {}), "project")
-        self.only(proj, "project", {"name", "sql", "pipelines", "tfvars", "state_dir"})
+        """Every section is checked, each on its own, and every problem found is reported at once (a section
+        that depends on a wrong one, like the environments on `stacks`, is left unchecked)."""
+        errors: list[ConfigError] = []
+
+        def attempt(check: Any, default: Any = None) -> Any:
+            try:
+                return check()
+            except ConfigErrors as many:
+                errors.extend(many.errors)
+            except ConfigError as exc:
+                errors.append(exc)
+            return default
+
+        attempt(
+            lambda: self.only(raw, "", {"project", "terraform", "migrations", "stacks", "environments", "ephemeral"})
+        )
+        proj = attempt(lambda: self.table(raw.get("project", {}), "project"), {})
+        attempt(lambda: self.only(proj, "project", {"name", "sql", "pipelines", "tfvars", "state_dir"}))
+        stacks = attempt(lambda: self.stacks(raw))
+        envs_raw = attempt(lambda: self.environments_table(raw), {})
+        tfvars_dir = attempt(lambda: self.folder(proj, "project", "tfvars", "tfvars"))
+        environments: dict[str, Environment] = {}
+        if stacks is not None and tfvars_dir is not None:
+            for name, body in envs_raw.items():
+                found = attempt(lambda n=name, b=body: self.environment(n, b, stacks, tfvars_dir))
+                if found is not None:
+                    environments[name] = found
+        paths = {
+            key: attempt(lambda k=key, d=default: self.folder(proj, "project", k, d))
+            for key, default in (("sql", "sql"), ("pipelines", "pipelines"), ("state_dir", ".toolkit"))
+        }
+        name = attempt(lambda: self.string(proj, "project", "name", self.root.name))
+        terraform = attempt(lambda: self.terraform(raw.get("terraform", {})))
+        migrations = attempt(lambda: self.migrations(raw.get("migrations", {})))
+        ephemeral = None
+        if "ephemeral" in raw and stacks is not None and tfvars_dir is not None:
+            ephemeral = attempt(lambda: self.ephemeral(raw["ephemeral"], stacks, tfvars_dir, environments))
+        errors = sorted(self.unknown + errors, key=lambda e: e.key or "")
+        if errors:
+            raise errors[0] if len(errors) == 1 else ConfigErrors(errors, str(self.path))
+        return Project(
+            root=self.root,
+            config_path=self.path,
+            name=name,
+            sql_dir=paths["sql"],
+            pipelines_dir=paths["pipelines"],
+            tfvars_dir=tfvars_dir,
+            state_dir=paths["state_dir"],
+            stack_order=stacks,
+            environments=environments,
+            terraform=terraform,
+            migrations=migrations,
+            ephemeral=ephemeral,
+        )
+
+    def stacks(self, raw: dict[str, Any]) -> tuple[str, ...]:
         stacks = raw.get("stacks", ["infra"])
         if not (isinstance(stacks, list) and stacks and all(isinstance(s, str) and s for s in stacks)):
             raise self.fail("stacks", "must be a non-empty list of stack names, in the order they apply")
         if len(set(stacks)) != len(stacks):
             raise self.fail("stacks", "lists a stack twice")
+        return tuple(stacks)
+
+    def environments_table(self, raw: dict[str, Any]) -> dict[str, Any]:
         envs_raw = self.table(raw.get("environments", {}), "environments")
         if not envs_raw:
             raise self.fail("environments", "declares no environment", hint="add at least [environments.local]")
-        tfvars_dir = self.folder(proj, "project", "tfvars", "tfvars")
-        environments = {
-            name: self.environment(name, body, tuple(stacks), tfvars_dir) for name, body in envs_raw.items()
-        }
-        return Project(
-            root=self.root,
-            config_path=self.path,
-            name=self.string(proj, "project", "name", self.root.name),
-            sql_dir=self.folder(proj, "project", "sql", "sql"),
-            pipelines_dir=self.folder(proj, "project", "pipelines", "pipelines"),
-            tfvars_dir=tfvars_dir,
-            state_dir=self.folder(proj, "project", "state_dir", ".toolkit"),
-            stack_order=tuple(stacks),
-            environments=environments,
-            terraform=self.terraform(raw.get("terraform", {})),
-            migrations=self.migrations(raw.get("migrations", {})),
-            ephemeral=self.ephemeral(raw["ephemeral"], tuple(stacks), tfvars_dir, environments)
-            if "ephemeral" in raw
-            else None,
-        )
+        return envs_raw
 
     def terraform(self, raw: Any) -> TerraformSettings:
         raw = self.table(raw, "terraform")
@@ -172,45 +214,7 @@ class _Reader:
         return TerraformSettings(engine=engine, lock_timeout=lock_timeout, grace_period=grace_period)
 
     def migrations(self, raw: Any) -> MigrationSettings:
-        raw = self.table(raw, "migrations")
-        self.only(
-            raw,
-            "migrations",
-            {
-                "history_table",
-                "schema",
-                "lock_timeout_seconds",
-                "lock_timeout",
-                "statement_timeout",
-                "out_of_order",
-            },
-        )
-        ident = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-        table = self.string(raw, "migrations", "history_table", "flyway_schema_history")
-        schema = self.string(raw, "migrations", "schema", "public")
-        for key, value in (("history_table", table), ("schema", schema)):
-            if not ident.match(value):
-                raise self.fail(
-                    f"migrations.{key}",
-                    f"{value!r} is not a plain SQL identifier",
-                    hint="letters, digits and _, at most 63 characters",
-                )
-        timeout = raw.get("lock_timeout_seconds", 60)
-        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-            raise self.fail("migrations.lock_timeout_seconds", "must be a positive number of seconds")
-        durations = {}
-        for key, default in (("lock_timeout", "10s"), ("statement_timeout", "0")):
-            durations[key] = self.string(raw, "migrations", key, default)
-            if not re.fullmatch(r"\d+\s*(us|ms|s|min|h|d)?", durations[key]):
-                raise self.fail(f"migrations.{key}", f"{durations[key]!r} is not a duration like 10s or 5min")
-        out_of_order = self.boolean(raw, "migrations", "out_of_order")
-        return MigrationSettings(
-            history_table=table,
-            schema=schema,
-            lock_timeout_seconds=float(timeout),
-            out_of_order=out_of_order,
-            **durations,
-        )
+        return read_migrations(self, raw)
 
     def ephemeral(
         self, raw: Any, stack_order: tuple[str, ...], tfvars_dir: Path, named: dict[str, Environment]

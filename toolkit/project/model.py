@@ -91,6 +91,13 @@ class MigrationSettings:
     lock_timeout: str = "10s"
     statement_timeout: str = "0"
     out_of_order: bool = False
+    # Flyway's own switches, for a project taken over as it is
+    placeholders: dict[str, str] = field(default_factory=dict)  # [migrations.placeholders], below values(ENV)
+    placeholder_replacement: bool = True
+    validate_migration_naming: bool = True  # false: skip names that do not parse, as Flyway does by default
+    # [migrations.lint]: a severity per rule ("error" or "warning"), rules allowed per file (path below sql/)
+    lint_severity: dict[str, str] = field(default_factory=dict)
+    lint_allow: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

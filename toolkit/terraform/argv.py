@@ -131,7 +131,7 @@ def state_list_argv(target: StackTarget) -> list[str]:
 
 
 def force_unlock_argv(target: StackTarget, lock_id: str) -> list[str]:
-    return [target.chdir, "force-unlock", "-force", lock_id]
+    return [target.chdir, "force-unlock", "-force", "-no-color", lock_id]
 
 
 def version_argv() -> list[str]:

@@ -208,9 +208,13 @@ def _state_locked(target: StackTarget, lock: LockInfo, returncode: int) -> State
     )
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def _error_excerpt(text: str, limit: int = 40) -> str:
-    """The `Error:` blocks of Terraform's output (or its last lines), indented."""
-    lines = [line.rstrip() for line in text.splitlines()]
+    """The `Error:` blocks of Terraform's output (or its last lines), indented; terminal colour codes
+    removed (every argv asks for -no-color, and a message must read the same in a pipe or a CI log)."""
+    lines = [line.rstrip() for line in _ANSI.sub("", text).splitlines()]
     start = next((i for i, line in enumerate(lines) if "Error:" in line), max(0, len(lines) - limit))
     excerpt = [line for line in lines[start : start + limit] if line.strip()]
     return mask("\n".join(f"    {line.lstrip('│╷╵ ')}" for line in excerpt))

@@ -73,7 +73,7 @@ def test_unknown_placeholder_fails_before_anything_runs(up_project):
     (up_project / "sql" / "V7__b.sql").write_text("GRANT SELECT ON a TO ${reporting_role};\n")
     result = invoke(up_project, "db", "migrate", "local")
     assert result.exit_code == 1
-    assert "V7__b.sql: unknown placeholder(s) ${reporting_role}" in result.output
+    assert "V7__b.sql:1: unknown placeholder ${reporting_role}: give it a value" in result.output
     with connect(up_project) as conn, conn.cursor() as cur:
         cur.execute("SELECT to_regclass('a') IS NULL")
         assert cur.fetchone() == (True,)
@@ -138,7 +138,7 @@ def test_failed_non_transactional_migration_blocks_until_repair(up_project):
     assert 'V6__index.sql:2: migration 6 failed: column "no_such" does not exist' in failed.output
     bad.write_text("-- toolkit:transaction=false\nCREATE INDEX CONCURRENTLY o_x ON orders (placed_at);\n")
     blocked = invoke(up_project, "db", "migrate", "local")
-    assert blocked.exit_code == 1 and "run `toolkit db repair ENV`" in blocked.output
+    assert blocked.exit_code == 1 and "run `toolkit db repair local`" in blocked.output
     status = json.loads(invoke(up_project, "db", "status", "local", "--json").stdout)
     assert status["files"][-1]["state"] == "failed"
     repaired = invoke(up_project, "db", "repair", "local")
@@ -179,7 +179,7 @@ def test_lint_refuses_drop_column_without_annotation_and_accepts_it_with(tmp_pat
     assert refused.exit_code == 1
     assert "V6__drop_opt_in.sql:2: drop-column: DROP COLUMN customers.marketing_opt_in" in refused.stdout
     up = invoke(project, "env", "up", "local")  # refused in the validate step, before Terraform runs
-    assert up.exit_code == 1 and "destructive changes without an allow annotation" in up.output
+    assert up.exit_code == 1 and "migrations that would run in 'local' cannot:" in up.output
     assert not (project / ".toolkit" / "local" / "postgres").exists()
     drop.write_text("-- toolkit:allow=drop-column\nALTER TABLE customers DROP COLUMN marketing_opt_in;\n")
     accepted = invoke(project, "db", "lint", "--json")

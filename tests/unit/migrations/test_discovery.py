@@ -45,6 +45,14 @@ def test_underscores_in_version_mean_dots_and_in_description_spaces():
         ("V2.0.1__x.sql", "versioned", "2.0.1", "x"),
         ("U3__undo_it.sql", "undo", "3", "undo it"),
         ("R__views.sql", "repeatable", None, "views"),
+        # As Flyway's ResourceNameParser: the first `__` ends the version, every `_` after it is a space,
+        # kept exactly (a repeatable's history rows are found by its description).
+        ("V1__.sql", "versioned", "1", ""),
+        ("V1__trailing_.sql", "versioned", "1", "trailing "),
+        ("V1___leading.sql", "versioned", "1", " leading"),
+        ("V1__a__b.sql", "versioned", "1", "a  b"),
+        ("R__views_.sql", "repeatable", None, "views "),
+        ("R__.sql", "repeatable", None, ""),
     ],
 )
 def test_names(name, kind, version, description):
@@ -76,7 +84,6 @@ def test_repeatable_and_undo():
         "V1.a__x.sql",
         "V1.x__bad.sql",
         "R1__view.sql",
-        "V1__.sql",
         "v1__lower.sql",
         "V__noversion.sql",
     ],

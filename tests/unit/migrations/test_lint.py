@@ -6,6 +6,7 @@ import pytest
 
 from tests.unit.migrations.sources import source
 from toolkit.migrations.lint import lint_sources
+from toolkit.migrations.rules import RULES
 
 
 def findings(*sources):
@@ -122,3 +123,45 @@ def test_create_table_if_not_exists_does_not_make_a_table_new():
     text = "CREATE TABLE IF NOT EXISTS orders (id int, note text);\nALTER TABLE orders DROP COLUMN note;\n"
     assert lines_and_rules(text) == [(2, "drop-column")]
     assert lines_and_rules("CREATE TABLE IF NOT EXISTS t AS SELECT 1 AS id;\nTRUNCATE t;\n") == [(2, "truncate")]
+
+
+def test_judged_as_one_run_a_lock_rule_on_a_table_an_earlier_file_creates_only_warns():
+    create = source("V1__create.sql", "CREATE TABLE t (id int, note text);\n")
+    index = source("V2__index.sql", "CREATE INDEX t_id ON t (id);\nALTER TABLE t ALTER COLUMN note SET NOT NULL;\n")
+    drop = source("V3__drop.sql", "ALTER TABLE t DROP COLUMN note;\nCREATE INDEX o_id ON other (id);\n")
+    found = lint_sources([create, index, drop], as_run=True)
+    assert [(f.script, f.rule, f.severity, f.refused) for f in found] == [
+        ("V2__index.sql", "index-without-concurrently", "warning", False),
+        ("V2__index.sql", "not-null", "warning", False),
+        ("V3__drop.sql", "drop-column", "error", True),  # losing data is judged per file, wherever it runs
+        ("V3__drop.sql", "index-without-concurrently", "error", True),  # `other` is not this run's
+    ]
+    assert str(found[0]) == (
+        "V2__index.sql:1: warning: index-without-concurrently: CREATE INDEX on t (created earlier in this run by "
+        "V1__create.sql; refused where the table already exists): " + RULES["index-without-concurrently"]
+    )
+    # the same files, each on its own (db lint): where V1 ran long ago, V2 locks a busy table
+    assert [f.refused for f in lint_sources([create, index, drop])] == [True, True, True, True]
+
+
+def test_refusals_of_a_pending_set_parse_the_creating_files_only_when_needed():
+    from toolkit.migrations.lint import LintPolicy, run_findings
+
+    create = source("V1__create.sql", "CREATE TABLE t (id int);\n")
+    index = source("V2__index.sql", "CREATE INDEX t_id ON t (id);\n")
+    assert [f.refused for f in run_findings([create, index], LintPolicy())] == [False]
+    assert [f.refused for f in run_findings([index], LintPolicy())] == [True]  # V1 applied before this run
+
+
+def test_policy_severities_and_allowances_per_file():
+    from toolkit.migrations.lint import LintPolicy
+
+    text = "ALTER TABLE c RENAME COLUMN a TO b;\nTRUNCATE c;\n"
+    policy = LintPolicy("public", {"rename": "warning"}, {"V8__x.sql": frozenset({"truncate"})})
+    found = lint_sources([source("V8__x.sql", text), source("V9__y.sql", text)], policy=policy)
+    assert [(f.script, f.rule, f.severity, f.allowed, f.refused) for f in found] == [
+        ("V8__x.sql", "rename", "warning", False, False),
+        ("V8__x.sql", "truncate", "error", True, False),
+        ("V9__y.sql", "rename", "warning", False, False),
+        ("V9__y.sql", "truncate", "error", False, True),
+    ]

@@ -107,12 +107,14 @@ def test_placeholders_are_filled_and_sensitive_values_masked_in_what_is_shown():
 
 
 def test_unknown_placeholder_is_a_problem_before_anything_runs():
-    v = source("V2__x.sql", "SELECT '${bucket}', '${nope}', '${also_missing}';\n")
+    v = source("V2__x.sql", "SELECT '${bucket}',\n '${bukcet}', '${also_missing}';\n")
     plan = plan_migrations(loaded(V1, v), [], placeholders=Placeholders(_values(bucket="b")))
+    where = ": give it a value in the environment's tfvars, a Terraform output or [migrations.placeholders]"
     assert plan.problems == (
-        "V2__x.sql: unknown placeholder(s) ${also_missing}, ${nope}; placeholders come from the "
-        "environment's tfvars and Terraform outputs",
+        "V2__x.sql:2: unknown placeholder ${bukcet} (did you mean ${bucket}?)" + where,
+        "V2__x.sql:2: unknown placeholder ${also_missing}" + where,
     )
+    assert [p.file.script for p in plan.pending] == ["V1__a.sql"]  # and the run refuses, for the problems
 
 
 def test_environment_specific_files_are_skipped_elsewhere():

@@ -92,3 +92,31 @@ def test_keywords_after_a_dot_are_names_inside_begin_atomic(column):
     result = split(text)
     assert [line for line, _ in result] == [1, text.count("\n")]
     assert result[0][1].endswith("END")
+
+
+def test_copy_from_stdin_keeps_its_data_lines_out_of_the_sql():
+    text = (
+        "COPY t (a, b) FROM stdin; -- as pg_dump writes it\n"
+        "1\tsemi; colon\n"
+        "2\tit's $$ /* no comment\n"
+        "  \\.  \n"
+        "SELECT 1;\n"
+    )
+    copy, select = split_statements(text)
+    assert (copy.sql, copy.line, copy.copy_data) == (
+        "COPY t (a, b) FROM stdin",
+        1,
+        "1\tsemi; colon\n2\tit's $$ /* no comment\n",
+    )
+    assert (select.sql, select.line, select.copy_data) == ("SELECT 1", 5, None)
+    assert split_statements("copy t from STDIN with (format csv);\r\n\\.\r\n")[0].copy_data == ""
+
+
+def test_copy_data_without_its_end_line_is_an_error_naming_the_statement():
+    with pytest.raises(SplitError) as raised:
+        split_statements("SELECT 1;\nCOPY t FROM stdin;\n1\n2\n")
+    assert raised.value.line == 2 and "does not end with a line holding only" in str(raised.value)
+    with pytest.raises(SplitError):
+        split_statements("COPY t FROM stdin;")
+    # COPY to a client or from a server file has no data in the script
+    assert [s.copy_data for s in split_statements("COPY t TO STDOUT;\nCOPY t FROM '/f.csv';\n")] == [None, None]

@@ -137,7 +137,11 @@ def test_intrinsic_functions_and_jsonata_templates():
     assert "takes 1 argument" in intrinsic_error("States.ArrayLength($.a, $.b)")
     assert "unknown intrinsic" in intrinsic_error("States.Nope()")
     assert jsonata_error("{% $states.input.a  %}") is None
-    assert "a space" in jsonata_error("{%1%}")
+    assert jsonata_error("{%1%}") is None  # AWS's own samples write {%$lowercase(…) %}
+    assert jsonata_error("{%$lowercase($states.input.name) %}") is None
+    assert "no line break" in jsonata_error("{%\n1 %}")
+    assert "no line break" in jsonata_error(" {% 1 %}")  # a literal string for Step Functions: surely a slip
+    assert "no line break" in jsonata_error("{% %}")
     assert jsonata_error("{% 1 + %}").startswith("JSONata syntax error")
 
 

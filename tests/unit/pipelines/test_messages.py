@@ -21,8 +21,8 @@ def test_any_of_and_one_of_say_what_each_alternative_wants_and_why_the_value_mis
         "(one field); found an object (has 2 field(s) (Fn::GetAtt, Ref); at most 1)"
     )
     big = {f"field{i}": "v" * 50 for i in range(30)}
-    pipeline = {"objects": [{"id": "a", "name": "a", "x": dict(big, ref="b")}]}
-    message = messages(pipeline, "datapipeline")["/objects/0/x"]
+    pipeline = {"objects": [{"id": "a", "name": "a", "myField": dict(big, ref="b")}]}  # a user field: any value
+    message = messages(pipeline, "datapipeline")["/objects/0/myField"]
     assert message.startswith("expected a string or an object with ref or an array of (a string or an object")
     assert "v" * 50 not in message and "unknown field(s) 'field0'" in message
 

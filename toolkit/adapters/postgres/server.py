@@ -106,6 +106,14 @@ class EmbeddedServer:
         if running_port is not None:
             log.info("local PostgreSQL runs on port %s, restarting it on %s", running_port, self.port)
             self.stop()
+        holder = port_holder(self.port)
+        if holder is not None:
+            raise DatabaseError(
+                f"port {self.port} on 127.0.0.1 is taken by {holder}, so this checkout's local PostgreSQL "
+                f"({self.data_dir}) cannot start on it",
+                hint="stop that one (toolkit env down local in its checkout), or give this checkout another port "
+                "(db_port in its local var file; `toolkit init` picks one per checkout)",
+            )
         self._make_socket_dir(user)
         self.log_file.touch()
         self._own(user)
@@ -280,6 +288,46 @@ class EmbeddedServer:
             ) from exc
         except subprocess.TimeoutExpired as exc:
             raise DatabaseError(f"{failure or Path(argv[0]).name} timed out", hint=hint) from exc
+
+
+def port_holder(port: int) -> str | None:
+    """Who listens on 127.0.0.1:port, when someone does: another toolkit server (named by its data
+    directory, from its socket's lock file), or something else; None when the port is free."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+            return None
+        except OSError:
+            pass
+    for lock in Path(tempfile.gettempdir()).glob(f"toolkit-pg-*/.s.PGSQL.{port}.lock"):
+        with contextlib.suppress(OSError, IndexError):
+            return f"the local PostgreSQL of another checkout (data in {lock.read_text().splitlines()[1]})"
+    return "another program"
+
+
+def server_can_reach(folder: Path) -> bool:
+    """Whether the server's user could enter `folder` (and so a data directory toolkit makes in it): always
+    when toolkit is not root (the server runs as its user); as root, if every existing folder on the way
+    lets the unprivileged user through."""
+    if os.geteuid() != 0:
+        return True
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(SYSTEM_USER)
+        groups = {entry.pw_gid, *os.getgrouplist(SYSTEM_USER, entry.pw_gid)}
+        uid = entry.pw_uid
+    except KeyError:  # not created yet: it will be a user of its own, in no group of anyone
+        uid, groups = -1, set()
+    for parent in reversed(folder.resolve().parents):  # the folder itself is toolkit's, opened as needed
+        info = parent.stat()
+        bit = 0o100 if info.st_uid == uid else 0o010 if info.st_gid in groups else 0o001
+        if not info.st_mode & bit:
+            return False
+    return True
 
 
 def _make_enterable(folder: Path) -> None:

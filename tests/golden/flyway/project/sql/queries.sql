@@ -1,0 +1,2 @@
+-- helper queries, not a migration
+SELECT count(*) FROM customers;

@@ -3,6 +3,7 @@ stacks of an environment built from them."""
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -22,6 +23,15 @@ class Context:
     engine_choice: str | None = None
     endpoint: str | None = None  # a local AWS endpoint (moto server, LocalStack) for every AWS call
     reporter: Reporter = field(default_factory=SilentReporter)
+    no_cache: bool = False  # --no-cache; TOOLKIT_NO_CACHE=1 turns the caches off too
+
+    @property
+    def caching(self) -> bool:
+        return not self.no_cache and os.environ.get("TOOLKIT_NO_CACHE", "") in ("", "0")
+
+    def cache_file(self, name: str) -> Path | None:
+        """Where the cache `name` lives under the state folder, or None when caches are off."""
+        return self.paths.cache(name) if self.caching else None
 
     @cached_property
     def engine(self) -> Engine:

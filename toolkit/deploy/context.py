@@ -61,7 +61,14 @@ class Context:
         if inputs is not None:
             target = replace(target, var_files=(*target.var_files, inputs))
         lines = TerraformLines(self.reporter, name, self.project.terraform.lock_timeout)
-        return Stack(self.engine, target, on_line=lines, endpoint=self.endpoint, extra_env=self._aws_env())
+        return Stack(
+            self.engine,
+            target,
+            on_line=lines,
+            endpoint=self.endpoint,
+            extra_env=self._aws_env(),
+            cache_folder=self.cache_file("terraform"),
+        )
 
     def _aws_env(self) -> dict[str, str]:
         if not self.endpoint:

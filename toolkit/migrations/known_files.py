@@ -86,6 +86,10 @@ class KnownFiles:
             entries = data.get("files")
             self.entries = entries if isinstance(entries, dict) else {}
 
+    def where(self, script: str) -> str:
+        """The file's path as a string (cheaper to stat than a Path: 10,000 of them)."""
+        return os.path.join(self.sql_dir, script)
+
     def lookup(self, script: str, stat: os.stat_result) -> tuple[int, str, Directives] | None:
         """(checksum, sha256, directives) recorded for this very file, or None: read it."""
         entry = self.entries.get(script)

@@ -126,7 +126,7 @@ def read_source(file: MigrationFile, known: KnownFiles | None = None) -> Migrati
     stat = None
     if known is not None and known.path is not None:
         try:
-            stat = os.stat(file.path)
+            stat = os.stat(known.where(file.script))
         except OSError as exc:
             raise ValueError(f"{file.script}: cannot be read: {exc.strerror}") from None
         found = known.lookup(file.script, stat)

@@ -109,9 +109,10 @@ def _read_version(engine: Engine, env: dict[str, str]) -> str:
         ) from exc
 
 
-def supported_version(engine: Engine) -> str:
-    """The engine's version if toolkit can use it; an EngineError (exit 3) saying why not otherwise."""
-    version = engine_version(engine)
+def supported_version(engine: Engine, known: str | None = None) -> str:
+    """The engine's version (`known`: as the cache recorded it for this very binary) if toolkit can use
+    it; an EngineError (exit 3) saying why not otherwise."""
+    version = known or engine_version(engine)
     minimum = MINIMUM_VERSIONS.get(engine.kind, MINIMUM_VERSIONS["terraform"])
     if _version_tuple(version) < minimum:
         name = "OpenTofu" if engine.kind == "tofu" else "Terraform"

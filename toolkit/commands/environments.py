@@ -140,8 +140,14 @@ def env_reap(ctx: Context, *, dry_run: bool = False, now: datetime | None = None
     job holds the state lock of; one failure does not stop the others."""
     now = now or datetime.now(UTC)
     store = ephemeral_store(ctx)
-    expired = [r for r in (store.all() if store else []) if r.expired(now)]
-    reaped, failed, skipped = [], [], []
+    expired, reaped, failed, skipped = [], [], [], []
+    for record in (r for r in (store.all() if store else []) if r.expired(now)):
+        stranger = _not_ephemeral(ctx, record.name)
+        if stranger:  # never listed as expired: it is no ephemeral environment
+            ctx.reporter.note(f"{record.name!r}: not reaped: {stranger}")
+            skipped.append(f"{record.name!r}: {stranger}")
+        else:
+            expired.append(record)
     for record in expired:
         name = record.name
         try:
@@ -159,6 +165,21 @@ def env_reap(ctx: Context, *, dry_run: bool = False, now: datetime | None = None
             ctx.reporter.note(f"{name}: not reaped: {exc.message}")
             failed.append(f"{name}: {exc.message}")
     return ReapResult(dry_run, tuple(r.name for r in expired), tuple(reaped), tuple(failed), tuple(skipped))
+
+
+def _not_ephemeral(ctx: Context, name: str) -> str | None:
+    """Why a record must never lead to a teardown: only an instance of the [ephemeral] class is reaped. A
+    record named after a named environment (or matching no pattern) is someone's mistake or an attack."""
+    project = ctx.project
+    if name in project.environments:
+        return (
+            f"{name!r} is a named environment in toolkit.toml; only ephemeral environments are reaped "
+            "(a lifecycle record under toolkit/environments/ in the state bucket names it: remove that record)"
+        )
+    if project.ephemeral is None or not project.ephemeral.matches(name):
+        patterns = ", ".join(project.ephemeral.patterns) if project.ephemeral else "none"
+        return f"the name matches no [ephemeral] pattern ({patterns}): its record is ignored"
+    return None
 
 
 def _in_use(ctx: Context, env: Environment, fresh: EnvironmentRecord | None, now: datetime) -> str | None:

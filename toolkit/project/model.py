@@ -56,7 +56,7 @@ class EphemeralClass:
         for pattern in self.patterns:
             literal = re.escape(pattern).replace("<n>", "[0-9]+").replace("<slug>", "[a-z0-9]+(?:-[a-z0-9]+)*")
             parts.append(f"(?:{literal})")
-        return re.compile("^(?:" + "|".join(parts) + ")$")
+        return re.compile(r"\A(?:" + "|".join(parts) + r")\Z")  # not "$": it matches before a final newline
 
     def matches(self, name: str) -> bool:
         return len(name) <= self.max_length and bool(self.regex.match(name))

@@ -3,6 +3,7 @@ stacks of an environment built from them."""
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -12,7 +13,7 @@ from toolkit.deploy.paths import StatePaths
 from toolkit.project.model import Environment, Project
 from toolkit.support.reporting import Reporter, SilentReporter
 from toolkit.terraform.argv import StackTarget
-from toolkit.terraform.engine import Engine, resolve_engine
+from toolkit.terraform.engine import Engine, passed_by_name, resolve_engine
 from toolkit.terraform.stack import Stack
 
 
@@ -51,7 +52,8 @@ class Context:
         if inputs is not None:
             target = replace(target, var_files=(*target.var_files, inputs))
         lines = TerraformLines(self.reporter, name, self.project.terraform.lock_timeout)
-        return Stack(self.engine, target, on_line=lines, endpoint=self.endpoint, extra_env=self._aws_env())
+        passed = passed_by_name(self.project.terraform.pass_env, os.environ)
+        return Stack(self.engine, target, on_line=lines, endpoint=self.endpoint, extra_env=passed | self._aws_env())
 
     def _aws_env(self) -> dict[str, str]:
         if not self.endpoint:

@@ -29,7 +29,13 @@ from toolkit.project.model import (
     TerraformSettings,
 )
 from toolkit.project.names import DIGEST_MIN, ENV_NAME_RE
-from toolkit.support.paths import link_problem
+from toolkit.support.paths import link_problem, links_out
+
+PASS_ENV_RULE = (
+    "must be a list of variable names (NAME or PREFIX_*); TF_VAR_*, TF_CLI_ARGS*, TF_WORKSPACE and "
+    "TF_DATA_DIR cannot be passed (they would change the run behind toolkit.toml and the plan)"
+)
+PASS_ENV = re.compile(r"(?!TF_VAR_|TF_CLI_ARGS|TF_WORKSPACE\Z|TF_DATA_DIR\Z)[A-Za-z_][A-Za-z0-9_]*\*?")
 
 CONFIG_NAME = "toolkit.toml"
 
@@ -208,7 +214,7 @@ class _Reader:
 
     def terraform(self, raw: Any) -> TerraformSettings:
         raw = self.table(raw, "terraform")
-        self.only(raw, "terraform", {"engine", "lock_timeout", "grace_period"})
+        self.only(raw, "terraform", {"engine", "lock_timeout", "grace_period", "pass_env"})
         engine = self.string(raw, "terraform", "engine", "auto")
         if engine not in ENGINES and "/" not in engine:
             raise self.fail(
@@ -222,7 +228,10 @@ class _Reader:
         grace_period = self.duration(
             raw, "terraform", "grace_period", "30s", env_var=GRACE_PERIOD_ENV_VAR, hint="e.g. 10s, 30s, 2m"
         )
-        return TerraformSettings(engine=engine, lock_timeout=lock_timeout, grace_period=grace_period)
+        pass_env = raw.get("pass_env", [])
+        if not isinstance(pass_env, list) or not all(isinstance(n, str) and PASS_ENV.fullmatch(n) for n in pass_env):
+            raise self.fail("terraform.pass_env", PASS_ENV_RULE)
+        return TerraformSettings(engine, lock_timeout, grace_period, tuple(pass_env))
 
     def migrations(self, raw: Any) -> MigrationSettings:
         return read_migrations(self, raw)
@@ -331,9 +340,8 @@ class _Reader:
                     f"directory {folder} holds no Terraform file (*.tf)",
                     hint="point it at the folder with the stack's .tf files",
                 )
-            for file in folder.iterdir():  # what Terraform reads of the stack: no link out of it
-                if file.is_symlink() and (problem := link_problem(file, folder, str(file))):
-                    raise self.fail(f"{key}.stacks.{stack}", problem)
+            if problem := links_out(folder):  # what Terraform reads of the stack: no link out of it
+                raise self.fail(f"{key}.stacks.{stack}", problem)
             stacks[stack] = folder
         var_files_raw = raw.get("var_files", [f"{name}.tfvars.json"])
         if not (isinstance(var_files_raw, list) and all(isinstance(v, str) for v in var_files_raw)):

@@ -76,6 +76,9 @@ class TerraformSettings:
     # After an interrupt, how long Terraform may take to stop cleanly (release its lock) before it gets
     # SIGTERM. CI runners kill everything soon after their own SIGTERM, so set it to fit the runner.
     grace_period: str = "30s"
+    # The caller's variables Terraform also gets, beyond the allowlist (terraform/engine.py): `NAME` or
+    # `PREFIX_*`, e.g. the credentials of a provider other than AWS.
+    pass_env: tuple[str, ...] = ()
 
     @property
     def grace_seconds(self) -> float:

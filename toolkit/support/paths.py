@@ -31,3 +31,11 @@ def link_problem(path: Path | str, home: Path | str, shown_as: str) -> str | Non
         f"{shown_as} is a symbolic link to {target}, outside {home}: toolkit reads no input through a link "
         "that leaves its folder (replace the link with the file itself, or link only within the folder)"
     )
+
+
+def links_out(folder: Path) -> str | None:
+    """The message for the first file directly in `folder` that links out of it (None when none does)."""
+    for file in sorted(folder.iterdir()):
+        if file.is_symlink() and (problem := link_problem(file, folder, str(file))):
+            return problem
+    return None

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from toolkit.adapters.aws.clients import caller_account
 from toolkit.adapters.aws.state_bucket import BootstrapResult, bootstrap_state_bucket
 from toolkit.deploy.context import Context
+from toolkit.deploy.protection import record_protected, where
 from toolkit.deploy.records import ephemeral_store, extend_ephemeral
 from toolkit.deploy.teardown import tear_down
 from toolkit.errors import GuardRefused, ToolkitError, UsageError
@@ -64,6 +65,13 @@ class ExtendResult:
 
 
 @dataclass(frozen=True)
+class UnprotectResult:
+    environment: str
+    removed: bool  # False: there was no record to remove
+    record: str  # where it was kept
+
+
+@dataclass(frozen=True)
 class UnlockResult:
     environment: str
     stack: str
@@ -78,7 +86,34 @@ def env_create(ctx: Context, name: str) -> CreateResult:
         stack = ctx.stack(env, stack_name)
         stack.init()
         (created if stack.select_workspace(create=True) else existing).append(stack_name)
+    _record_protection(ctx, env, "env create")
     return CreateResult(env.name, tuple(created), tuple(existing))
+
+
+def _record_protection(ctx: Context, env: Environment, verb: str) -> None:
+    if record_protected(ctx.protection(env), env, verb):
+        ctx.reporter.note(f"{env.name} is protected: recorded beside its state ({where(env)})")
+
+
+def env_unprotect(ctx: Context, name: str, confirm: str | None) -> UnprotectResult:
+    """Lift a protection recorded beside the state: the one deliberate step, refused unless toolkit.toml
+    no longer protects the environment and `confirm` repeats its name."""
+    env = ctx.project.environment(name)
+    if confirm != env.name:
+        raise UsageError(
+            f"lifting the protection of {env.name!r} needs --confirm {env.name}",
+            hint="on CI, run it only from a reviewed change that also removes `protected = true`",
+        )
+    if env.protected:
+        raise GuardRefused(
+            f"toolkit.toml still says {env.name!r} is protected: its protection is not lifted",
+            hint="remove `protected = true` from toolkit.toml in a reviewed change first",
+        )
+    store = ctx.protection(env)
+    record = store.get(env.name)
+    if record is not None:
+        store.delete(env.name)
+    return UnprotectResult(env.name, record is not None, where(env))
 
 
 def env_name(ctx: Context, branch: str) -> str:
@@ -208,12 +243,14 @@ def bootstrap(ctx: Context, name: str) -> BootstrapResult:
         )
     settings = env.backend.settings
     _refuse_another_account(ctx, env, settings["region"], settings.get("endpoint"))
-    return bootstrap_state_bucket(
+    result = bootstrap_state_bucket(
         settings["bucket"],
         settings["region"],
         endpoint=ctx.endpoint or settings.get("endpoint"),
         kms_key_id=settings.get("kms_key_id"),
     )
+    _record_protection(ctx, env, "bootstrap")
+    return result
 
 
 def _refuse_another_account(ctx: Context, env: Environment, region: str, endpoint: str | None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 from toolkit.errors import ValidationFailed
 from toolkit.migrations.checksum import BOM, flyway_checksum
@@ -30,6 +31,8 @@ class MigrationSource:
     # SHA-256 of the file's exact bytes: toolkit's identity of a migration ("same or changed", in bundles,
     # deployment records and promote-check), which any changed byte changes, line breaks included.
     sha256: str | None = None
+    # PostgreSQL's checks of what cannot run in a transaction (plan.py); MySQL's sources turn them off.
+    postgres_checks: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         if self.sha256 is None:  # built in memory (tests): the UTF-8 bytes of its text

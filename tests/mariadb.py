@@ -101,6 +101,7 @@ class MariaDBServer:
 
 
 MYSQL_STACK = """
+variable "environment" { type = string }
 variable "db_host" { type = string }
 variable "db_port" { type = number }
 variable "db_name" { type = string }
@@ -150,6 +151,6 @@ def write_mysql_project(root: Path, target, *, state_dir: Path, migrations: dict
         f'stacks = ["infra"]\n\n[project]\nname = "mysqldemo"\nstate_dir = "{state_dir}"\n\n'
         '[terraform]\nengine = "embedded"\n\n'
         '[environments.dev]\nstacks = { infra = "stack" }\nbackend = { type = "local" }\n'
-        'var_files = ["dev.tfvars.json"]\ncreate_workspace = true\n'
+        'var_files = ["dev.tfvars.json"]\ndatabase = "external"\ncreate_workspace = true\n\n[migrations]\nengine = "mysql"\n'
     )
     return root

@@ -16,8 +16,8 @@ from toolkit.deploy.migrating import database_states, lint_policy
 from toolkit.deploy.validation import load_migrations
 from toolkit.errors import ValidationFailed
 from toolkit.migrations.apply import MigrateResult
-from toolkit.migrations.engine import baseline, current_plan, migrate, repair
-from toolkit.migrations.lint import LintFinding, lint_sources, run_findings
+from toolkit.migrations.engine import baseline, current_plan, lint_sources, migrate, repair, run_findings
+from toolkit.migrations.lint import LintFinding
 from toolkit.migrations.plan import FileState
 from toolkit.migrations.repair import parse_baseline_version
 

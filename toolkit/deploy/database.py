@@ -97,6 +97,16 @@ def database_target(
     if outputs is None:
         outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
     db = infra_database(ctx, env, outputs)
+    engine = ctx.project.migrations.engine
+    if db.engine != engine:
+        raise ConfigError(
+            f"stack {ctx.project.stack_order[0]!r} (environment {env.name!r}) says the database engine is "
+            f"{db.engine!r}, but [migrations].engine is {engine!r}",
+            path=str(ctx.project.config_path),
+            key="migrations.engine",
+            hint=f'the migration files are written for one engine: set engine = "{db.engine}" under [migrations] '
+            "if they are that engine's SQL, or correct the stack's `database` output",
+        )
     embedded = env.database == "embedded"
     if embedded and db.engine != "postgres":
         raise ConfigError(

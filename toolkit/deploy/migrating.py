@@ -21,9 +21,9 @@ from toolkit.deploy.progress import Progress
 from toolkit.deploy.stacks import never_deployed, stack_outputs
 from toolkit.errors import ConfigError, GuardRefused, ToolkitError
 from toolkit.migrations.apply import MigrateResult
-from toolkit.migrations.engine import current_plan, migrate
+from toolkit.migrations.engine import current_plan, migrate, refusals
 from toolkit.migrations.history import BASELINE_TYPES
-from toolkit.migrations.lint import LintPolicy, refusals
+from toolkit.migrations.lint import LintPolicy
 from toolkit.migrations.plan import MigrationPlan
 from toolkit.migrations.rules import RULES
 from toolkit.migrations.source import LoadedMigrations
@@ -196,6 +196,7 @@ def lint_policy(ctx: Context, loaded: LoadedMigrations | None = None) -> LintPol
         settings.schema,
         dict(settings.lint_severity),
         {script: frozenset(rules) for script, rules in settings.lint_allow.items()},
+        settings.engine,
     )
 
 

@@ -10,7 +10,8 @@ from contextlib import AbstractContextManager
 
 from toolkit.errors import ConfigError
 from toolkit.migrations import apply as postgres
-from toolkit.migrations import mysql_apply, mysql_repair
+from toolkit.migrations import lint as postgres_lint
+from toolkit.migrations import mysql_apply, mysql_lint, mysql_repair
 from toolkit.migrations import repair as postgres_repair
 from toolkit.migrations.history import HistoryTable
 from toolkit.migrations.mysql_history import MySQLHistoryTable
@@ -61,3 +62,24 @@ def baseline(conn, history, version, lock_timeout_seconds: float, **options) -> 
 def database_errors(engine: str, what: str) -> AbstractContextManager[None]:
     """The engine's errors outside a migration's statements, as DatabaseError."""
     return mysql_apply.database_errors(what) if engine == "mysql" else postgres.database_errors(what)
+
+
+def lint_sources(sources, *, policy: postgres_lint.LintPolicy) -> list[postgres_lint.LintFinding]:
+    """Each file judged on its own, by the lint of the policy's engine."""
+    if policy.engine == "mysql":
+        return mysql_lint.lint_mysql(sources, policy=policy)
+    return postgres_lint.lint_sources(sources, policy=policy)
+
+
+def run_findings(sources, policy: postgres_lint.LintPolicy) -> list[postgres_lint.LintFinding]:
+    """The findings of the files one run applies (MySQL's rules do not depend on the run: per file)."""
+    if policy.engine == "mysql":
+        return mysql_lint.lint_mysql(sources, policy=policy)
+    return postgres_lint.run_findings(sources, policy)
+
+
+def refusals(pending, *, policy: postgres_lint.LintPolicy) -> list[str]:
+    """Problems that stop `migrate`: findings on the pending migrations that are not allowed."""
+    if policy.engine == "mysql":
+        return mysql_lint.refusals([p.source for p in pending], policy=policy)
+    return postgres_lint.refusals(pending, policy=policy)

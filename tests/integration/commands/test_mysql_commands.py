@@ -145,3 +145,39 @@ def test_eight_concurrent_db_migrate_processes_apply_each_migration_once(mysql_p
     assert [proc.returncode for proc in procs] == [0] * 8, "\n---\n".join(outputs)
     assert query(mysql_database, "SELECT COUNT(*), COUNT(DISTINCT version) FROM applied_log") == [(10, 10)]
     assert query(mysql_database, "SELECT COUNT(*), COUNT(DISTINCT version) FROM flyway_schema_history") == [(11, 11)]
+
+
+def test_drift_finds_changes_made_outside_the_migrations(mysql_project, mysql_database):
+    sql = mysql_project / "sql"
+    (sql / "V2__more.sql").write_text(
+        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL DEFAULT '');\n"
+        "CREATE INDEX customers_name ON customers (name);\n"
+        "CREATE VIEW big_orders AS SELECT id FROM orders WHERE amount > 100;\n"
+        "DELIMITER $$\nCREATE PROCEDURE touch() BEGIN SELECT 1; END$$\nDELIMITER ;\n"
+    )
+    assert invoke(mysql_project, "env", "up", "dev").exit_code == 0
+    clean = invoke(mysql_project, "db", "drift", "dev", "--json")
+    assert clean.exit_code == 0, clean.output
+    assert json.loads(clean.stdout)["differences"] == []
+    query(mysql_database, "ALTER TABLE customers ADD COLUMN email VARCHAR(80)")
+    query(mysql_database, "DROP INDEX customers_name ON customers")
+    query(mysql_database, "CREATE TABLE hand_made (id INT)")
+    drift = invoke(mysql_project, "db", "drift", "dev", "--json")
+    assert drift.exit_code == 1, drift.output
+    found = {(d["kind"], d["name"], d["change"]) for d in json.loads(drift.stdout)["differences"]}
+    assert found == {
+        ("column", "customers.email", "unexpected"),
+        ("index", "customers.customers_name", "missing"),
+        ("table", "hand_made", "unexpected"),
+        ("column", "hand_made.id", "unexpected"),
+    }
+    leftovers = query(mysql_database, "SHOW DATABASES LIKE %s", (f"{mysql_database.name}_drift%",))
+    assert leftovers == []  # the scratch database is gone
+
+
+def test_drift_refuses_a_migration_that_names_the_live_database(mysql_project, mysql_database):
+    (mysql_project / "sql" / "V2__qualified.sql").write_text(f"CREATE TABLE `{mysql_database.name}`.t (id INT);\n")
+    assert invoke(mysql_project, "env", "up", "dev").exit_code == 0
+    refused = invoke(mysql_project, "db", "drift", "dev")
+    assert refused.exit_code == 3, refused.output
+    assert "V2__qualified.sql:1 names the database" in refused.output

@@ -15,10 +15,11 @@ from toolkit.deploy.guards import refuse_protected
 from toolkit.deploy.migrating import database_states, lint_policy
 from toolkit.deploy.validation import load_migrations
 from toolkit.errors import ValidationFailed
-from toolkit.migrations.apply import MigrateResult, current_plan, migrate
-from toolkit.migrations.lint import LintFinding, lint_sources, run_findings
+from toolkit.migrations.apply import MigrateResult
+from toolkit.migrations.engine import baseline, current_plan, lint_sources, migrate, repair, run_findings
+from toolkit.migrations.lint import LintFinding
 from toolkit.migrations.plan import FileState
-from toolkit.migrations.repair import baseline, parse_baseline_version, repair
+from toolkit.migrations.repair import parse_baseline_version
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class LintResult:
 def _status(ctx: Context, name: str) -> StatusResult:
     env = ctx.project.environment(name)
     with open_session(ctx, env, load_migrations(ctx)) as s:  # file problems surface before any connection
-        plan = current_plan(s.conn, s.migrations, history_table(ctx), **s.plan_options(ctx))
+        plan = current_plan(s.conn, s.migrations, history_table(ctx, s.target), **s.plan_options(ctx))
     return StatusResult(env.name, plan.current, plan.states, plan.problems)
 
 
@@ -90,7 +91,7 @@ def db_migrate(ctx: Context, name: str, *, dry_run: bool = False) -> MigrateResu
         return migrate(
             s.conn,
             s.migrations,
-            history_table(ctx),
+            history_table(ctx, s.target),
             lock_timeout_seconds=settings.lock_timeout_seconds,
             on_event=ctx.reporter.detail,
             lock_timeout=settings.lock_timeout,
@@ -107,7 +108,7 @@ def db_repair(ctx: Context, name: str) -> RepairResult:
     refuse_protected(env, "toolkit db repair")
     with open_session(ctx, env, load_migrations(ctx)) as s:
         removed, realigned = repair(
-            s.conn, history_table(ctx), s.migrations, ctx.project.migrations.lock_timeout_seconds
+            s.conn, history_table(ctx, s.target), s.migrations, ctx.project.migrations.lock_timeout_seconds
         )
     return RepairResult(env.name, removed, realigned)
 
@@ -118,7 +119,7 @@ def db_baseline(ctx: Context, name: str, version: str) -> BaselineResult:
     refuse_protected(env, "toolkit db baseline")
     parsed = parse_baseline_version(version)
     with open_session(ctx, env, load_migrations(ctx)) as s:
-        baseline(s.conn, history_table(ctx), parsed, ctx.project.migrations.lock_timeout_seconds, where=name)
+        baseline(s.conn, history_table(ctx, s.target), parsed, ctx.project.migrations.lock_timeout_seconds, where=name)
     return BaselineResult(env.name, str(parsed))
 
 

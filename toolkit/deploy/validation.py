@@ -17,8 +17,9 @@ from toolkit.deploy.migrating import lint_policy, pending_scripts
 from toolkit.deploy.stacks import sensitive_variables
 from toolkit.errors import ValidationFailed
 from toolkit.migrations.discovery import discover
+from toolkit.migrations.engine import run_findings
 from toolkit.migrations.known_files import KnownFiles
-from toolkit.migrations.lint import LintPolicy, lint_sources, run_findings
+from toolkit.migrations.lint import LintPolicy, lint_sources
 from toolkit.migrations.placeholders import BUILTINS, Placeholders, unknown_in
 from toolkit.migrations.source import LoadedMigrations, MigrationSource, load
 from toolkit.pipelines.validate import validate_for_environments

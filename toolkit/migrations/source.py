@@ -10,6 +10,7 @@ import fnmatch
 import os
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 from toolkit.errors import ValidationFailed
 from toolkit.migrations.checksum import BOM, flyway_checksum
@@ -35,6 +36,8 @@ class MigrationSource:
     # SHA-256 of the file's exact bytes: toolkit's identity of a migration ("same or changed", in bundles,
     # deployment records and promote-check), which any changed byte changes, line breaks included.
     sha256: str
+    # PostgreSQL's checks of what cannot run in a transaction (plan.py); MySQL's sources turn them off.
+    postgres_checks: ClassVar[bool] = True
 
     def __init__(
         self, file: MigrationFile, text: str | None, checksum: int, directives: Directives, sha256: str | None = None

@@ -15,6 +15,7 @@ def read_migrations(reader, raw: Any) -> MigrationSettings:
         raw,
         "migrations",
         {
+            "engine",
             "history_table",
             "schema",
             "lock_timeout_seconds",
@@ -46,8 +47,14 @@ def read_migrations(reader, raw: Any) -> MigrationSettings:
         if not re.fullmatch(r"\d+\s*(us|ms|s|min|h|d)?", durations[key]):
             raise reader.fail(f"migrations.{key}", f"{durations[key]!r} is not a duration like 10s or 5min")
     out_of_order = reader.boolean(raw, "migrations", "out_of_order")
+    engine = reader.string(raw, "migrations", "engine", "postgres")
+    if engine not in ("postgres", "mysql"):
+        raise reader.fail(
+            "migrations.engine", f"{engine!r} is not an engine toolkit migrates", hint="postgres or mysql"
+        )
     severity, allow = _lint(reader, raw.get("lint", {}))
     return MigrationSettings(
+        engine=engine,
         history_table=table,
         schema=schema,
         lock_timeout_seconds=float(timeout),

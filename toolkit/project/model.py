@@ -87,6 +87,7 @@ class TerraformSettings:
 
 @dataclass(frozen=True)
 class MigrationSettings:
+    engine: str = "postgres"  # the files' SQL dialect ("postgres" or "mysql"); the database output must agree
     history_table: str = "flyway_schema_history"
     schema: str = "public"
     lock_timeout_seconds: float = 60.0

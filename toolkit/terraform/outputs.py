@@ -42,6 +42,9 @@ DATABASE_FIELDS: dict[str, tuple[type, ...]] = {
 }
 
 
+DATABASE_ENGINES = ("postgres", "mysql")  # migrations/engine.py dispatches on these
+
+
 def parse_outputs(raw: dict[str, Any]) -> dict[str, Output]:
     """`terraform output -json` → Output objects; sensitive values are registered for masking."""
     outputs = {}
@@ -87,9 +90,9 @@ def database_output(outputs: dict[str, Output], *, stack: str, environment: str)
             expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
             raise ConfigError(f"{where}: output 'database.{key}' must be {expected}, not {type(item).__name__}")
         fields[key] = item
-    if fields["engine"] != "postgres":
+    if fields["engine"] not in DATABASE_ENGINES:
         raise ConfigError(
             f"{where}: database engine {fields['engine']!r} is not supported",
-            hint='toolkit migrates PostgreSQL (engine = "postgres")',
+            hint='toolkit migrates PostgreSQL (engine = "postgres") and MySQL (engine = "mysql")',
         )
     return DatabaseOutput(**fields)

@@ -32,5 +32,9 @@ def test_missing_and_mistyped_attributes():
         database_output(outputs({k: v for k, v in DB.items() if k != "username"}), stack="infra", environment="qa")
     with pytest.raises(ConfigError, match=r"'database.port' must be int, not str"):
         database_output(outputs({**DB, "port": "5432"}), stack="infra", environment="qa")
-    with pytest.raises(ConfigError, match="engine 'mysql' is not supported"):
-        database_output(outputs({**DB, "engine": "mysql"}), stack="infra", environment="qa")
+    with pytest.raises(ConfigError, match="engine 'oracle' is not supported"):
+        database_output(outputs({**DB, "engine": "oracle"}), stack="infra", environment="qa")
+
+
+def test_mysql_is_an_engine():
+    assert database_output(outputs({**DB, "engine": "mysql"}), stack="infra", environment="qa").engine == "mysql"

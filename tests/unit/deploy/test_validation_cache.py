@@ -87,3 +87,18 @@ def test_a_broken_pipeline_after_a_pass_is_refused(root, validations):
     path.write_text(json.dumps(data))
     with pytest.raises(ValidationFailed, match="pipelines are not valid"):
         validate(root)
+
+
+def test_the_catalog_is_loaded_again_when_a_pipeline_file_changes(root):
+    from toolkit.pipelines.validate import catalog
+
+    project = load_project(root)
+    first = catalog(project)
+    assert catalog(project) is first
+    path = root / "pipelines" / "stepfunctions" / "orders_etl.asl.json"
+    data = json.loads(path.read_text())
+    data["Comment"] = "changed"
+    path.write_text(json.dumps(data))
+    again = catalog(project)
+    assert again is not first
+    assert next(p for p in again.pipelines if p.name == "orders_etl").data["Comment"] == "changed"

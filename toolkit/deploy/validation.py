@@ -10,8 +10,13 @@ every file counts as pending (a new environment).
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
+import os
 import re
+from pathlib import Path
 
+from toolkit import __version__
 from toolkit.deploy.context import Context
 from toolkit.deploy.migrating import lint_policy, pending_scripts
 from toolkit.deploy.stacks import sensitive_variables
@@ -26,6 +31,7 @@ from toolkit.pipelines.validate import validate_for_environments
 from toolkit.project.model import Environment
 from toolkit.project.values import Value, Values, resolve_values
 from toolkit.project.varfiles import read_var_keys
+from toolkit.support.hashing import file_sha256, ordered_sha256, tree_sha256
 from toolkit.terraform.hcl import read_stack
 from toolkit.terraform.static import EnvironmentInputs, check_values
 
@@ -127,13 +133,16 @@ def migration_problems(
     return problems
 
 
-def check_migrations(ctx: Context, env: Environment, loaded: LoadedMigrations) -> None:
+def check_migrations(ctx: Context, env: Environment, loaded: LoadedMigrations) -> bool:
     """Refuse, before anything changes, what would stop the database step: unallowed destructive changes
-    and unknown placeholders in the files that will run in this environment."""
+    and unknown placeholders in the files that will run in this environment. True when every file passed
+    (the database was not asked what is pending, so the verdict holds whatever it has applied)."""
     policy = lint_policy(ctx, loaded)
     placeholders = declared_placeholders(ctx, env)
     runs = [s for s in loaded if s.runs_in(env.name)]
     problems = migration_problems(ctx, env, runs, policy, placeholders)
+    if not problems:
+        return True
     if problems:
         pending = pending_scripts(ctx, env, loaded)
         if pending is not None:
@@ -147,13 +156,26 @@ def check_migrations(ctx: Context, env: Environment, loaded: LoadedMigrations) -
             "or under [migrations.lint.allow] in toolkit.toml (the file stays as it is); give each unknown "
             "placeholder a value (docs/migrations.md)",
         )
+    return False
 
 
 def validate_environment(ctx: Context, env: Environment) -> LoadedMigrations:
     """The migrations (names, directives, lint, placeholders), the pipelines with this environment's values,
     and its var files against its stacks' variables; the loaded migrations, for the steps after it."""
     loaded = load_migrations(ctx)
-    check_migrations(ctx, env, loaded)
+    cache = ctx.cache_file(f"validated-{env.name}.json")
+    key = validation_key(ctx, env, loaded) if cache is not None else None
+    if key is not None and _load_verdict(cache) == key:
+        return loaded  # everything it reads is byte for byte what passed last time
+    if check_migrations(ctx, env, loaded) and key is not None:
+        _validate_rest(ctx, env)
+        _store_verdict(cache, key)
+    else:
+        _validate_rest(ctx, env)
+    return loaded
+
+
+def _validate_rest(ctx: Context, env: Environment) -> None:
     problems = [p for p in validate_for_environments(ctx.project, [env.name]) if p.is_error]
     if problems:
         raise ValidationFailed(
@@ -167,4 +189,41 @@ def validate_environment(ctx: Context, env: Environment) -> LoadedMigrations:
     findings = check_values(inputs, sources, var_keys, ctx.project.root)
     if findings:
         raise ValidationFailed(f"var files of environment {env.name!r} do not match the stacks' variables:", findings)
-    return loaded
+
+
+def validation_key(ctx: Context, env: Environment, loaded: LoadedMigrations) -> str:
+    """What a passed validation of `env` depends on: the project's settings as loaded (toolkit.toml and
+    the variables that override it), the migrations' SHA-256s, and the content of every file below the
+    pipelines folder, of the var files and of the stacks' Terraform files; toolkit's own code by identity."""
+    digest = hashlib.sha256(f"{__version__}\0{env.name}\0{ctx.project!r}\0".encode())
+    digest.update(ordered_sha256((s.script, s.sha256) for s in loaded).encode())
+    pipelines = ctx.project.pipelines_dir
+    if pipelines.is_dir():
+        digest.update(tree_sha256(pipelines).encode())
+    for path in (*env.var_files, *sorted(f for d in env.stacks.values() if d.is_dir() for f in d.iterdir())):
+        if path.is_file() and (path in env.var_files or path.name.endswith((".tf", ".tf.json"))):
+            digest.update(f"{path}\0{file_sha256(path)}\0".encode())
+    package = Path(__file__).resolve().parents[1]
+    for folder, dirs, names in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(n for n in names if n.endswith(".py")):
+            st = os.stat(os.path.join(folder, name))
+            digest.update(f"{folder}/{name}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}\0".encode())
+    return digest.hexdigest()
+
+
+def _load_verdict(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("passed")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _store_verdict(path: Path, key: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps({"passed": key}), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:  # a read-only state folder: validate every time
+        pass

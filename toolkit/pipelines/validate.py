@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +32,32 @@ class ValidationReport:
         return not self.errors
 
 
+_LAST: list[tuple[tuple, Catalog]] = []  # the last catalog this process loaded, with what it was read from
+
+
 def catalog(project: Project) -> Catalog:
-    return load_catalog(project.pipelines_dir, project.root)
+    """The project's pipelines, loaded once per process while no file below the folder changes (a run of
+    `env up` asks in three steps): keyed by every file's path, inode, size, mtime and ctime."""
+    key = (str(project.pipelines_dir), str(project.root), _identity(project.pipelines_dir))
+    if _LAST and _LAST[0][0] == key:
+        return _LAST[0][1]
+    loaded = load_catalog(project.pipelines_dir, project.root)
+    _LAST[:] = [(key, loaded)]
+    return loaded
+
+
+def _identity(folder: Path) -> tuple:
+    found = []
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        dirs.sort()
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            found.append((path, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return tuple(found)
 
 
 def validate_for_environments(project: Project, env_names: Iterable[str]) -> list[Problem]:

@@ -58,7 +58,9 @@ def test_whole_command_set(mysql_project, mysql_database):
     assert invoke(mysql_project, "db", "migrate", "dev").exit_code == 0
     assert invoke(mysql_project, "db", "validate", "dev").exit_code == 0
     assert len(query(mysql_database, "SHOW COLUMNS FROM orders")) == 3
-    assert mysql_database.password not in up.output + dry.output + status.output
+    doctor = invoke(mysql_project, "doctor", "dev")
+    assert "MySQL 10.11" in doctor.output, doctor.output
+    assert mysql_database.password not in up.output + dry.output + status.output + doctor.output
 
 
 def test_failing_ddl_is_recorded_as_failed_then_repaired(mysql_project, mysql_database):

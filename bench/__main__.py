@@ -18,12 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import environment, migrations, pipelines
+from bench import environment, migrations, mysql, pipelines
 from bench.peers import Peer, install_all, psql_path
 from bench.report import Scenario, Target, ratio, write
 
 REPO = Path(__file__).resolve().parents[1]
-SCENARIOS = ("migrations", "pipelines", "startup", "env")
+SCENARIOS = ("migrations", "mysql", "pipelines", "startup", "env")
 PEER_NAMES = ("dbmate", "asl-validator", "yoyo", "sqitch")
 
 
@@ -61,6 +61,13 @@ def main() -> None:
         work.chmod(0o755)  # as root, PostgreSQL runs as an unprivileged user who must reach its data here
         if "migrations" in only:
             scenarios += migration_scenarios(work, peers, toolkit_bin, sizes, args, missing)
+        if "mysql" in only:
+            count = sizes[0]
+            say(f"mysql: {count:,} migrations per tool on MariaDB")
+            scenario, absent = mysql.run(work, peers, toolkit_bin, count, args.rounds, args.slow_after)
+            missing.extend(absent)
+            if scenario is not None:
+                scenarios.append(scenario)
         if "pipelines" in only:
             say(f"pipelines: validating {args.pipeline_files} files")
             figures, note = pipelines.run(work, peers, toolkit_bin, args.pipeline_files, args.rounds)
@@ -167,6 +174,16 @@ def targets(scenarios: list[Scenario], sizes: list[int]) -> list[Target]:
                 "ahead of every peer on every migration scenario",
                 not behind if evidence else None,
                 "; ".join(evidence) + (f" (behind in {', '.join(behind)})" if behind else ""),
+            )
+        )
+    on_mysql = next((s for s in scenarios if s.key.startswith("mysql-apply-")), None)
+    if on_mysql and on_mysql.figure("toolkit") and on_mysql.figure("dbmate"):
+        toolkit, dbmate = on_mysql.figure("toolkit"), on_mysql.figure("dbmate")
+        result.append(
+            Target(
+                f"ahead of dbmate applying {on_mysql.key.rsplit('-', 1)[1]} MySQL migrations",
+                toolkit.seconds < dbmate.seconds,
+                f"dbmate {ratio(dbmate, toolkit):.2f}× toolkit's time",
             )
         )
     largest = found.get(f"apply-{sizes[-1]}")

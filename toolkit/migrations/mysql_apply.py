@@ -40,6 +40,8 @@ SESSION_STATE = (
     "character_set_results",
     "collation_connection",
 )
+# A statement that can change the session for the next file: SET, USE, or a procedure that runs SET.
+_CHANGES_SESSION = re.compile(r"(?:^|[;\s(!])(?:SET|USE|CALL)\s", re.I)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$")
 
 
@@ -176,10 +178,16 @@ def migrate(
             cur.execute("SET SESSION lock_wait_timeout = %s", (_seconds(lock_timeout, 10),))
             restore = session_restore(cur)
         done = []
-        for step in plan.pending:
-            if on_event:
-                on_event(f"applying {step.file.script}")
-            done.append(_apply_one(conn, step, history, environment, restore))
+        conn.autocommit(False)  # each file's statements and history row commit together (DDL aside)
+        try:
+            for step in plan.pending:
+                if on_event:
+                    on_event(f"applying {step.file.script}")
+                done.append(_apply_one(conn, step, history, environment, restore))
+        finally:
+            with suppress(Exception):
+                conn.rollback()  # nothing is open after a file; this only makes sure
+                conn.autocommit(True)
         return MigrateResult(applied=tuple(done), already_applied=plan.applied)
 
 
@@ -198,14 +206,13 @@ def _dry_step(step: PendingMigration) -> DryRunStep:
 def _apply_one(
     conn, step: PendingMigration, history: MySQLHistoryTable, environment: str | None, restore: str
 ) -> AppliedStep:
-    """One file in one transaction (autocommit off), its history row written and committed with it."""
+    """One file in one transaction (the run has autocommit off), its history row committed with it."""
     import pymysql
 
     started = time.monotonic()
     ran: list[Statement] = []
     committed = 0  # ran[:committed] can no longer be rolled back
     current: Statement | None = None
-    conn.autocommit(False)
     try:
         with conn.cursor() as cur:
             try:
@@ -220,11 +227,11 @@ def _apply_one(
             except pymysql.err.MySQLError as exc:
                 _failed(conn, cur, history, step, started, (ran, committed, current), exc, environment)
     finally:
-        with suppress(Exception):
-            conn.autocommit(True)
-            conn.select_db(history.schema)  # a `USE other` in the file does not move the next one
-            with conn.cursor() as cur:
-                cur.execute(restore)
+        if _CHANGES_SESSION.search(step.source.text):  # cheap: most files never touch the session
+            with suppress(Exception):
+                conn.select_db(history.schema)  # a `USE other` in the file does not move the next one
+                with conn.cursor() as cur:
+                    cur.execute(restore)
     version = str(step.file.version) if step.file.version else ""
     return AppliedStep(step.file.script, version, int((time.monotonic() - started) * 1000))
 

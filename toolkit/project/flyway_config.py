@@ -55,6 +55,7 @@ class FlywaySettings:
     placeholder_replacement: bool = True
     out_of_order: bool = False
     validate_migration_naming: bool = False  # Flyway's default: names that do not parse are skipped
+    engine: str = "postgres"  # "mysql" when flyway.url is a MySQL or MariaDB JDBC URL
     notes: tuple[str, ...] = ()
 
 
@@ -138,6 +139,14 @@ def _translate(keys: dict[str, Any], path: Path, root: Path) -> FlywaySettings:
     if len(schemas) > 1:
         notes.append(f"flyway.schemas: only {schema!r} is the default schema; toolkit manages no other")
     placeholders = {str(k): str(v) for k, v in (keys.get("placeholders") or {}).items()}
+    engine = "mysql" if str(keys.get("url", "")).lower().startswith(("jdbc:mysql:", "jdbc:mariadb:")) else "postgres"
+    if engine == "mysql":
+        schema = str(keys.get("defaultSchema") or (schemas[0] if schemas else "")) or "public"
+        notes.append(
+            'flyway.url is a MySQL database: engine = "mysql"; its history table is read in the database the '
+            "stack's `database` output names, and the local stack's embedded database is PostgreSQL, so point "
+            "the environments' `database` output at a MySQL server"
+        )
     return FlywaySettings(
         sql=_location(keys.get("locations"), path, root),
         history_table=str(keys.get("table", "flyway_schema_history")),
@@ -146,6 +155,7 @@ def _translate(keys: dict[str, Any], path: Path, root: Path) -> FlywaySettings:
         placeholder_replacement=_bool(keys, "placeholderReplacement", True, path),
         out_of_order=_bool(keys, "outOfOrder", False, path),
         validate_migration_naming=_bool(keys, "validateMigrationNaming", False, path),
+        engine=engine,
         notes=tuple(notes),
     )
 

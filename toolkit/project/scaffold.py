@@ -125,6 +125,8 @@ def toolkit_toml(name: str, sql: str, flyway: FlywaySettings | None) -> str:
     migrations = ['history_table = "flyway_schema_history"', 'schema = "public"']
     if flyway is not None:
         migrations = [f"history_table = {_toml(flyway.history_table)}", f"schema = {_toml(flyway.schema)}"]
+        if flyway.engine != "postgres":
+            migrations.insert(0, f"engine = {_toml(flyway.engine)}")
         if flyway.out_of_order:
             migrations.append("out_of_order = true")
         if not flyway.placeholder_replacement:

@@ -58,7 +58,9 @@ def test_whole_command_set(mysql_project, mysql_database):
     assert invoke(mysql_project, "db", "migrate", "dev").exit_code == 0
     assert invoke(mysql_project, "db", "validate", "dev").exit_code == 0
     assert len(query(mysql_database, "SHOW COLUMNS FROM orders")) == 3
-    assert mysql_database.password not in up.output + dry.output + status.output
+    doctor = invoke(mysql_project, "doctor", "dev")
+    assert "MySQL 10.11" in doctor.output, doctor.output
+    assert mysql_database.password not in up.output + dry.output + status.output + doctor.output
 
 
 def test_failing_ddl_is_recorded_as_failed_then_repaired(mysql_project, mysql_database):
@@ -181,3 +183,27 @@ def test_drift_refuses_a_migration_that_names_the_live_database(mysql_project, m
     refused = invoke(mysql_project, "db", "drift", "dev")
     assert refused.exit_code == 3, refused.output
     assert "V2__qualified.sql:1 names the database" in refused.output
+
+
+def test_repeatables_and_a_reviewed_plan_bundle(mysql_project, mysql_database, tmp_path):
+    """A repeatable view runs again when it changes; `plan --out` then `apply --plan` applies exactly the
+    reviewed MySQL migrations."""
+    sql = mysql_project / "sql"
+    (sql / "R__big_orders.sql").write_text(
+        "CREATE OR REPLACE VIEW big_orders AS SELECT id FROM orders WHERE amount > 100;\n"
+    )
+    assert invoke(mysql_project, "env", "up", "dev").exit_code == 0
+    (sql / "R__big_orders.sql").write_text(
+        "CREATE OR REPLACE VIEW big_orders AS SELECT id, amount FROM orders WHERE amount > 100;\n"
+    )
+    (sql / "V2__customers.sql").write_text("CREATE TABLE customers (id INT PRIMARY KEY);\n")
+    bundle = tmp_path / "bundle"
+    planned = invoke(mysql_project, "plan", "dev", "--out", str(bundle))
+    assert planned.exit_code == 0, planned.output
+    reviewed = json.loads((bundle / "migrations.json").read_text())
+    assert set(reviewed["allowed"]) >= {"V2__customers.sql", "R__big_orders.sql"}
+    applied = invoke(mysql_project, "apply", "dev", "--plan", str(bundle))
+    assert applied.exit_code == 0, applied.output
+    assert len(query(mysql_database, "SHOW COLUMNS FROM big_orders")) == 2
+    rows = query(mysql_database, "SELECT script FROM flyway_schema_history ORDER BY installed_rank")
+    assert rows == [("V1__orders.sql",), ("R__big_orders.sql",), ("V2__customers.sql",), ("R__big_orders.sql",)]

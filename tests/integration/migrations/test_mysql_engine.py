@@ -274,3 +274,22 @@ def test_lint_refuses_before_anything_runs(mysql_conn, mysql_database, tmp_path)
         run(mysql_conn, mysql_database, sql)
     assert any(p.startswith("V2__drop.sql:1: drop-column: DROP COLUMN a.b") for p in refused.value.problems)
     assert len(query(mysql_conn, "SHOW COLUMNS FROM a")) == 2  # nothing ran
+
+
+def test_a_files_session_settings_do_not_reach_the_next_file(mysql_conn, mysql_database, tmp_path):
+    """V1 turns foreign key checks off and switches database, as dump files do; V2 still runs with checks on,
+    in the target database, so its orphan row is refused."""
+    sql = write(
+        tmp_path / "sql",
+        {
+            "V1__parent.sql": "SET foreign_key_checks = 0;\nCREATE TABLE parent (id INT PRIMARY KEY) ENGINE=InnoDB;\n"
+            "CREATE TABLE child (p INT, FOREIGN KEY (p) REFERENCES parent (id)) ENGINE=InnoDB;\n"
+            "USE information_schema;\n",
+            "V2__orphan.sql": "INSERT INTO child VALUES (42);\n",
+        },
+    )
+    with pytest.raises(
+        MigrationFailed, match=r"V2__orphan.sql:1: .*foreign key constraint fails.*\[MySQL error 1452\]"
+    ):
+        run(mysql_conn, mysql_database, sql)
+    assert query(mysql_conn, "SELECT DATABASE(), @@SESSION.foreign_key_checks") == [(mysql_database.name, 1)]

@@ -89,3 +89,12 @@ def test_statements_are_the_text_at_their_offsets(text):
     for statement in statements:
         assert text.startswith(statement.sql, statement.offset) and statement.sql.strip()
         assert statement.line == text.count("\n", 0, statement.offset) + 1
+
+
+def test_a_dry_run_script_splits_back_into_the_same_statements():
+    from toolkit.migrations.mysql_statements import script_sql
+
+    statements = ["CREATE TABLE t (id INT)", "CREATE PROCEDURE p() BEGIN SELECT '$$'; END", "CALL p()"]
+    script = script_sql(statements)
+    assert "DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT '$$'; END//\nDELIMITER ;\n" in script
+    assert [s.sql for s in split_mysql(script)] == statements

@@ -29,6 +29,7 @@ from toolkit.bundle.verify import (
 )
 from toolkit.deploy.context import Context
 from toolkit.deploy.deployment import record_deployed
+from toolkit.deploy.guards import refuse_several_databases
 from toolkit.deploy.injected import injected_folders
 from toolkit.deploy.migrating import MigrationRun, database_plan, run_migrations
 from toolkit.deploy.plan_checks import saved_plan_problems
@@ -68,6 +69,7 @@ def apply_bundle(
     """Check every manifest field against what is true now, then apply the saved plans and migrations;
     with `max_age_seconds`, a plan made longer ago than that is refused (an approval that took too long)."""
     env = ctx.project.environment(name)
+    refuse_several_databases(ctx.project, "toolkit apply --plan")
     folder = folder.absolute()  # Terraform runs in the stack's folder: a relative path would miss
     if not folder.is_dir():
         state = "is a file, not a plan bundle folder" if folder.exists() else "does not exist"
@@ -270,8 +272,8 @@ def _apply(ctx: Context, env: Environment, folder: Path, checked: _Checked) -> B
         ctx.reporter.note(f"deferred to the next plan: {', '.join(manifest.deferred)}")
     else:  # only a complete deploy is what the environment runs (promote-check compares it)
         with progress.step(ctx, "deployment record"):
-            just_applied = {step.script for step in migrated.result.applied}
-            record_deployed(ctx, env, checked.loaded, migrated.applied, just_applied, migrated.repeatables)
+            first = ctx.current_database.name
+            record_deployed(ctx, env, {first: checked.loaded}, {first: migrated})
     steps = migrated.result.applied if migrated else ()
     return BundleApplyResult(
         env.name, tuple(applied), tuple(unchanged), steps, dict(manifest.deferred), checked.warnings

@@ -3,13 +3,14 @@ stacks of an environment built from them."""
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
 from toolkit.deploy.paths import StatePaths
-from toolkit.project.model import Environment, Project
+from toolkit.project.model import Database, Environment, Project
 from toolkit.support.reporting import Reporter, SilentReporter
 from toolkit.terraform.argv import StackTarget
 from toolkit.terraform.engine import Engine, resolve_engine
@@ -22,6 +23,19 @@ class Context:
     engine_choice: str | None = None
     endpoint: str | None = None  # a local AWS endpoint (moto server, LocalStack) for every AWS call
     reporter: Reporter = field(default_factory=SilentReporter)
+    database: str | None = None  # the database the migration steps work on (None: the project's first)
+
+    def for_database(self, database: Database) -> Context:
+        """This context scoped to one of the project's databases: its folder and settings are what
+        `project.sql_dir` and `project.migrations` say, and its entry of the outputs is the one connected to."""
+        scoped = copy.copy(self)  # keeps the resolved engine and paths
+        scoped.project = replace(self.project, sql_dir=database.sql_dir, migrations=database.settings)
+        scoped.database = database.name
+        return scoped
+
+    @property
+    def current_database(self) -> Database:
+        return self.project.database(self.database) if self.database else self.project.databases[0]
 
     @cached_property
     def engine(self) -> Engine:

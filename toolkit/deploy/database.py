@@ -29,7 +29,7 @@ from toolkit.migrations.source import LoadedMigrations
 from toolkit.project.model import Environment
 from toolkit.project.values import resolve_values
 from toolkit.terraform.hcl import read_stack
-from toolkit.terraform.outputs import DatabaseOutput, Output, database_output
+from toolkit.terraform.outputs import DatabaseOutput, Output, database_outputs
 
 
 def history_table(ctx: Context) -> HistoryTable:
@@ -38,8 +38,16 @@ def history_table(ctx: Context) -> HistoryTable:
 
 
 def infra_database(ctx: Context, env: Environment, outputs: dict[str, Output]) -> DatabaseOutput:
-    """The `database` output of the first stack, checked against the output contract."""
-    return database_output(outputs, stack=ctx.project.stack_order[0], environment=env.name)
+    """The context's database from the first stack's `databases` output (or its one `database`), every
+    database of the project checked against the output contract."""
+    names = {database.name: database.engine for database in ctx.project.databases}
+    found = database_outputs(outputs, stack=ctx.project.stack_order[0], environment=env.name, names=names)
+    return found[ctx.current_database.name]
+
+
+def has_database_outputs(outputs: dict[str, Output]) -> bool:
+    """Whether the stack publishes its databases at all (an environment not yet up has no outputs)."""
+    return "databases" in outputs or "database" in outputs
 
 
 def server_root(ctx: Context, env: Environment) -> Path:

@@ -138,7 +138,7 @@ def check_migrations(ctx: Context, env: Environment, loaded: LoadedMigrations) -
             problems = migration_problems(ctx, env, runs, policy, placeholders)
     if problems:
         raise ValidationFailed(
-            f"migrations that would run in {env.name!r} cannot:",
+            f"migrations that would run in {env.name!r}{_of(ctx)} cannot:",
             problems,
             hint="allow an intended change with `-- toolkit:allow=<rule>` at the top of a file not applied yet, "
             "or under [migrations.lint.allow] in toolkit.toml (the file stays as it is); give each unknown "
@@ -146,11 +146,38 @@ def check_migrations(ctx: Context, env: Environment, loaded: LoadedMigrations) -
         )
 
 
+def load_databases(ctx: Context) -> dict[str, LoadedMigrations]:
+    """Every database's migration files (database name -> its loaded files), in the order they migrate."""
+    return {database.name: load_migrations(ctx.for_database(database)) for database in ctx.project.databases}
+
+
+def validate_databases(ctx: Context, env: Environment) -> dict[str, LoadedMigrations]:
+    """`validate_environment` for every database of the project: each one's files, checked as they would
+    run in `env`, by database name."""
+    loaded = {}
+    for database in ctx.project.databases:
+        scoped = ctx.for_database(database)
+        loaded[database.name] = load_migrations(scoped)
+        check_migrations(scoped, env, loaded[database.name])
+    _check_deployables(ctx, env)
+    return loaded
+
+
+def _of(ctx: Context) -> str:
+    return f" (database {ctx.current_database.name})" if len(ctx.project.databases) > 1 else ""
+
+
 def validate_environment(ctx: Context, env: Environment) -> LoadedMigrations:
-    """The migrations (names, directives, lint, placeholders), the pipelines with this environment's values,
-    and its var files against its stacks' variables; the loaded migrations, for the steps after it."""
+    """The migrations (names, directives, lint, placeholders) of the context's database, the pipelines with
+    this environment's values, and its var files against its stacks' variables; the loaded migrations."""
     loaded = load_migrations(ctx)
     check_migrations(ctx, env, loaded)
+    _check_deployables(ctx, env)
+    return loaded
+
+
+def _check_deployables(ctx: Context, env: Environment) -> None:
+    """The pipelines with this environment's values, and its var files against its stacks' variables."""
     problems = [p for p in validate_for_environments(ctx.project, [env.name]) if p.is_error]
     if problems:
         raise ValidationFailed(
@@ -164,4 +191,3 @@ def validate_environment(ctx: Context, env: Environment) -> LoadedMigrations:
     findings = check_values(inputs, sources, var_keys, ctx.project.root)
     if findings:
         raise ValidationFailed(f"var files of environment {env.name!r} do not match the stacks' variables:", findings)
-    return loaded

@@ -21,7 +21,7 @@ from toolkit.adapters.postgres.connection import DatabaseTarget, connect, read_p
 from toolkit.adapters.postgres.server import EmbeddedServer, provision, server_can_reach
 from toolkit.deploy.context import Context
 from toolkit.deploy.stacks import stack_outputs
-from toolkit.errors import DatabaseError, ToolkitError
+from toolkit.errors import ConfigError, DatabaseError, ToolkitError
 from toolkit.migrations.apply import database_errors
 from toolkit.migrations.history import HistoryTable
 from toolkit.migrations.placeholders import Placeholders
@@ -97,11 +97,24 @@ def database_target(
         db, project_root=ctx.project.root, endpoint=ctx.endpoint, create_password_file=embedded and start
     )
     if embedded and start:
+        _one_local_server(ctx, env, outputs, db)
         server = embedded_server(ctx, env, db.port)
         if server.ensure_running():
             ctx.reporter.note(f"started the local PostgreSQL on {db.host}:{db.port}")
         provision(server, database=db.name, username=db.username, password=target.password)
     return target
+
+
+def _one_local_server(ctx: Context, env: Environment, outputs: dict[str, Output], db: DatabaseOutput) -> None:
+    """An embedded environment's databases live in its one local server: each must name its host and port."""
+    for database in ctx.project.databases:
+        other = infra_database(ctx.for_database(database), env, outputs)
+        if (other.host, other.port) != (db.host, db.port):
+            raise ConfigError(
+                f"the local databases of {env.name!r} must share one server: {database.name} is at "
+                f"{other.host}:{other.port}, {ctx.current_database.name} at {db.host}:{db.port}",
+                hint="give every database of the local stack the same host and port (one embedded PostgreSQL)",
+            )
 
 
 def placeholders_for(
@@ -178,10 +191,12 @@ def remove_local_database(ctx: Context, env: Environment, infra_outputs: dict[st
     """Stop and delete the embedded server of the environment and the password file toolkit made for it."""
     if env.database != "embedded":
         return False
-    port, password_file = 0, None
+    port, password_files = 0, []
     with contextlib.suppress(ToolkitError):
-        db = infra_database(ctx, env, infra_outputs)
-        port, password_file = db.port, db.password_file
+        for database in ctx.project.databases:
+            db = infra_database(ctx.for_database(database), env, infra_outputs)
+            port = port or db.port
+            password_files += [db.password_file] if db.password_file else []
     removed = False
     with ctx.reporter.step("local database"):
         for folder in (ctx.paths.postgres(env.name), ctx.paths.postgres_outside(env.name)):
@@ -192,7 +207,7 @@ def remove_local_database(ctx: Context, env: Environment, infra_outputs: dict[st
                 removed = True
         with contextlib.suppress(OSError):  # the checkout's folder outside, once no environment uses it
             ctx.paths.postgres_outside(env.name).parent.rmdir()
-        if password_file:  # toolkit made it for this database, so it goes with it
+        for password_file in password_files:  # toolkit made them for these databases, so they go with them
             path = Path(password_file)
             (path if path.is_absolute() else ctx.project.root / path).unlink(missing_ok=True)
     return removed

@@ -93,7 +93,7 @@ def run_migrations(
         except ToolkitError:
             done = _applied_since(ctx, target, before)
             if done:
-                progress.changed.append(f"{len(done)} migration(s) applied: {', '.join(done)}")
+                progress.changed.append(f"{len(done)} migration(s) applied{_in(ctx)}: {', '.join(done)}")
             raise
         applied = applied_versions(ctx, conn)
         repeatables = applied_repeatables(ctx, conn)
@@ -182,6 +182,42 @@ def database_plan(
     finally:
         conn.close()
     return replace(plan, problems=tuple(plan.problems) + tuple(refusals(plan.pending, policy=lint_policy(ctx, loaded))))
+
+
+@dataclass(frozen=True)
+class DatabasesPlan:
+    """What `plan` and `env status` show of every database: counts and scripts over all of them, each
+    script and problem named `<database>/<script>` (`<database>: …`) when there are several."""
+
+    applied: int | None  # None: a database could not be asked
+    pending: tuple[str, ...] | None  # None: not asked (not reachable); every file of a new environment
+    problems: tuple[str, ...] = ()
+
+
+def databases_plan(
+    ctx: Context, env: Environment, infra: dict[str, Output], loaded: dict[str, LoadedMigrations]
+) -> DatabasesPlan:
+    """`database_plan` of each database (`infra`: the first stack's outputs, {} when it is not up), added up."""
+    several = len(loaded) > 1
+    applied: int | None = 0
+    pending: list[str] | None = []
+    problems: list[str] = []
+    for database in ctx.project.databases:
+        files = loaded[database.name]
+        plan = database_plan(ctx.for_database(database), env, infra, files) if infra else None
+        name = f"{database.name}/" if several else ""
+        if plan is None:
+            applied = None
+            if infra:
+                pending = None
+            elif pending is not None:
+                pending += [name + m.script for m in files.versioned]
+            continue
+        applied = None if applied is None else applied + plan.applied
+        if pending is not None:
+            pending += [name + p.file.script for p in plan.pending]
+        problems += [f"{database.name}: {p}" if several else str(p) for p in plan.problems]
+    return DatabasesPlan(applied, None if pending is None else tuple(pending), tuple(problems))
 
 
 def pending_scripts(ctx: Context, env: Environment, loaded: LoadedMigrations) -> set[str] | None:

@@ -91,9 +91,7 @@ def read_databases(reader, raw: dict[str, Any], sql_dir: Path) -> tuple[Database
         _name(reader, name, key)
         body = reader.table(body, key)
         settings = replace(read_migrations(reader, body, key, frozenset({"engine", "sql", "order"})), key=key)
-        folder = (reader.root / body["sql"]).resolve() if "sql" in body else sql_dir / name
-        if "sql" in body:
-            reader.string(body, key, "sql")
+        folder = (reader.root / reader.string(body, key, "sql")).resolve() if "sql" in body else sql_dir / name
         order = body.get("order", 0)
         if not isinstance(order, int) or isinstance(order, bool):
             raise reader.fail(f"{key}.order", f"must be a whole number, not {order!r}", hint="lower numbers first")

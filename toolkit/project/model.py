@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import ConfigError, UnknownEnvironment
+from toolkit.errors import UnknownEnvironment, UsageError
 from toolkit.project.durations import terraform_duration_seconds
 from toolkit.project.names import ENV_NAME_RE, NAME_RULES
 
@@ -138,7 +138,7 @@ class Project:
             if database.name == name:
                 return database
         declared = ", ".join(d.name for d in self.databases)
-        raise ConfigError(f"the project has no database {name!r}", hint=f"declared: {declared}")
+        raise UsageError(f"the project has no database {name!r}", hint=f"declared: {declared}")
 
     def selected(self, name: str | None) -> tuple[Database, ...]:
         """`--database NAME` (one) or every database in order (None)."""

@@ -60,7 +60,8 @@ class Deployment:
             self, **{key: fields.get(key, {} if key != "migrations_sha256" else None) for key in MIGRATION_FIELDS}
         )
 
-    def with_databases(self, per_database: dict[str, Deployment]) -> Deployment:
+    @staticmethod
+    def with_databases(per_database: dict[str, Deployment]) -> Deployment:
         """One record of several databases: the first's migration fields on top, the others' under `databases`."""
         first, *others = per_database
         top = per_database[first]

@@ -108,7 +108,7 @@ def test_old_deployment_records_and_bundles_are_refused_with_what_to_do(s3_proje
     (bundle / "manifest.json").write_text(json.dumps({**manifest, "format": 2}))
     old_bundle = invoke(s3_project, "apply", "dev", "--plan", str(bundle))
     assert old_bundle.exit_code == 3, old_bundle.output
-    assert "the plan bundle is format 2, this toolkit applies format 3 only" in old_bundle.output
+    assert "the plan bundle is format 2, this toolkit applies formats 3 to 4 only" in old_bundle.output
     assert "plan again" in old_bundle.output
 
 

@@ -224,9 +224,12 @@ def drift(report: DriftReport) -> str:
     for stack in report.stacks:
         lines += [f"  stack {stack.stack}: {line} (changed outside Terraform)" for line in stack.drifted]
         lines += [f"  stack {stack.stack}: {line} (state differs from the code)" for line in stack.pending]
-    lines += [f"  database: {line}" for line in report.database]
-    lines += [f"  database: {line} (pending, not drift)" for line in report.database_pending]
-    lines += [f"  warning: {line}" for line in report.warnings]
+    several = len(report.databases) > 1
+    for db in report.databases or ():
+        label = f"database {db.name}" if several else "database"
+        lines += [f"  {label}: {line}" for line in db.differences]
+        lines += [f"  {label}: {line} (pending, not drift)" for line in db.pending]
+        lines += [f"  warning: {label}: {line}" if several else f"  warning: {line}" for line in db.warnings]
     return "\n".join(lines)
 
 

@@ -178,3 +178,21 @@ def test_a_reviewed_plan_names_each_database_and_applies_only_what_was_reviewed(
     assert history(project, "analytics")[-1] == ("V3__note.sql", True)
     record = deployment_record(project)
     assert "6" in record["migrations"] and "3" in record["databases"]["analytics"]["migrations"]
+
+
+def test_drift_is_reported_per_database(project):
+    assert invoke(project, "env", "up", "local").exit_code == 0
+    conn = connect(project, "analytics")
+    with conn, conn.cursor() as cur:  # a change made by hand in the warehouse only
+        cur.execute("ALTER TABLE daily_orders ADD COLUMN by_hand TEXT")
+    conn.close()
+    report = invoke(project, "drift", "local", "--json")
+    assert report.exit_code == 1, report.output
+    databases = {d["name"]: d for d in json.loads(report.stdout)["databases"]}
+    assert databases["orders"]["differences"] == []
+    (difference,) = databases["analytics"]["differences"]
+    assert "by_hand" in difference["name"] and difference["change"] == "unexpected"
+    text = invoke(project, "drift", "local")
+    assert "  database analytics: " in text.stdout and "database orders:" not in text.stdout
+    only = invoke(project, "db", "drift", "local", "--database", "orders")
+    assert only.exit_code == 0, only.output

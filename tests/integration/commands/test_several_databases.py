@@ -75,6 +75,10 @@ def test_both_databases_migrate_in_order_each_with_its_own_history(project):
     unknown = invoke(project, "db", "status", "local", "--database", "nope")
     assert unknown.exit_code == 64 and "no database 'nope'" in unknown.output and "orders, analytics" in unknown.output
 
+    doctor = invoke(project, "doctor", "local")
+    assert doctor.exit_code == 0, doctor.output
+    assert "database orders (local)" in doctor.stdout and "database analytics (local)" in doctor.stdout
+
     record = deployment_record(project)
     assert record["format"] == 3 and record["first_database"] == "orders"
     assert sorted(record["migrations"]) == ["1", "2", "3", "4", "5"]

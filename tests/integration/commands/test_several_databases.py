@@ -200,3 +200,37 @@ def test_drift_is_reported_per_database(project):
     assert "  database analytics: " in text.stdout and "database orders:" not in text.stdout
     only = invoke(project, "db", "drift", "local", "--database", "orders")
     assert only.exit_code == 0, only.output
+
+
+def test_the_reference_project_from_a_fresh_checkout_stands_up_both_databases(tmp_path):
+    """What `make env` runs on a fresh clone: the tracked files only, `env up local`, both databases real,
+    the Glue load rendered to write into the warehouse."""
+    import shutil
+    import subprocess
+
+    from tests.projects import REPO
+
+    clone = tmp_path / "clone"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        if (REPO / name).is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, clone / name)
+    values = clone / "tfvars" / "local.tfvars.json"
+    values.write_text(values.read_text().replace("54329", str(free_port())))  # beside other checkouts' runs
+    try:
+        up = invoke(clone, "env", "up", "local", "--json")
+        assert up.exit_code == 0, up.output
+        result = json.loads(up.stdout)
+        assert [(d["name"], len(d["applied"])) for d in result["databases"]] == [("orders", 5), ("analytics", 2)]
+        assert [s["script"] for s in result["databases"][1]["applied"]] == sorted(
+            p.name for p in (REPO / "sql" / "analytics").glob("*.sql")
+        )
+        from toolkit.project.loader import load_project
+
+        rendered = load_project(clone).state_dir / "local" / "rendered" / "glue" / "orders_load.json"
+        arguments = json.loads(rendered.read_text())["DefaultArguments"]
+        assert arguments["--db_name"] == "analytics" and arguments["--db_user"] == "analytics_app"
+    finally:
+        down = invoke(clone, "env", "down", "local")
+    assert down.exit_code == 0, down.output

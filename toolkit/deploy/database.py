@@ -42,7 +42,25 @@ def infra_database(ctx: Context, env: Environment, outputs: dict[str, Output]) -
     database of the project checked against the output contract."""
     names = {database.name: database.engine for database in ctx.project.databases}
     found = database_outputs(outputs, stack=ctx.project.stack_order[0], environment=env.name, names=names)
+    _no_shared_history(ctx, env, found)
     return found[ctx.current_database.name]
+
+
+def _no_shared_history(ctx: Context, env: Environment, found: dict[str, DatabaseOutput]) -> None:
+    """Two databases of the project that are one database with one history table would each take the
+    other's migrations for missing files: refused, naming both."""
+    seen: dict[tuple, str] = {}
+    for database in ctx.project.databases:
+        db, settings = found[database.name], database.settings
+        key = (db.host, db.port, db.name, settings.schema, settings.history_table)
+        if key in seen:
+            raise ConfigError(
+                f"databases {seen[key]} and {database.name} of {env.name!r} are the same database "
+                f"({db.name} on {db.host}:{db.port}) with the same history table "
+                f"{settings.schema}.{settings.history_table}",
+                hint="point them at different databases, or give one its own history_table",
+            )
+        seen[key] = database.name
 
 
 def has_database_outputs(outputs: dict[str, Output]) -> bool:

@@ -234,3 +234,14 @@ def test_the_reference_project_from_a_fresh_checkout_stands_up_both_databases(tm
     finally:
         down = invoke(clone, "env", "down", "local")
     assert down.exit_code == 0, down.output
+
+
+def test_two_databases_that_are_one_database_with_one_history_are_refused(project):
+    values = project / "tfvars" / "local.tfvars.json"
+    data = json.loads(values.read_text())
+    same = {"warehouse_db_name": data["db_name"], "warehouse_db_username": data["db_username"]}
+    values.write_text(json.dumps({**data, **same, "warehouse_db_password_file": data["db_password_file"]}))
+    refused = invoke(project, "env", "up", "local")
+    assert refused.exit_code == 3, refused.output
+    assert "databases orders and analytics of 'local' are the same database (demo on 127.0.0.1:" in refused.output
+    assert "step 'database orders' failed" in refused.output and "applying" not in refused.output  # nothing ran

@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv env plan destroy status test test-fast lint bench
+.PHONY: help venv env plan destroy status test test-fast lint bench mysql-server
 
 help:
 	@echo "make env [ENV=local]      stand the environment up (validate, terraform, migrations)"
@@ -45,7 +45,12 @@ destroy: $(STAMP)
 status: $(STAMP)
 	$(TOOLKIT) env status $(ENV)
 
-test: $(STAMP)
+# The MySQL tests start a real MariaDB of their own; its binaries are installed where missing (needs root
+# or passwordless sudo, Debian/Ubuntu). `make env` needs no MySQL.
+mysql-server:
+	@.ci/install-mariadb
+
+test: $(STAMP) mysql-server
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)

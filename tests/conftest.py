@@ -73,6 +73,34 @@ def db_conn(database):
 
 
 @pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[object]:
+    """One real MariaDB (10.11, Debian's) for the whole run; tests get fresh databases and users on it."""
+    from tests.mariadb import MariaDBServer
+
+    server = MariaDBServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def mysql_database(mariadb_server):
+    """A fresh, empty MySQL database and user on the session server, as a DatabaseTarget (engine mysql)."""
+    return mariadb_server.new_database()
+
+
+@pytest.fixture
+def mysql_conn(mysql_database):
+    from toolkit.adapters.mysql.connection import connect
+
+    conn = connect(mysql_database)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """A real local AWS endpoint (moto server) on a free loopback port, with dummy credentials."""
     port = free_port()

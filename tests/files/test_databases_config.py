@@ -69,7 +69,10 @@ def test_databases_migrate_in_the_order_written_unless_an_order_says_otherwise(p
         ("[migrations]\n[databases.orders]\n", "migrations: cannot be declared beside [databases]"),
         ("[databases]\n", "databases: declares no database"),
         ("[databases.Orders]\n", "databases.Orders: 'Orders' is not a database name"),
-        ('[databases.orders]\nengine = "oracle"\n', "databases.orders.engine: unknown engine 'oracle'"),
+        (
+            '[databases.orders]\nengine = "oracle"\n',
+            "databases.orders.engine: 'oracle' is not an engine toolkit migrates",
+        ),
         ('[databases.orders]\nhistory_tabel = "h"\n', "databases.orders.history_tabel: unknown key"),
         ('[databases.orders]\norder = "first"\n', "databases.orders.order: must be a whole number"),
         ('[databases.orders]\nschema = "my schema"\n', "databases.orders.schema: 'my schema' is not a plain SQL"),

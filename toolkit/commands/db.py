@@ -19,10 +19,11 @@ from toolkit.deploy.guards import refuse_protected
 from toolkit.deploy.migrating import database_states, lint_policy
 from toolkit.deploy.validation import load_migrations
 from toolkit.errors import ToolkitError, UsageError, ValidationFailed
-from toolkit.migrations.apply import MigrateResult, current_plan, migrate
-from toolkit.migrations.lint import LintFinding, lint_sources, run_findings
+from toolkit.migrations.apply import MigrateResult
+from toolkit.migrations.engine import baseline, current_plan, lint_sources, migrate, repair, run_findings
+from toolkit.migrations.lint import LintFinding
 from toolkit.migrations.plan import FileState
-from toolkit.migrations.repair import baseline, parse_baseline_version, repair
+from toolkit.migrations.repair import parse_baseline_version
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class LintResult:
 def _status(ctx: Context, name: str) -> StatusResult:
     env = ctx.project.environment(name)
     with open_session(ctx, env, load_migrations(ctx)) as s:  # file problems surface before any connection
-        plan = current_plan(s.conn, s.migrations, history_table(ctx), **s.plan_options(ctx))
+        plan = current_plan(s.conn, s.migrations, history_table(ctx, s.target), **s.plan_options(ctx))
     return StatusResult(env.name, plan.current, plan.states, plan.problems)
 
 
@@ -135,7 +136,7 @@ def _migrate(ctx: Context, name: str, dry_run: bool) -> MigrateResult:
         return migrate(
             s.conn,
             s.migrations,
-            history_table(ctx),
+            history_table(ctx, s.target),
             lock_timeout_seconds=settings.lock_timeout_seconds,
             on_event=ctx.reporter.detail,
             lock_timeout=settings.lock_timeout,
@@ -160,7 +161,7 @@ def _repair(ctx: Context, name: str) -> RepairResult:
     env = ctx.project.environment(name)
     with open_session(ctx, env, load_migrations(ctx)) as s:
         removed, realigned = repair(
-            s.conn, history_table(ctx), s.migrations, ctx.project.migrations.lock_timeout_seconds
+            s.conn, history_table(ctx, s.target), s.migrations, ctx.project.migrations.lock_timeout_seconds
         )
     return RepairResult(env.name, removed, realigned)
 
@@ -180,7 +181,7 @@ def db_baseline(ctx: Context, name: str, version: str, database: str | None = No
 def _baseline(ctx: Context, env, parsed) -> BaselineResult:
     name = env.name
     with open_session(ctx, env, load_migrations(ctx)) as s:
-        baseline(s.conn, history_table(ctx), parsed, ctx.project.migrations.lock_timeout_seconds, where=name)
+        baseline(s.conn, history_table(ctx, s.target), parsed, ctx.project.migrations.lock_timeout_seconds, where=name)
     return BaselineResult(env.name, str(parsed))
 
 

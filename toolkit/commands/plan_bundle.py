@@ -23,7 +23,7 @@ from toolkit.deploy.rendering import render_pipelines, rendered_hashes
 from toolkit.deploy.stacks import open_stack, renders_pipelines
 from toolkit.deploy.validation import validate_databases
 from toolkit.errors import ConfigError, GuardRefused, UsageError
-from toolkit.migrations.lint import lint_sources
+from toolkit.migrations.engine import lint_sources
 from toolkit.migrations.source import LoadedMigrations
 from toolkit.project.model import Environment
 from toolkit.support.hashing import file_sha256

@@ -17,13 +17,15 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit.adapters.aws.secrets_manager import read_database_password
+from toolkit.adapters.mysql.connection import connect as connect_mysql
 from toolkit.adapters.postgres.connection import DatabaseTarget, connect, read_password_file
 from toolkit.adapters.postgres.server import EmbeddedServer, provision, server_can_reach
 from toolkit.deploy.context import Context
 from toolkit.deploy.stacks import stack_outputs
 from toolkit.errors import ConfigError, DatabaseError, ToolkitError
-from toolkit.migrations.apply import database_errors
+from toolkit.migrations.engine import database_errors, history_for
 from toolkit.migrations.history import HistoryTable
+from toolkit.migrations.mysql_history import MySQLHistoryTable
 from toolkit.migrations.placeholders import Placeholders
 from toolkit.migrations.source import LoadedMigrations
 from toolkit.project.model import Environment
@@ -32,9 +34,18 @@ from toolkit.terraform.hcl import read_stack
 from toolkit.terraform.outputs import DatabaseOutput, Output, database_outputs
 
 
-def history_table(ctx: Context) -> HistoryTable:
+def history_table(ctx: Context, target: DatabaseTarget | None = None) -> HistoryTable | MySQLHistoryTable:
+    """The target's history table: on MySQL in the target's own database (a MySQL schema is a database,
+    as Flyway's default schema there is the connection's database)."""
     settings = ctx.project.migrations
+    if target is not None and target.engine == "mysql":
+        return history_for("mysql", target.name, settings.history_table)
     return HistoryTable(settings.schema, settings.history_table)
+
+
+def connect_database(target: DatabaseTarget, *, attempts: int = 5):
+    """One connection to the target, with its engine's driver (autocommit on)."""
+    return (connect_mysql if target.engine == "mysql" else connect)(target, attempts=attempts)
 
 
 def infra_database(ctx: Context, env: Environment, outputs: dict[str, Output]) -> DatabaseOutput:
@@ -100,7 +111,9 @@ def resolve_target(
             "the database output names neither password_file nor password_secret_arn",
             hint="the infrastructure stack must say where the password lives",
         )
-    return DatabaseTarget(host=db.host, port=db.port, name=db.name, username=db.username, password=password)
+    return DatabaseTarget(
+        host=db.host, port=db.port, name=db.name, username=db.username, password=password, engine=db.engine
+    )
 
 
 def database_target(
@@ -110,7 +123,23 @@ def database_target(
     if outputs is None:
         outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
     db = infra_database(ctx, env, outputs)
+    engine, table = ctx.project.migrations.engine, ctx.project.migrations.key
+    if db.engine != engine:
+        raise ConfigError(
+            f"stack {ctx.project.stack_order[0]!r} (environment {env.name!r}) says the database engine is "
+            f"{db.engine!r}, but [{table}].engine is {engine!r}",
+            path=str(ctx.project.config_path),
+            key=f"{table}.engine",
+            hint=f'the migration files are written for one engine: set engine = "{db.engine}" under [{table}] '
+            "if they are that engine's SQL, or correct the stack's database output",
+        )
     embedded = env.database == "embedded"
+    if embedded and db.engine != "postgres":
+        raise ConfigError(
+            f'environment {env.name!r} has database = "embedded" but its database engine is {db.engine!r}',
+            hint="the embedded local database is PostgreSQL; point the stack's `database` output at a MySQL "
+            "server and leave `database` out of the environment",
+        )
     target = resolve_target(
         db, project_root=ctx.project.root, endpoint=ctx.endpoint, create_password_file=embedded and start
     )
@@ -197,9 +226,9 @@ def open_session(ctx: Context, env: Environment, migrations: LoadedMigrations) -
         # Start (and provision) the local server only when it is down: provisioning rewrites the role,
         # which concurrent runs must not all do at once.
         target = database_target(ctx, env, outputs, start=True)
-    conn = connect(target)
+    conn = connect_database(target)
     try:
-        with database_errors(f"database of {env.name}"):
+        with database_errors(target.engine, f"database of {env.name}"):
             yield DatabaseSession(env, conn, target, placeholders_for(ctx, env, outputs, target), migrations, outputs)
     finally:
         conn.close()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from toolkit.deploy.context import Context
 from toolkit.deploy.database import DatabaseSession, history_table, open_session
 from toolkit.errors import MigrationFailed
+from toolkit.migrations import mysql_drift
 from toolkit.migrations.drift import (
     ChangedFile,
     Difference,
@@ -19,6 +20,7 @@ from toolkit.migrations.drift import (
     snapshot,
     version_warning,
 )
+from toolkit.migrations.engine import current_plan
 from toolkit.migrations.placeholders import fill
 from toolkit.migrations.plan import plan_migrations
 from toolkit.migrations.source import LoadedMigrations
@@ -36,10 +38,12 @@ class DriftResult:
 
 def database_drift(ctx: Context, env: Environment, loaded: LoadedMigrations) -> DriftResult:
     """Differences between the live schema and what the applied migrations build on an empty database."""
-    history = history_table(ctx)
     with open_session(ctx, env, loaded) as s:
+        history = history_table(ctx, s.target)
         with s.conn.cursor() as cur:
             applied = history.applied(cur)
+        if s.target.engine == "mysql":
+            return _mysql_drift(ctx, s, history, applied)
         changed = _changed_since_applied(s, applied, s.plan_options(ctx))
         actual = snapshot(s.conn, history)
         with ctx.reporter.step("scratch PostgreSQL: apply the applied migrations"):
@@ -62,6 +66,33 @@ def database_drift(ctx: Context, env: Environment, loaded: LoadedMigrations) -> 
     drift, pending = set_aside(compare(expected, actual), {script: defined for script, _, defined in changed})
     files = tuple(ChangedFile(script, reason, tuple(pending[script])) for script, reason, _ in changed)
     return DriftResult(env.name, tuple(drift), (warning,) if warning else (), files)
+
+
+def _mysql_drift(ctx: Context, s: DatabaseSession, history, applied) -> DriftResult:
+    """MySQL: the scratch database is on the same server (migrations/mysql_drift.py)."""
+    actual = mysql_drift.snapshot(s.conn, history.schema, history.table)
+    with ctx.reporter.step("scratch MySQL database: apply the applied migrations"):
+        try:
+            expected = mysql_drift.expected_schema(
+                s.conn,
+                applied_subset(s.migrations, applied),
+                history,
+                environment=s.env.name,
+                placeholders=s.placeholders,
+            )
+        except MigrationFailed as exc:
+            raise MigrationFailed(
+                f"the applied migrations do not rebuild in an empty database: {exc.message}",
+                hint="drift needs the migrations to build the schema from nothing; fix that file "
+                "(or baseline the environment) first",
+            ) from None
+    plan = current_plan(s.conn, s.migrations, history, **s.plan_options(ctx))
+    changed = tuple(
+        ChangedFile(f.script, "changed after it was applied (checksum mismatch; see `toolkit db validate`)", ())
+        for f in plan.states
+        if f.state == "checksum mismatch"
+    )
+    return DriftResult(s.env.name, tuple(compare(expected, actual)), (), changed)
 
 
 def _changed_since_applied(s: DatabaseSession, applied, options: dict) -> list[tuple[str, str, set]]:

@@ -7,9 +7,10 @@ from collections.abc import Collection
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 
-from toolkit.adapters.postgres.connection import DatabaseTarget, connect
+from toolkit.adapters.postgres.connection import DatabaseTarget
 from toolkit.deploy.context import Context
 from toolkit.deploy.database import (
+    connect_database,
     database_target,
     has_database_outputs,
     history_table,
@@ -20,9 +21,10 @@ from toolkit.deploy.database import (
 from toolkit.deploy.progress import Progress
 from toolkit.deploy.stacks import never_deployed, stack_outputs
 from toolkit.errors import ConfigError, GuardRefused, ToolkitError
-from toolkit.migrations.apply import MigrateResult, current_plan, migrate
+from toolkit.migrations.apply import MigrateResult
+from toolkit.migrations.engine import current_plan, migrate, refusals
 from toolkit.migrations.history import BASELINE_TYPES
-from toolkit.migrations.lint import LintPolicy, refusals
+from toolkit.migrations.lint import LintPolicy
 from toolkit.migrations.plan import MigrationPlan
 from toolkit.migrations.rules import RULES
 from toolkit.migrations.source import LoadedMigrations
@@ -55,7 +57,7 @@ def migrate_environment(
     return migrate(
         conn,
         loaded,
-        history_table(ctx),
+        history_table(ctx, target),
         lock_timeout_seconds=settings.lock_timeout_seconds,
         on_event=ctx.reporter.detail,
         environment=env.name,
@@ -83,11 +85,11 @@ def run_migrations(
     must be one of those scripts (a plan bundle's), or nothing is applied. What was applied is added to
     `progress`, also when a later migration fails (each one commits on its own)."""
     target = database_target(ctx, env, outputs, start=True)
-    conn = connect(target)
+    conn = connect_database(target)
     try:
         if reviewed is not None:
             _refuse_unreviewed(ctx, env, conn, target, outputs, loaded, reviewed)
-        before = _history_rank(ctx, conn)
+        before = _history_rank(ctx, conn, target)
         try:
             result = migrate_environment(ctx, env, conn, target, outputs, loaded, lint=lint)
         except ToolkitError:
@@ -95,8 +97,8 @@ def run_migrations(
             if done:
                 progress.changed.append(f"{len(done)} migration(s) applied{_in(ctx)}: {', '.join(done)}")
             raise
-        applied = applied_versions(ctx, conn)
-        repeatables = applied_repeatables(ctx, conn)
+        applied = applied_versions(ctx, conn, target)
+        repeatables = applied_repeatables(ctx, conn, target)
     finally:
         conn.close()
     if result.applied:
@@ -147,7 +149,7 @@ def migrate_databases(
 
 
 def _refuse_unreviewed(ctx, env, conn, target, outputs, loaded, reviewed: Collection[str]) -> None:
-    plan = current_plan(conn, loaded, history_table(ctx), **_plan_options(ctx, env, outputs, target))
+    plan = current_plan(conn, loaded, history_table(ctx, target), **_plan_options(ctx, env, outputs, target))
     unreviewed = sorted({p.file.script for p in plan.pending} - set(reviewed))
     if unreviewed:
         raise GuardRefused(
@@ -173,12 +175,12 @@ def database_plan(
         return None
     try:
         target = database_target(ctx, env, outputs)
-        conn = connect(target, attempts=1)
+        conn = connect_database(target, attempts=1)
     except ToolkitError as exc:
         ctx.reporter.note(f"database not reachable: {exc.message}")
         return None
     try:
-        plan = current_plan(conn, loaded, history_table(ctx), **_plan_options(ctx, env, outputs, target))
+        plan = current_plan(conn, loaded, history_table(ctx, target), **_plan_options(ctx, env, outputs, target))
     finally:
         conn.close()
     return replace(plan, problems=tuple(plan.problems) + tuple(refusals(plan.pending, policy=lint_policy(ctx, loaded))))
@@ -270,39 +272,41 @@ def lint_policy(ctx: Context, loaded: LoadedMigrations | None = None) -> LintPol
         settings.schema,
         dict(settings.lint_severity),
         {script: frozenset(rules) for script, rules in settings.lint_allow.items()},
+        settings.engine,
     )
 
 
-def applied_versions(ctx: Context, conn) -> dict[str, int]:
+def applied_versions(ctx: Context, conn, target: DatabaseTarget | None = None) -> dict[str, int]:
     """Versions applied successfully in the database, with their checksums (what the environment runs)."""
     with conn.cursor() as cur:
-        rows = history_table(ctx).applied(cur)
+        rows = history_table(ctx, target).applied(cur)
     return {
         str(r.version): r.checksum for r in rows if r.version is not None and r.success and r.type not in BASELINE_TYPES
     }
 
 
-def applied_repeatables(ctx: Context, conn) -> dict[str, int]:
+def applied_repeatables(ctx: Context, conn, target: DatabaseTarget | None = None) -> dict[str, int]:
     """Each repeatable migration's script with the checksum (after placeholders) of its last successful run."""
     with conn.cursor() as cur:
-        rows = history_table(ctx).applied(cur)
+        rows = history_table(ctx, target).applied(cur)
     return {r.script: r.checksum for r in rows if r.version is None and r.success and r.type == "SQL"}
 
 
-def _history_rank(ctx: Context, conn) -> int:
+def _history_rank(ctx: Context, conn, target: DatabaseTarget) -> int:
     """The last installed_rank of the history table (0 without one): what was applied before this run."""
     with conn.cursor() as cur:
-        return max((r.installed_rank for r in history_table(ctx).applied(cur)), default=0)
+        return max((r.installed_rank for r in history_table(ctx, target).applied(cur)), default=0)
 
 
 def _applied_since(ctx: Context, target: DatabaseTarget, rank: int) -> list[str]:
     """Scripts applied successfully after `rank`, asked on a new connection (the run's may be broken); for
     the message after a failed migration, so an empty list when the database cannot be asked."""
     with suppress(Exception):  # best effort: never hide the failure being reported
-        conn = connect(target, attempts=1)
+        conn = connect_database(target, attempts=1)
         try:
             with conn.cursor() as cur:
-                return [r.script for r in history_table(ctx).applied(cur) if r.installed_rank > rank and r.success]
+                rows = history_table(ctx, target).applied(cur)
+                return [r.script for r in rows if r.installed_rank > rank and r.success]
         finally:
             conn.close()
     return []

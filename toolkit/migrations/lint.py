@@ -36,6 +36,7 @@ class LintPolicy:
     default_schema: str = "public"
     severity: Mapping[str, str] = field(default_factory=dict)
     allow: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    engine: str = "postgres"  # "mysql": the files are MySQL's (migrations/engine.py lints them with mysql_lint.py)
 
     def allows(self, source: MigrationSource, rule: str) -> bool:
         return rule in source.directives.allow or rule in self.allow.get(source.script, ())

@@ -198,7 +198,8 @@ def _prepare(source: MigrationSource, placeholders: Placeholders, server_version
     except SplitError as exc:
         problems.append(f"{source.script}:{exc.line}: {exc}")
         return False
-    check = source.directives.transactional and may_need_no_transaction(source.text, server_version)
+    check = source.postgres_checks and source.directives.transactional
+    check = check and may_need_no_transaction(source.text, server_version)
     for statement in raw:
         sql, _ = fill(statement.sql, placeholders)
         if _TRANSACTION_CONTROL.match(sql):

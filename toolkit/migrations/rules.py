@@ -12,9 +12,16 @@ RULES = {
     "index-without-concurrently": "building an index without CONCURRENTLY blocks writes to an existing table "
     "(for PRIMARY KEY or UNIQUE: CREATE UNIQUE INDEX CONCURRENTLY first, then ADD … USING INDEX)",
     "rename": "a rename breaks every reader and writer that uses the old name",
+    # MySQL only (migrations/mysql_lint.py)
+    "table-copy": "on MySQL, MODIFY/CHANGE of a column (or ALGORITHM=COPY) can copy the whole table, blocking "
+    "writes until it is done; add the column anew, or run it with an online schema change tool",
+    "algorithm": "on MySQL, an ALTER TABLE or CREATE INDEX without ALGORITHM=INSTANT or INPLACE lets the server "
+    "fall back to copying the table and blocking writes; state the algorithm, so it refuses instead",
+    "mixed-ddl-dml": "on MySQL, DDL commits implicitly: a file that also changes rows cannot be rolled back when "
+    "it fails half way; put the DDL and the row changes in separate files",
 }
 
 # Rules about locking a busy table: they matter only for a table that existed before the run. One that an
 # earlier file of the same run creates is empty and unread, so there they warn instead of refusing. The
 # others are about losing data or breaking readers, which a file does wherever it runs: judged per file.
-LOCK_RULES = frozenset({"index-without-concurrently", "column-type", "not-null"})
+LOCK_RULES = frozenset({"index-without-concurrently", "column-type", "not-null", "table-copy", "algorithm"})

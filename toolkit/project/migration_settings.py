@@ -14,6 +14,7 @@ DATABASE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 SETTING_KEYS = {
+    "engine",
     "history_table",
     "schema",
     "lock_timeout_seconds",
@@ -53,8 +54,12 @@ def read_migrations(
         if not re.fullmatch(r"\d+\s*(us|ms|s|min|h|d)?", durations[name]):
             raise reader.fail(f"{key}.{name}", f"{durations[name]!r} is not a duration like 10s or 5min")
     out_of_order = reader.boolean(raw, key, "out_of_order")
+    engine = reader.string(raw, key, "engine", "postgres")
+    if engine not in DATABASE_ENGINES:
+        raise reader.fail(f"{key}.engine", f"{engine!r} is not an engine toolkit migrates", hint="postgres or mysql")
     severity, allow = _lint(reader, raw.get("lint", {}), key)
     return MigrationSettings(
+        engine=engine,
         history_table=table,
         schema=schema,
         lock_timeout_seconds=float(timeout),
@@ -73,9 +78,9 @@ def read_databases(reader, raw: dict[str, Any], sql_dir: Path) -> tuple[Database
     (an `order = N` sorts before that), or the one of `[migrations]` (its folder the project's `sql`)."""
     if "databases" not in raw:
         table = reader.table(raw.get("migrations", {}), "migrations")
-        settings = read_migrations(reader, table, extra=frozenset({"database", "engine"}))
+        settings = read_migrations(reader, table, extra=frozenset({"database"}))
         name = _name(reader, table.get("database", DEFAULT_DATABASE), "migrations.database")
-        return (Database(name, _engine(reader, table, "migrations"), sql_dir, settings),)
+        return (Database(name, settings.engine, sql_dir, settings),)
     if "migrations" in raw:
         raise reader.fail(
             "migrations",
@@ -90,12 +95,12 @@ def read_databases(reader, raw: dict[str, Any], sql_dir: Path) -> tuple[Database
         key = f"databases.{name}"
         _name(reader, name, key)
         body = reader.table(body, key)
-        settings = replace(read_migrations(reader, body, key, frozenset({"engine", "sql", "order"})), key=key)
+        settings = replace(read_migrations(reader, body, key, frozenset({"sql", "order"})), key=key)
         folder = (reader.root / reader.string(body, key, "sql")).resolve() if "sql" in body else sql_dir / name
         order = body.get("order", 0)
         if not isinstance(order, int) or isinstance(order, bool):
             raise reader.fail(f"{key}.order", f"must be a whole number, not {order!r}", hint="lower numbers first")
-        found.append((order, position, Database(name, _engine(reader, body, key), folder, settings)))
+        found.append((order, position, Database(name, settings.engine, folder, settings)))
     return tuple(database for _, _, database in sorted(found, key=lambda item: item[:2]))
 
 
@@ -105,13 +110,6 @@ def _name(reader, name: Any, key: str) -> str:
             key, f"{name!r} is not a database name", hint="lower-case letters, digits and _, at most 40, e.g. orders"
         )
     return name
-
-
-def _engine(reader, table: dict[str, Any], key: str) -> str:
-    engine = reader.string(table, key, "engine", "postgres")
-    if engine not in DATABASE_ENGINES:
-        raise reader.fail(f"{key}.engine", f"unknown engine {engine!r}", hint=f"one of {', '.join(DATABASE_ENGINES)}")
-    return engine
 
 
 def _placeholders(reader, raw: Any, key: str) -> dict[str, str]:

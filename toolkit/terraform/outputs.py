@@ -42,6 +42,9 @@ DATABASE_FIELDS: dict[str, tuple[type, ...]] = {
 }
 
 
+DATABASE_ENGINES = ("postgres", "mysql")  # migrations/engine.py dispatches on these
+
+
 def parse_outputs(raw: dict[str, Any]) -> dict[str, Output]:
     """`terraform output -json` → Output objects; sensitive values are registered for masking."""
     outputs = {}
@@ -64,16 +67,13 @@ def _register_leaves(value: Any) -> None:
         masking.register(str(value) if value is not None else None)
 
 
-SUPPORTED_ENGINES = ("postgres",)  # what the migration engine runs today (the output contract allows more)
-
-
 def database_outputs(
     outputs: dict[str, Output], *, stack: str, environment: str, names: dict[str, str]
 ) -> dict[str, DatabaseOutput]:
     """The project's databases (`names`: name -> the engine its settings declare) from the `databases` map
     output, or from the one `database` output when the project has one database that the map (if any) does
     not name; every declared one present, every field of the contract present and of the right type, the
-    engine the one declared."""
+    engine one toolkit migrates (deploy/database.py holds it to the database's `engine` setting)."""
     where = f"stack {stack!r} (environment {environment!r})"
     contract = "(engine, host, port, name, username, password_secret_arn, password_file)"
     if "database" in outputs and len(names) == 1 and next(iter(names)) not in _keys(outputs):
@@ -99,16 +99,11 @@ def database_outputs(
             if several
             else f'declare output "database" as the output contract requires {contract}',
         )
-    for name, db in found.items():
-        if db.engine != names[name]:
-            raise ConfigError(
-                f"{where}: database {name!r} is {db.engine!r} in the outputs but {names[name]!r} in toolkit.toml",
-                hint="make the stack's output and the database's `engine` setting agree",
-            )
-        if db.engine not in SUPPORTED_ENGINES:
+    for db in found.values():
+        if db.engine not in DATABASE_ENGINES:
             raise ConfigError(
                 f"{where}: database engine {db.engine!r} is not supported",
-                hint=f'toolkit migrates {", ".join(SUPPORTED_ENGINES)} (docs/migrations.md, "Engines")',
+                hint='toolkit migrates PostgreSQL (engine = "postgres") and MySQL (engine = "mysql")',
             )
     return found
 

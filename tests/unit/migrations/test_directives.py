@@ -43,7 +43,8 @@ def test_all_directives():
         (
             "-- toolkit:allow=drop-column, drop_table\n",
             r"toolkit:allow names unknown rule\(s\) drop_table \(known: drop-table, drop-column, truncate, "
-            r"column-type, not-null, index-without-concurrently, rename\)",
+            r"column-type, not-null, index-without-concurrently, rename, table-copy, algorithm, "
+            r"mixed-ddl-dml\)",
             1,
         ),
     ],

@@ -40,10 +40,14 @@ def test_missing_and_mistyped_attributes():
         database_output(outputs({k: v for k, v in DB.items() if k != "username"}), stack="infra", environment="qa")
     with pytest.raises(ConfigError, match=r"'database.port' must be int, not str"):
         database_output(outputs({**DB, "port": "5432"}), stack="infra", environment="qa")
-    with pytest.raises(ConfigError, match="'mysql' in the outputs but 'postgres' in toolkit.toml"):
-        database_output(outputs({**DB, "engine": "mysql"}), stack="infra", environment="qa")
+    with pytest.raises(ConfigError, match="engine 'oracle' is not supported"):
+        database_output(outputs({**DB, "engine": "oracle"}), stack="infra", environment="qa")
     with pytest.raises(ConfigError, match="engine 'oracle' is not supported"):
         database_outputs(outputs({**DB, "engine": "oracle"}), stack="s", environment="e", names={"x": "oracle"})
+
+
+def test_mysql_is_an_engine():
+    assert database_output(outputs({**DB, "engine": "mysql"}), stack="infra", environment="qa").engine == "mysql"
 
 
 def test_databases_map_gives_every_declared_database():

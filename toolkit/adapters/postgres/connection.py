@@ -23,11 +23,13 @@ class DatabaseTarget:
     name: str
     username: str
     password: str = field(repr=False)
+    engine: str = "postgres"  # or "mysql" (toolkit/adapters/mysql/connection.py connects to those)
 
     @property
     def url(self) -> str:
         """The connection URL with the password masked: safe to print."""
-        return f"postgresql://{self.username}:{masking.MASK}@{self.host}:{self.port}/{self.name}"
+        scheme = "mysql" if self.engine == "mysql" else "postgresql"
+        return f"{scheme}://{self.username}:{masking.MASK}@{self.host}:{self.port}/{self.name}"
 
     def connect_kwargs(self, environ: Mapping[str, str] | None = None) -> dict[str, object]:
         return {

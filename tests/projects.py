@@ -37,7 +37,7 @@ def write_local_project(
     root: Path,
     *,
     port: int,
-    sql_from: Path | None = REPO / "sql",
+    sql_from: Path | None = REPO / "sql" / "orders",
     state_dir: Path | None = None,
     with_pipelines: bool = False,
 ) -> Path:
@@ -78,6 +78,28 @@ def write_local_project(
         f'stacks = {stacks}\n\n[project]\nname = "demo"\n{state}\n'
         f"[environments.local]\nstacks = {mapping}\n"
         'backend = { type = "local" }\nvar_files = ["local.tfvars.json"]\ndatabase = "embedded"\ncreate_workspace = true\n'
+    )
+    return root
+
+
+def write_two_database_project(root: Path, *, port: int, state_dir: Path | None = None) -> Path:
+    """The local project with the reference project's two databases: `orders` (sql/orders/) then
+    `analytics` (sql/analytics/), each a [databases.<name>] table, both on the one embedded server."""
+    import json
+    import shutil
+
+    write_local_project(root, port=port, sql_from=None, state_dir=state_dir)
+    (root / "sql").rmdir()
+    shutil.copytree(REPO / "sql", root / "sql")
+    values = root / "tfvars" / "local.tfvars.json"
+    data = json.loads(values.read_text())
+    data.update(warehouse_db_name="warehouse", warehouse_db_password_file=".toolkit/local/postgres/warehouse-password")
+    values.write_text(json.dumps(data))
+    config = (root / "toolkit.toml").read_text()
+    (root / "toolkit.toml").write_text(
+        config
+        + '\n[databases.orders]\nengine = "postgres"\n'
+        + '\n[databases.analytics]\nengine = "postgres"\nlock_timeout_seconds = 2\n'
     )
     return root
 

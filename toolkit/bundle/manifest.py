@@ -23,7 +23,10 @@ from toolkit.terraform.sources import external_inputs, lock_file_sha256, overrid
 
 # 2: rendered pipelines carried in the bundle; stacks deferred to a second plan.
 # 3: migrations identified by the SHA-256 of their bytes (no longer Flyway's CRC32, which ignores line breaks).
-FORMAT = 3
+# 4: several databases: in a project of several, migrations.json names each file `<database>/<script>`
+#    (a one-database bundle is as in format 3, which is still applied).
+FORMAT = 4
+READABLE = (3, 4)
 MANIFEST = "manifest.json"
 MIGRATIONS = "migrations.json"
 PIPELINES = "pipelines.json"
@@ -90,6 +93,32 @@ def migrations_sha256(environment: str, loaded: LoadedMigrations) -> str:
     return ordered_sha256((m.script, m.sha256) for m in loaded if m.runs_in(environment))
 
 
+def qualified(database: str, script: str, several: bool) -> str:
+    """How a bundle names a migration file: `<database>/<script>` in a project of several databases."""
+    return f"{database}/{script}" if several else script
+
+
+def all_migration_files(environment: str, loaded: dict[str, LoadedMigrations]) -> dict[str, str]:
+    """`migration_files` of every database (name -> its files, in order), each named by `qualified`."""
+    several = len(loaded) > 1
+    return {
+        qualified(name, script, several): digest
+        for name, files in loaded.items()
+        for script, digest in migration_files(environment, files).items()
+    }
+
+
+def all_migrations_sha256(environment: str, loaded: dict[str, LoadedMigrations]) -> str:
+    """`migrations_sha256` over every database in order (for one database, exactly that)."""
+    several = len(loaded) > 1
+    return ordered_sha256(
+        (qualified(name, m.script, several), m.sha256)
+        for name, files in loaded.items()
+        for m in files
+        if m.runs_in(environment)
+    )
+
+
 def too_old(manifest: Manifest, max_age_seconds: int | None, now: datetime) -> str | None:
     """Why a plan is too old to apply (made longer than `max_age_seconds` ago), or None."""
     if max_age_seconds is None:
@@ -134,11 +163,11 @@ def parse_manifest(raw: Any, where: str) -> Manifest:
     """A manifest from its JSON, or ConfigError naming what is wrong with it."""
     if not isinstance(raw, dict):
         raise ConfigError(f"not a plan manifest: a JSON object is expected, not {type(raw).__name__}", path=where)
-    if raw.get("format") != FORMAT:
+    if raw.get("format") not in READABLE:
         found = raw.get("format")
-        older = isinstance(found, int) and found < FORMAT
+        older = isinstance(found, int) and found < READABLE[0]
         raise ConfigError(
-            f"the plan bundle is format {found!r}, this toolkit applies format {FORMAT} only"
+            f"the plan bundle is format {found!r}, this toolkit applies formats {READABLE[0]} to {FORMAT} only"
             + (" (older bundles identify migrations by Flyway's CRC32, which misses edits)" if older else ""),
             path=where,
             hint="plan again with this version of toolkit (toolkit plan ENV --out DIR), review it, and apply that",

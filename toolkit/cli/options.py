@@ -37,3 +37,9 @@ EndpointOpt = Annotated[
     typer.Option("--endpoint", help="Send every AWS call to this local endpoint (moto server, LocalStack)."),
 ]
 BranchOpt = Annotated[str | None, typer.Option(help="Branch recorded with a new ephemeral environment.")]
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database", help="Only this database of the project (a [databases.<name>]); default: each, in order."
+    ),
+]

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # only the types: rendering imports no verb
     from toolkit.adapters.aws.state_bucket import BootstrapResult
@@ -76,13 +78,20 @@ def env_up(result: EnvUpResult) -> str:
             f"  stack       {stack.stack} (workspace {stack.workspace}): {state}{created}, "
             f"{stack.resources} resource(s)"
         )
-    lines.append(
-        f"  migrations  {len(result.migrations_applied)} applied now, {result.migrations_already_applied} before"
-    )
+    if len(result.databases) > 1:
+        for db in result.databases:
+            lines.append(f"  migrations  {db.name}: {len(db.applied)} applied now, {db.already_applied} before")
+    else:
+        lines.append(
+            f"  migrations  {len(result.migrations_applied)} applied now, {result.migrations_already_applied} before"
+        )
     if result.pipelines_rendered:
         changed = len(result.pipelines_changed)
         lines.append(f"  pipelines   {len(result.pipelines_rendered)} rendered, {changed} changed")
-    lines.append(f"  database    {result.database_url}")
+    if len(result.databases) > 1:
+        lines += [f"  database    {db.name}: {db.url}" for db in result.databases]
+    else:
+        lines.append(f"  database    {result.database_url}")
     return "\n".join(lines)
 
 
@@ -228,9 +237,12 @@ def drift(report: DriftReport) -> str:
     for stack in report.stacks:
         lines += [f"  stack {stack.stack}: {line} (changed outside Terraform)" for line in stack.drifted]
         lines += [f"  stack {stack.stack}: {line} (state differs from the code)" for line in stack.pending]
-    lines += [f"  database: {line}" for line in report.database]
-    lines += [f"  database: {line} (pending, not drift)" for line in report.database_pending]
-    lines += [f"  warning: {line}" for line in report.warnings]
+    several = len(report.databases) > 1
+    for db in report.databases or ():
+        label = f"database {db.name}" if several else "database"
+        lines += [f"  {label}: {line}" for line in db.differences]
+        lines += [f"  {label}: {line} (pending, not drift)" for line in db.pending]
+        lines += [f"  warning: {label}: {line}" if several else f"  warning: {line}" for line in db.warnings]
     return "\n".join(lines)
 
 
@@ -263,6 +275,19 @@ def stacks_check(result: StacksCheckResult) -> str:
 
 
 # --- db ------------------------------------------------------------------------------------------
+
+
+def each_database(render: Callable[[Any], str]) -> Callable[[Any], str]:
+    """`render` for a db verb's result, which for several databases is an EachDatabase: each one's text
+    under its name."""
+
+    def text(result: Any) -> str:
+        if type(result).__name__ != "EachDatabase":
+            return render(result)
+        parts = [f"database {name}:\n" + textwrap.indent(render(inner), "  ") for name, inner in result.results.items()]
+        return "\n".join(parts)
+
+    return text
 
 
 def db_status(result: StatusResult) -> str:

@@ -30,14 +30,14 @@ from toolkit.bundle.verify import (
 from toolkit.deploy.context import Context
 from toolkit.deploy.deployment import record_deployed
 from toolkit.deploy.injected import injected_folders
-from toolkit.deploy.migrating import MigrationRun, database_plan, run_migrations
+from toolkit.deploy.migrating import MigrationRun, database_plan, migrate_databases
 from toolkit.deploy.plan_checks import saved_plan_problems
 from toolkit.deploy.progress import Progress, ResourceWatcher
 from toolkit.deploy.protection import record_protected
 from toolkit.deploy.records import record_ephemeral
 from toolkit.deploy.rendering import environment_values, hashes_rendered_now, rendered_hashes
 from toolkit.deploy.stacks import renders_pipelines, stack_outputs
-from toolkit.deploy.validation import load_migrations
+from toolkit.deploy.validation import load_databases
 from toolkit.errors import GuardRefused, UsageError
 from toolkit.migrations.apply import AppliedStep
 from toolkit.migrations.source import LoadedMigrations
@@ -100,8 +100,8 @@ class _Checked:
 
     manifest: bundle.Manifest
     current: dict[str, CurrentStack]
-    loaded: LoadedMigrations
-    allowed: dict[str, int]
+    loaded: dict[str, LoadedMigrations]  # each database's files, in order
+    allowed: dict[str, str]  # the reviewed files, `<database>/<script>` in a project of several
     renders: bool
     warnings: tuple[str, ...]
 
@@ -136,12 +136,12 @@ def _check(
             f"{item} is not allowed in protected environment {env.name!r} (pass --allow-destroy ADDRESS to allow it)"
             for item in destroys
         ]
-    loaded = load_migrations(ctx)
+    loaded = load_databases(ctx)
     allowed = _read_json(folder / bundle.MIGRATIONS, "allowed")
     planned_files = _read_json(folder / bundle.MIGRATIONS, "files")
-    changed = migration_problems(planned_files, allowed, bundle.migration_files(env.name, loaded))
+    changed = migration_problems(planned_files, allowed, bundle.all_migration_files(env.name, loaded))
     planned_set = _read_json(folder / bundle.MIGRATIONS, "files_sha256", str)
-    if not changed and planned_set != bundle.migrations_sha256(env.name, loaded):
+    if not changed and planned_set != bundle.all_migrations_sha256(env.name, loaded):
         changed.append("the migrations that run, in their order, differ from the plan's (files_sha256)")
     problems += changed
     problems += _pending_not_reviewed(ctx, env, loaded, allowed, infra_now)
@@ -250,7 +250,7 @@ def _apply(ctx: Context, env: Environment, folder: Path, checked: _Checked) -> B
     if checked.renders:  # where the saved plan reads them (checked above), exactly as reviewed
         _copy_folder(folder / bundle.RENDERED, ctx.paths.bundle_rendered(env.name))
     applied, unchanged = [], []
-    migrated: MigrationRun | None = None
+    migrated: dict[str, MigrationRun] = {}
     for index, record in enumerate(manifest.stacks):
         if checked.current[record.stack].planned.has_changes:
             watcher = ResourceWatcher(record.stack)
@@ -263,18 +263,18 @@ def _apply(ctx: Context, env: Environment, folder: Path, checked: _Checked) -> B
         else:
             unchanged.append(record.stack)
         if index == 0:
-            with progress.step(ctx, "database"):
+            with progress.step(ctx, f"outputs: {record.stack}"):
                 outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
-                migrated = run_migrations(ctx, env, outputs, checked.loaded, progress, reviewed=checked.allowed)
+            reviewed = _reviewed_by_database(ctx, checked.allowed)
+            migrated = migrate_databases(ctx, env, outputs, checked.loaded, progress, reviewed=reviewed)
     if checked.renders:  # the environment's rendered folder now holds what it runs, as after `env up`
         _copy_folder(folder / bundle.RENDERED, ctx.paths.rendered(env.name))
     if manifest.deferred:
         ctx.reporter.note(f"deferred to the next plan: {', '.join(manifest.deferred)}")
     else:  # only a complete deploy is what the environment runs (promote-check compares it)
         with progress.step(ctx, "deployment record"):
-            just_applied = {step.script for step in migrated.result.applied}
-            record_deployed(ctx, env, checked.loaded, migrated.applied, just_applied, migrated.repeatables)
-    steps = migrated.result.applied if migrated else ()
+            record_deployed(ctx, env, checked.loaded, migrated)
+    steps = tuple(step for run in migrated.values() for step in run.result.applied)
     return BundleApplyResult(
         env.name, tuple(applied), tuple(unchanged), steps, dict(manifest.deferred), checked.warnings
     )
@@ -335,14 +335,32 @@ def _pipeline_changes(ctx: Context, env: Environment, recorded: dict[str, str]) 
     ]
 
 
+def _reviewed_by_database(ctx: Context, allowed: dict) -> dict[str, set[str]]:
+    """The reviewed files of each database (a bundle names them `<database>/<script>` when there are several)."""
+    if len(ctx.project.databases) == 1:
+        return {ctx.project.databases[0].name: set(allowed)}
+    return {
+        database.name: {s.removeprefix(f"{database.name}/") for s in allowed if s.startswith(f"{database.name}/")}
+        for database in ctx.project.databases
+    }
+
+
 def _pending_not_reviewed(
-    ctx: Context, env: Environment, loaded: LoadedMigrations, allowed: dict, infra: dict[str, Output]
+    ctx: Context, env: Environment, loaded: dict[str, LoadedMigrations], allowed: dict, infra: dict[str, Output]
 ) -> list[str]:
-    """Asked before anything is applied (when the database can be reached): what would run now must all
+    """Asked before anything is applied (when the databases can be reached): what would run now must all
     have been reviewed, and nothing may block the migrations once the infrastructure has changed."""
-    plan = database_plan(ctx, env, infra, loaded) if infra else None
-    if plan is None:
-        return []
-    unreviewed = sorted({p.file.script for p in plan.pending} - set(allowed))
-    found = [f"migration {script} is pending in {env.name!r} but was not in the reviewed plan" for script in unreviewed]
-    return found + [f"migrations cannot run: {problem}" for problem in plan.problems]
+    several = len(loaded) > 1
+    found: list[str] = []
+    for database in ctx.project.databases:
+        plan = database_plan(ctx.for_database(database), env, infra, loaded[database.name]) if infra else None
+        if plan is None:
+            continue
+        pending = {bundle.qualified(database.name, p.file.script, several) for p in plan.pending}
+        found += [
+            f"migration {script} is pending in {env.name!r} but was not in the reviewed plan"
+            for script in sorted(pending - set(allowed))
+        ]
+        where = f" in {database.name}" if several else ""
+        found += [f"migrations cannot run{where}: {problem}" for problem in plan.problems]
+    return found

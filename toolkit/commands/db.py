@@ -1,12 +1,16 @@
 """`db status|migrate|validate|repair|baseline|lint|drift`: the migration engine against one environment.
 
 Each verb connects through the environment's Terraform outputs (password from its file or from
-Secrets Manager by the ARN in the outputs) and fills placeholders from values(ENV).
+Secrets Manager by the ARN in the outputs) and fills placeholders from values(ENV). With `database`, it
+works on that database of the project; without, on each in order (a project of several databases gets an
+`EachDatabase` result, one of one database the verb's own result, as before there were several).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from toolkit.deploy.context import Context
 from toolkit.deploy.database import history_table, open_session
@@ -14,12 +18,40 @@ from toolkit.deploy.database_drift import DriftResult, database_drift
 from toolkit.deploy.guards import refuse_protected
 from toolkit.deploy.migrating import database_states, lint_policy
 from toolkit.deploy.validation import load_migrations
-from toolkit.errors import ValidationFailed
+from toolkit.errors import ToolkitError, UsageError, ValidationFailed
 from toolkit.migrations.apply import MigrateResult
 from toolkit.migrations.engine import baseline, current_plan, lint_sources, migrate, repair, run_findings
 from toolkit.migrations.lint import LintFinding
 from toolkit.migrations.plan import FileState
 from toolkit.migrations.repair import parse_baseline_version
+
+
+@dataclass(frozen=True)
+class EachDatabase:
+    """One verb's result for each database, in the order they migrate (database name -> result)."""
+
+    environment: str
+    results: dict[str, Any]
+
+    def any(self, attribute: str) -> bool:
+        """Whether any database's result has a non-empty `attribute` (refused lint findings, drift)."""
+        return any(getattr(result, attribute) for result in self.results.values())
+
+
+def each_database(ctx: Context, database: str | None, verb: Callable[[Context], Any], environment: str) -> Any:
+    """`verb` on the selected database, or on every one in order; a failure names its database and the ones
+    already done."""
+    selected = ctx.project.selected(database)
+    if database is not None or len(ctx.project.databases) == 1:
+        return verb(ctx.for_database(selected[0]))
+    results: dict[str, Any] = {}
+    for db in selected:
+        try:
+            results[db.name] = verb(ctx.for_database(db))
+        except ToolkitError as exc:
+            exc.message = f"database {db.name}: {exc.message}\n  databases already done: {', '.join(results) or 'none'}"
+            raise
+    return EachDatabase(environment, results)
 
 
 @dataclass(frozen=True)
@@ -66,27 +98,40 @@ def _status(ctx: Context, name: str) -> StatusResult:
     return StatusResult(env.name, plan.current, plan.states, plan.problems)
 
 
-def db_status(ctx: Context, name: str) -> StatusResult:
+def db_status(ctx: Context, name: str, database: str | None = None) -> StatusResult | EachDatabase:
     """Applied, pending, failed and changed migrations; problems are reported, not raised."""
-    return _status(ctx, name)
+    return each_database(ctx, database, lambda c: _status(c, name), name)
 
 
-def db_validate(ctx: Context, name: str) -> StatusResult:
-    """Like status, but fails (exit 1) on any problem: checksums, missing files, out-of-order versions."""
-    result = _status(ctx, name)
-    if result.problems:
-        raise ValidationFailed(f"{name}: migrations do not validate:", list(result.problems))
-    return result
+def db_validate(ctx: Context, name: str, database: str | None = None) -> StatusResult | EachDatabase:
+    """Like status, but fails (exit 1) on any problem: checksums, missing files, out-of-order versions (of
+    every database asked; the problems of each are named by database)."""
+    ctx.project.environment(name)
+    found = {db.name: _status(ctx.for_database(db), name) for db in ctx.project.selected(database)}
+    several = len(ctx.project.databases) > 1
+    problems = [f"{db}: {p}" if several else p for db, result in found.items() for p in result.problems]
+    if problems:
+        raise ValidationFailed(f"{name}: migrations do not validate:", problems)
+    return EachDatabase(name, found) if database is None and several else next(iter(found.values()))
 
 
-def db_migrate(ctx: Context, name: str, *, dry_run: bool = False) -> MigrateResult:
+def db_migrate(
+    ctx: Context, name: str, *, dry_run: bool = False, database: str | None = None
+) -> MigrateResult | EachDatabase:
+    """Apply (or, dry, show) the pending migrations of the selected database, or of each in order."""
+    if not dry_run:
+        refuse_protected(ctx.project.environment(name), "toolkit db migrate")
+    return each_database(ctx, database, lambda c: _migrate(c, name, dry_run), name)
+
+
+def _migrate(ctx: Context, name: str, dry_run: bool) -> MigrateResult:
     env = ctx.project.environment(name)
     if not dry_run:
         refuse_protected(env, "toolkit db migrate")
     settings = ctx.project.migrations
     with (
         open_session(ctx, env, load_migrations(ctx)) as s,
-        ctx.reporter.step("migrations" + (" (dry run)" if dry_run else "")),
+        ctx.reporter.step(_title(ctx) + (" (dry run)" if dry_run else "")),
     ):
         return migrate(
             s.conn,
@@ -102,10 +147,18 @@ def db_migrate(ctx: Context, name: str, *, dry_run: bool = False) -> MigrateResu
         )
 
 
-def db_repair(ctx: Context, name: str) -> RepairResult:
+def _title(ctx: Context) -> str:
+    return f"migrations of {ctx.current_database.name}" if len(ctx.project.databases) > 1 else "migrations"
+
+
+def db_repair(ctx: Context, name: str, database: str | None = None) -> RepairResult | EachDatabase:
     """Remove failed rows and realign checksums and descriptions of applied files (Flyway's repair)."""
+    refuse_protected(ctx.project.environment(name), "toolkit db repair")
+    return each_database(ctx, database, lambda c: _repair(c, name), name)
+
+
+def _repair(ctx: Context, name: str) -> RepairResult:
     env = ctx.project.environment(name)
-    refuse_protected(env, "toolkit db repair")
     with open_session(ctx, env, load_migrations(ctx)) as s:
         removed, realigned = repair(
             s.conn, history_table(ctx, s.target), s.migrations, ctx.project.migrations.lock_timeout_seconds
@@ -113,20 +166,33 @@ def db_repair(ctx: Context, name: str) -> RepairResult:
     return RepairResult(env.name, removed, realigned)
 
 
-def db_baseline(ctx: Context, name: str, version: str) -> BaselineResult:
-    """Mark an existing database as being at `version`: files up to it are never run."""
+def db_baseline(ctx: Context, name: str, version: str, database: str | None = None) -> BaselineResult | EachDatabase:
+    """Mark an existing database as being at `version`: files up to it are never run. A project of several
+    databases must say which (`database`): a version of one means nothing in another."""
     env = ctx.project.environment(name)
     refuse_protected(env, "toolkit db baseline")
     parsed = parse_baseline_version(version)
+    if database is None and len(ctx.project.databases) > 1:
+        names = ", ".join(d.name for d in ctx.project.databases)
+        raise UsageError(f"say which database of {name} is at version {parsed}", hint=f"--database one of {names}")
+    return each_database(ctx, database, lambda c: _baseline(c, env, parsed), name)
+
+
+def _baseline(ctx: Context, env, parsed) -> BaselineResult:
+    name = env.name
     with open_session(ctx, env, load_migrations(ctx)) as s:
         baseline(s.conn, history_table(ctx, s.target), parsed, ctx.project.migrations.lock_timeout_seconds, where=name)
     return BaselineResult(env.name, str(parsed))
 
 
-def db_lint(ctx: Context, name: str | None = None) -> LintResult:
+def db_lint(ctx: Context, name: str | None = None, database: str | None = None) -> LintResult | EachDatabase:
     """Destructive-change findings in every migration file, in order, each file judged on its own (no database
     needed). With an environment, what is applied there is history, never refused, and what is pending
     there is judged as the one run `migrate` would make of it."""
+    return each_database(ctx, database, lambda c: _lint(c, name), name or "")
+
+
+def _lint(ctx: Context, name: str | None) -> LintResult:
     loaded = load_migrations(ctx)
     policy = lint_policy(ctx, loaded)
     if name is None:
@@ -143,6 +209,7 @@ def db_lint(ctx: Context, name: str | None = None) -> LintResult:
     return LintResult(tuple(findings), env.name, not_pending, reached=states is not None)
 
 
-def db_drift(ctx: Context, name: str) -> DriftResult:
+def db_drift(ctx: Context, name: str, database: str | None = None) -> DriftResult | EachDatabase:
     """Differences between the live schema and what the applied migrations build on an empty database."""
-    return database_drift(ctx, ctx.project.environment(name), load_migrations(ctx))
+    env = ctx.project.environment(name)
+    return each_database(ctx, database, lambda c: database_drift(c, env, load_migrations(c)), name)

@@ -49,13 +49,17 @@ def doctor(
         project = Check("toolkit.toml", True, "none here (doctor works outside a project too)")
     checks = [project, _engine(engine_choice, configured), _postgres(), _aws(endpoint)]
     if env is not None and ctx is not None:
-        checks.append(_environment_database(ctx, env))
+        several = len(ctx.project.databases) > 1
+        checks += [
+            _environment_database(ctx.for_database(db), env, f"database {db.name} ({env})" if several else None)
+            for db in ctx.project.databases
+        ]
     return DoctorReport(tuple(checks))
 
 
-def _environment_database(ctx: Context, name: str) -> Check:
-    """Can the environment's database be reached with what its outputs say? (one attempt, no retries)"""
-    label = f"database ({name})"
+def _environment_database(ctx: Context, name: str, label: str | None = None) -> Check:
+    """Can the context's database be reached with what its outputs say? (one attempt, no retries)"""
+    label = label or f"database ({name})"
     try:
         target = database_target(ctx, ctx.project.environment(name))
         conn = connect_database(target, attempts=1)

@@ -22,12 +22,21 @@ class StackDrift:
 
 
 @dataclass(frozen=True)
+class DatabaseDrift:
+    name: str
+    differences: tuple[Difference, ...]
+    pending: tuple[ChangedFile, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DriftReport:
     environment: str
     stacks: tuple[StackDrift, ...]
     database: tuple[Difference, ...]  # schema changed outside the migrations (kind, name, change, expected, actual)
     database_pending: tuple[ChangedFile, ...] = ()  # applied files edited since: pending, not drift
     warnings: tuple[str, ...] = ()  # e.g. the comparison ran on another PostgreSQL major version
+    databases: tuple[DatabaseDrift, ...] = ()  # each database's; the fields above are all of them together
 
     @property
     def drifted(self) -> bool:
@@ -55,13 +64,18 @@ def env_drift(ctx: Context, name: str) -> DriftReport:
                 outputs_by_stack[stack_name] = stack.outputs()
                 upstream.update(outputs_by_stack[stack_name])
             stacks.append(StackDrift(stack_name, tuple(_drift_lines(refreshed)), tuple(_pending_lines(planned))))
-    database = database_drift(ctx, env, load_migrations(ctx))
+    databases = []
+    for db in ctx.project.databases:  # each in order, against its own scratch database
+        scoped = ctx.for_database(db)
+        found = database_drift(scoped, env, load_migrations(scoped))
+        databases.append(DatabaseDrift(db.name, tuple(found.differences), tuple(found.pending), tuple(found.warnings)))
     return DriftReport(
         env.name,
         tuple(stacks),
-        tuple(database.differences),
-        tuple(database.pending),
-        database.warnings,
+        tuple(d for db in databases for d in db.differences),
+        tuple(p for db in databases for p in db.pending),
+        tuple(w for db in databases for w in db.warnings),
+        tuple(databases),
     )
 
 

@@ -13,15 +13,23 @@ from dataclasses import dataclass
 from toolkit.deploy.context import Context
 from toolkit.deploy.deployment import record_deployed
 from toolkit.deploy.guards import refuse_protected
-from toolkit.deploy.migrating import run_migrations
+from toolkit.deploy.migrating import migrate_databases
 from toolkit.deploy.progress import Progress, ResourceWatcher
 from toolkit.deploy.records import record_ephemeral
 from toolkit.deploy.rendering import render_pipelines
 from toolkit.deploy.stacks import StackOutcome, apply_stack, renders_pipelines
 from toolkit.deploy.teardown import EnvDownResult, tear_down
-from toolkit.deploy.validation import validate_environment
+from toolkit.deploy.validation import validate_databases
 from toolkit.migrations.apply import AppliedStep
 from toolkit.terraform.outputs import Output
+
+
+@dataclass(frozen=True)
+class DatabaseUp:
+    name: str
+    applied: tuple[AppliedStep, ...]
+    already_applied: int
+    url: str
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,7 @@ class EnvUpResult:
     database_url: str
     pipelines_rendered: tuple[str, ...] = ()
     pipelines_changed: tuple[str, ...] = ()
+    databases: tuple[DatabaseUp, ...] = ()  # each database in the order migrated (the fields above: all of them)
 
     @property
     def changed(self) -> bool:
@@ -46,8 +55,12 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
     refuse_protected(env, "toolkit env up")
     progress = Progress()
     with progress.step(ctx, "validate"):
-        loaded = validate_environment(ctx, env)
-        ctx.reporter.note(f"{len(loaded.versioned)} versioned and {len(loaded.repeatable)} repeatable migration(s)")
+        loaded = validate_databases(ctx, env)
+        for database, files in loaded.items():
+            where = f" in {database}" if len(loaded) > 1 else ""
+            ctx.reporter.note(
+                f"{len(files.versioned)} versioned and {len(files.repeatable)} repeatable migration(s){where}"
+            )
     if env.ephemeral:
         with progress.step(ctx, "lifecycle record"):
             if record_ephemeral(ctx, env, branch, use="env up"):  # else renewed: the TTL counts from now
@@ -55,7 +68,7 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
     outcomes: list[StackOutcome] = []
     outputs_by_stack: dict[str, dict[str, Output]] = {}
     upstream: dict[str, Output] = {}
-    migrated = None
+    migrated = {}
     rendered = changed_pipelines = ()
     for index, stack_name in enumerate(ctx.project.stack_order):
         if renders_pipelines(env, stack_name):
@@ -73,20 +86,23 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
         outputs_by_stack[stack_name] = outputs
         upstream.update(outputs)
         if index == 0:
-            with progress.step(ctx, "database"):  # lints what is pending now (validate may not have seen it)
-                migrated = run_migrations(ctx, env, outputs, loaded, progress)
+            migrated = migrate_databases(ctx, env, outputs, loaded, progress)
     with progress.step(ctx, "deployment record"):
-        just_applied = {step.script for step in migrated.result.applied}
-        record_deployed(ctx, env, loaded, migrated.applied, just_applied, migrated.repeatables)
+        record_deployed(ctx, env, loaded, migrated)
+    databases = tuple(
+        DatabaseUp(name, run.result.applied, run.result.already_applied, run.target.url)
+        for name, run in migrated.items()
+    )
     return EnvUpResult(
         environment=env.name,
         engine=ctx.engine.describe(),
         stacks=tuple(outcomes),
-        migrations_applied=migrated.result.applied,
-        migrations_already_applied=migrated.result.already_applied,
-        database_url=migrated.target.url,
+        migrations_applied=tuple(step for d in databases for step in d.applied),
+        migrations_already_applied=sum(d.already_applied for d in databases),
+        database_url=databases[0].url,
         pipelines_rendered=rendered,
         pipelines_changed=changed_pipelines,
+        databases=databases,
     )
 
 

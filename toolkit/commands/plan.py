@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from toolkit.deploy.context import Context
-from toolkit.deploy.migrating import database_plan
+from toolkit.deploy.migrating import databases_plan
 from toolkit.deploy.records import record_ephemeral
 from toolkit.deploy.rendering import scratch_render
 from toolkit.deploy.stacks import StackOutcome, existing_outputs, open_stack, saved_plan
-from toolkit.deploy.validation import load_migrations
+from toolkit.deploy.validation import load_databases
 from toolkit.terraform.outputs import Output
 
 
@@ -33,7 +33,7 @@ def env_plan(ctx: Context, name: str) -> PlanResult:
     """
     env = ctx.project.environment(name)
     record_ephemeral(ctx, env, None, use="plan", create=False)  # a use: the TTL counts from now
-    loaded = load_migrations(ctx)
+    loaded = load_databases(ctx)
     existing = existing_outputs(ctx, env)
     if ctx.project.stack_order[0] not in existing and not env.create_workspace:
         ctx.stack(env, ctx.project.stack_order[0]).select_workspace(create=False)  # "use env create"
@@ -54,10 +54,5 @@ def env_plan(ctx: Context, name: str) -> PlanResult:
             outcomes.append(StackOutcome(stack_name, env.name, changed))
             upstream.update(existing[stack_name])
     infra = existing.get(ctx.project.stack_order[0], {})
-    plan = database_plan(ctx, env, infra, loaded) if infra else None
-    if plan is None:
-        pending = None if infra else tuple(m.script for m in loaded.versioned)
-        problems: tuple[str, ...] = ()
-    else:
-        pending, problems = tuple(p.file.script for p in plan.pending), plan.problems
-    return PlanResult(env.name, tuple(outcomes), pending, tuple(problems))
+    plan = databases_plan(ctx, env, infra, loaded)  # each script `<database>/…` when there are several
+    return PlanResult(env.name, tuple(outcomes), plan.pending, plan.problems)

@@ -21,7 +21,7 @@ from toolkit.deploy.migrating import database_plan, lint_policy
 from toolkit.deploy.records import record_ephemeral
 from toolkit.deploy.rendering import render_pipelines, rendered_hashes
 from toolkit.deploy.stacks import open_stack, renders_pipelines
-from toolkit.deploy.validation import validate_environment
+from toolkit.deploy.validation import validate_databases
 from toolkit.errors import ConfigError, GuardRefused, UsageError
 from toolkit.migrations.engine import lint_sources
 from toolkit.migrations.source import LoadedMigrations
@@ -54,7 +54,7 @@ def plan_bundle(ctx: Context, name: str, out: Path, *, branch: str | None = None
     final = _new_bundle_folder(out)
     # What env up checks first: migrations and their lint, pipelines for this environment (a sensitive
     # value is refused there, so none is ever rendered into the bundle), var files against the stacks.
-    loaded = validate_environment(ctx, env)
+    loaded = validate_databases(ctx, env)
     record_ephemeral(ctx, env, branch, use="plan")  # written, or renewed: the TTL counts from now
     # Written beside the destination and moved there when complete: a failed plan leaves no half bundle.
     out = _staging_folder(final)
@@ -110,7 +110,7 @@ class _BundleWriter:
         self.deferred: dict[str, str] = {}
         self.unsettled: dict[str, str] = {}  # outputs of earlier stacks that are not final yet -> why
 
-    def write(self, loaded: LoadedMigrations, final: Path) -> BundleResult:
+    def write(self, loaded: dict[str, LoadedMigrations], final: Path) -> BundleResult:
         ctx, env = self.ctx, self.env
         version = engine_version(ctx.engine)
         for stack_name in ctx.project.stack_order:
@@ -123,17 +123,13 @@ class _BundleWriter:
                 continue
             with ctx.reporter.step(f"terraform plan: {stack_name}"):
                 self._plan(stack_name)
-        allowed = _allowed_now(ctx, env, loaded, self.outputs_by_stack.get(ctx.project.stack_order[0], {}))
-        policy = lint_policy(ctx, loaded)
-        lint = {
-            m.script: lint_verdict(lint_sources([m], policy=policy))
-            for m in (*loaded.versioned, *loaded.repeatable)
-            if m.script in allowed
-        }
+        allowed, lint = _reviewed_migrations(
+            ctx, env, loaded, self.outputs_by_stack.get(ctx.project.stack_order[0], {})
+        )
         migrations = {
             "allowed": allowed,
-            "files": bundle.migration_files(env.name, loaded),
-            "files_sha256": bundle.migrations_sha256(env.name, loaded),
+            "files": bundle.all_migration_files(env.name, loaded),
+            "files_sha256": bundle.all_migrations_sha256(env.name, loaded),
             "lint": lint,
         }
         _write_json(self.out / bundle.MIGRATIONS, migrations)
@@ -207,11 +203,36 @@ def _write_json(path: Path, value: object) -> None:
     path.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n")
 
 
+def _reviewed_migrations(
+    ctx: Context, env: Environment, loaded: dict[str, LoadedMigrations], infra: dict[str, Output]
+) -> tuple[dict, dict]:
+    """What the plan allows to run, each database in order (file → SHA-256 of its bytes), and each allowed
+    file's lint verdict; files named `<database>/<script>` in a project of several databases."""
+    several = len(loaded) > 1
+    allowed: dict[str, str] = {}
+    lint: dict[str, object] = {}
+    for database in ctx.project.databases:
+        scoped, files = ctx.for_database(database), loaded[database.name]
+        now = _allowed_now(scoped, env, files, infra)
+        policy = lint_policy(scoped, files)
+        allowed.update({bundle.qualified(database.name, script, several): sha for script, sha in now.items()})
+        lint.update(
+            {
+                bundle.qualified(database.name, m.script, several): lint_verdict(lint_sources([m], policy=policy))
+                for m in (*files.versioned, *files.repeatable)
+                if m.script in now
+            }
+        )
+    return allowed, lint
+
+
 def _allowed_now(ctx: Context, env: Environment, loaded: LoadedMigrations, infra: dict[str, Output]) -> dict:
     """Pending migrations (script → SHA-256 of its bytes); every file when the database cannot be asked yet."""
     plan = database_plan(ctx, env, infra, loaded) if infra else None
     if plan is None:
         return {m.script: m.sha256 for m in loaded.versioned if m.runs_in(env.name)}
     if plan.problems:
-        raise GuardRefused(f"migrations cannot run in {env.name!r}:\n" + "\n".join(f"  - {p}" for p in plan.problems))
+        where = f" (database {ctx.current_database.name})" if len(ctx.project.databases) > 1 else ""
+        problems = "\n".join(f"  - {p}" for p in plan.problems)
+        raise GuardRefused(f"migrations cannot run in {env.name!r}{where}:\n" + problems)
     return {p.file.script: p.source.sha256 for p in plan.pending}

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from toolkit.deploy.context import Context
-from toolkit.deploy.deployment import from_repository
+from toolkit.deploy.deployment import from_repository_all
 from toolkit.deploy.records import deployment_store
-from toolkit.deploy.validation import load_migrations
+from toolkit.deploy.validation import load_databases
 from toolkit.errors import ToolkitError
-from toolkit.state.deployments import differences, outdated
+from toolkit.state.deployments import code_differences, migration_differences, outdated
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,13 @@ def promote_check(ctx: Context, source: str, target: str) -> PromoteCheckResult:
         )
     if not recorded.current:
         raise ToolkitError(outdated(recorded), hint=f"deploy {source_env.name} again, then run promote-check")
-    loaded = load_migrations(ctx)
-    found = differences(recorded, from_repository(ctx, target_env, loaded), loaded, target_env.name)
+    loaded = load_databases(ctx)
+    repo = from_repository_all(ctx, target_env, loaded)
+    found = []
+    for database, files in loaded.items():  # each database's migrations, named when there are several
+        where = f"database {database}: " if len(loaded) > 1 else ""
+        first = ctx.project.databases[0].name
+        ran, will = recorded.database(database, first=first), repo.database(database, first=first)
+        found += [where + item for item in migration_differences(ran, will, files, target_env.name)]
+    found += code_differences(recorded, repo, target_env.name)
     return PromoteCheckResult(source_env.name, target_env.name, recorded.deployed_at, recorded.git_commit, tuple(found))

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from toolkit.deploy.context import Context
 from toolkit.deploy.deployment import from_repository
-from toolkit.deploy.migrating import database_plan
+from toolkit.deploy.migrating import databases_plan
 from toolkit.deploy.records import deployment_store, expires_at
 from toolkit.deploy.rendering import deploys_pipelines, hashes_rendered_now
 from toolkit.deploy.stacks import existing_outputs, sensitive_variables
-from toolkit.deploy.validation import load_migrations
+from toolkit.deploy.validation import load_databases
 from toolkit.migrations.source import LoadedMigrations
 from toolkit.project.model import Environment
 from toolkit.project.values import resolve_values
@@ -64,9 +64,9 @@ def env_status(ctx: Context, name: str) -> EnvStatus:
         stack = ctx.stack(env, stack_name)  # already initialised and selected by existing_outputs
         _, serial = stack.state_identity()
         stacks.append(StackStatus(stack_name, True, serial, stack.state_resources(), stack.selected_workspace()))
-    loaded = load_migrations(ctx)
+    loaded = load_databases(ctx)
     infra = existing.get(ctx.project.stack_order[0], {})
-    plan = database_plan(ctx, env, infra, loaded) if infra else None
+    plan = databases_plan(ctx, env, infra, loaded) if infra else None
     expiry = expires_at(ctx, env)
     deployment = deployment_store(ctx, env).get(env.name)
     return EnvStatus(
@@ -75,9 +75,9 @@ def env_status(ctx: Context, name: str) -> EnvStatus:
         env.ephemeral,
         tuple(stacks),
         plan.applied if plan else None,
-        tuple(p.file.script for p in plan.pending) if plan else (),
-        tuple(plan.problems) if plan else (),
-        _pipelines(ctx, env, existing, loaded, deployment.pipelines if deployment else {}),
+        plan.pending or () if plan else (),
+        plan.problems if plan else (),
+        _pipelines(ctx, env, existing, next(iter(loaded.values())), deployment.pipelines if deployment else {}),
         expiry.isoformat() if expiry else None,
         deployment.deployed_at if deployment else None,
         deployment.git_commit if deployment else None,

@@ -3,6 +3,7 @@ stacks of an environment built from them."""
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from dataclasses import dataclass, field, replace
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from toolkit.deploy.paths import StatePaths
 from toolkit.deploy.protection import protection_store, refuse_disagreement
-from toolkit.project.model import Environment, Project
+from toolkit.project.model import Database, Environment, Project
 from toolkit.state.protection import KIND as PROTECTION
 from toolkit.state.protection import ProtectionRecord
 from toolkit.state.store import RecordStore
@@ -29,6 +30,7 @@ class Context:
     reporter: Reporter = field(default_factory=SilentReporter)
     protection_checked: set[str] = field(default_factory=set, repr=False)
     no_cache: bool = False  # --no-cache; TOOLKIT_NO_CACHE=1 turns the caches off too
+    database: str | None = None  # the database the migration steps work on (None: the project's first)
 
     @property
     def caching(self) -> bool:
@@ -37,6 +39,18 @@ class Context:
     def cache_file(self, name: str) -> Path | None:
         """Where the cache `name` lives under the state folder, or None when caches are off."""
         return self.paths.cache(name) if self.caching else None
+
+    def for_database(self, database: Database) -> Context:
+        """This context scoped to one of the project's databases: its folder and settings are what
+        `project.sql_dir` and `project.migrations` say, and its entry of the outputs is the one connected to."""
+        scoped = copy.copy(self)  # keeps the resolved engine and paths
+        scoped.project = replace(self.project, sql_dir=database.sql_dir, migrations=database.settings)
+        scoped.database = database.name
+        return scoped
+
+    @property
+    def current_database(self) -> Database:
+        return self.project.database(self.database) if self.database else self.project.databases[0]
 
     @cached_property
     def engine(self) -> Engine:

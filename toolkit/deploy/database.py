@@ -31,7 +31,7 @@ from toolkit.migrations.source import LoadedMigrations
 from toolkit.project.model import Environment
 from toolkit.project.values import resolve_values
 from toolkit.terraform.hcl import read_stack
-from toolkit.terraform.outputs import DatabaseOutput, Output, database_output
+from toolkit.terraform.outputs import DatabaseOutput, Output, database_outputs
 
 
 def history_table(ctx: Context, target: DatabaseTarget | None = None) -> HistoryTable | MySQLHistoryTable:
@@ -49,8 +49,34 @@ def connect_database(target: DatabaseTarget, *, attempts: int = 5):
 
 
 def infra_database(ctx: Context, env: Environment, outputs: dict[str, Output]) -> DatabaseOutput:
-    """The `database` output of the first stack, checked against the output contract."""
-    return database_output(outputs, stack=ctx.project.stack_order[0], environment=env.name)
+    """The context's database from the first stack's `databases` output (or its one `database`), every
+    database of the project checked against the output contract."""
+    names = {database.name: database.engine for database in ctx.project.databases}
+    found = database_outputs(outputs, stack=ctx.project.stack_order[0], environment=env.name, names=names)
+    _no_shared_history(ctx, env, found)
+    return found[ctx.current_database.name]
+
+
+def _no_shared_history(ctx: Context, env: Environment, found: dict[str, DatabaseOutput]) -> None:
+    """Two databases of the project that are one database with one history table would each take the
+    other's migrations for missing files: refused, naming both."""
+    seen: dict[tuple, str] = {}
+    for database in ctx.project.databases:
+        db, settings = found[database.name], database.settings
+        key = (db.host, db.port, db.name, settings.schema, settings.history_table)
+        if key in seen:
+            raise ConfigError(
+                f"databases {seen[key]} and {database.name} of {env.name!r} are the same database "
+                f"({db.name} on {db.host}:{db.port}) with the same history table "
+                f"{settings.schema}.{settings.history_table}",
+                hint="point them at different databases, or give one its own history_table",
+            )
+        seen[key] = database.name
+
+
+def has_database_outputs(outputs: dict[str, Output]) -> bool:
+    """Whether the stack publishes its databases at all (an environment not yet up has no outputs)."""
+    return "databases" in outputs or "database" in outputs
 
 
 def server_root(ctx: Context, env: Environment) -> Path:
@@ -97,15 +123,15 @@ def database_target(
     if outputs is None:
         outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
     db = infra_database(ctx, env, outputs)
-    engine = ctx.project.migrations.engine
+    engine, table = ctx.project.migrations.engine, ctx.project.migrations.key
     if db.engine != engine:
         raise ConfigError(
             f"stack {ctx.project.stack_order[0]!r} (environment {env.name!r}) says the database engine is "
-            f"{db.engine!r}, but [migrations].engine is {engine!r}",
+            f"{db.engine!r}, but [{table}].engine is {engine!r}",
             path=str(ctx.project.config_path),
-            key="migrations.engine",
-            hint=f'the migration files are written for one engine: set engine = "{db.engine}" under [migrations] '
-            "if they are that engine's SQL, or correct the stack's `database` output",
+            key=f"{table}.engine",
+            hint=f'the migration files are written for one engine: set engine = "{db.engine}" under [{table}] '
+            "if they are that engine's SQL, or correct the stack's database output",
         )
     embedded = env.database == "embedded"
     if embedded and db.engine != "postgres":
@@ -118,11 +144,24 @@ def database_target(
         db, project_root=ctx.project.root, endpoint=ctx.endpoint, create_password_file=embedded and start
     )
     if embedded and start:
+        _one_local_server(ctx, env, outputs, db)
         server = embedded_server(ctx, env, db.port)
         if server.ensure_running():
             ctx.reporter.note(f"started the local PostgreSQL on {db.host}:{db.port}")
         provision(server, database=db.name, username=db.username, password=target.password)
     return target
+
+
+def _one_local_server(ctx: Context, env: Environment, outputs: dict[str, Output], db: DatabaseOutput) -> None:
+    """An embedded environment's databases live in its one local server: each must name its host and port."""
+    for database in ctx.project.databases:
+        other = infra_database(ctx.for_database(database), env, outputs)
+        if (other.host, other.port) != (db.host, db.port):
+            raise ConfigError(
+                f"the local databases of {env.name!r} must share one server: {database.name} is at "
+                f"{other.host}:{other.port}, {ctx.current_database.name} at {db.host}:{db.port}",
+                hint="give every database of the local stack the same host and port (one embedded PostgreSQL)",
+            )
 
 
 def placeholders_for(
@@ -199,10 +238,12 @@ def remove_local_database(ctx: Context, env: Environment, infra_outputs: dict[st
     """Stop and delete the embedded server of the environment and the password file toolkit made for it."""
     if env.database != "embedded":
         return False
-    port, password_file = 0, None
+    port, password_files = 0, []
     with contextlib.suppress(ToolkitError):
-        db = infra_database(ctx, env, infra_outputs)
-        port, password_file = db.port, db.password_file
+        for database in ctx.project.databases:
+            db = infra_database(ctx.for_database(database), env, infra_outputs)
+            port = port or db.port
+            password_files += [db.password_file] if db.password_file else []
     removed = False
     with ctx.reporter.step("local database"):
         for folder in (ctx.paths.postgres(env.name), ctx.paths.postgres_outside(env.name)):
@@ -213,7 +254,7 @@ def remove_local_database(ctx: Context, env: Environment, infra_outputs: dict[st
                 removed = True
         with contextlib.suppress(OSError):  # the checkout's folder outside, once no environment uses it
             ctx.paths.postgres_outside(env.name).parent.rmdir()
-        if password_file:  # toolkit made it for this database, so it goes with it
+        for password_file in password_files:  # toolkit made them for these databases, so they go with them
             path = Path(password_file)
             (path if path.is_absolute() else ctx.project.root / path).unlink(missing_ok=True)
     return removed

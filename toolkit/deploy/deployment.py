@@ -105,18 +105,41 @@ def repeatable_identities(
     return found
 
 
-def record_deployed(
+def from_repository_all(ctx: Context, env: Environment, loaded: dict[str, LoadedMigrations]) -> Deployment:
+    """`from_repository` of every database (`loaded`: name -> its files, in order), as one record."""
+    return Deployment.with_databases({name: from_repository(ctx, env, files) for name, files in loaded.items()})
+
+
+def record_deployed(ctx: Context, env: Environment, loaded: dict[str, LoadedMigrations], runs: dict) -> Deployment:
+    """After a complete deploy, store what `env` runs now: `record_database` of each database (`runs`: name ->
+    its MigrationRun, in order), as one record."""
+    previous = _readable(deployment_store(ctx, env), env.name)
+    per_database = {}
+    for name, run in runs.items():
+        just_applied = {step.script for step in run.result.applied}
+        before = previous.database(name, first=ctx.project.databases[0].name) if previous is not None else None
+        per_database[name] = record_database(
+            ctx, env, loaded[name], run.applied, just_applied, run.repeatables, previous=before
+        )
+    deployment = Deployment.with_databases(per_database)
+    deployment_store(ctx, env).put(deployment)
+    return deployment
+
+
+def record_database(
     ctx: Context,
     env: Environment,
     loaded: LoadedMigrations,
     applied: dict[str, int],
     just_applied: Collection[str] = (),
     repeatables: dict[str, int] | None = None,
+    *,
+    previous: Deployment | None,
 ) -> Deployment:
-    """After a complete deploy, store what `env` runs now: the repository's stacks and pipelines, the
-    migrations applied (`applied`: version -> checksum in the history table; `just_applied`: the scripts
-    this run applied) by the SHA-256 of their bytes, and the rendered definitions (kept beside the state,
-    as sensitive as it; secrets never reach them)."""
+    """What `env` runs now with one database: the repository's stacks and pipelines, the migrations applied
+    (`applied`: version -> checksum in the history table; `just_applied`: the scripts this run applied) by
+    the SHA-256 of their bytes, and the rendered definitions (kept beside the state, as sensitive as it;
+    secrets never reach them)."""
     folder = ctx.paths.rendered(env.name)
     rendered = (
         {str(p.relative_to(folder).with_suffix("")): p.read_text(encoding="utf-8") for p in folder.glob("*/*.json")}
@@ -124,11 +147,9 @@ def record_deployed(
         else {}
     )
     repo = from_repository(ctx, env, loaded)
-    store = deployment_store(ctx, env)
-    previous = _readable(store, env.name)
     migrations = applied_identities(loaded, applied, just_applied, previous)
     ran = dict(repeatables or {})
-    deployment = Deployment(
+    return Deployment(
         env.name,
         repo.stacks,
         migrations,
@@ -142,8 +163,6 @@ def record_deployed(
         repeatable_checksums=ran,
         format=FORMAT,
     )
-    store.put(deployment)
-    return deployment
 
 
 def _readable(store, name: str) -> Deployment | None:

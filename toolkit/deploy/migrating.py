@@ -12,6 +12,7 @@ from toolkit.deploy.context import Context
 from toolkit.deploy.database import (
     connect_database,
     database_target,
+    has_database_outputs,
     history_table,
     outputs_lock,
     placeholders_for,
@@ -94,7 +95,7 @@ def run_migrations(
         except ToolkitError:
             done = _applied_since(ctx, target, before)
             if done:
-                progress.changed.append(f"{len(done)} migration(s) applied: {', '.join(done)}")
+                progress.changed.append(f"{len(done)} migration(s) applied{_in(ctx)}: {', '.join(done)}")
             raise
         applied = applied_versions(ctx, conn, target)
         repeatables = applied_repeatables(ctx, conn, target)
@@ -102,10 +103,49 @@ def run_migrations(
         conn.close()
     if result.applied:
         scripts = ", ".join(step.script for step in result.applied)
-        progress.changed.append(f"{len(result.applied)} migration(s) applied: {scripts}")
+        progress.changed.append(f"{len(result.applied)} migration(s) applied{_in(ctx)}: {scripts}")
     else:
-        ctx.reporter.note("migrations: all applied, nothing to do")
+        ctx.reporter.note(f"migrations{_in(ctx)}: all applied, nothing to do")
     return MigrationRun(target, result, applied, repeatables)
+
+
+def _in(ctx: Context) -> str:
+    """` in <database>` when the project has several (one database reads as before)."""
+    return f" in {ctx.current_database.name}" if len(ctx.project.databases) > 1 else ""
+
+
+def migrate_databases(
+    ctx: Context,
+    env: Environment,
+    outputs: dict[str, Output],
+    loaded: dict[str, LoadedMigrations],
+    progress: Progress,
+    *,
+    reviewed: dict[str, Collection[str]] | None = None,
+) -> dict[str, MigrationRun]:
+    """Every database of the project in its declared order, each on its own connection under its own lock
+    (`loaded`: each one's files; `reviewed`: each one's reviewed scripts). The first failure stops the
+    run; its message names the database, the ones already migrated and the ones not reached."""
+    runs: dict[str, MigrationRun] = {}
+    databases = ctx.project.databases
+    for database in databases:
+        scoped = ctx.for_database(database)
+        title = f"database {database.name}" if len(databases) > 1 else "database"
+        try:
+            with progress.step(scoped, title):  # lints what is pending now (validate may not have seen it)
+                allowed = None if reviewed is None else reviewed.get(database.name, ())
+                runs[database.name] = run_migrations(
+                    scoped, env, outputs, loaded[database.name], progress, reviewed=allowed
+                )
+        except ToolkitError as exc:
+            if len(databases) > 1:
+                later = [d.name for d in databases[len(runs) + 1 :]]
+                exc.message += (
+                    f"\n  databases already migrated: {', '.join(runs) or 'none'}; "
+                    f"not reached: {', '.join(later) or 'none'}"
+                )
+            raise
+    return runs
 
 
 def _refuse_unreviewed(ctx, env, conn, target, outputs, loaded, reviewed: Collection[str]) -> None:
@@ -131,7 +171,7 @@ def database_plan(
 ) -> MigrationPlan | None:
     """The migration plan against the environment's database (lint refusals of what is pending among its
     problems), or None when it cannot be reached: an environment not yet up has no database to ask."""
-    if "database" not in outputs:
+    if not has_database_outputs(outputs):
         return None
     try:
         target = database_target(ctx, env, outputs)
@@ -144,6 +184,42 @@ def database_plan(
     finally:
         conn.close()
     return replace(plan, problems=tuple(plan.problems) + tuple(refusals(plan.pending, policy=lint_policy(ctx, loaded))))
+
+
+@dataclass(frozen=True)
+class DatabasesPlan:
+    """What `plan` and `env status` show of every database: counts and scripts over all of them, each
+    script and problem named `<database>/<script>` (`<database>: …`) when there are several."""
+
+    applied: int | None  # None: a database could not be asked
+    pending: tuple[str, ...] | None  # None: not asked (not reachable); every file of a new environment
+    problems: tuple[str, ...] = ()
+
+
+def databases_plan(
+    ctx: Context, env: Environment, infra: dict[str, Output], loaded: dict[str, LoadedMigrations]
+) -> DatabasesPlan:
+    """`database_plan` of each database (`infra`: the first stack's outputs, {} when it is not up), added up."""
+    several = len(loaded) > 1
+    applied: int | None = 0
+    pending: list[str] | None = []
+    problems: list[str] = []
+    for database in ctx.project.databases:
+        files = loaded[database.name]
+        plan = database_plan(ctx.for_database(database), env, infra, files) if infra else None
+        name = f"{database.name}/" if several else ""
+        if plan is None:
+            applied = None
+            if infra:
+                pending = None
+            elif pending is not None:
+                pending += [name + m.script for m in files.versioned]
+            continue
+        applied = None if applied is None else applied + plan.applied
+        if pending is not None:
+            pending += [name + p.file.script for p in plan.pending]
+        problems += [f"{database.name}: {p}" if several else str(p) for p in plan.problems]
+    return DatabasesPlan(applied, None if pending is None else tuple(pending), tuple(problems))
 
 
 def pending_scripts(ctx: Context, env: Environment, loaded: LoadedMigrations) -> set[str] | None:
@@ -161,7 +237,7 @@ def database_states(ctx: Context, env: Environment, loaded: LoadedMigrations) ->
     try:
         with outputs_lock(ctx, env):
             outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
-        if env.database == "embedded" and "database" in outputs and (server_root(ctx, env) / "data").is_dir():
+        if env.database == "embedded" and has_database_outputs(outputs) and (server_root(ctx, env) / "data").is_dir():
             database_target(ctx, env, outputs, start=True)
     except ToolkitError:
         return None
@@ -177,11 +253,11 @@ def lint_policy(ctx: Context, loaded: LoadedMigrations | None = None) -> LintPol
     known = ", ".join(RULES)
     for rule in settings.lint_severity:
         if rule not in RULES:
-            raise ConfigError(f"unknown lint rule {rule!r}", path=where, key=f"migrations.lint.severity.{rule}",
+            raise ConfigError(f"unknown lint rule {rule!r}", path=where, key=f"{settings.key}.lint.severity.{rule}",
                               hint=f"one of {known}")  # fmt: skip
     scripts = {s.script for s in loaded} if loaded is not None else None
     for script, rules in settings.lint_allow.items():
-        key = f'migrations.lint.allow."{script}"'
+        key = f'{settings.key}.lint.allow."{script}"'
         unknown = [r for r in rules if r not in RULES]
         if unknown:
             raise ConfigError(f"unknown lint rule(s) {', '.join(unknown)}", path=where, key=key, hint=f"one of {known}")

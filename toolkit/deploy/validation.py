@@ -41,7 +41,9 @@ def load_migrations(ctx: Context) -> LoadedMigrations:
     and so does a `-- toolkit:environments=` naming an environment the project does not have."""
     settings = ctx.project.migrations
     found = discover(ctx.project.sql_dir, validate_naming=settings.validate_migration_naming)
-    loaded = load(found, KnownFiles(ctx.cache_file("migration-files.json"), ctx.project.sql_dir))
+    several = len(ctx.project.databases) > 1  # each database its own cache, or they would evict each other
+    cache = f"migration-files-{ctx.current_database.name}.json" if several else "migration-files.json"
+    loaded = load(found, KnownFiles(ctx.cache_file(cache), ctx.project.sql_dir))
     problems = [problem for source in loaded if (problem := unknown_environments(ctx, source))]
     if problems:
         raise ValidationFailed(
@@ -150,7 +152,7 @@ def check_migrations(ctx: Context, env: Environment, loaded: LoadedMigrations) -
             problems = migration_problems(ctx, env, runs, policy, placeholders)
     if problems:
         raise ValidationFailed(
-            f"migrations that would run in {env.name!r} cannot:",
+            f"migrations that would run in {env.name!r}{_of(ctx)} cannot:",
             problems,
             hint="allow an intended change with `-- toolkit:allow=<rule>` at the top of a file not applied yet, "
             "or under [migrations.lint.allow] in toolkit.toml (the file stays as it is); give each unknown "
@@ -159,23 +161,53 @@ def check_migrations(ctx: Context, env: Environment, loaded: LoadedMigrations) -
     return False
 
 
-def validate_environment(ctx: Context, env: Environment) -> LoadedMigrations:
-    """The migrations (names, directives, lint, placeholders), the pipelines with this environment's values,
-    and its var files against its stacks' variables; the loaded migrations, for the steps after it."""
-    loaded = load_migrations(ctx)
-    cache = ctx.cache_file(f"validated-{env.name}.json")
-    key = validation_key(ctx, env, loaded) if cache is not None else None
-    if key is not None and _load_verdict(cache) == key:
-        return loaded  # everything it reads is byte for byte what passed last time
-    if check_migrations(ctx, env, loaded) and key is not None:
-        _validate_rest(ctx, env)
-        _store_verdict(cache, key)
-    else:
-        _validate_rest(ctx, env)
+def load_databases(ctx: Context) -> dict[str, LoadedMigrations]:
+    """Every database's migration files (database name -> its loaded files), in the order they migrate."""
+    return {database.name: load_migrations(ctx.for_database(database)) for database in ctx.project.databases}
+
+
+def validate_databases(ctx: Context, env: Environment) -> dict[str, LoadedMigrations]:
+    """`validate_environment` for every database of the project: each one's files, checked as they would
+    run in `env`, by database name."""
+    scoped = {database.name: ctx.for_database(database) for database in ctx.project.databases}
+    loaded = {name: load_migrations(one) for name, one in scoped.items()}
+
+    def check_files() -> bool:
+        verdicts = [check_migrations(one, env, loaded[name]) for name, one in scoped.items()]
+        return all(verdicts)
+
+    _validated(ctx, env, loaded, check_files)
     return loaded
 
 
-def _validate_rest(ctx: Context, env: Environment) -> None:
+def _of(ctx: Context) -> str:
+    return f" (database {ctx.current_database.name})" if len(ctx.project.databases) > 1 else ""
+
+
+def validate_environment(ctx: Context, env: Environment) -> LoadedMigrations:
+    """The migrations (names, directives, lint, placeholders) of the context's database, the pipelines with
+    this environment's values, and its var files against its stacks' variables; the loaded migrations."""
+    loaded = load_migrations(ctx)
+    _validated(ctx, env, {ctx.current_database.name: loaded}, lambda: check_migrations(ctx, env, loaded))
+    return loaded
+
+
+def _validated(ctx: Context, env: Environment, loaded: dict[str, LoadedMigrations], check_files) -> None:
+    """Run `check_files` (True: its verdict did not depend on the database) and the checks of what is
+    deployed, unless everything they read is byte for byte what passed last time (the cache)."""
+    cache = ctx.cache_file(f"validated-{env.name}.json")
+    key = validation_key(ctx, env, loaded) if cache is not None else None
+    if key is not None and _load_verdict(cache) == key:
+        return
+    if check_files() and key is not None:
+        _check_deployables(ctx, env)
+        _store_verdict(cache, key)
+    else:
+        _check_deployables(ctx, env)
+
+
+def _check_deployables(ctx: Context, env: Environment) -> None:
+    """The pipelines with this environment's values, and its var files against its stacks' variables."""
     problems = [p for p in validate_for_environments(ctx.project, [env.name]) if p.is_error]
     if problems:
         raise ValidationFailed(
@@ -191,12 +223,14 @@ def _validate_rest(ctx: Context, env: Environment) -> None:
         raise ValidationFailed(f"var files of environment {env.name!r} do not match the stacks' variables:", findings)
 
 
-def validation_key(ctx: Context, env: Environment, loaded: LoadedMigrations) -> str:
+def validation_key(ctx: Context, env: Environment, loaded: dict[str, LoadedMigrations]) -> str:
     """What a passed validation of `env` depends on: the project's settings as loaded (toolkit.toml and
     the variables that override it), the migrations' SHA-256s, and the content of every file below the
     pipelines folder, of the var files and of the stacks' Terraform files; toolkit's own code by identity."""
     digest = hashlib.sha256(f"{__version__}\0{env.name}\0{ctx.project!r}\0".encode())
-    digest.update(ordered_sha256((s.script, s.sha256) for s in loaded).encode())
+    digest.update(
+        ordered_sha256((f"{name}/{s.script}", s.sha256) for name, ones in loaded.items() for s in ones).encode()
+    )
     pipelines = ctx.project.pipelines_dir
     if pipelines.is_dir():
         digest.update(tree_sha256(pipelines).encode())

@@ -117,8 +117,9 @@ def check_offered(pipelines: Iterable[Pipeline], offer: Offered) -> list[Problem
 
 
 def output_problems(mark: Placeholder, keys: tuple[str, ...] | None) -> list[tuple[str, str]]:
-    """A path into an output whose attributes the stack's HCL declares: `@@{database.hots}` fails now,
-    not halfway through `env up`. The database contract's attributes are typed too."""
+    """A path into an output whose attributes the stack's HCL declares: `@@{database.hots}` (or
+    `@@{databases.analytics.hots}`) fails now, not halfway through `env up`. The database contract's
+    attributes are typed too."""
     from toolkit.terraform.outputs import DATABASE_FIELDS
 
     attribute = mark.name.split(".")[1] if "." in mark.name else None
@@ -128,7 +129,17 @@ def output_problems(mark: Placeholder, keys: tuple[str, ...] | None) -> list[tup
         close = difflib.get_close_matches(attribute, keys, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f" (it has {', '.join(keys)})"
         return [("values:unbound", f"@@{{{mark.name}}}: output {mark.head!r} has no attribute {attribute!r}{hint}")]
-    kinds = DATABASE_FIELDS.get(attribute, ()) if mark.head == "database" and mark.name.count(".") == 1 else ()
+    parts = mark.name.split(".")
+    if mark.head == "databases" and len(parts) == 3 and parts[2] not in DATABASE_FIELDS:
+        close = difflib.get_close_matches(parts[2], DATABASE_FIELDS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (it has {', '.join(DATABASE_FIELDS)})"
+        return [("values:unbound", f"@@{{{mark.name}}}: database {attribute!r} has no attribute {parts[2]!r}{hint}")]
+    if mark.head == "database" and len(parts) == 2:
+        kinds = DATABASE_FIELDS.get(attribute, ())
+    elif mark.head == "databases" and len(parts) == 3:  # databases.<name>.<attribute>
+        kinds = DATABASE_FIELDS.get(parts[2], ())
+    else:
+        kinds = ()
     samples = [{str: "", int: 0, type(None): None}[kind] for kind in kinds]
     if samples and not any(type_matches(sample, mark.type) for sample in samples):
         wanted = "a string, number or boolean" if mark.type in ("scalar", "text") else mark.type

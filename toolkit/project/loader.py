@@ -14,7 +14,7 @@ from typing import Any
 
 from toolkit.errors import ConfigError, ConfigErrors
 from toolkit.project.durations import TERRAFORM_DURATION, parse_duration
-from toolkit.project.migration_settings import read_migrations
+from toolkit.project.migration_settings import read_databases
 from toolkit.project.model import (
     BACKEND_TYPES,
     DATABASE_MODES,
@@ -24,7 +24,6 @@ from toolkit.project.model import (
     Backend,
     Environment,
     EphemeralClass,
-    MigrationSettings,
     Project,
     TerraformSettings,
 )
@@ -157,7 +156,9 @@ class _Reader:
             return default
 
         attempt(
-            lambda: self.only(raw, "", {"project", "terraform", "migrations", "stacks", "environments", "ephemeral"})
+            lambda: self.only(
+                raw, "", {"project", "terraform", "migrations", "databases", "stacks", "environments", "ephemeral"}
+            )
         )
         proj = attempt(lambda: self.table(raw.get("project", {}), "project"), {})
         attempt(lambda: self.only(proj, "project", {"name", "sql", "pipelines", "tfvars", "state_dir"}))
@@ -176,7 +177,7 @@ class _Reader:
         }
         name = attempt(lambda: self.string(proj, "project", "name", self.root.name))
         terraform = attempt(lambda: self.terraform(raw.get("terraform", {})))
-        migrations = attempt(lambda: self.migrations(raw.get("migrations", {})))
+        databases = attempt(lambda: read_databases(self, raw, paths["sql"]), ()) if paths["sql"] else ()
         ephemeral = None
         if "ephemeral" in raw and stacks is not None and tfvars_dir is not None:
             ephemeral = attempt(lambda: self.ephemeral(raw["ephemeral"], stacks, tfvars_dir, environments))
@@ -187,15 +188,16 @@ class _Reader:
             root=self.root,
             config_path=self.path,
             name=name,
-            sql_dir=paths["sql"],
+            sql_dir=databases[0].sql_dir,
             pipelines_dir=paths["pipelines"],
             tfvars_dir=tfvars_dir,
             state_dir=paths["state_dir"],
             stack_order=stacks,
             environments=environments,
             terraform=terraform,
-            migrations=migrations,
+            migrations=databases[0].settings,
             ephemeral=ephemeral,
+            databases=databases,
         )
 
     def stacks(self, raw: dict[str, Any]) -> tuple[str, ...]:
@@ -232,9 +234,6 @@ class _Reader:
         if not isinstance(pass_env, list) or not all(isinstance(n, str) and PASS_ENV.fullmatch(n) for n in pass_env):
             raise self.fail("terraform.pass_env", PASS_ENV_RULE)
         return TerraformSettings(engine, lock_timeout, grace_period, tuple(pass_env))
-
-    def migrations(self, raw: Any) -> MigrationSettings:
-        return read_migrations(self, raw)
 
     def ephemeral(
         self, raw: Any, stack_order: tuple[str, ...], tfvars_dir: Path, named: dict[str, Environment]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import UnknownEnvironment
+from toolkit.errors import UnknownEnvironment, UsageError
 from toolkit.project.durations import terraform_duration_seconds
 from toolkit.project.names import ENV_NAME_RE, NAME_RULES
 
@@ -102,6 +102,22 @@ class MigrationSettings:
     # [migrations.lint]: a severity per rule ("error" or "warning"), rules allowed per file (path below sql/)
     lint_severity: dict[str, str] = field(default_factory=dict)
     lint_allow: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    key: str = "migrations"  # the table of toolkit.toml these came from, for messages
+
+
+DATABASE_ENGINES = ("postgres", "mysql")  # what a database may declare; the migration engine says what it runs
+DEFAULT_DATABASE = "default"  # the name of the one database of the `[migrations]` form, unless it says one
+
+
+@dataclass(frozen=True)
+class Database:
+    """One database an environment migrates: its name (a key of the stack's `databases` output), its engine,
+    its migrations folder and its settings (`[databases.<name>]`, or `[migrations]` for the one-database form)."""
+
+    name: str
+    engine: str
+    sql_dir: Path
+    settings: MigrationSettings
 
 
 @dataclass(frozen=True)
@@ -116,8 +132,21 @@ class Project:
     stack_order: tuple[str, ...]
     environments: dict[str, Environment]
     terraform: TerraformSettings
-    migrations: MigrationSettings
+    migrations: MigrationSettings  # the first database's (the one every verb used before there were several)
     ephemeral: EphemeralClass | None = None
+    databases: tuple[Database, ...] = ()  # in the order they migrate
+
+    def database(self, name: str) -> Database:
+        """A declared database by name; anything else is an error naming the declared ones."""
+        for database in self.databases:
+            if database.name == name:
+                return database
+        declared = ", ".join(d.name for d in self.databases)
+        raise UsageError(f"the project has no database {name!r}", hint=f"declared: {declared}")
+
+    def selected(self, name: str | None) -> tuple[Database, ...]:
+        """`--database NAME` (one) or every database in order (None)."""
+        return self.databases if name is None else (self.database(name),)
 
     def environment(self, name: str) -> Environment:
         """A named environment, or an instance of the ephemeral class; anything else is an error."""

@@ -7,7 +7,7 @@ differ between environments — that is what values files are for — so they ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from toolkit.migrations.source import LoadedMigrations
@@ -15,7 +15,11 @@ from toolkit.support.hashing import ordered_sha256
 
 KIND = "deployments"  # where the records live beside the state: toolkit/deployments/<name>.json
 # 1 (no `format` key): migrations by Flyway's CRC32. 2: by the SHA-256 of their bytes, the CRC32 kept beside.
-FORMAT = 2
+# 3: `databases`, the same migration fields for each database after the project's first (the top-level ones
+# stay the first database's, so a format-2 record reads as a one-database record).
+FORMAT = 3
+READABLE = (2, 3)
+MIGRATION_FIELDS = ("migrations", "checksums", "migrations_sha256", "repeatables", "repeatable_checksums")
 
 
 @dataclass(frozen=True)
@@ -38,10 +42,31 @@ class Deployment:
     repeatables: dict[str, str] = field(default_factory=dict)
     repeatable_checksums: dict[str, int] = field(default_factory=dict)
     format: int = 1  # records without the key were written before FORMAT 2
+    databases: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> MIGRATION_FIELDS (format 3)
+    first_database: str | None = None  # whose migrations the top-level fields are (format 3)
 
     @property
     def current(self) -> bool:
-        return self.format == FORMAT
+        return self.format in READABLE
+
+    def database(self, name: str, *, first: str) -> Deployment:
+        """This record with the top-level migration fields those of database `name` (empty when the record
+        has none of it: a database added since). The top-level fields are the record's first database's, or
+        in a format-2 record (which has no `first_database`) those of the project's first, `first`."""
+        if name == (self.first_database or first):
+            return self
+        fields = self.databases.get(name, {})
+        return replace(
+            self, **{key: fields.get(key, {} if key != "migrations_sha256" else None) for key in MIGRATION_FIELDS}
+        )
+
+    @staticmethod
+    def with_databases(per_database: dict[str, Deployment]) -> Deployment:
+        """One record of several databases: the first's migration fields on top, the others' under `databases`."""
+        first, *others = per_database
+        top = per_database[first]
+        rest = {name: {key: getattr(per_database[name], key) for key in MIGRATION_FIELDS} for name in others}
+        return replace(top, databases=rest, first_database=first)
 
 
 def outdated(record: Deployment) -> str:
@@ -61,6 +86,15 @@ def migrations_digest(migrations: dict[str, str]) -> str:
 
 def differences(source: Deployment, target_repo: Deployment, loaded: LoadedMigrations, target_env: str) -> list[str]:
     """Everything by which what `target_env` is about to receive differs from what `source` runs."""
+    return migration_differences(source, target_repo, loaded, target_env) + code_differences(
+        source, target_repo, target_env
+    )
+
+
+def migration_differences(
+    source: Deployment, target_repo: Deployment, loaded: LoadedMigrations, target_env: str
+) -> list[str]:
+    """How the migrations (of one database: the top-level fields) `target_env` would receive differ."""
     runs_in = {str(m.file.version): m for m in loaded.versioned}
     found = []
     if source.migrations_sha256 != migrations_digest(source.migrations):
@@ -84,7 +118,12 @@ def differences(source: Deployment, target_repo: Deployment, loaded: LoadedMigra
                 f"migration {version}{script} differs: {source.environment} ran bytes with SHA-256 {was[:12]}, "
                 f"this checkout has {will[:12]}"
             )
-    found += _repeatable_differences(source, target_repo, loaded, target_env)
+    return found + _repeatable_differences(source, target_repo, loaded, target_env)
+
+
+def code_differences(source: Deployment, target_repo: Deployment, target_env: str) -> list[str]:
+    """How the pipelines' code and the stacks `target_env` would receive differ from what `source` runs."""
+    found = []
     for name in sorted(set(source.pipelines) | set(target_repo.pipelines)):
         was, will = source.pipelines.get(name), target_repo.pipelines.get(name)
         if was != will:

@@ -67,32 +67,64 @@ def _register_leaves(value: Any) -> None:
         masking.register(str(value) if value is not None else None)
 
 
-def database_output(outputs: dict[str, Output], *, stack: str, environment: str) -> DatabaseOutput:
-    """The `database` object, with every field of the contract present and of the right type."""
+def database_outputs(
+    outputs: dict[str, Output], *, stack: str, environment: str, names: dict[str, str]
+) -> dict[str, DatabaseOutput]:
+    """The project's databases (`names`: name -> the engine its settings declare) from the `databases` map
+    output, or from the one `database` output when the project has one database that the map (if any) does
+    not name; every declared one present, every field of the contract present and of the right type, the
+    engine one toolkit migrates (deploy/database.py holds it to the database's `engine` setting)."""
     where = f"stack {stack!r} (environment {environment!r})"
-    if "database" not in outputs:
+    contract = "(engine, host, port, name, username, password_secret_arn, password_file)"
+    if "database" in outputs and len(names) == 1 and next(iter(names)) not in _keys(outputs):
+        # one database the map (if any) does not name: the map may list databases this project does not use
+        found = {name: _database(outputs["database"].value, where, "database") for name in names}
+    elif "databases" in outputs:
+        value = outputs["databases"].value
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: output 'databases' must be a map, not {type(value).__name__}")
+        missing = sorted(set(names) - set(value))
+        if missing:
+            raise ConfigError(
+                f"{where}: output 'databases' lacks {', '.join(map(repr, missing))} (it has "
+                f"{', '.join(map(repr, sorted(value))) or 'none'})",
+                hint="give every database of toolkit.toml an entry in the stack's `databases` output",
+            )
+        found = {name: _database(value[name], where, f"databases.{name}") for name in names}
+    else:
+        several = len(names) > 1
         raise ConfigError(
-            f"{where} has no output 'database'",
-            hint='declare output "database" as the output contract requires '
-            "(engine, host, port, name, username, password_secret_arn, password_file)",
+            f"{where} has no output 'databases'" + ("" if several else " or 'database'"),
+            hint=f'declare output "databases" = {{ {", ".join(f"{n} = {{...}}" for n in names)} }}, each {contract}'
+            if several
+            else f'declare output "database" as the output contract requires {contract}',
         )
-    value = outputs["database"].value
+    for db in found.values():
+        if db.engine not in DATABASE_ENGINES:
+            raise ConfigError(
+                f"{where}: database engine {db.engine!r} is not supported",
+                hint='toolkit migrates PostgreSQL (engine = "postgres") and MySQL (engine = "mysql")',
+            )
+    return found
+
+
+def _keys(outputs: dict[str, Output]) -> set[str]:
+    value = outputs["databases"].value if "databases" in outputs else None
+    return set(value) if isinstance(value, dict) else set()
+
+
+def _database(value: Any, where: str, label: str) -> DatabaseOutput:
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: output 'database' must be an object, not {type(value).__name__}")
+        raise ConfigError(f"{where}: output '{label}' must be an object, not {type(value).__name__}")
     fields: dict[str, Any] = {}
     for key, types in DATABASE_FIELDS.items():
         if key not in value:
-            raise ConfigError(f"{where}: output 'database' lacks the attribute {key!r}")
+            raise ConfigError(f"{where}: output '{label}' lacks the attribute {key!r}")
         item = value[key]
         if key == "port" and isinstance(item, float) and item.is_integer():
             item = int(item)
         if not isinstance(item, types) or isinstance(item, bool):
             expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
-            raise ConfigError(f"{where}: output 'database.{key}' must be {expected}, not {type(item).__name__}")
+            raise ConfigError(f"{where}: output '{label}.{key}' must be {expected}, not {type(item).__name__}")
         fields[key] = item
-    if fields["engine"] not in DATABASE_ENGINES:
-        raise ConfigError(
-            f"{where}: database engine {fields['engine']!r} is not supported",
-            hint='toolkit migrates PostgreSQL (engine = "postgres") and MySQL (engine = "mysql")',
-        )
     return DatabaseOutput(**fields)

@@ -1,4 +1,5 @@
-"""Glue Python shell script: load curated orders into PostgreSQL (arguments: --source, --db_*)."""
+"""Glue Python shell script: load curated orders into the analytics warehouse's daily_orders (sql/analytics/)
+(arguments: --source, --db_*: the `databases.analytics` output)."""
 
 import sys
 

@@ -1,7 +1,31 @@
 # The output contract shared with terraform/local/infra: same names, same attributes.
 
+output "databases" {
+  description = "Each database toolkit migrates (toolkit.toml's [databases.<name>]): where it is, where its password lives."
+  value = {
+    orders = {
+      engine              = aws_db_instance.database.engine
+      host                = aws_db_instance.database.address
+      port                = aws_db_instance.database.port
+      name                = aws_db_instance.database.db_name
+      username            = aws_db_instance.database.username
+      password_secret_arn = aws_db_instance.database.master_user_secret[0].secret_arn
+      password_file       = null
+    }
+    analytics = {
+      engine              = aws_db_instance.warehouse.engine
+      host                = aws_db_instance.warehouse.address
+      port                = aws_db_instance.warehouse.port
+      name                = aws_db_instance.warehouse.db_name
+      username            = aws_db_instance.warehouse.username
+      password_secret_arn = aws_db_instance.warehouse.master_user_secret[0].secret_arn
+      password_file       = null
+    }
+  }
+}
+
 output "database" {
-  description = "Where the environment's PostgreSQL is and where its password lives (never the password)."
+  description = "The orders database (the one-database shorthand of `databases`, for what reads only one)."
   value = {
     engine              = aws_db_instance.database.engine
     host                = aws_db_instance.database.address

@@ -226,3 +226,41 @@ variable "ephemeral_object_expiry_days" {
   type        = number
   default     = 7
 }
+
+# --- warehouse (warehouse.tf) --------------------------------------------------------------------
+
+variable "warehouse_db_name" {
+  description = "The analytics warehouse's database (toolkit.toml's [databases.analytics])."
+  type        = string
+  default     = "analytics"
+}
+
+variable "warehouse_db_username" {
+  description = "The warehouse's master user; its password is generated and rotated by RDS in Secrets Manager."
+  type        = string
+  default     = "analytics_admin"
+}
+
+variable "warehouse_instance_class" {
+  description = "RDS instance class of the warehouse; null: the same as the orders database's (db_instance_class)."
+  type        = string
+  default     = null
+}
+
+variable "warehouse_allocated_storage_gb" {
+  description = "Initial gp3 storage of the warehouse in GiB."
+  type        = number
+  default     = 20
+}
+
+variable "warehouse_max_allocated_storage_gb" {
+  description = "Storage autoscaling ceiling of the warehouse in GiB (0 disables autoscaling)."
+  type        = number
+  default     = 200
+}
+
+variable "warehouse_multi_az" {
+  description = "Standby of the warehouse in a second availability zone."
+  type        = bool
+  default     = false
+}

@@ -1,7 +1,7 @@
 # Glue jobs from rendered glue/*.json (the shape of Glue's CreateJob request), their scripts uploaded
 # from pipelines/glue/scripts to the data bucket, and the two roles they run as: `glue` (jobs and
 # crawlers working on the data bucket) and `glue-database` (jobs that name the environment's Glue
-# connection: they run in the database's VPC and may read the database's secret). A definition cannot
+# connection: they run in the databases' VPC and may read the warehouse's secret). A definition cannot
 # pick another role, and a field the stack does not deploy fails the plan instead of being dropped.
 
 locals {
@@ -221,7 +221,7 @@ data "aws_iam_policy_document" "glue_database" {
   statement {
     sid       = "ReadTheDatabaseSecret"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.database.password_secret_arn]
+    resources = [var.databases.analytics.password_secret_arn]
   }
 
   statement {
@@ -319,8 +319,8 @@ resource "aws_glue_job" "job" {
       "--enable-continuous-cloudwatch-log" = "true"
     },
     try(each.value.DefaultArguments, {}),
-    # A job that loads into PostgreSQL reads the password from the environment's secret at run time.
-    { for name, arn in { "--db_secret_arn" = var.database.password_secret_arn } : name => arn if local.database_jobs[each.key] },
+    # A job that loads into the warehouse reads the password from the warehouse's secret at run time.
+    { for name, arn in { "--db_secret_arn" = var.databases.analytics.password_secret_arn } : name => arn if local.database_jobs[each.key] },
   )
   non_overridable_arguments = try(each.value.NonOverridableArguments, null)
 

@@ -92,11 +92,13 @@ variable "event_stream" {
   type        = string
 }
 
-variable "database" {
-  description = "The infra stack's database output, fed by toolkit: jobs that load into PostgreSQL may read its secret."
-  # Only the attribute used here; the output's other attributes are dropped on conversion.
+variable "databases" {
+  description = "The infra stack's databases output, fed by toolkit: jobs that load into the warehouse may read its secret."
+  # Only what is used here; the output's other databases and attributes are dropped on conversion.
   type = object({
-    password_secret_arn = string
+    analytics = object({
+      password_secret_arn = string
+    })
   })
 }
 

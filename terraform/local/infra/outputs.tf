@@ -1,7 +1,31 @@
 # The output contract shared with terraform/aws: same names, same attributes.
 
+output "databases" {
+  description = "Each database toolkit migrates (toolkit.toml's [databases.<name>]): where it is, where its password lives."
+  value = {
+    orders = {
+      engine              = terraform_data.database.output.engine
+      host                = terraform_data.database.output.host
+      port                = terraform_data.database.output.port
+      name                = terraform_data.database.output.name
+      username            = terraform_data.database.output.username
+      password_secret_arn = null
+      password_file       = var.db_password_file
+    }
+    analytics = {
+      engine              = terraform_data.warehouse.output.engine
+      host                = terraform_data.warehouse.output.host
+      port                = terraform_data.warehouse.output.port
+      name                = terraform_data.warehouse.output.name
+      username            = terraform_data.warehouse.output.username
+      password_secret_arn = null
+      password_file       = var.warehouse_db_password_file
+    }
+  }
+}
+
 output "database" {
-  description = "Where the environment's PostgreSQL is and where its password lives (never the password)."
+  description = "The orders database (the one-database shorthand of `databases`, for what reads only one)."
   value = {
     engine              = terraform_data.database.output.engine
     host                = terraform_data.database.output.host

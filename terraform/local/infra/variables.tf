@@ -27,3 +27,21 @@ variable "db_password_file" {
   description = "Where the local password lives, relative to the project root (created by toolkit, mode 0600)."
   type        = string
 }
+
+variable "warehouse_db_name" {
+  description = "The analytics warehouse's database, on the same local server."
+  type        = string
+  default     = "analytics"
+}
+
+variable "warehouse_db_username" {
+  description = "Login role that owns the warehouse database."
+  type        = string
+  default     = "analytics_app"
+}
+
+variable "warehouse_db_password_file" {
+  description = "Where the warehouse role's local password lives, relative to the project root (created by toolkit, mode 0600)."
+  type        = string
+  default     = ".toolkit/local/postgres/analytics-password"
+}

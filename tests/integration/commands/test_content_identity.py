@@ -93,8 +93,13 @@ def test_old_deployment_records_and_bundles_are_refused_with_what_to_do(s3_proje
     bucket = Bucket(s3_project, moto_endpoint)
     key = "toolkit/deployments/dev.json"
     record = json.loads(bucket.s3.get_object(Bucket=bucket.name, Key=key)["Body"].read())
-    assert record["format"] == 2 and record["migrations"]["1"] == record["migrations"]["1"].lower()
-    old = {k: v for k, v in record.items() if k not in ("format", "checksums", "migrations_sha256")}
+    assert record["format"] == 3 and record["migrations"]["1"] == record["migrations"]["1"].lower()
+    # format 2 (before several databases) is still read: the one database's record, as it was
+    two = {k: v for k, v in record.items() if k not in ("databases", "first_database")}
+    bucket.s3.put_object(Bucket=bucket.name, Key=key, Body=json.dumps({**two, "format": 2}).encode())
+    same = invoke(s3_project, "promote-check", "dev", "dev")
+    assert same.exit_code == 0, same.output
+    old = {k: v for k, v in two.items() if k not in ("format", "checksums", "migrations_sha256")}
     old["migrations"] = {"1": 12345}  # a CRC32, as toolkit wrote before
     bucket.s3.put_object(Bucket=bucket.name, Key=key, Body=json.dumps(old).encode())
     refused = invoke(s3_project, "promote-check", "dev", "prod")
@@ -108,7 +113,7 @@ def test_old_deployment_records_and_bundles_are_refused_with_what_to_do(s3_proje
     (bundle / "manifest.json").write_text(json.dumps({**manifest, "format": 2}))
     old_bundle = invoke(s3_project, "apply", "dev", "--plan", str(bundle))
     assert old_bundle.exit_code == 3, old_bundle.output
-    assert "the plan bundle is format 2, this toolkit applies format 3 only" in old_bundle.output
+    assert "the plan bundle is format 2, this toolkit applies formats 3 to 4 only" in old_bundle.output
     assert "plan again" in old_bundle.output
 
 

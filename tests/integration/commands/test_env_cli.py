@@ -61,7 +61,7 @@ def test_failing_migration_stops_the_run_and_a_rerun_after_the_fix_completes(loc
     assert "Traceback" not in failed.output
     scripts = sorted(p.name for p in (local_project / "sql").glob("V[1-5]__*.sql"))
     assert (
-        f"already changed by this run: stack infra applied (3 created); 5 migration(s) applied: {', '.join(scripts)}"
+        f"already changed by this run: stack infra applied (4 created); 5 migration(s) applied: {', '.join(scripts)}"
         in failed.output
     )
 
@@ -88,5 +88,5 @@ def test_plan_reports_pending_migrations_with_detailed_exitcode(local_project):
     assert "1 pending" in pending.stdout and "V6__add_note.sql" in pending.stdout
     status = json.loads(invoke(local_project, "env", "status", "local", "--json").stdout)
     assert status["migrations_applied"] == 5 and status["migrations_pending"] == ["V6__add_note.sql"]
-    assert status["stacks"][0]["workspace_exists"] and status["stacks"][0]["resources"] == 3
+    assert status["stacks"][0]["workspace_exists"] and status["stacks"][0]["resources"] == 4
     invoke(local_project, "env", "down", "local")

@@ -137,6 +137,7 @@ def test_render_api_is_stable_shows_masked_diffs_and_removes_stale_files(tmp_pat
         "data_bucket": "demo-dev-data",
         "event_stream": "demo-dev-events",
         "database": {"host": "db.internal", "port": 5432, "name": "demo", "username": "demo_app"},
+        "databases": {"analytics": {"host": "db.internal", "port": 5432, "name": "dw", "username": "dw_app"}},
         "glue_database": "demo_dev",
         "glue_connection": "demo-dev-database",
     }
@@ -151,6 +152,8 @@ def test_render_api_is_stable_shows_masked_diffs_and_removes_stale_files(tmp_pat
 
     masking.register("db.internal")  # a printed diff masks whatever the secret registry knows
     items["database"] = Value("database", dict(outputs["database"], host="db2.internal"), "output infra.database")
+    moved = {"analytics": dict(outputs["databases"]["analytics"], host="db2.internal")}
+    items["databases"] = Value("databases", moved, "output infra.databases")
     changed = render(project, Values("dev", items), out)
     changed_files = {f.file: f for f in changed.files if f.changed}
     assert sorted(changed_files) == ["datapipeline/orders_export.json", "glue/orders_load.json"]
@@ -196,12 +199,17 @@ def test_every_environment_includes_the_ephemeral_class_as_one_of_its_own(tmp_pa
 def test_a_typo_in_a_path_into_a_terraform_output_fails_validate_not_env_up(tmp_path):
     root = write_pipelines_project(tmp_path / "p")
     path = root / "pipelines" / "glue" / "orders_load.glue-job.json"
-    path.write_text(path.read_text().replace("@@{database.host}", "@@{database.hots}"))
+    path.write_text(path.read_text().replace("@@{databases.analytics.host}", "@@{databases.analytics.hots}"))
     result = CliRunner().invoke(app, ["-C", str(root), "pipelines", "validate", "local"])
     assert result.exit_code == 1, result.output
-    assert "@@{database.hots}: output 'database' has no attribute 'hots'; did you mean 'host'? (values:unbound)" in (
-        result.stdout
+    assert (
+        "@@{databases.analytics.hots}: database 'analytics' has no attribute 'hots'; did you mean 'host'? "
+        "(values:unbound)" in result.stdout
     )
+    path.write_text(path.read_text().replace("@@{databases.analytics.hots}", "@@{databases.analytcs.host}"))
+    result = CliRunner().invoke(app, ["-C", str(root), "pipelines", "validate", "local"])
+    assert result.exit_code == 1, result.output
+    assert "output 'databases' has no attribute 'analytcs'; did you mean 'analytics'?" in result.stdout
 
 
 @pytest.mark.parametrize(

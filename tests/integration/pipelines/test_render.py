@@ -22,6 +22,7 @@ OUTPUTS = {
     "data_bucket": "demo-dev-data",
     "event_stream": "demo-dev-events",
     "database": {"host": "db.internal", "port": 5432, "name": "demo", "username": "demo_app"},
+    "databases": {"analytics": {"host": "dw.internal", "port": 5432, "name": "analytics", "username": "dw_app"}},
     "glue_database": "demo_dev",
     "glue_connection": "demo-dev-database",
 }
@@ -125,8 +126,8 @@ def test_render_before_the_stacks_are_applied_says_which_stack_and_what_to_run(t
     assert result.exit_code == 64, result.output
     assert "stack 'infra' has no state in 'dev' yet" in result.stderr
     assert (
-        "the pipelines use the outputs data_bucket (infra), database (infra), glue_connection (infra), "
-        "glue_database (infra)\n" in result.stderr
+        "the pipelines use the outputs data_bucket (infra), database (infra), databases (infra), "
+        "glue_connection (infra), glue_database (infra)\n" in result.stderr
     )
     assert "hint: run `toolkit env up dev` first" in result.stderr
     assert "add 'data_bucket' to its tfvars" not in result.stderr

@@ -124,6 +124,10 @@ def test_the_infra_stack_plans_against_the_emulator(workdir, moto_endpoint, tmp_
     assert connection["connection_type"] == "NETWORK"
     assert connection["physical_connection_requirements"][0]["availability_zone"] == f"{REGION}a"
     assert after(plan, "aws_vpc_security_group_ingress_rule.database_glue")["from_port"] == 5432
+    warehouse = after(plan, "aws_db_instance.warehouse")
+    assert warehouse["identifier"] == f"orders-{ENV}-dw" and warehouse["db_name"] == "analytics"
+    assert warehouse["storage_encrypted"] and not warehouse["publicly_accessible"]
+    assert warehouse["manage_master_user_password"] and not warehouse["deletion_protection"]  # pr-7: not protected
     assert not list(workdir.rglob("zz_toolkit_emulator_override.tf"))
 
 
@@ -148,6 +152,13 @@ def render(workdir: Path, out: Path) -> Path:
         "glue_database": "orders_pr_7",
         "glue_connection": f"orders-{ENV}-database",
     }
+    warehouse = {
+        "host": f"orders-{ENV}-dw.abc.{REGION}.rds.amazonaws.com",
+        "name": "analytics",
+        "username": "analytics_admin",
+        "password_secret_arn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-2-WhSeCr",
+    }
+    outputs["databases"] = {"orders": outputs["database"], "analytics": {**outputs["database"], **warehouse}}
     items = tfvars_values(project.environment(ENV), REPO)
     items.update({name: Value(name, value, f"output infra.{name}") for name, value in outputs.items()})
     render_pipelines(project, Values(ENV, items), out)
@@ -169,13 +180,15 @@ def test_the_rendered_reference_pipelines_plan_under_the_stacks_roles(workdir, m
     load = after(plan, 'aws_glue_job.job["orders_load"]')
     assert load["role_arn"] == f"arn:aws:iam::{ACCOUNT}:role/orders-{ENV}-glue-database"
     assert load["connections"] == [f"orders-{ENV}-database"]
-    assert load["default_arguments"]["--db_secret_arn"].endswith(":secret:rds!db-1-AbCdEf")
+    # the load writes into the warehouse: its arguments and its secret are the analytics database's
+    assert load["default_arguments"]["--db_secret_arn"].endswith(":secret:rds!db-2-WhSeCr")
+    assert load["default_arguments"]["--db_name"] == "analytics"
     transform = after(plan, 'aws_glue_job.job["orders_transform"]')
     assert transform["role_arn"] == f"arn:aws:iam::{ACCOUNT}:role/orders-{ENV}-glue"
     assert "--db_secret_arn" not in transform["default_arguments"] and transform["tags"] == {"pipeline": "orders_etl"}
 
     database_role = statements(plan, "aws_iam_role_policy.glue_database[0]")
-    assert database_role["ReadTheDatabaseSecret"]["Resource"].endswith(":secret:rds!db-1-AbCdEf")
+    assert database_role["ReadTheDatabaseSecret"]["Resource"].endswith(":secret:rds!db-2-WhSeCr")
     glue_arn = f"arn:aws:glue:{REGION}:{ACCOUNT}"
     assert f"{glue_arn}:connection/orders-{ENV}-database" in database_role["UseTheDatabaseConnection"]["Resource"]
     glue_role = statements(plan, "aws_iam_role_policy.glue")

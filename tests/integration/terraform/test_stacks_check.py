@@ -52,7 +52,7 @@ def test_an_output_renamed_in_the_aws_stack_only_fails_the_check(project):
     result = invoke(project, "stacks", "check")
     assert result.exit_code == 1, result.output
     assert (
-        "terraform/aws/infra/outputs.tf:21: stack 'infra': output 'events_stream' is declared in "
+        "terraform/aws/infra/outputs.tf:45: stack 'infra': output 'events_stream' is declared in "
         "terraform/aws/infra but not in terraform/local/infra [contract]"
     ) in result.stdout
     assert (

@@ -135,19 +135,28 @@ def test_manifest_round_trips_through_json():
     assert parse_manifest(manifest_json(), "m.json") == MANIFEST
 
 
+def test_a_format_3_bundle_is_still_applied():
+    """Format 4 changed only the bundles of several databases: a one-database bundle of format 3 is the same."""
+    assert parse_manifest(manifest_json(format=3), "m.json").format == 3
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
         ([], "m.json: not a plan manifest: a JSON object is expected, not list"),
         ("x", "m.json: not a plan manifest: a JSON object is expected, not str"),
         (
-            manifest_json(format=FORMAT - 1),
-            f"m.json: the plan bundle is format {FORMAT - 1}, this toolkit applies format {FORMAT} only (older "
+            manifest_json(format=2),
+            f"m.json: the plan bundle is format 2, this toolkit applies formats 3 to {FORMAT} only (older "
             "bundles identify migrations by Flyway's CRC32, which misses edits)",
         ),
         (
             manifest_json(format=None),
-            f"m.json: the plan bundle is format None, this toolkit applies format {FORMAT} only",
+            f"m.json: the plan bundle is format None, this toolkit applies formats 3 to {FORMAT} only",
+        ),
+        (
+            manifest_json(format=FORMAT + 1),
+            f"m.json: the plan bundle is format {FORMAT + 1}, this toolkit applies formats 3 to {FORMAT} only",
         ),
         (manifest_json(stacks=[{"stack": "infra"}]), "m.json: not a readable plan manifest: KeyError: 'inputs'"),
         (manifest_json(stacks=3), "m.json: not a readable plan manifest: TypeError"),

@@ -81,5 +81,5 @@ def test_every_problem_with_the_files_is_reported_at_once(tmp_path):
         "R__<description>.sql",
         "V3__latin1.sql:3: not valid UTF-8 (byte 31); save the file as UTF-8",
         "V4__typo.sql:1: toolkit:allow names unknown rule(s) drop_table (known: drop-table, drop-column, truncate, "
-        "column-type, not-null, index-without-concurrently, rename)",
+        "column-type, not-null, index-without-concurrently, rename, table-copy, algorithm, mixed-ddl-dml)",
     ]

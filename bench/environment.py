@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.measure import Figure, measure
+from bench.measure import Contender, Figure, interleaved
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,6 +23,7 @@ def startup(peers: dict, toolkit_bin: str, rounds: int) -> list[Figure]:
     python = sys.executable
     commands = [
         ("toolkit --help", [toolkit_bin, "--help"]),
+        ("toolkit --version", [toolkit_bin, "--version"]),
         ("python -c pass (floor)", [python, "-c", "pass"]),
         ("python -c 'import boto3, psycopg2, rich' (eager imports)", [python, "-c", "import boto3, psycopg2, rich"]),
     ]
@@ -30,7 +31,7 @@ def startup(peers: dict, toolkit_bin: str, rounds: int) -> list[Figure]:
         if peers[name].executable:
             commands.append((f"{name} --help", [peers[name].executable, "--help"]))
     # More rounds than elsewhere: each run is short, so the median needs more of them to settle.
-    return [measure(name, rounds * 5, lambda argv=argv: argv) for name, argv in commands]
+    return interleaved([Contender(name, lambda argv=argv: argv) for name, argv in commands], rounds * 5)
 
 
 def _free_port() -> int:
@@ -83,11 +84,11 @@ def noop_env_up(work: Path, toolkit_bin: str, rounds: int) -> tuple[list[Figure]
     up = [toolkit_bin, "-q", "-C", str(project), "env", "up", "local"]
     subprocess.run(up, env=env, check=True, capture_output=True)
     try:
-        figures = [measure("toolkit env up (no-op)", rounds, lambda: up, env=env)]
+        contenders = [Contender("toolkit env up (no-op)", lambda: up, env=env)]
         for stack in ("infra", "pipelines"):
             argv, plan_env = bare_plan_argv(project, stack)
-            figure = measure(f"terraform plan ({stack})", rounds, lambda argv=argv: argv, env=plan_env)
-            figures.append(figure)
+            contenders.append(Contender(f"terraform plan ({stack})", lambda argv=argv: argv, env=plan_env))
+        figures = interleaved(contenders, rounds)
     finally:
         down = [toolkit_bin, "-q", "-C", str(project), "env", "down", "local"]
         subprocess.run(down, env=env, check=False, capture_output=True)

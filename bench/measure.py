@@ -37,6 +37,12 @@ class Figure:
     def peak_rss_mib(self) -> float:
         return statistics.median(r.peak_rss_mib for r in self.runs)
 
+    @property
+    def spread(self) -> tuple[float, float]:
+        """The fastest and the slowest run: how far apart the rounds were."""
+        times = [r.seconds for r in self.runs]
+        return min(times), max(times)
+
 
 def run_once(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
     """Run argv to completion; its wall time and the peak RSS of that process (not its children)."""
@@ -74,3 +80,34 @@ def measure(
             before()
         figure.runs.append(run_once(command(), env=env, cwd=cwd))
     return figure
+
+
+@dataclass
+class Contender:
+    """One tool in an interleaved comparison: how to run it, and what to reset (untimed) before each run."""
+
+    name: str
+    command: Callable[[], Sequence[str]]
+    env: dict[str, str] | None = None
+    before: Callable[[], None] | None = None
+    note: str = ""
+    cwd: Path | None = None
+
+
+def interleaved(contenders: Sequence[Contender], rounds: int, *, slow_after: float | None = None) -> list[Figure]:
+    """`rounds` rounds of every contender in turn (A, B, C, A, B, C, …), so a change in the machine's load
+    hits them all alike rather than whichever tool happened to be measured then. A contender whose first
+    run takes longer than `slow_after` seconds runs only that once (noted), so one slow peer does not make
+    the whole benchmark take an hour."""
+    figures = [Figure(tool=c.name, note=c.note) for c in contenders]
+    for round_ in range(rounds):
+        for contender, figure in zip(contenders, figures, strict=True):
+            if round_ and slow_after is not None and figure.runs[0].seconds > slow_after:
+                continue
+            if contender.before is not None:
+                contender.before()
+            figure.runs.append(run_once(contender.command(), env=contender.env, cwd=contender.cwd))
+    for figure in figures:
+        if slow_after is not None and rounds > 1 and len(figure.runs) == 1:
+            figure.note = "; ".join(n for n in (figure.note, f"1 run: over {slow_after:.0f} s each") if n)
+    return figures

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.measure import Figure, measure
+from bench.measure import Contender, Figure, interleaved
 
 ROLE = "bench"
 PASSWORD = "bench-password-not-a-secret"
@@ -194,6 +194,19 @@ def tools(peers: dict, server: Server, toolkit_bin: str) -> tuple[list[Tool], li
         )
     else:
         missing.append(("dbmate", peers["dbmate"].missing))
+    binary = peers.get("dbmate (Go binary)")
+    if binary is not None and binary.executable:
+        # The same dbmate without its npm launcher (node starting, then exec'ing this binary).
+        found.append(
+            Tool(
+                "dbmate (Go binary)",
+                "bench_dbmate_go",
+                write_dbmate,
+                lambda folder: [binary.executable, "--migrations-dir", str(folder), "--no-dump-schema", "up"],
+                {**base_env, "DATABASE_URL": server.url("bench_dbmate_go", "postgres") + "?sslmode=disable"},
+                False,
+            )
+        )
     if peers["yoyo"].executable:
         found.append(
             Tool(
@@ -297,41 +310,46 @@ class MigrationFigures:
 def run(
     work: Path, server: Server, peers: dict, toolkit_bin: str, sizes: list[int], rounds: int, slow_after: float
 ) -> MigrationFigures:
+    """Per size, every tool applies the same migrations to its emptied database, in interleaved rounds;
+    then, with the largest size applied, every tool's no-op run, interleaved too."""
     found, missing = tools(peers, server, toolkit_bin)
     figures = MigrationFigures(apply={}, noop=[], noop_count=max(sizes), missing=missing)
     for count in sizes:
-        figures.apply[count] = []
+        folders = {}
         for tool in found:
-            folder = work / f"{tool.name.split()[0]}-{count}"
+            folder = folders[tool.name] = work / f"{tool.name.split()[0]}-{tool.database}-{count}"
             tool.write(folder, count)
             if tool.name == "toolkit":
                 server.reset(tool.database)
                 prepare_toolkit_project(folder, toolkit_bin, tool.env)
-
-            def reset(database: str = tool.database) -> None:
-                server.reset(database)
-
-            print(f"  {count} migrations: {tool.name}", file=sys.stderr, flush=True)
-            figure = measure_bounded(tool, folder, rounds, slow_after, before=reset)
-            figures.apply[count].append(figure)
-            if count == figures.noop_count and tool.name != "psql (floor)":
-                # The database now holds every migration applied by this tool: time its no-op run.
-                print(f"  no-op with {count} applied: {tool.name}", file=sys.stderr, flush=True)
-                noop = measure(tool.name, rounds, lambda t=tool, f=folder: t.argv(f), env=tool.env)
-                noop.note = "checksums of every file verified" if tool.checks_contents else "no content check"
-                figures.noop.append(noop)
-            if count != figures.noop_count:
+        print(f"  {count} migrations: {', '.join(t.name for t in found)} in turn", file=sys.stderr, flush=True)
+        contenders = [
+            Contender(
+                tool.name,
+                lambda t=tool, f=folders: t.argv(f[t.name]),
+                env=tool.env,
+                before=lambda database=tool.database: server.reset(database),
+            )
+            for tool in found
+        ]
+        figures.apply[count] = interleaved(contenders, rounds, slow_after=slow_after)
+        if count == figures.noop_count:
+            # Every database now holds every migration its tool applied: time the no-op runs.
+            print(f"  no-op with {count} applied", file=sys.stderr, flush=True)
+            noop = [t for t in found if t.name != "psql (floor)"]
+            figures.noop = interleaved(
+                [
+                    Contender(
+                        t.name,
+                        lambda t=t, f=folders: t.argv(f[t.name]),
+                        env=t.env,
+                        note="checksums of every file verified" if t.checks_contents else "no content check",
+                    )
+                    for t in noop
+                ],
+                rounds,
+            )
+        else:
+            for folder in folders.values():
                 shutil.rmtree(folder)
     return figures
-
-
-def measure_bounded(tool: Tool, folder: Path, rounds: int, slow_after: float, before: Callable[[], None]) -> Figure:
-    """`rounds` runs, unless the first takes longer than slow_after seconds: then that run alone counts
-    (noted in the report), so one slow peer does not make the whole benchmark take an hour."""
-    figure = measure(tool.name, 1, lambda: tool.argv(folder), before=before, env=tool.env)
-    if figure.runs[0].seconds > slow_after:
-        figure.note = f"1 run: over {slow_after:.0f} s each"
-        return figure
-    more = measure(tool.name, rounds - 1, lambda: tool.argv(folder), before=before, env=tool.env)
-    figure.runs.extend(more.runs)
-    return figure

@@ -43,6 +43,13 @@ def _npm_bin(name: str) -> Path:
     return PEERS / "npm" / "node_modules" / ".bin" / name
 
 
+def dbmate_binary() -> Path | None:
+    """dbmate's own Go binary inside its npm package (`@dbmate/<platform>/bin/dbmate`), which the npm
+    launcher starts through node: timed directly too, so node's start-up is not counted against dbmate."""
+    found = sorted((PEERS / "npm" / "node_modules" / "@dbmate").glob("*/bin/dbmate"))
+    return found[0] if found else None
+
+
 def install_npm() -> str:
     """dbmate and asl-validator into bench/.peers/npm; an empty string when done, else the reason."""
     if all(_npm_bin(n).exists() for n in ("dbmate", "asl-validator")):
@@ -106,6 +113,13 @@ def install_all() -> dict[str, Peer]:
         else:
             flag = "--version"
             peers[name] = Peer(name, str(path), _version([str(path), flag]))
+    binary = dbmate_binary()
+    no_binary = peers["dbmate"].missing or "no @dbmate/*/bin/dbmate in its package"
+    peers["dbmate (Go binary)"] = (
+        Peer("dbmate (Go binary)", str(binary), peers["dbmate"].version)
+        if binary is not None and peers["dbmate"].executable
+        else Peer("dbmate (Go binary)", None, missing=no_binary)
+    )
     yoyo = PEERS / "yoyo" / "bin" / "yoyo"
     if yoyo_missing:
         peers["yoyo"] = Peer("yoyo", None, missing=yoyo_missing)

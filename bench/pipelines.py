@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from bench.measure import Figure, measure
+from bench.measure import Contender, Figure, interleaved
 
 
 def state_machine(n: int) -> dict:
@@ -119,16 +119,15 @@ def run(work: Path, peers: dict, toolkit_bin: str, count: int, rounds: int) -> t
     folder = work / "pipelines-bench"
     paths = write_project(folder, count)
     env = {**os.environ, "CI": "true"}
-    figures = [
-        measure("toolkit", rounds, lambda: [toolkit_bin, "-q", "-C", str(folder), "pipelines", "validate"], env=env)
-    ]
+    validate = [toolkit_bin, "-q", "-C", str(folder), "pipelines", "validate"]
+    contenders = [Contender("toolkit", lambda: validate, env=env)]
     note = ""
     validator = peers["asl-validator"]
     if validator.executable:
         argv = [validator.executable, "--silent"]
         for path in paths:
             argv += ["--json-path", str(path)]
-        figures.append(measure("asl-validator", rounds, lambda: argv, env=env))
+        contenders.append(Contender("asl-validator", lambda: argv, env=env))
     else:
         note = f"asl-validator not run: {validator.missing}"
-    return figures, note
+    return interleaved(contenders, rounds), note

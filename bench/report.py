@@ -35,14 +35,15 @@ def ratio(figure: Figure, reference: Figure) -> float:
 def table(scenario: Scenario) -> list[str]:
     reference = scenario.figure(scenario.reference)
     lines = [
-        f"| tool | median s | runs | peak RSS MiB | × {scenario.reference} | note |",
-        "|---|---:|---:|---:|---:|---|",
+        f"| tool | median s | fastest–slowest s | runs | peak RSS MiB | × {scenario.reference} | note |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for figure in scenario.figures:
         times = f"{ratio(figure, reference):.2f}" if reference else "–"
+        low, high = figure.spread
         lines.append(
-            f"| {figure.tool} | {figure.seconds:.3f} | {len(figure.runs)} | {figure.peak_rss_mib:.0f} | {times} "
-            f"| {figure.note} |"
+            f"| {figure.tool} | {figure.seconds:.3f} | {low:.3f}–{high:.3f} | {len(figure.runs)} "
+            f"| {figure.peak_rss_mib:.0f} | {times} | {figure.note} |"
         )
     return lines
 
@@ -61,7 +62,8 @@ def write(
         "# Benchmarks",
         "",
         "Written by `make bench` (`bench/`); do not edit by hand. Every figure is the median of several runs",
-        "of the whole command, measured in the same run as the tools it is compared with; `× toolkit` is the",
+        "of the whole command, measured in interleaved rounds with the tools it is compared with (each round",
+        "runs every tool once, in turn), with the fastest and slowest run beside it; `× toolkit` is the",
         "tool's median divided by toolkit's (above 1: toolkit is faster).",
         "",
         *(f"- {key}: {value}" for key, value in header.items()),

@@ -6,9 +6,11 @@ Verbs and everything heavy (boto3, psycopg2, rich, Terraform) are imported insid
 
 from __future__ import annotations
 
-from toolkit.cli import db, env, pipelines, stacks
+from toolkit.cli import coercion, db, env, pipelines, stacks
 from toolkit.cli.root import app
 from toolkit.errors import ExitCode
+
+coercion.install()  # before any option is parsed: no pydantic for plain values
 
 app.add_typer(env.app, name="env")
 app.add_typer(db.app, name="db")

@@ -41,6 +41,21 @@ def create(env: EnvArg, json: JsonOpt = False, endpoint: EndpointOpt = None) -> 
     show(env_create(context(endpoint), env), json, text.env_create)
 
 
+@app.command("unprotect")
+@command
+def unprotect(
+    env: EnvArg,
+    confirm: Annotated[str | None, typer.Option("--confirm", help="The environment's name again.")] = None,
+    json: JsonOpt = False,
+    endpoint: EndpointOpt = None,
+) -> None:
+    """Lift the protection recorded beside the state, once toolkit.toml no longer protects ENV (on CI: only
+    from a reviewed change)."""
+    from toolkit.commands.environments import env_unprotect
+
+    show(env_unprotect(context(endpoint), env, confirm), json, text.env_unprotect)
+
+
 @app.command("name")
 @command
 def name(

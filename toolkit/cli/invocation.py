@@ -36,6 +36,7 @@ class GlobalOptions:
     quiet: bool = False
     debug: bool = False
     plain: bool | None = None
+    no_cache: bool = False
 
 
 OPTIONS = GlobalOptions()
@@ -54,7 +55,9 @@ def context(endpoint: str | None = None, *, quiet: bool | None = None):
     reporter = ConsoleReporter(
         quiet=OPTIONS.quiet if quiet is None else quiet, verbose=OPTIONS.verbose, plain=OPTIONS.plain
     )
-    return Context(project=project, engine_choice=OPTIONS.engine, endpoint=endpoint, reporter=reporter)
+    return Context(
+        project=project, engine_choice=OPTIONS.engine, endpoint=endpoint, reporter=reporter, no_cache=OPTIONS.no_cache
+    )
 
 
 def optional_context(*, strict: bool = False):
@@ -71,7 +74,7 @@ def optional_context(*, strict: bool = False):
     except ConfigError:
         return None  # no toolkit.toml at all: outside a project
     try:
-        return Context(project=load_project(where), engine_choice=OPTIONS.engine)
+        return Context(project=load_project(where), engine_choice=OPTIONS.engine, no_cache=OPTIONS.no_cache)
     except ConfigError:
         if strict:
             raise

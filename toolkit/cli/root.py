@@ -52,11 +52,15 @@ def main_options(
         typer.Option("--plain/--fancy", help="Plain timestamped progress (default: under CI, or with no terminal)."),
     ] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Use and keep no cache under the state folder (or TOOLKIT_NO_CACHE=1)."),
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    OPTIONS.project, OPTIONS.engine, OPTIONS.debug = project, engine, debug
+    OPTIONS.project, OPTIONS.engine, OPTIONS.debug, OPTIONS.no_cache = project, engine, debug, no_cache
     OPTIONS.verbose, OPTIONS.quiet, OPTIONS.plain = verbose, quiet, plain
     configure_logging(verbose, quiet)
 

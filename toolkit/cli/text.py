@@ -13,7 +13,14 @@ if TYPE_CHECKING:  # only the types: rendering imports no verb
     from toolkit.commands.doctor import DoctorReport
     from toolkit.commands.drift import DriftReport
     from toolkit.commands.env import EnvUpResult
-    from toolkit.commands.environments import CreateResult, EnvironmentRow, ExtendResult, ReapResult, UnlockResult
+    from toolkit.commands.environments import (
+        CreateResult,
+        EnvironmentRow,
+        ExtendResult,
+        ReapResult,
+        UnlockResult,
+        UnprotectResult,
+    )
     from toolkit.commands.init import InitResult
     from toolkit.commands.pipelines import FingerprintRow, GraphResult
     from toolkit.commands.plan import PlanResult
@@ -132,6 +139,12 @@ def env_extend(result: ExtendResult) -> str:
     return (
         f"{result.environment} now expires at {result.expires_at} (TTL {_duration(result.ttl_seconds)} from each use)"
     )
+
+
+def env_unprotect(result: UnprotectResult) -> str:
+    if not result.removed:
+        return f"{result.environment} had no protection record ({result.record}): nothing to lift"
+    return f"lifted the protection of {result.environment}: removed {result.record}"
 
 
 def env_force_unlock(result: UnlockResult) -> str:

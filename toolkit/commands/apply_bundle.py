@@ -33,6 +33,7 @@ from toolkit.deploy.injected import injected_folders
 from toolkit.deploy.migrating import MigrationRun, database_plan, run_migrations
 from toolkit.deploy.plan_checks import saved_plan_problems
 from toolkit.deploy.progress import Progress, ResourceWatcher
+from toolkit.deploy.protection import record_protected
 from toolkit.deploy.records import record_ephemeral
 from toolkit.deploy.rendering import environment_values, hashes_rendered_now, rendered_hashes
 from toolkit.deploy.stacks import renders_pipelines, stack_outputs
@@ -245,6 +246,7 @@ def _apply(ctx: Context, env: Environment, folder: Path, checked: _Checked) -> B
     progress = Progress()
     with progress.step(ctx, "lifecycle record"):
         record_ephemeral(ctx, env, None, use="apply")  # renewed; written again if it went since
+        record_protected(ctx.protection(env), env, "apply")  # protection outlives any toolkit.toml edit
     if checked.renders:  # where the saved plan reads them (checked above), exactly as reviewed
         _copy_folder(folder / bundle.RENDERED, ctx.paths.bundle_rendered(env.name))
     applied, unchanged = [], []

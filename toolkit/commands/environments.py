@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from toolkit.adapters.aws.clients import caller_account
 from toolkit.adapters.aws.state_bucket import BootstrapResult, bootstrap_state_bucket
 from toolkit.deploy.context import Context
+from toolkit.deploy.protection import record_protected, where
 from toolkit.deploy.records import ephemeral_store, extend_ephemeral
 from toolkit.deploy.teardown import tear_down
 from toolkit.errors import GuardRefused, ToolkitError, UsageError
@@ -64,6 +65,13 @@ class ExtendResult:
 
 
 @dataclass(frozen=True)
+class UnprotectResult:
+    environment: str
+    removed: bool  # False: there was no record to remove
+    record: str  # where it was kept
+
+
+@dataclass(frozen=True)
 class UnlockResult:
     environment: str
     stack: str
@@ -78,7 +86,34 @@ def env_create(ctx: Context, name: str) -> CreateResult:
         stack = ctx.stack(env, stack_name)
         stack.init()
         (created if stack.select_workspace(create=True) else existing).append(stack_name)
+    _record_protection(ctx, env, "env create")
     return CreateResult(env.name, tuple(created), tuple(existing))
+
+
+def _record_protection(ctx: Context, env: Environment, verb: str) -> None:
+    if record_protected(ctx.protection(env), env, verb):
+        ctx.reporter.note(f"{env.name} is protected: recorded beside its state ({where(env)})")
+
+
+def env_unprotect(ctx: Context, name: str, confirm: str | None) -> UnprotectResult:
+    """Lift a protection recorded beside the state: the one deliberate step, refused unless toolkit.toml
+    no longer protects the environment and `confirm` repeats its name."""
+    env = ctx.project.environment(name)
+    if confirm != env.name:
+        raise UsageError(
+            f"lifting the protection of {env.name!r} needs --confirm {env.name}",
+            hint="on CI, run it only from a reviewed change that also removes `protected = true`",
+        )
+    if env.protected:
+        raise GuardRefused(
+            f"toolkit.toml still says {env.name!r} is protected: its protection is not lifted",
+            hint="remove `protected = true` from toolkit.toml in a reviewed change first",
+        )
+    store = ctx.protection(env)
+    record = store.get(env.name)
+    if record is not None:
+        store.delete(env.name)
+    return UnprotectResult(env.name, record is not None, where(env))
 
 
 def env_name(ctx: Context, branch: str) -> str:
@@ -140,8 +175,14 @@ def env_reap(ctx: Context, *, dry_run: bool = False, now: datetime | None = None
     job holds the state lock of; one failure does not stop the others."""
     now = now or datetime.now(UTC)
     store = ephemeral_store(ctx)
-    expired = [r for r in (store.all() if store else []) if r.expired(now)]
-    reaped, failed, skipped = [], [], []
+    expired, reaped, failed, skipped = [], [], [], []
+    for record in (r for r in (store.all() if store else []) if r.expired(now)):
+        stranger = _not_ephemeral(ctx, record.name)
+        if stranger:  # never listed as expired: it is no ephemeral environment
+            ctx.reporter.note(f"{record.name!r}: not reaped: {stranger}")
+            skipped.append(f"{record.name!r}: {stranger}")
+        else:
+            expired.append(record)
     for record in expired:
         name = record.name
         try:
@@ -159,6 +200,21 @@ def env_reap(ctx: Context, *, dry_run: bool = False, now: datetime | None = None
             ctx.reporter.note(f"{name}: not reaped: {exc.message}")
             failed.append(f"{name}: {exc.message}")
     return ReapResult(dry_run, tuple(r.name for r in expired), tuple(reaped), tuple(failed), tuple(skipped))
+
+
+def _not_ephemeral(ctx: Context, name: str) -> str | None:
+    """Why a record must never lead to a teardown: only an instance of the [ephemeral] class is reaped. A
+    record named after a named environment (or matching no pattern) is someone's mistake or an attack."""
+    project = ctx.project
+    if name in project.environments:
+        return (
+            f"{name!r} is a named environment in toolkit.toml; only ephemeral environments are reaped "
+            "(a lifecycle record under toolkit/environments/ in the state bucket names it: remove that record)"
+        )
+    if project.ephemeral is None or not project.ephemeral.matches(name):
+        patterns = ", ".join(project.ephemeral.patterns) if project.ephemeral else "none"
+        return f"the name matches no [ephemeral] pattern ({patterns}): its record is ignored"
+    return None
 
 
 def _in_use(ctx: Context, env: Environment, fresh: EnvironmentRecord | None, now: datetime) -> str | None:
@@ -187,12 +243,14 @@ def bootstrap(ctx: Context, name: str) -> BootstrapResult:
         )
     settings = env.backend.settings
     _refuse_another_account(ctx, env, settings["region"], settings.get("endpoint"))
-    return bootstrap_state_bucket(
+    result = bootstrap_state_bucket(
         settings["bucket"],
         settings["region"],
         endpoint=ctx.endpoint or settings.get("endpoint"),
         kms_key_id=settings.get("kms_key_id"),
     )
+    _record_protection(ctx, env, "bootstrap")
+    return result
 
 
 def _refuse_another_account(ctx: Context, env: Environment, region: str, endpoint: str | None) -> None:

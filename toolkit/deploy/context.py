@@ -3,16 +3,21 @@ stacks of an environment built from them."""
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
 from toolkit.deploy.paths import StatePaths
+from toolkit.deploy.protection import protection_store, refuse_disagreement
 from toolkit.project.model import Environment, Project
+from toolkit.state.protection import KIND as PROTECTION
+from toolkit.state.protection import ProtectionRecord
+from toolkit.state.store import RecordStore
 from toolkit.support.reporting import Reporter, SilentReporter
 from toolkit.terraform.argv import StackTarget
-from toolkit.terraform.engine import Engine, resolve_engine
+from toolkit.terraform.engine import Engine, passed_by_name, resolve_engine
 from toolkit.terraform.stack import Stack
 
 
@@ -22,6 +27,16 @@ class Context:
     engine_choice: str | None = None
     endpoint: str | None = None  # a local AWS endpoint (moto server, LocalStack) for every AWS call
     reporter: Reporter = field(default_factory=SilentReporter)
+    protection_checked: set[str] = field(default_factory=set, repr=False)
+    no_cache: bool = False  # --no-cache; TOOLKIT_NO_CACHE=1 turns the caches off too
+
+    @property
+    def caching(self) -> bool:
+        return not self.no_cache and os.environ.get("TOOLKIT_NO_CACHE", "") in ("", "0")
+
+    def cache_file(self, name: str) -> Path | None:
+        """Where the cache `name` lives under the state folder, or None when caches are off."""
+        return self.paths.cache(name) if self.caching else None
 
     @cached_property
     def engine(self) -> Engine:
@@ -47,11 +62,26 @@ class Context:
 
     def stack(self, env: Environment, name: str, inputs: Path | None = None) -> Stack:
         """A stack of the environment; `inputs` is an extra var file (injected values) applied last."""
+        if env.name not in self.protection_checked:  # once per environment and process
+            refuse_disagreement(self.protection(env), env, self.reporter)
+            self.protection_checked.add(env.name)
         target = self.target(env, name)
         if inputs is not None:
             target = replace(target, var_files=(*target.var_files, inputs))
         lines = TerraformLines(self.reporter, name, self.project.terraform.lock_timeout)
-        return Stack(self.engine, target, on_line=lines, endpoint=self.endpoint, extra_env=self._aws_env())
+        passed = passed_by_name(self.project.terraform.pass_env, os.environ)
+        return Stack(
+            self.engine,
+            target,
+            on_line=lines,
+            endpoint=self.endpoint,
+            extra_env=passed | self._aws_env(),
+            cache_folder=self.cache_file("terraform"),
+        )
+
+    def protection(self, env: Environment) -> RecordStore[ProtectionRecord]:
+        """The environment's protection record beside its state (deploy/protection.py)."""
+        return protection_store(env, self.paths.records(PROTECTION), self.endpoint)
 
     def _aws_env(self) -> dict[str, str]:
         if not self.endpoint:

@@ -18,7 +18,6 @@ from pathlib import Path
 from toolkit.deploy.context import Context
 from toolkit.deploy.records import tag_expiry
 from toolkit.pipelines.fingerprints import scripts_dir
-from toolkit.pipelines.validate import catalog
 from toolkit.project.model import Environment
 from toolkit.project.varfiles import read_var_values
 from toolkit.terraform.hcl import read_stack
@@ -71,6 +70,8 @@ def upstream_reads(ctx: Context, env: Environment, stack_name: str) -> set[str]:
     from_files = _set_by_var_files(ctx, env)
     names = {name for name in declared if name not in from_files and name not in INJECTED}
     if "rendered_pipelines_dir" in declared:
+        from toolkit.pipelines.validate import catalog  # jsonschema & co.: only when pipelines are read
+
         names |= {mark.head for pipeline in catalog(ctx.project).pipelines for mark in pipeline.placeholders}
     return names
 

@@ -9,6 +9,7 @@
 <state>/<env>/terraform-outputs.lock        serialises reading outputs between local processes
 <state>/<env>/postgres/                     the embedded PostgreSQL of a `database = "embedded"` environment
 <state>/environments/, <state>/deployments/ records of environments on the local backend
+<state>/cache/                              what a run derived and the next may reuse (`cache`; --no-cache)
 
 One path is outside the state folder, and derived from it: when toolkit runs as root and the embedded
 PostgreSQL's unprivileged user cannot enter the state folder (a clone under /root, in `mktemp -d`), the
@@ -68,6 +69,10 @@ class StatePaths:
         """Where the local server's data goes when its user cannot reach `postgres(env)` (as root only)."""
         digest = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:16]
         return OUTSIDE_ROOT / digest / env
+
+    def cache(self, name: str) -> Path:
+        """A cache file (see docs/caching.md): every entry keyed by all that could change it; removable."""
+        return self.root / "cache" / name
 
     def records(self, kind: str) -> Path:
         return self.root / kind

@@ -18,6 +18,7 @@ from toolkit.deploy.stacks import sensitive_variables
 from toolkit.errors import ValidationFailed
 from toolkit.migrations.discovery import discover
 from toolkit.migrations.engine import run_findings
+from toolkit.migrations.known_files import KnownFiles
 from toolkit.migrations.lint import LintPolicy, lint_sources
 from toolkit.migrations.placeholders import BUILTINS, Placeholders, unknown_in
 from toolkit.migrations.source import LoadedMigrations, MigrationSource, load
@@ -33,7 +34,8 @@ def load_migrations(ctx: Context) -> LoadedMigrations:
     """Every migration file, each read once (names, text, checksum, directives): file problems fail here,
     and so does a `-- toolkit:environments=` naming an environment the project does not have."""
     settings = ctx.project.migrations
-    loaded = load(discover(ctx.project.sql_dir, validate_naming=settings.validate_migration_naming))
+    found = discover(ctx.project.sql_dir, validate_naming=settings.validate_migration_naming)
+    loaded = load(found, KnownFiles(ctx.cache_file("migration-files.json"), ctx.project.sql_dir))
     problems = [problem for source in loaded if (problem := unknown_environments(ctx, source))]
     if problems:
         raise ValidationFailed(

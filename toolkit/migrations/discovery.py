@@ -18,6 +18,7 @@ from functools import lru_cache, total_ordering
 from pathlib import Path
 
 from toolkit.errors import ValidationFailed
+from toolkit.support.paths import link_problem
 
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
 # A prefix and a digit or `_`, a lower-case v/u and a digit, or a prefix letter with `__` after it: meant
@@ -137,19 +138,39 @@ class MigrationSet:
     skipped: tuple[str, ...] = ()  # names that do not parse, with validate_migration_naming = false
 
 
-def _sql_files(sql_dir: Path) -> list[tuple[str, Path]]:
-    """(script, path) of every .sql file below sql_dir, sorted by script; os.walk and plain strings,
-    as pathlib's rglob, relative_to and ordering cost more than the rest of discovery at 10,000 files."""
+def _sql_files(sql_dir: Path) -> tuple[list[tuple[str, Path]], list[str]]:
+    """(script, path) of every .sql file below sql_dir, sorted by script, and the links refused; os.walk
+    and plain strings, as pathlib's rglob, relative_to and ordering cost more than the rest of discovery
+    at 10,000 files. A symbolic link (file or folder) is followed only while it stays inside sql_dir, and
+    a folder already walked (a link loop) is not walked again."""
     found: list[tuple[str, Path]] = []
+    refused: list[str] = []
+    seen = {os.path.realpath(sql_dir)}
     for folder, dirs, names in os.walk(sql_dir, followlinks=True):
-        dirs.sort()
         relative = os.path.relpath(folder, sql_dir)
         prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
-        for name in names + dirs:  # a folder named like a migration is reported, never skipped
-            if name.endswith(".sql"):
+        walked = []
+        for name in sorted(dirs):
+            full = os.path.join(folder, name)
+            problem = link_problem(full, sql_dir, prefix + name) if os.path.islink(full) else None
+            real = os.path.realpath(full)
+            if problem:
+                refused.append(problem)
+            elif real in seen:
+                refused.append(f"{prefix + name} is a symbolic link to {real}, a folder already read (a loop)")
+            else:
+                seen.add(real)
+                walked.append(name)
+        dirs[:] = walked
+        for name in names + walked:  # a folder named like a migration is reported, never skipped
+            full = os.path.join(folder, name)
+            problem = link_problem(full, sql_dir, prefix + name) if os.path.islink(full) else None
+            if problem:
+                refused.append(problem)
+            elif name.endswith(".sql"):
                 found.append((prefix + name, Path(folder, name)))
     found.sort()
-    return found
+    return found, refused
 
 
 def discover(sql_dir: Path, *, validate_naming: bool = True) -> MigrationSet:
@@ -162,12 +183,12 @@ def discover(sql_dir: Path, *, validate_naming: bool = True) -> MigrationSet:
             [],
             hint="create it, or set [project].sql in toolkit.toml",
         )
-    problems: list[str] = []
+    files, problems = _sql_files(sql_dir)
     skipped: list[str] = []
     versioned: dict[Version, MigrationFile] = {}
     undo: dict[Version, MigrationFile] = {}
     repeatable: dict[str, MigrationFile] = {}
-    for script, path in _sql_files(sql_dir):
+    for script, path in files:
         try:
             found = parse_name(path, sql_dir, script)
         except NotAMigrationName as exc:

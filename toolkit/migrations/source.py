@@ -7,6 +7,7 @@ each file exactly once, however many steps look at it.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from dataclasses import dataclass
 from typing import ClassVar
@@ -15,6 +16,7 @@ from toolkit.errors import ValidationFailed
 from toolkit.migrations.checksum import BOM, flyway_checksum
 from toolkit.migrations.directives import DirectiveError, Directives, parse_directives
 from toolkit.migrations.discovery import MigrationFile, MigrationSet
+from toolkit.migrations.known_files import KnownFiles
 from toolkit.migrations.sqlsplit import Statement, split_statements
 from toolkit.support.hashing import bytes_sha256, text_sha256
 
@@ -22,21 +24,63 @@ from toolkit.support.hashing import bytes_sha256, text_sha256
 _LINE_ENDS = re.compile(rb"\r\n|\r|\n")
 
 
-@dataclass(frozen=True, slots=True)
 class MigrationSource:
+    """One migration file as read: its text (read on first use when the checksums came from the cache of
+    known files), Flyway checksum, directives, and the SHA-256 of its bytes. Immutable."""
+
+    __slots__ = ("file", "_text", "checksum", "directives", "sha256")
+
     file: MigrationFile
-    text: str  # as on disk, a leading BOM removed
     checksum: int  # Flyway's checksum (CRC32 without line breaks): only for the history table and db validate
     directives: Directives
     # SHA-256 of the file's exact bytes: toolkit's identity of a migration ("same or changed", in bundles,
     # deployment records and promote-check), which any changed byte changes, line breaks included.
-    sha256: str | None = None
+    sha256: str
     # PostgreSQL's checks of what cannot run in a transaction (plan.py); MySQL's sources turn them off.
     postgres_checks: ClassVar[bool] = True
 
-    def __post_init__(self) -> None:
-        if self.sha256 is None:  # built in memory (tests): the UTF-8 bytes of its text
-            object.__setattr__(self, "sha256", text_sha256(self.text))
+    def __init__(
+        self, file: MigrationFile, text: str | None, checksum: int, directives: Directives, sha256: str | None = None
+    ) -> None:
+        if sha256 is None:  # built in memory (tests): the UTF-8 bytes of its text
+            sha256 = text_sha256(text or "")
+        for name, value in (("file", file), ("_text", text), ("checksum", checksum), ("directives", directives)):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "sha256", sha256)
+
+    def __setattr__(self, name, value) -> None:
+        raise AttributeError(f"MigrationSource is immutable ({name})")
+
+    def __repr__(self) -> str:
+        return f"MigrationSource({self.file.script!r}, checksum={self.checksum}, sha256={self.sha256[:12]}…)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MigrationSource) and (self.file, self.checksum, self.sha256) == (
+            other.file,
+            other.checksum,
+            other.sha256,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.file, self.sha256))
+
+    @property
+    def text(self) -> str:
+        """As on disk, a leading BOM removed; read now if the checksums came from the cache, and refused
+        if the file is no longer the one they describe."""
+        text = self._text
+        if text is None:
+            raw, text = _read(self.file)
+            if bytes_sha256(raw) != self.sha256:
+                raise ValidationFailed(
+                    f"{self.file.script} changed while toolkit was running",
+                    [],
+                    hint="run the command again; nothing was run from the changed file",
+                )
+            if text.startswith(BOM):
+                text = text[1:]
+            object.__setattr__(self, "_text", text)
+        return text
 
     @property
     def script(self) -> str:
@@ -66,11 +110,10 @@ class LoadedMigrations:
         yield from self.repeatable
 
 
-def read_source(file: MigrationFile) -> MigrationSource:
-    """Read and check one file; raises ValueError with the file (and line) in the message."""
+def _read(file: MigrationFile) -> tuple[bytes, str]:
     try:
         raw = file.path.read_bytes()
-        text = raw.decode("utf-8")
+        return raw, raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = len(_LINE_ENDS.findall(raw, 0, exc.start)) + 1
         raise ValueError(
@@ -78,6 +121,22 @@ def read_source(file: MigrationFile) -> MigrationSource:
         ) from None
     except OSError as exc:
         raise ValueError(f"{file.script}: cannot be read: {exc.strerror}") from None
+
+
+def read_source(file: MigrationFile, known: KnownFiles | None = None) -> MigrationSource:
+    """Read and check one file; raises ValueError with the file (and line) in the message. With `known`,
+    a file whose identity (inode, size, mtime, ctime) is recorded there is not read at all."""
+    stat = None
+    if known is not None and known.path is not None:
+        try:
+            stat = os.stat(known.where(file.script))
+        except OSError as exc:
+            raise ValueError(f"{file.script}: cannot be read: {exc.strerror}") from None
+        found = known.lookup(file.script, stat)
+        if found is not None:
+            checksum, sha256, directives = found
+            return MigrationSource(file, None, checksum, directives, sha256)
+    raw, text = _read(file)
     checksum = flyway_checksum(text)
     if text.startswith(BOM):
         text = text[1:]
@@ -85,12 +144,15 @@ def read_source(file: MigrationFile) -> MigrationSource:
         directives = parse_directives(text)
     except DirectiveError as exc:
         raise ValueError(f"{file.script}:{exc.line}: {exc}") from None
-    return MigrationSource(file, text, checksum, directives, bytes_sha256(raw))
+    sha256 = bytes_sha256(raw)
+    if stat is not None and len(raw) == stat.st_size:
+        known.remember(file.script, stat, checksum, sha256, directives)
+    return MigrationSource(file, text, checksum, directives, sha256)
 
 
-def load(migrations: MigrationSet | LoadedMigrations) -> LoadedMigrations:
-    """Read every versioned and repeatable file once; all problems (names, duplicates, encoding,
-    directives) reported together."""
+def load(migrations: MigrationSet | LoadedMigrations, known: KnownFiles | None = None) -> LoadedMigrations:
+    """Read every versioned and repeatable file once (with `known`: the unchanged ones not at all); all
+    problems (names, duplicates, encoding, directives) reported together."""
     if isinstance(migrations, LoadedMigrations):
         return migrations
     problems: list[str] = list(migrations.problems)
@@ -99,12 +161,14 @@ def load(migrations: MigrationSet | LoadedMigrations) -> LoadedMigrations:
         out = []
         for file in files:
             try:
-                out.append(read_source(file))
+                out.append(read_source(file, known))
             except ValueError as exc:
                 problems.append(str(exc))
         return tuple(out)
 
     loaded = LoadedMigrations(read_all(migrations.versioned), read_all(migrations.repeatable))
+    if known is not None:
+        known.save({file.script for file in (*migrations.versioned, *migrations.repeatable)})
     if problems:
         raise ValidationFailed(
             "migration files are not valid:",

@@ -9,6 +9,7 @@ from toolkit.pipelines import aws_checks, kinds, placeholders
 from toolkit.pipelines.load import Loaded, load
 from toolkit.pipelines.placeholders import Placeholder
 from toolkit.pipelines.problems import Problem
+from toolkit.support.paths import link_problem
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ def load_catalog(folder: Path, root: Path | None = None) -> Catalog:
     seen: dict[str, str] = {}
     for path in discover(folder):
         shown = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+        escape = link_problem(path, folder, shown) if path.is_symlink() else None
+        if escape:
+            found.append(Problem(shown, 1, 1, "", "pipelines:link", escape))
+            continue
         named = kinds.kind_of(path.name)
         if named is None:
             suffixes = ", ".join(f"*{s}" for s in kinds.SUFFIXES)

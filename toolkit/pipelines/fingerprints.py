@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.support.hashing import file_sha256
+from toolkit.support.paths import outside
 
 EDITOR_KEYS = ("$schema",)
 
@@ -57,5 +58,8 @@ def code_fingerprint(name: str, kind: str, definition: Any, pipelines_dir: Path)
     if kind == "glue-job":
         script = glue_script(definition, name)
         path = scripts_dir(pipelines_dir) / script
-        scripts[script] = file_sha256(path) if path.is_file() else "missing"  # the exact bytes
+        if outside(path, scripts_dir(pipelines_dir)):  # a link out of the folder is never read
+            scripts[script] = "outside the scripts folder"
+        else:
+            scripts[script] = file_sha256(path) if path.is_file() else "missing"  # the exact bytes
     return fingerprint(definition, kind, scripts)

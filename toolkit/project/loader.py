@@ -29,6 +29,13 @@ from toolkit.project.model import (
     TerraformSettings,
 )
 from toolkit.project.names import DIGEST_MIN, ENV_NAME_RE
+from toolkit.support.paths import link_problem, links_out
+
+PASS_ENV_RULE = (
+    "must be a list of variable names (NAME or PREFIX_*); TF_VAR_*, TF_CLI_ARGS*, TF_WORKSPACE and "
+    "TF_DATA_DIR cannot be passed (they would change the run behind toolkit.toml and the plan)"
+)
+PASS_ENV = re.compile(r"(?!TF_VAR_|TF_CLI_ARGS|TF_WORKSPACE\Z|TF_DATA_DIR\Z)[A-Za-z_][A-Za-z0-9_]*\*?")
 
 CONFIG_NAME = "toolkit.toml"
 
@@ -123,7 +130,17 @@ class _Reader:
         return value
 
     def folder(self, raw: dict[str, Any], key: str, name: str, default: str) -> Path:
-        return (self.root / self.string(raw, key, name, default)).resolve()
+        written = self.root / self.string(raw, key, name, default)
+        return written.resolve() if name == "state_dir" else self.real(written, self.root, f"{key}.{name}")
+
+    def real(self, written: Path, home: Path, key: str) -> Path:
+        """The path, links followed; a path written inside `home` that a symbolic link takes out of it is
+        refused (a path written outside, `../shared`, is what toolkit.toml says and is kept)."""
+        lexical = Path(os.path.normpath(written))
+        problem = link_problem(lexical, home, str(lexical)) if lexical.is_relative_to(home) else None
+        if problem:
+            raise self.fail(key, problem)
+        return lexical.resolve()
 
     def project(self, raw: dict[str, Any]) -> Project:
         """Every section is checked, each on its own, and every problem found is reported at once (a section
@@ -197,7 +214,7 @@ class _Reader:
 
     def terraform(self, raw: Any) -> TerraformSettings:
         raw = self.table(raw, "terraform")
-        self.only(raw, "terraform", {"engine", "lock_timeout", "grace_period"})
+        self.only(raw, "terraform", {"engine", "lock_timeout", "grace_period", "pass_env"})
         engine = self.string(raw, "terraform", "engine", "auto")
         if engine not in ENGINES and "/" not in engine:
             raise self.fail(
@@ -211,7 +228,10 @@ class _Reader:
         grace_period = self.duration(
             raw, "terraform", "grace_period", "30s", env_var=GRACE_PERIOD_ENV_VAR, hint="e.g. 10s, 30s, 2m"
         )
-        return TerraformSettings(engine=engine, lock_timeout=lock_timeout, grace_period=grace_period)
+        pass_env = raw.get("pass_env", [])
+        if not isinstance(pass_env, list) or not all(isinstance(n, str) and PASS_ENV.fullmatch(n) for n in pass_env):
+            raise self.fail("terraform.pass_env", PASS_ENV_RULE)
+        return TerraformSettings(engine, lock_timeout, grace_period, tuple(pass_env))
 
     def migrations(self, raw: Any) -> MigrationSettings:
         return read_migrations(self, raw)
@@ -307,7 +327,7 @@ class _Reader:
             )
         stacks: dict[str, Path] = {}
         for stack in stack_order:
-            folder = (self.root / self.string(stacks_raw, f"{key}.stacks", stack)).resolve()
+            folder = self.real(self.root / self.string(stacks_raw, f"{key}.stacks", stack), self.root, key)
             if not folder.is_dir():
                 raise self.fail(
                     f"{key}.stacks.{stack}",
@@ -320,11 +340,13 @@ class _Reader:
                     f"directory {folder} holds no Terraform file (*.tf)",
                     hint="point it at the folder with the stack's .tf files",
                 )
+            if problem := links_out(folder):  # what Terraform reads of the stack: no link out of it
+                raise self.fail(f"{key}.stacks.{stack}", problem)
             stacks[stack] = folder
         var_files_raw = raw.get("var_files", [f"{name}.tfvars.json"])
         if not (isinstance(var_files_raw, list) and all(isinstance(v, str) for v in var_files_raw)):
             raise self.fail(f"{key}.var_files", "must be a list of file names under the tfvars folder")
-        var_files = tuple((tfvars_dir / v).resolve() for v in var_files_raw)
+        var_files = tuple(self.real(tfvars_dir / v, tfvars_dir, f"{key}.var_files") for v in var_files_raw)
         for index, vf in enumerate(var_files):
             if not vf.is_file():
                 raise self.fail(

@@ -56,7 +56,7 @@ class EphemeralClass:
         for pattern in self.patterns:
             literal = re.escape(pattern).replace("<n>", "[0-9]+").replace("<slug>", "[a-z0-9]+(?:-[a-z0-9]+)*")
             parts.append(f"(?:{literal})")
-        return re.compile("^(?:" + "|".join(parts) + ")$")
+        return re.compile(r"\A(?:" + "|".join(parts) + r")\Z")  # not "$": it matches before a final newline
 
     def matches(self, name: str) -> bool:
         return len(name) <= self.max_length and bool(self.regex.match(name))
@@ -76,6 +76,9 @@ class TerraformSettings:
     # After an interrupt, how long Terraform may take to stop cleanly (release its lock) before it gets
     # SIGTERM. CI runners kill everything soon after their own SIGTERM, so set it to fit the runner.
     grace_period: str = "30s"
+    # The caller's variables Terraform also gets, beyond the allowlist (terraform/engine.py): `NAME` or
+    # `PREFIX_*`, e.g. the credentials of a provider other than AWS.
+    pass_env: tuple[str, ...] = ()
 
     @property
     def grace_seconds(self) -> float:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from toolkit.project.model import EphemeralClass
 
 DIGEST_MIN = 4  # the shortest <slug> an ephemeral name may have: a 4-hex-digit hash of the branch
-ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+ENV_NAME_RE = re.compile(r"\A[a-z][a-z0-9-]{0,39}\Z")  # \Z: "$" would let a trailing newline pass
 NAME_RULES = "environment names are lower-case letters, digits and '-', start with a letter, at most 40 characters"
 _PULL_REQUEST = re.compile(r"^(?:refs/)?(?:pull|pr|merge-requests|mr)[/-](\d+)(?:/.*)?$|^(\d+)$")
 DIGEST_LENGTH = 6  # hex digits of sha256 added when a name cannot say the branch exactly

@@ -133,9 +133,15 @@ class RecordStore(Generic[R]):
 
     def _typed(self, raw: dict[str, Any]) -> R:
         try:
-            return self.record_type(**raw)
+            record = self.record_type(**raw)
         except TypeError as exc:
             raise ToolkitError(f"{self.what} is not readable: {exc}", hint="delete it and re-run") from None
+        if not isinstance(self.key(record), str):  # a forged or hand-edited record: its key names nothing
+            raise ToolkitError(
+                f"{self.what} is not readable: its key is {self.key(record)!r}, not a string",
+                hint="delete it and re-run",
+            )
+        return record
 
     def get(self, name: str) -> R | None:
         raw = self.raw.get(name)

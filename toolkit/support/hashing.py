@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -25,12 +26,21 @@ def file_sha256(path: Path) -> str:
 
 def tree_sha256(directory: Path, keep: Callable[[Path], bool] = lambda _relative: True) -> str:
     """One hash over a folder's files (relative names and contents) in a stable order; `keep` sees each
-    file's path relative to the folder and says whether it counts."""
+    file's path relative to the folder and says whether it counts. A symbolic link that leads outside the
+    folder is hashed as the link (its target's name), never read: nothing outside is opened, and
+    repointing the link still changes the hash. Links to folders are not walked (rglob)."""
     digest = hashlib.sha256()
+    home = os.path.realpath(directory)
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
         relative = path.relative_to(directory)
-        if keep(relative):
-            digest.update(relative.as_posix().encode() + b"\0" + file_sha256(path).encode() + b"\n")
+        if not keep(relative):
+            continue
+        real = os.path.realpath(path)
+        if real == home or real.startswith(home.rstrip(os.sep) + os.sep):
+            content = file_sha256(path)
+        else:
+            content = "link:" + bytes_sha256(os.readlink(path).encode()) if path.is_symlink() else "outside"
+        digest.update(relative.as_posix().encode() + b"\0" + content.encode() + b"\n")
     return digest.hexdigest()
 
 

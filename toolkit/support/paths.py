@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -10,3 +11,31 @@ def shown(path: Path, root: Path | None) -> str:
     if root is not None and path.is_relative_to(root):
         return str(path.relative_to(root))
     return str(path)
+
+
+def outside(path: Path | str, home: Path | str) -> str | None:
+    """Where `path` really leads (symbolic links followed) when that is outside the folder `home`, else
+    None. Inputs found in a project folder may link only within that folder, so one symlink in a pull
+    request cannot make toolkit read (and print) a file of the machine it runs on."""
+    real = os.path.realpath(path)
+    root = os.path.realpath(home)
+    return None if real == root or real.startswith(root.rstrip(os.sep) + os.sep) else real
+
+
+def link_problem(path: Path | str, home: Path | str, shown_as: str) -> str | None:
+    """The message for an input that links outside its folder (None when it does not)."""
+    target = outside(path, home)
+    if target is None:
+        return None
+    return (
+        f"{shown_as} is a symbolic link to {target}, outside {home}: toolkit reads no input through a link "
+        "that leaves its folder (replace the link with the file itself, or link only within the folder)"
+    )
+
+
+def links_out(folder: Path) -> str | None:
+    """The message for the first file directly in `folder` that links out of it (None when none does)."""
+    for file in sorted(folder.iterdir()):
+        if file.is_symlink() and (problem := link_problem(file, folder, str(file))):
+            return problem
+    return None

@@ -109,9 +109,10 @@ def _read_version(engine: Engine, env: dict[str, str]) -> str:
         ) from exc
 
 
-def supported_version(engine: Engine) -> str:
-    """The engine's version if toolkit can use it; an EngineError (exit 3) saying why not otherwise."""
-    version = engine_version(engine)
+def supported_version(engine: Engine, known: str | None = None) -> str:
+    """The engine's version (`known`: as the cache recorded it for this very binary) if toolkit can use
+    it; an EngineError (exit 3) saying why not otherwise."""
+    version = known or engine_version(engine)
     minimum = MINIMUM_VERSIONS.get(engine.kind, MINIMUM_VERSIONS["terraform"])
     if _version_tuple(version) < minimum:
         name = "OpenTofu" if engine.kind == "tofu" else "Terraform"
@@ -138,22 +139,43 @@ def _version_tuple(version: str) -> tuple[int, ...]:
 # the back of toolkit.toml, the var files and the reviewed plan (docs/decisions.md). TF_CLI_ARGS* add
 # arguments (`TF_CLI_ARGS_plan=-destroy` turns `env up` into a teardown), TF_VAR_* set variables that
 # no var file or plan bundle records, TF_WORKSPACE creates a workspace from a typo, and TF_DATA_DIR
-# would make environments share backend initialisation. Logging (TF_LOG*), credentials (TF_TOKEN_*),
-# CLI configuration and plugin caches do not change what is deployed and pass through.
+# would make environments share backend initialisation. They are dropped with a warning naming them.
 _IGNORED_EXACT = frozenset({"TF_CLI_ARGS", "TF_WORKSPACE", "TF_DATA_DIR"})
 _IGNORED_PREFIXES = ("TF_CLI_ARGS_", "TF_VAR_")
+# Everything else passes only if it is on this allowlist (or named by [terraform].pass_env): what the
+# engine, its backend and the providers need. The caller's other variables (PGPASSWORD, GITHUB_TOKEN,
+# VAULT_TOKEN, DATABASE_URL...) never reach Terraform, its providers or a local-exec provisioner.
+PASSED_EXACT = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "TMP", "TEMP", "TZ", "LANG", "LANGUAGE",
+        "http_proxy", "https_proxy", "no_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSH_AUTH_SOCK",
+        "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "SYSTEMROOT",  # the embedded engine is `python -m`
+        "TF_LOG", "TF_LOG_PATH", "TF_LOG_CORE", "TF_LOG_PROVIDER", "TF_CLI_CONFIG_FILE", "TF_PLUGIN_CACHE_DIR",
+        "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE", "TF_REGISTRY_DISCOVERY_RETRY", "TF_REGISTRY_CLIENT_TIMEOUT",
+    }
+)  # fmt: skip
+PASSED_PREFIXES = ("LC_", "AWS_", "TF_TOKEN_")  # locale; the AWS provider and S3 backend; registry logins
 _warned: set[str] = set()
 
 
 def split_caller_environment(environ: Mapping[str, str]) -> tuple[dict[str, str], tuple[str, ...]]:
-    """(what passes to Terraform, the names of what is dropped, sorted)."""
+    """(what passes to Terraform, the names of the overrides dropped, sorted): the allowlist only."""
     kept, ignored = {}, []
     for name, value in environ.items():
         if name in _IGNORED_EXACT or name.startswith(_IGNORED_PREFIXES):
             ignored.append(name)
-        else:
+        elif name in PASSED_EXACT or name.startswith(PASSED_PREFIXES):
             kept[name] = value
     return kept, tuple(sorted(ignored))
+
+
+def passed_by_name(names: tuple[str, ...], environ: Mapping[str, str]) -> dict[str, str]:
+    """The caller's variables that [terraform].pass_env names (`NAME`, or `PREFIX_*`), for providers
+    other than AWS (e.g. `GOOGLE_*`, `ARM_*`)."""
+    exact = {n for n in names if not n.endswith("*")}
+    prefixes = tuple(n[:-1] for n in names if n.endswith("*"))
+    return {k: v for k, v in environ.items() if k in exact or (prefixes and k.startswith(prefixes))}
 
 
 def base_environment(extra: dict[str, str] | None = None) -> dict[str, str]:

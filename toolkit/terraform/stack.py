@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from toolkit.adapters import process
 from toolkit.errors import Interrupted, StateLocked, TerraformFailed, UsageError
@@ -21,6 +22,7 @@ from toolkit.terraform.argv import StackTarget
 from toolkit.terraform.emulator_override import provider_override
 from toolkit.terraform.engine import Engine, base_environment, supported_version
 from toolkit.terraform.outputs import Output, parse_outputs
+from toolkit.terraform.run_cache import RunCache, engine_identity, init_fingerprint, mark_initialised
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +40,15 @@ class Stack:
         on_line: LineSink | None = None,
         endpoint: str | None = None,
         extra_env: dict[str, str] | None = None,
+        cache_folder: Path | None = None,
     ) -> None:
         self.engine = engine
         self.target = target
         self.on_line = on_line
         self.endpoint = endpoint
         self.env = base_environment({"TF_DATA_DIR": str(target.data_dir), **(extra_env or {})})
+        self.cache = RunCache(cache_folder, target.environment, target.stack)
+        self._engine_key: list | None = engine_identity(engine.argv) if cache_folder is not None else None
 
     def _run(
         self, args: list[str], *, what: str, stream: bool = True, ok_codes: tuple[int, ...] = (0,)
@@ -80,9 +85,76 @@ class Stack:
             hint="fix the cause above and run the same command again; nothing after this step ran",
         )
 
+    def _checked_version(self) -> str:
+        """The engine's version, refused if too old (an old engine would not lock the S3 state): asked
+        once per process, or not at all while the same binary's answer is in the cache."""
+        if self._engine_key is None:
+            return supported_version(self.engine)
+        key = self.cache.version_key(self._engine_key)
+        known = self.cache.load("engine-version", key)
+        version = supported_version(self.engine, known if isinstance(known, str) else None)
+        if known != version:
+            self.cache.store("engine-version", key, version)
+        return version
+
     def init(self) -> None:
-        supported_version(self.engine)  # once per process: an old engine would not lock the S3 state
-        self._run(argv.init_argv(self.target, self.endpoint), what="init", stream=False)
+        self._checked_version()
+        args = argv.init_argv(self.target, self.endpoint)
+        name = f"{self.cache.prefix}.init"
+        if self._engine_key is not None:
+            before = init_fingerprint(self._engine_key, args, self.target.directory, self.target.data_dir, self.env)
+            if self.cache.load(name, before) is not None:
+                return  # nothing init reads or writes has changed since it last succeeded
+            self.cache.forget(name)
+        self._run(args, what="init", stream=False)
+        if self._engine_key is not None:
+            mark_initialised(self.target.data_dir)
+            after = init_fingerprint(self._engine_key, args, self.target.directory, self.target.data_dir, self.env)
+            self.cache.store(name, after, True)
+
+    def local_state_file(self) -> Path | None:
+        """The workspace's state file on a local backend (toolkit's layout, or Terraform's own for a stack
+        with no backend block), when exactly one of them exists; None otherwise."""
+        if self.target.backend.type != "local":
+            return None
+        env = self.target.environment
+        places = [
+            self.target.backend_state_dir / "workspaces" / env / "terraform.tfstate",
+            self.target.directory / "terraform.tfstate.d" / env / "terraform.tfstate",
+        ]
+        found = [p for p in places if p.is_file()]
+        return found[0] if len(found) == 1 else None
+
+    def _already_selected(self) -> bool:
+        """Terraform's data folder names the workspace, whose local state file exists: selecting it again
+        would change nothing."""
+        if self._engine_key is None or self.local_state_file() is None:
+            return False
+        try:
+            selected = (self.target.data_dir / "environment").read_text(encoding="utf-8").strip()
+        except OSError:
+            return False
+        if selected != self.target.environment:
+            return False
+        self.cache.hits.append("workspace select")
+        return True
+
+    def _from_state(self, kind: str, read: Callable[[], Any]) -> Any:
+        """`read()` (a Terraform run that only reads the state), or its answer for this very state."""
+        state = self.local_state_file() if self._engine_key is not None else None
+        if state is None:
+            return read()
+        name = f"{self.cache.prefix}.{kind}"
+        before = self.cache.state_key(kind, self._engine_key, state, self.target.environment)
+        if before is not None:
+            known = self.cache.load(name, before)
+            if known is not None:
+                return known
+        value = read()
+        after = self.cache.state_key(kind, self._engine_key, state, self.target.environment)
+        if before is not None and after == before:  # no other writer between the two looks
+            self.cache.store(name, before, value)
+        return value
 
     def workspaces(self) -> list[str]:
         result = self._run(argv.workspace_list_argv(self.target), what="workspace list", stream=False)
@@ -92,6 +164,8 @@ class Stack:
         """Select the environment's workspace if it exists; False, selecting nothing, if it does not.
         Selecting first and listing only when that fails takes one Terraform run, not two."""
         name = self.target.environment
+        if self._already_selected():
+            return True
         select = argv.workspace_select_argv(self.target)
         selected = self._run(select, what="workspace select", stream=False, ok_codes=(0, 1))
         if selected.returncode == 0:
@@ -139,12 +213,18 @@ class Stack:
         return json.loads(result.stdout)
 
     def outputs(self) -> dict[str, Output]:
+        return parse_outputs(self._from_state("outputs", self._read_outputs))
+
+    def _read_outputs(self) -> dict:
         # never streamed: it holds sensitive values
         result = self._run(argv.output_argv(self.target), what="output", stream=False)
         try:
-            return parse_outputs(json.loads(result.stdout or "{}"))
+            raw = json.loads(result.stdout or "{}")
         except ValueError as exc:
             raise TerraformFailed(f"terraform output -json for {self.target.label} is not JSON", returncode=1) from exc
+        if not isinstance(raw, dict):
+            raise TerraformFailed(f"terraform output -json for {self.target.label} is not an object", returncode=1)
+        return raw
 
     def state_identity(self) -> tuple[str | None, int]:
         """(lineage, serial) of the workspace's current state; (None, 0) when it has none yet."""
@@ -161,8 +241,11 @@ class Stack:
         self._run(argv.force_unlock_argv(self.target, lock_id), what="force-unlock")
 
     def state_resources(self) -> int:
-        result = self._run(argv.state_list_argv(self.target), what="state list", stream=False)
-        return len([line for line in result.stdout.splitlines() if line.strip()])
+        def count() -> int:
+            result = self._run(argv.state_list_argv(self.target), what="state list", stream=False)
+            return len([line for line in result.stdout.splitlines() if line.strip()])
+
+        return int(self._from_state("resources", count))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,127 @@
+"""What a run learnt about each migration file (Flyway checksum, SHA-256, directives), kept for the next
+run, so an unchanged file is not read again: a no-op `db migrate` of 10,000 files then stats them
+instead of reading and hashing them, and still compares every checksum with the history table.
+
+An entry counts only while the file's identity is the same: device, inode, size, mtime and ctime (all
+in nanoseconds). Any write changes ctime, even one that restores mtime (`touch -d`, `cp -p`, `git
+checkout`), and a file replaced by rename has a new inode, so a changed file is always read. A file
+whose ctime is within RACY_SECONDS of when it was read is never kept: a write in the same tick of a
+coarse filesystem clock would leave every stat field as it was (git's "racily clean" entries). The
+whole cache is dropped when the code that derives an entry changes (its format, toolkit's version, the
+checksum, directive and reader modules' own bytes) or it describes another migrations folder.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from toolkit.migrations.directives import Directives
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+RACY_SECONDS = 2.0
+
+
+@functools.cache
+def _code_digest() -> str:
+    from toolkit import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    for name in ("checksum.py", "directives.py", "source.py", "known_files.py"):
+        digest.update(Path(__file__).with_name(name).read_bytes())
+    return digest.hexdigest()
+
+
+def _code_key() -> str:
+    return f"{FORMAT}:{_code_digest()}"
+
+
+def identity(stat: os.stat_result) -> list[int]:
+    return [stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+
+
+def directives_to_json(d: Directives) -> list | None:
+    if d == Directives():
+        return None
+    return [d.transactional, list(d.environments) if d.environments is not None else None, sorted(d.allow),
+            d.lock_timeout, d.statement_timeout]  # fmt: skip
+
+
+def directives_from_json(value: list | None) -> Directives:
+    if value is None:
+        return Directives()
+    transactional, environments, allow, lock_timeout, statement_timeout = value
+    return Directives(
+        transactional, tuple(environments) if environments is not None else None, frozenset(allow),
+        lock_timeout, statement_timeout,
+    )  # fmt: skip
+
+
+class KnownFiles:
+    """The cache of one migrations folder, in one JSON file (`path`); None as path: nothing is kept."""
+
+    def __init__(self, path: Path | None, sql_dir: Path) -> None:
+        self.path, self.sql_dir = path, str(sql_dir.resolve()) if path else str(sql_dir)
+        self.entries: dict[str, list] = {}
+        self.changed = False
+        self.hits = 0
+        self._key = _code_key() if path else ""
+        if path is not None:
+            self._read()
+
+    def _read(self) -> None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("key") == self._key and data.get("sql_dir") == self.sql_dir:
+            entries = data.get("files")
+            self.entries = entries if isinstance(entries, dict) else {}
+
+    def where(self, script: str) -> str:
+        """The file's path as a string (cheaper to stat than a Path: 10,000 of them)."""
+        return os.path.join(self.sql_dir, script)
+
+    def lookup(self, script: str, stat: os.stat_result) -> tuple[int, str, Directives] | None:
+        """(checksum, sha256, directives) recorded for this very file, or None: read it."""
+        entry = self.entries.get(script)
+        if entry is None or entry[0] != identity(stat):
+            return None
+        try:
+            found = int(entry[1]), str(entry[2]), directives_from_json(entry[3])
+        except (TypeError, ValueError, IndexError):
+            return None
+        self.hits += 1
+        return found
+
+    def remember(self, script: str, stat: os.stat_result, checksum: int, sha256: str, directives: Directives) -> None:
+        if self.path is None or stat.st_ctime_ns > time.time_ns() - int(RACY_SECONDS * 1e9):
+            return  # racily clean: a write within the same clock tick would not show in the stat
+        self.entries[script] = [identity(stat), checksum, sha256, directives_to_json(directives)]
+        self.changed = True
+
+    def save(self, scripts: set[str]) -> None:
+        """Write the entries of the files that exist now (removed files dropped), if anything changed."""
+        if self.path is None:
+            return
+        stale = set(self.entries) - scripts
+        if not self.changed and not stale:
+            return
+        for script in stale:
+            del self.entries[script]
+        data = {"key": self._key, "sql_dir": self.sql_dir, "files": self.entries}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", dir=self.path.parent, delete=False, encoding="utf-8") as handle:
+                json.dump(data, handle, separators=(",", ":"))
+            os.replace(handle.name, self.path)
+        except OSError as exc:  # a read-only state folder: run uncached
+            log.debug("migration file cache not written (%s): %s", self.path, exc)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.measure import Contender, Figure, interleaved
+from bench.measure import Contender, interleaved
 from bench.migrations import Tool
 from bench.report import Scenario
 
@@ -151,6 +151,19 @@ def run(work: Path, peers: dict, toolkit_bin: str, count: int, rounds: int, slow
             )
         else:
             missing.append(("dbmate", peers["dbmate"].missing))
+        binary = peers.get("dbmate (Go binary)")
+        if binary is not None and binary.executable and peers["dbmate"].executable:
+            url = f"mysql://{USER}:{PASSWORD}@127.0.0.1:{server.port}/bench_dbmate_go"
+            tools.append(
+                Tool(
+                    "dbmate (Go binary)",
+                    "bench_dbmate_go",
+                    write_dbmate,
+                    lambda folder: [binary.executable, "--migrations-dir", str(folder), "--no-dump-schema", "up"],
+                    {**base_env, "DATABASE_URL": url},
+                    False,
+                )
+            )
         client = shutil.which("mariadb") or shutil.which("mysql")
         if client:
             tools.append(
@@ -177,7 +190,7 @@ def run(work: Path, peers: dict, toolkit_bin: str, count: int, rounds: int, slow
             )
         folders = {}
         for tool in tools:
-            folder = folders[tool.name] = work / f"mysql-{tool.name.split()[0]}-{count}"
+            folder = folders[tool.name] = work / f"mysql-{tool.database}-{count}"
             tool.write(folder, count)
             if tool.name == "toolkit":
                 reset(tool.database)
@@ -188,11 +201,11 @@ def run(work: Path, peers: dict, toolkit_bin: str, count: int, rounds: int, slow
                 tool.name,
                 lambda t=tool: t.argv(folders[t.name]),
                 env=tool.env,
-                before=lambda d=tool.database: reset(d),
+                before=lambda database=tool.database: reset(database),
             )
             for tool in tools
         ]
-        figures: list[Figure] = interleaved(contenders, rounds, slow_after=slow_after)
+        figures = interleaved(contenders, rounds, slow_after=slow_after)
         admin.close()
     finally:
         server.stop()

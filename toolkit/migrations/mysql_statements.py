@@ -50,7 +50,9 @@ class MySQLSource(MigrationSource):
 def as_mysql(source: MigrationSource) -> MySQLSource:
     if isinstance(source, MySQLSource):
         return source
-    return MySQLSource(source.file, source.text, source.checksum, source.directives, source.sha256)
+    # the text as held (None until read, when the checksums came from the known-files cache): read lazily
+    text = source._text  # noqa: SLF001 - the same class's state, kept lazy
+    return MySQLSource(source.file, text, source.checksum, source.directives, source.sha256)
 
 
 def script_sql(statements: list[str]) -> str:

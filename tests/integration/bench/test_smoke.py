@@ -36,3 +36,14 @@ def test_bench_runs_toolkit_against_the_psql_floor_and_writes_both_reports(tmp_p
     assert {m["tool"] for m in report["missing"]} == {"dbmate", "yoyo", "sqitch"}
     text = md.read_text()
     assert "## Apply 20 migrations to an empty database" in text and "| toolkit |" in text
+
+
+def test_bench_mysql_scenario_runs_toolkit_against_the_mariadb_client(tmp_path):
+    md, js = tmp_path / "benchmarks.md", tmp_path / "benchmarks.json"
+    argv = [sys.executable, "-m", "bench", "--no-peers", "--only", "mysql", "--sizes", "20", "--rounds", "1"]
+    argv += ["--out-md", str(md), "--out-json", str(js)]
+    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    scenarios = {s["key"]: s for s in json.loads(js.read_text())["scenarios"]}
+    assert [f["tool"] for f in scenarios["mysql-apply-20"]["figures"]] == ["toolkit", "mariadb client (floor)"]
+    assert "## Apply 20 migrations to an empty MySQL (MariaDB 10.11) database" in md.read_text()

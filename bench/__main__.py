@@ -140,6 +140,10 @@ def installed_peers() -> dict[str, Peer]:
     sqitch = subprocess.run(["which", "sqitch"], capture_output=True, text=True).stdout.strip()
     found["sqitch"] = Peer("sqitch", sqitch or None, missing="not installed (--no-install)")
     found["psql"] = Peer("psql", psql_path())
+    flags = {"sqitch": "--version", "psql": "--version", "dbmate": "--version", "asl-validator": "--version"}
+    for name, flag in flags.items():  # the header names what ran, as with installed peers
+        if found[name].executable:
+            found[name] = Peer(name, found[name].executable, module._version([found[name].executable, flag]))
     return found
 
 

@@ -41,9 +41,7 @@ def load_migrations(ctx: Context) -> LoadedMigrations:
     and so does a `-- toolkit:environments=` naming an environment the project does not have."""
     settings = ctx.project.migrations
     found = discover(ctx.project.sql_dir, validate_naming=settings.validate_migration_naming)
-    several = len(ctx.project.databases) > 1  # each database its own cache, or they would evict each other
-    cache = f"migration-files-{ctx.current_database.name}.json" if several else "migration-files.json"
-    loaded = load(found, KnownFiles(ctx.cache_file(cache), ctx.project.sql_dir))
+    loaded = load(found, KnownFiles(ctx.cache_file(migration_cache_name(ctx.project.sql_dir)), ctx.project.sql_dir))
     problems = [problem for source in loaded if (problem := unknown_environments(ctx, source))]
     if problems:
         raise ValidationFailed(
@@ -52,6 +50,11 @@ def load_migrations(ctx: Context) -> LoadedMigrations:
             hint="fix the names (a typo would leave the file out everywhere, silently); nothing was run",
         )
     return loaded
+
+
+def migration_cache_name(sql_dir: Path) -> str:
+    """One cache file per migrations folder, so projects with several never take turns overwriting one."""
+    return f"migration-files-{hashlib.sha256(str(sql_dir.resolve()).encode()).hexdigest()[:16]}.json"
 
 
 def _could_be(project, item: str) -> bool:

@@ -6,7 +6,7 @@ import pytest
 
 from tests.projects import free_port, remove_state_dir, write_local_project
 from toolkit.deploy.context import Context
-from toolkit.deploy.validation import load_migrations
+from toolkit.deploy.validation import load_migrations, migration_cache_name
 from toolkit.migrations import known_files
 from toolkit.project.loader import load_project
 
@@ -24,7 +24,7 @@ def project(tmp_path, monkeypatch):
 def test_the_migration_cache_is_under_the_state_folder(project):
     ctx = Context(project=project)
     load_migrations(ctx)
-    assert (project.state_dir / "cache" / "migration-files.json").is_file()
+    assert (project.state_dir / "cache" / migration_cache_name(project.sql_dir)).is_file()
     assert ctx.cache_file("x") == project.state_dir / "cache" / "x"
 
 
@@ -35,7 +35,7 @@ def test_no_cache_keeps_and_uses_nothing(project, monkeypatch, how):
         monkeypatch.setenv("TOOLKIT_NO_CACHE", "1")
     ctx = Context(project=project, no_cache=how == "flag")
     assert not ctx.caching and ctx.cache_file("migration-files.json") is None
-    cache = project.state_dir / "cache" / "migration-files.json"
+    cache = project.state_dir / "cache" / migration_cache_name(project.sql_dir)
     cache.unlink()
     load_migrations(ctx)
     assert not cache.exists()

@@ -18,6 +18,7 @@ from toolkit.state.store import RecordStore
 from toolkit.support.reporting import Reporter, SilentReporter
 from toolkit.terraform.argv import StackTarget
 from toolkit.terraform.engine import Engine, passed_by_name, resolve_engine
+from toolkit.terraform.errored import refuse_errored
 from toolkit.terraform.stack import Stack
 
 
@@ -51,12 +52,16 @@ class Context:
             grace_seconds=self.project.terraform.grace_seconds,
         )
 
-    def stack(self, env: Environment, name: str, inputs: Path | None = None) -> Stack:
-        """A stack of the environment; `inputs` is an extra var file (injected values) applied last."""
+    def stack(self, env: Environment, name: str, inputs: Path | None = None, *, recovering: bool = False) -> Stack:
+        """A stack of the environment; `inputs` is an extra var file (injected values) applied last. Refused
+        while a state Terraform could not save waits to be pushed (`recovering`: push-state and
+        force-unlock, which resolve it)."""
         if env.name not in self.protection_checked:  # once per environment and process
             refuse_disagreement(self.protection(env), env, self.reporter)
             self.protection_checked.add(env.name)
         target = self.target(env, name)
+        if not recovering:
+            refuse_errored(target)
         if inputs is not None:
             target = replace(target, var_files=(*target.var_files, inputs))
         lines = TerraformLines(self.reporter, name, self.project.terraform.lock_timeout)

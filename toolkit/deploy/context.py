@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
-from toolkit.deploy.paths import StatePaths
+from toolkit.deploy.paths import StatePaths, private
 from toolkit.deploy.protection import protection_store, refuse_disagreement
 from toolkit.project.model import Environment, Project
 from toolkit.state.protection import KIND as PROTECTION
@@ -36,7 +36,7 @@ class Context:
 
     @cached_property
     def paths(self) -> StatePaths:
-        return StatePaths(self.project.state_dir)
+        return StatePaths(private(self.project.state_dir))
 
     def target(self, env: Environment, name: str) -> StackTarget:
         """Which state one stack of the environment reads and writes, and how Terraform is run for it."""

@@ -115,7 +115,8 @@ class EmbeddedServer:
                 "(db_port in its local var file; `toolkit init` picks one per checkout)",
             )
         self._make_socket_dir(user)
-        self.log_file.touch()
+        self.log_file.touch(mode=0o600)
+        self.log_file.chmod(0o600)  # failing statements and their values land here: the owner's only
         self._own(user)
         options = [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.socket_dir}"]
         if self.fast:

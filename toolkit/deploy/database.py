@@ -158,7 +158,7 @@ def open_session(ctx: Context, env: Environment, migrations: LoadedMigrations) -
         # Start (and provision) the local server only when it is down: provisioning rewrites the role,
         # which concurrent runs must not all do at once.
         target = database_target(ctx, env, outputs, start=True)
-    conn = connect(target)
+    conn = connect(target, lock_timeout=ctx.project.migrations.lock_timeout)
     try:
         with database_errors(f"database of {env.name}"):
             yield DatabaseSession(env, conn, target, placeholders_for(ctx, env, outputs, target), migrations, outputs)

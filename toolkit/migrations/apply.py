@@ -8,7 +8,6 @@ line; a transactional file runs in one transaction with lock_timeout/statement_t
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import time
@@ -18,6 +17,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from toolkit.adapters.postgres.connection import copy_in
 from toolkit.errors import DatabaseError, GuardRefused, MigrationFailed, ValidationFailed
 from toolkit.migrations import bookkeeping
 from toolkit.migrations.discovery import MigrationSet
@@ -292,7 +292,7 @@ def _apply_one(
                 if current.copy_data is None:
                     cur.execute(current.sql)
                 else:  # COPY … FROM STDIN with the data that follows it in the file
-                    cur.copy_expert(current.sql, io.StringIO(current.copy_data))
+                    copy_in(cur, current.sql, current.copy_data)
             current = None  # a failure from here on is the bookkeeping's, not a statement's
             elapsed = int((time.monotonic() - started) * 1000)
             _record(cur, history, step, elapsed, success=True, commit=transactional, first=reset)

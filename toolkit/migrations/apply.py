@@ -26,6 +26,7 @@ from toolkit.migrations.placeholders import Placeholders
 from toolkit.migrations.plan import MigrationPlan, PendingMigration, plan_migrations
 from toolkit.migrations.source import LoadedMigrations, load
 from toolkit.migrations.sqlsplit import Statement, line_of
+from toolkit.support.masking import mask_secretlike
 
 if TYPE_CHECKING:
     from toolkit.migrations.lint import LintPolicy
@@ -369,7 +370,7 @@ def _describe_failure(step: PendingMigration, statement: Statement | None, exc) 
     detail = getattr(diag, "message_detail", None)
     code = getattr(exc, "pgcode", None)
     what = f"migration {step.file.version}" if step.file.version else "repeatable migration"
-    return (
+    return mask_secretlike(  # the error quotes the file's literals and the row's values (DETAIL)
         f"{where}: {what} failed: {message}"
         + (f" ({detail})" if detail else "")
         + (f" (context: {context})" if context else "")

@@ -90,6 +90,20 @@ def test_a_locked_history_table_times_out_then_ctrl_c_cancels_a_wait_without_end
     with _locker(local_project) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM copied")
         assert cur.fetchone()[0] == 2
+    # a migration waiting on a lock another session holds: told so, not told to fix the file
+    (local_project / "toolkit.toml").write_text(config)
+    _set_lock_timeout(local_project, "1s")
+    (local_project / "sql" / "V902__insert.sql").write_text("INSERT INTO later VALUES (1);\n")
+    holder = _locker(local_project)
+    try:
+        with holder.cursor() as cur:
+            cur.execute("BEGIN; LOCK TABLE later IN ACCESS EXCLUSIVE MODE")
+        blocked = invoke(local_project, "db", "migrate", "local")
+        assert blocked.exit_code == 4, blocked.output
+        assert "another session held a lock the migration needed for longer than lock_timeout" in blocked.output
+        assert "fix the migration" not in blocked.output
+    finally:
+        holder.close()
     record_figure(
         "database waits", "locked history table: gave up after lock_timeout 1s; unbounded wait: SIGINT -> cancel, 130"
     )

@@ -21,6 +21,7 @@ from toolkit.adapters.postgres.connection import copy_in
 from toolkit.errors import DatabaseError, GuardRefused, MigrationFailed, ValidationFailed
 from toolkit.migrations import bookkeeping
 from toolkit.migrations.discovery import MigrationSet
+from toolkit.migrations.failures import transactional_hint
 from toolkit.migrations.history import HistoryTable
 from toolkit.migrations.placeholders import Placeholders
 from toolkit.migrations.plan import MigrationPlan, PendingMigration, plan_migrations
@@ -304,10 +305,7 @@ def _apply_one(
             if transactional:
                 with suppress(psycopg2.Error):  # a dead connection has rolled back already
                     cur.execute("ROLLBACK")
-                raise MigrationFailed(
-                    message,
-                    hint="fix the migration and run again; it was rolled back and nothing of it was applied",
-                ) from None
+                raise MigrationFailed(message, hint=transactional_hint(exc, conn)) from None
             try:
                 _record(cur, history, step, elapsed, success=False, first=reset)
                 restored = True

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
+from toolkit.deploy.local_state import refuse_broken_state
 from toolkit.deploy.paths import StatePaths, private
 from toolkit.deploy.protection import protection_store, refuse_disagreement
 from toolkit.project.model import Environment, Project
+from toolkit.state.deployments import KIND as DEPLOYMENTS
 from toolkit.state.protection import KIND as PROTECTION
 from toolkit.state.protection import ProtectionRecord
 from toolkit.state.store import RecordStore
@@ -28,7 +30,7 @@ class Context:
     engine_choice: str | None = None
     endpoint: str | None = None  # a local AWS endpoint (moto server, LocalStack) for every AWS call
     reporter: Reporter = field(default_factory=SilentReporter)
-    protection_checked: set[str] = field(default_factory=set, repr=False)
+    protection_checked: set = field(default_factory=set, repr=False)  # env names; (env, stack): local state
 
     @cached_property
     def engine(self) -> Engine:
@@ -62,6 +64,9 @@ class Context:
         target = self.target(env, name)
         if not recovering:
             refuse_errored(target)
+            if (env.name, name) not in self.protection_checked:
+                refuse_broken_state(target, env, self.paths.records(DEPLOYMENTS))
+                self.protection_checked.add((env.name, name))
         if inputs is not None:
             target = replace(target, var_files=(*target.var_files, inputs))
         lines = TerraformLines(self.reporter, name, self.project.terraform.lock_timeout)

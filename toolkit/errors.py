@@ -110,6 +110,13 @@ class StateLocked(TerraformFailed):
         self.lock_id = lock_id
 
 
+class StateNotWritten(ToolkitError):
+    """Terraform could not write the state to the backend and saved it in `errored.tfstate`: until it is
+    pushed, any run would work from the old state and create every resource again."""
+
+    exit_code = ExitCode.STEP_FAILED
+
+
 class EnvironmentNotUp(UsageError):
     """The environment has no workspace (or no state) in a stack yet: a usage error (exit 64), as a missing
     workspace is wherever it is found."""

@@ -6,6 +6,8 @@ Verbs and everything heavy (boto3, psycopg2, rich, Terraform) are imported insid
 
 from __future__ import annotations
 
+import os
+
 from toolkit.cli import coercion, db, env, pipelines, stacks
 from toolkit.cli.root import app
 from toolkit.errors import ExitCode
@@ -19,6 +21,10 @@ app.add_typer(stacks.app, name="stacks")
 
 
 def main() -> None:
+    # Everything toolkit and its children write (local state, saved plans, the server's log) is the
+    # owner's only. Set here, at the real entry point, not in the Typer callback: in-process callers
+    # (tests, notebooks) keep their own umask.
+    os.umask(0o077)
     try:
         app()
     except SystemExit as exit_:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -54,6 +55,21 @@ def unprotect(
     from toolkit.commands.environments import env_unprotect
 
     show(env_unprotect(context(endpoint), env, confirm), json, text.env_unprotect)
+
+
+@app.command("push-state")
+@command
+def push_state(
+    env: EnvArg,
+    stack: Annotated[str | None, typer.Option("--stack", help="The stack (default: the first).")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="The errored.tfstate to push.")] = None,
+    json: JsonOpt = False,
+    endpoint: EndpointOpt = None,
+) -> None:
+    """Push the state Terraform could not save to the backend (errored.tfstate), then remove it."""
+    from toolkit.commands.environments import env_push_state
+
+    show(env_push_state(context(endpoint), env, stack, file), json, text.env_push_state)
 
 
 @app.command("name")

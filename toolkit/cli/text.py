@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # only the types: rendering imports no verb
         CreateResult,
         EnvironmentRow,
         ExtendResult,
+        PushStateResult,
         ReapResult,
         UnlockResult,
         UnprotectResult,
@@ -148,6 +149,10 @@ def env_extend(result: ExtendResult) -> str:
     return (
         f"{result.environment} now expires at {result.expires_at} (TTL {_duration(result.ttl_seconds)} from each use)"
     )
+
+
+def env_push_state(result: PushStateResult) -> str:
+    return f"pushed {result.pushed} to the state of stack {result.stack} of {result.environment}, and removed it"
 
 
 def env_unprotect(result: UnprotectResult) -> str:

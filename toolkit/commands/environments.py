@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from toolkit.adapters.aws.clients import caller_account
 from toolkit.adapters.aws.state_bucket import BootstrapResult, bootstrap_state_bucket
@@ -18,6 +19,7 @@ from toolkit.project.model import Environment
 from toolkit.project.names import name_from_branch
 from toolkit.project.varfiles import read_var_values
 from toolkit.state.lifecycle import EnvironmentRecord
+from toolkit.terraform.errored import saved_path
 from toolkit.terraform.locks import lock_holder
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,13 @@ class UnprotectResult:
     environment: str
     removed: bool  # False: there was no record to remove
     record: str  # where it was kept
+
+
+@dataclass(frozen=True)
+class PushStateResult:
+    environment: str
+    stack: str
+    pushed: str  # the file pushed, removed once the backend holds it
 
 
 @dataclass(frozen=True)
@@ -278,8 +287,30 @@ def env_force_unlock(ctx: Context, name: str, stack_name: str | None, lock_id: s
     stack_name = stack_name or ctx.project.stack_order[0]
     if stack_name not in env.stacks:
         raise UsageError(f"unknown stack {stack_name!r} (stacks: {', '.join(env.stacks)})")
-    stack = ctx.stack(env, stack_name)
+    stack = ctx.stack(env, stack_name, recovering=True)  # a run that could not save its state left it
     stack.init()
     stack.select_workspace(create=False)
     stack.force_unlock(lock_id)
     return UnlockResult(env.name, stack_name, lock_id)
+
+
+def env_push_state(ctx: Context, name: str, stack_name: str | None, file: Path | None = None) -> PushStateResult:
+    """Push the state Terraform could not save (`errored.tfstate`, kept by toolkit per environment and
+    stack, or `file`) to the environment's backend, then remove it. Terraform's own `state push` refuses a
+    state of another lineage or an older serial, so the wrong environment is never overwritten."""
+    env = ctx.project.environment(name)
+    stack_name = stack_name or ctx.project.stack_order[0]
+    if stack_name not in env.stacks:
+        raise UsageError(f"unknown stack {stack_name!r} (stacks: {', '.join(env.stacks)})")
+    stack = ctx.stack(env, stack_name, recovering=True)
+    path = (file or saved_path(stack.target)).absolute()
+    if not path.is_file():
+        raise UsageError(
+            f"{path} does not exist: there is no state of {stack.target.label} waiting to be pushed",
+            hint="pass the file Terraform wrote with --file PATH" if file is None else None,
+        )
+    stack.init()
+    stack.select_workspace(create=False)
+    stack.push_state(path)
+    path.unlink()
+    return PushStateResult(env.name, stack_name, str(path))

@@ -10,15 +10,18 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
-from toolkit.deploy.paths import StatePaths
+from toolkit.deploy.local_state import refuse_broken_state
+from toolkit.deploy.paths import StatePaths, private
 from toolkit.deploy.protection import protection_store, refuse_disagreement
 from toolkit.project.model import Database, Environment, Project
+from toolkit.state.deployments import KIND as DEPLOYMENTS
 from toolkit.state.protection import KIND as PROTECTION
 from toolkit.state.protection import ProtectionRecord
 from toolkit.state.store import RecordStore
 from toolkit.support.reporting import Reporter, SilentReporter
 from toolkit.terraform.argv import StackTarget
 from toolkit.terraform.engine import Engine, passed_by_name, resolve_engine
+from toolkit.terraform.errored import refuse_errored
 from toolkit.terraform.stack import Stack
 
 
@@ -28,7 +31,7 @@ class Context:
     engine_choice: str | None = None
     endpoint: str | None = None  # a local AWS endpoint (moto server, LocalStack) for every AWS call
     reporter: Reporter = field(default_factory=SilentReporter)
-    protection_checked: set[str] = field(default_factory=set, repr=False)
+    protection_checked: set = field(default_factory=set, repr=False)  # env names; (env, stack): local state
     no_cache: bool = False  # --no-cache; TOOLKIT_NO_CACHE=1 turns the caches off too
     database: str | None = None  # the database the migration steps work on (None: the project's first)
 
@@ -58,7 +61,7 @@ class Context:
 
     @cached_property
     def paths(self) -> StatePaths:
-        return StatePaths(self.project.state_dir)
+        return StatePaths(private(self.project.state_dir))
 
     def target(self, env: Environment, name: str) -> StackTarget:
         """Which state one stack of the environment reads and writes, and how Terraform is run for it."""
@@ -74,12 +77,19 @@ class Context:
             grace_seconds=self.project.terraform.grace_seconds,
         )
 
-    def stack(self, env: Environment, name: str, inputs: Path | None = None) -> Stack:
-        """A stack of the environment; `inputs` is an extra var file (injected values) applied last."""
+    def stack(self, env: Environment, name: str, inputs: Path | None = None, *, recovering: bool = False) -> Stack:
+        """A stack of the environment; `inputs` is an extra var file (injected values) applied last. Refused
+        while a state Terraform could not save waits to be pushed (`recovering`: push-state and
+        force-unlock, which resolve it)."""
         if env.name not in self.protection_checked:  # once per environment and process
             refuse_disagreement(self.protection(env), env, self.reporter)
             self.protection_checked.add(env.name)
         target = self.target(env, name)
+        if not recovering:
+            refuse_errored(target)
+            if (env.name, name) not in self.protection_checked:
+                refuse_broken_state(target, env, self.paths.records(DEPLOYMENTS))
+                self.protection_checked.add((env.name, name))
         if inputs is not None:
             target = replace(target, var_files=(*target.var_files, inputs))
         lines = TerraformLines(self.reporter, name, self.project.terraform.lock_timeout)

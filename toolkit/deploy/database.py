@@ -43,9 +43,12 @@ def history_table(ctx: Context, target: DatabaseTarget | None = None) -> History
     return HistoryTable(settings.schema, settings.history_table)
 
 
-def connect_database(target: DatabaseTarget, *, attempts: int = 5):
-    """One connection to the target, with its engine's driver (autocommit on)."""
-    return (connect_mysql if target.engine == "mysql" else connect)(target, attempts=attempts)
+def connect_database(target: DatabaseTarget, *, attempts: int = 5, lock_timeout: str | None = None):
+    """One connection to the target, with its engine's driver (autocommit on). `lock_timeout` bounds every
+    lock wait of a PostgreSQL session; MySQL's is set per run (migrations/mysql_apply.py)."""
+    if target.engine == "mysql":
+        return connect_mysql(target, attempts=attempts)
+    return connect(target, attempts=attempts, lock_timeout=lock_timeout)
 
 
 def infra_database(ctx: Context, env: Environment, outputs: dict[str, Output]) -> DatabaseOutput:
@@ -226,7 +229,7 @@ def open_session(ctx: Context, env: Environment, migrations: LoadedMigrations) -
         # Start (and provision) the local server only when it is down: provisioning rewrites the role,
         # which concurrent runs must not all do at once.
         target = database_target(ctx, env, outputs, start=True)
-    conn = connect_database(target)
+    conn = connect_database(target, lock_timeout=ctx.project.migrations.lock_timeout)
     try:
         with database_errors(target.engine, f"database of {env.name}"):
             yield DatabaseSession(env, conn, target, placeholders_for(ctx, env, outputs, target), migrations, outputs)

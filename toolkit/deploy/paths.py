@@ -8,8 +8,12 @@
 <state>/<env>/bundle/rendered/              a plan bundle's rendered pipelines, where its saved plan reads them
 <state>/<env>/terraform-outputs.lock        serialises reading outputs between local processes
 <state>/<env>/postgres/                     the embedded PostgreSQL of a `database = "embedded"` environment
-<state>/environments/, <state>/deployments/ records of environments on the local backend
+<state>/<env>/<stack>/errored.tfstate       a state Terraform could not save, until `env push-state` pushes it
+<state>/environments/, <state>/deployments/, <state>/protection/  records on the local backend
 <state>/cache/                              what a run derived and the next may reuse (`cache`; --no-cache)
+
+The state folder is the owner's only (`private`): no read or write for anyone else, and toolkit's CLI
+runs with umask 077, so what it and Terraform write below it (local state, the server's log) is 0600.
 
 One path is outside the state folder, and derived from it: when toolkit runs as root and the embedded
 PostgreSQL's unprivileged user cannot enter the state folder (a clone under /root, in `mktemp -d`), the
@@ -19,6 +23,8 @@ server's data is kept in /var/lib/toolkit-postgres/<digest of the state folder>/
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,3 +82,13 @@ class StatePaths:
 
     def records(self, kind: str) -> Path:
         return self.root / kind
+
+
+def private(folder: Path) -> Path:
+    """Create the state folder owner-only (0700), or take group and other read and write away from an
+    existing one; the execute bits an embedded server's user needs to pass through are kept."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = folder.stat()
+    if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o066:
+        folder.chmod(stat.S_IMODE(info.st_mode) & ~0o066)
+    return folder

@@ -8,7 +8,6 @@ line; a transactional file runs in one transaction with lock_timeout/statement_t
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import time
@@ -18,14 +17,17 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from toolkit.adapters.postgres.connection import copy_in
 from toolkit.errors import DatabaseError, GuardRefused, MigrationFailed, ValidationFailed
 from toolkit.migrations import bookkeeping
 from toolkit.migrations.discovery import MigrationSet
+from toolkit.migrations.failures import transactional_hint
 from toolkit.migrations.history import HistoryTable
 from toolkit.migrations.placeholders import Placeholders
 from toolkit.migrations.plan import MigrationPlan, PendingMigration, plan_migrations
 from toolkit.migrations.source import LoadedMigrations, load
 from toolkit.migrations.sqlsplit import Statement, line_of
+from toolkit.support.masking import mask_secretlike
 
 if TYPE_CHECKING:
     from toolkit.migrations.lint import LintPolicy
@@ -292,7 +294,7 @@ def _apply_one(
                 if current.copy_data is None:
                     cur.execute(current.sql)
                 else:  # COPY … FROM STDIN with the data that follows it in the file
-                    cur.copy_expert(current.sql, io.StringIO(current.copy_data))
+                    copy_in(cur, current.sql, current.copy_data)
             current = None  # a failure from here on is the bookkeeping's, not a statement's
             elapsed = int((time.monotonic() - started) * 1000)
             _record(cur, history, step, elapsed, success=True, commit=transactional, first=reset)
@@ -303,10 +305,7 @@ def _apply_one(
             if transactional:
                 with suppress(psycopg2.Error):  # a dead connection has rolled back already
                     cur.execute("ROLLBACK")
-                raise MigrationFailed(
-                    message,
-                    hint="fix the migration and run again; it was rolled back and nothing of it was applied",
-                ) from None
+                raise MigrationFailed(message, hint=transactional_hint(exc, conn)) from None
             try:
                 _record(cur, history, step, elapsed, success=False, first=reset)
                 restored = True
@@ -369,7 +368,7 @@ def _describe_failure(step: PendingMigration, statement: Statement | None, exc) 
     detail = getattr(diag, "message_detail", None)
     code = getattr(exc, "pgcode", None)
     what = f"migration {step.file.version}" if step.file.version else "repeatable migration"
-    return (
+    return mask_secretlike(  # the error quotes the file's literals and the row's values (DETAIL)
         f"{where}: {what} failed: {message}"
         + (f" ({detail})" if detail else "")
         + (f" (context: {context})" if context else "")

@@ -21,23 +21,14 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from toolkit.support.masking import AWS_SECRET as _AWS_SECRET
+from toolkit.support.masking import SECRET_PATTERNS as _PATTERNS
+from toolkit.support.masking import looks_random as _looks_random
+
 SECRET_NAME = re.compile(
     r"(password|passwd|secret|token|api_?key|private_?key|secret_?access_?key|credentials?)$", re.IGNORECASE
 )
 _TELLING = re.compile(r"secret|aws.*key", re.IGNORECASE)
-_PATTERNS = [
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
-    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
-    (re.compile(r"[a-z][a-z0-9+.-]*://[^:/@\s]+:[^@\s]+@"), "a URL with a password"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), "a JSON Web Token"),
-    (
-        re.compile(r"https://hooks\.slack(?:-gov)?\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{8,}"),
-        "a Slack webhook URL",
-    ),
-    (re.compile(r"\b(?:ghp|gho|ghu|ghs|github_pat|glpat|xox[abposr])[-_][A-Za-z0-9_-]{10,}"), "an access token"),
-]
-_AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
-_HEX = re.compile(r"\A[0-9a-fA-F]+\Z")
 
 
 def name_reason(name: str) -> str | None:
@@ -92,10 +83,3 @@ def _strings(value: Any, key: str) -> Iterator[tuple[str, str]]:
 
 def _at(key: str, name: str) -> str:
     return f" (at {key!r})" if key and key != name else ""
-
-
-def _looks_random(token: str) -> bool:
-    if _HEX.match(token) or not all(re.search(c, token) for c in ("[a-z]", "[A-Z]", "[0-9]")):
-        return False
-    kinds = [c.islower() - c.isupper() * 2 + c.isdigit() * 3 for c in token]  # a number per class
-    return sum(a != b for a, b in zip(kinds, kinds[1:], strict=False)) >= 16

@@ -28,8 +28,9 @@ from toolkit.project.model import (
     TerraformSettings,
 )
 from toolkit.project.names import DIGEST_MIN, ENV_NAME_RE
-from toolkit.support.paths import link_problem, links_out
+from toolkit.support.paths import links_out, resolve_inside
 
+MAX_STRING = 1024  # the longest string value toolkit.toml may hold (paths, names, durations)
 PASS_ENV_RULE = (
     "must be a list of variable names (NAME or PREFIX_*); TF_VAR_*, TF_CLI_ARGS*, TF_WORKSPACE and "
     "TF_DATA_DIR cannot be passed (they would change the run behind toolkit.toml and the plan)"
@@ -103,6 +104,8 @@ class _Reader:
                 "must be a non-empty string" + ("" if default is not None else " (required)"),
                 hint=hint,
             )
+        if len(value) > MAX_STRING:  # never echoed: a huge value would flood the terminal (and stall it)
+            raise self.fail(f"{key}.{name}" if key else name, f"is {len(value)} characters long; at most {MAX_STRING}")
         return value
 
     def boolean(self, raw: dict[str, Any], key: str, name: str, default: bool = False) -> bool:
@@ -133,13 +136,10 @@ class _Reader:
         return written.resolve() if name == "state_dir" else self.real(written, self.root, f"{key}.{name}")
 
     def real(self, written: Path, home: Path, key: str) -> Path:
-        """The path, links followed; a path written inside `home` that a symbolic link takes out of it is
-        refused (a path written outside, `../shared`, is what toolkit.toml says and is kept)."""
-        lexical = Path(os.path.normpath(written))
-        problem = link_problem(lexical, home, str(lexical)) if lexical.is_relative_to(home) else None
-        if problem:
-            raise self.fail(key, problem)
-        return lexical.resolve()
+        try:
+            return resolve_inside(written, home)
+        except ValueError as exc:
+            raise self.fail(key, str(exc)) from None
 
     def project(self, raw: dict[str, Any]) -> Project:
         """Every section is checked, each on its own, and every problem found is reported at once (a section

@@ -39,3 +39,19 @@ def links_out(folder: Path) -> str | None:
         if file.is_symlink() and (problem := link_problem(file, folder, str(file))):
             return problem
     return None
+
+
+def resolve_inside(written: Path, home: Path) -> Path:
+    """The path, links followed. ValueError (its message for people) when a path written inside `home`
+    is taken out of it by a symbolic link (a path written outside, `../shared`, is what the reviewed
+    configuration says and is kept), or when the OS refuses the name (too long)."""
+    lexical = Path(os.path.normpath(written))
+    try:
+        problem = link_problem(lexical, home, str(lexical)) if lexical.is_relative_to(home) else None
+        resolved = lexical.resolve()
+        resolved.exists()  # a name the OS refuses fails here, not later with a traceback
+    except OSError as exc:
+        raise ValueError(f"cannot be used as a path: {exc.strerror}") from None
+    if problem:
+        raise ValueError(problem)
+    return resolved

@@ -21,6 +21,7 @@ from toolkit.terraform import argv
 from toolkit.terraform.argv import StackTarget
 from toolkit.terraform.emulator_override import provider_override
 from toolkit.terraform.engine import Engine, base_environment, supported_version
+from toolkit.terraform.errored import keep_errored
 from toolkit.terraform.outputs import Output, parse_outputs
 from toolkit.terraform.run_cache import RunCache, engine_identity, init_fingerprint, mark_initialised
 
@@ -72,7 +73,11 @@ class Stack:
         return result
 
     def _failure(self, result: process.Completed, args: list[str], what: str) -> Exception:
-        lock = parse_lock_info(result.stderr)
+        errored = keep_errored(self.target)
+        if errored is not None:
+            return errored
+        # `state push` takes no -no-color, and may say it on stdout
+        lock = parse_lock_info(_ANSI.sub("", f"{result.stderr}\n{result.stdout}"))
         if lock is not None:
             return _state_locked(self.target, lock, result.returncode)
         excerpt = _error_excerpt(result.stderr or result.stdout)
@@ -236,6 +241,9 @@ class Stack:
         except ValueError as exc:
             raise TerraformFailed(f"the state of {self.target.label} is not JSON", returncode=1) from exc
         return state.get("lineage"), int(state.get("serial", 0))
+
+    def push_state(self, state_file: Path) -> None:
+        self._run([self.target.chdir, "state", "push", str(state_file)], what="state push")
 
     def force_unlock(self, lock_id: str) -> None:
         self._run(argv.force_unlock_argv(self.target, lock_id), what="force-unlock")

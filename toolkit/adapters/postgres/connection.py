@@ -87,14 +87,22 @@ def read_password_file(path: Path, *, create: bool = False) -> str:
     return password
 
 
-def connect(target: DatabaseTarget, *, attempts: int = 5, first_delay: float = 0.5):
-    """One psycopg2 connection, retried with backoff while the server is starting or unreachable."""
+def connect(target: DatabaseTarget, *, attempts: int = 5, first_delay: float = 0.5, lock_timeout: str | None = None):
+    """One psycopg2 connection, retried with backoff while the server is starting or unreachable. With
+    `lock_timeout` (PostgreSQL syntax, e.g. "10s"), no statement of the session waits longer than that for
+    a lock (the session's default: `RESET ALL` keeps it, a migration's own setting overrides it). Every
+    wait is interruptible: Ctrl-C sends PostgreSQL's cancel request (`interruptible_wait`)."""
     import psycopg2
+    import psycopg2.extensions
 
+    psycopg2.extensions.set_wait_callback(interruptible_wait)
+    kwargs = target.connect_kwargs()
+    if lock_timeout:
+        kwargs["options"] = f"-c lock_timeout={lock_timeout}"
     delay = first_delay
     for attempt in range(1, attempts + 1):
         try:
-            conn = psycopg2.connect(**target.connect_kwargs())
+            conn = psycopg2.connect(**kwargs)
             conn.autocommit = True
             return conn
         except psycopg2.OperationalError as exc:
@@ -108,3 +116,49 @@ def connect(target: DatabaseTarget, *, attempts: int = 5, first_delay: float = 0
             time.sleep(delay)
             delay = min(delay * 2, 8.0)
     raise AssertionError("unreachable")
+
+
+def interruptible_wait(conn) -> None:
+    """psycopg2's wait callback: wait for the server with select(), so a signal handler runs while a
+    statement waits (a blocking libpq call would be deaf to Ctrl-C and SIGTERM). On KeyboardInterrupt it
+    sends PostgreSQL's cancel request, waits for the server to stop the statement, then re-raises the
+    interrupt (exit 130), never the resulting QueryCanceled."""
+    import select
+
+    from psycopg2.extensions import POLL_OK, POLL_READ, POLL_WRITE
+
+    interrupted = False
+    while True:
+        try:
+            state = conn.poll()
+            if state == POLL_OK:
+                break
+            if state == POLL_READ:
+                select.select([conn.fileno()], [], [], 1.0)
+            elif state == POLL_WRITE:
+                select.select([], [conn.fileno()], [], 1.0)
+        except KeyboardInterrupt:
+            if not interrupted:
+                interrupted = True
+                conn.cancel()
+        except Exception:
+            if interrupted:
+                raise KeyboardInterrupt from None
+            raise
+    if interrupted:
+        raise KeyboardInterrupt
+
+
+def copy_in(cursor, sql: str, data: str) -> None:
+    """`COPY … FROM STDIN` with `data`: psycopg2 refuses copy_expert while a wait callback is set, so it
+    is lifted for the COPY alone (the COPY is then not interruptible; its data is in the file, bounded)."""
+    import io
+
+    import psycopg2.extensions
+
+    previous = psycopg2.extensions.get_wait_callback()
+    psycopg2.extensions.set_wait_callback(None)
+    try:
+        cursor.copy_expert(sql, io.StringIO(data))
+    finally:
+        psycopg2.extensions.set_wait_callback(previous)

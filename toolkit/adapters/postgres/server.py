@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 SYSTEM_USER = "embedded_postgres"
 SUPERUSER = "postgres"
+# The log holds errors, never the failing statement (its literals) nor DETAIL (the row's values).
+LOG_SETTINGS = ("-c log_min_error_statement=panic", "-c log_error_verbosity=terse")
 FAST_SETTINGS = ("-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
 
 
@@ -115,9 +117,10 @@ class EmbeddedServer:
                 "(db_port in its local var file; `toolkit init` picks one per checkout)",
             )
         self._make_socket_dir(user)
-        self.log_file.touch()
+        self.log_file.touch(mode=0o600)
+        self.log_file.chmod(0o600)  # failing statements and their values land here: the owner's only
         self._own(user)
-        options = [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.socket_dir}"]
+        options = [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.socket_dir}", *LOG_SETTINGS]
         if self.fast:
             options.extend(FAST_SETTINGS)
         self._run(

@@ -1,0 +1,31 @@
+"""What to do about a migration that failed, by why it failed: a statement that is wrong is the file's
+to fix; a lock not granted in time, a cancelled statement or a lost server are not."""
+
+from __future__ import annotations
+
+LOCK_NOT_AVAILABLE = "55P03"
+QUERY_CANCELED = "57014"
+ADMIN_SHUTDOWN = ("57P01", "57P02", "57P03")  # admin_shutdown, crash_shutdown, cannot_connect_now
+
+
+def transactional_hint(exc: Exception, conn) -> str:
+    """The hint for a failed file that ran in a transaction (it was rolled back)."""
+    code = getattr(exc, "pgcode", None)
+    rolled_back = "it was rolled back and nothing of it was applied"
+    if code == LOCK_NOT_AVAILABLE:
+        return (
+            f"another session held a lock the migration needed for longer than lock_timeout; {rolled_back}: "
+            "run again once that session is done, or raise [migrations].lock_timeout (or the file's "
+            "toolkit:lock_timeout directive)"
+        )
+    if code == QUERY_CANCELED:
+        return (
+            f"the statement was cancelled (statement_timeout, or someone cancelled it); {rolled_back}: "
+            "run again, or raise statement_timeout"
+        )
+    if code in ADMIN_SHUTDOWN or getattr(conn, "closed", 0):
+        return (
+            f"the connection to the database was lost (the server stopped or restarted); {rolled_back}: "
+            "check the server (toolkit env status), then run again"
+        )
+    return f"fix the migration and run again; {rolled_back}"

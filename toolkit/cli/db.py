@@ -9,18 +9,20 @@ import typer
 from toolkit.cli import text
 from toolkit.cli.console import show
 from toolkit.cli.invocation import command, context
-from toolkit.cli.options import EndpointOpt, EnvArg, JsonOpt
+from toolkit.cli.options import EmulatorOpt, EndpointOpt, EnvArg, JsonOpt
 
 app = typer.Typer(no_args_is_help=True, help="SQL migrations of an environment's database (Flyway-compatible).")
 
 
 @app.command("status")
 @command
-def status(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
+def status(
+    env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None, emulator: EmulatorOpt = False
+) -> None:
     """Applied, pending, failed and changed migrations (exit 0; `validate` fails on problems)."""
     from toolkit.commands.db import db_status
 
-    show(db_status(context(endpoint), env), json, text.db_status)
+    show(db_status(context(endpoint, emulator=emulator), env), json, text.db_status)
 
 
 @app.command("migrate")
@@ -33,30 +35,35 @@ def migrate(
     ] = False,
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Apply pending migrations, each in its own transaction, under the migration lock (protected
     environments: only with --dry-run; they change through `toolkit apply --plan`)."""
     from toolkit.commands.db import db_migrate
 
-    show(db_migrate(context(endpoint), env, dry_run=dry_run), json, text.db_migrate)
+    show(db_migrate(context(endpoint, emulator=emulator), env, dry_run=dry_run), json, text.db_migrate)
 
 
 @app.command("validate")
 @command
-def validate(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
+def validate(
+    env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None, emulator: EmulatorOpt = False
+) -> None:
     """Fail (exit 1) on checksum mismatches, missing files, failed or out-of-order migrations."""
     from toolkit.commands.db import db_validate
 
-    show(db_validate(context(endpoint), env), json, text.db_validate)
+    show(db_validate(context(endpoint, emulator=emulator), env), json, text.db_validate)
 
 
 @app.command("repair")
 @command
-def repair(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
+def repair(
+    env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None, emulator: EmulatorOpt = False
+) -> None:
     """Remove failed-migration rows and realign checksums of applied files (not in protected environments)."""
     from toolkit.commands.db import db_repair
 
-    show(db_repair(context(endpoint), env), json, text.db_repair)
+    show(db_repair(context(endpoint, emulator=emulator), env), json, text.db_repair)
 
 
 @app.command("baseline")
@@ -66,11 +73,12 @@ def baseline(
     version: Annotated[str, typer.Option("--version", help="The version the database is already at.")] = ...,
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Mark a database that predates the migrations as being at --version (not in protected environments)."""
     from toolkit.commands.db import db_baseline
 
-    show(db_baseline(context(endpoint), env, version), json, text.db_baseline)
+    show(db_baseline(context(endpoint, emulator=emulator), env, version), json, text.db_baseline)
 
 
 @app.command("lint")
@@ -82,19 +90,22 @@ def lint(
     ] = None,
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Destructive changes in the migration files, with file and line (exit 1 if any is refused)."""
     from toolkit.commands.db import db_lint
 
-    result = db_lint(context(endpoint), env)
+    result = db_lint(context(endpoint, emulator=emulator), env)
     show(result, json, text.db_lint, exit_code=1 if result.refused else 0)
 
 
 @app.command("drift")
 @command
-def drift(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
+def drift(
+    env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None, emulator: EmulatorOpt = False
+) -> None:
     """Compare the live schema with what the applied migrations build (exit 1 on drift)."""
     from toolkit.commands.db import db_drift
 
-    result = db_drift(context(endpoint), env)
+    result = db_drift(context(endpoint, emulator=emulator), env)
     show(result, json, text.db_drift, exit_code=1 if result.differences else 0)

@@ -3,6 +3,7 @@ stacks of an environment built from them."""
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -13,6 +14,7 @@ from toolkit.project.model import Environment, Project
 from toolkit.support.reporting import Reporter, SilentReporter
 from toolkit.terraform.argv import StackTarget
 from toolkit.terraform.engine import Engine, resolve_engine
+from toolkit.terraform.mirror import PROVIDER_MIRROR_ENV_VAR, write_mirror_config
 from toolkit.terraform.stack import Stack
 
 
@@ -22,6 +24,7 @@ class Context:
     engine_choice: str | None = None
     endpoint: str | None = None  # a local AWS endpoint (moto server, LocalStack) for every AWS call
     reporter: Reporter = field(default_factory=SilentReporter)
+    emulator: bool = False  # --emulator: the endpoint is toolkit's own moto, which env up prepares
 
     @cached_property
     def engine(self) -> Engine:
@@ -40,10 +43,16 @@ class Context:
             data_dir=self.paths.terraform_data(env.name, name),
             backend=env.backend,
             backend_state_dir=self.paths.local_backend(name),
-            var_files=env.var_files,
+            var_files=self.var_files(env),
             lock_timeout=self.project.terraform.lock_timeout,
             grace_seconds=self.project.terraform.grace_seconds,
         )
+
+    def var_files(self, env: Environment) -> tuple[Path, ...]:
+        """The environment's var files, and in emulator mode the emulated network's ids after them (the
+        var files name a VPC and subnets of a real account, which the emulator does not have)."""
+        network = self.paths.emulator_network(env.name)
+        return (*env.var_files, network) if self.endpoint and network.is_file() else env.var_files
 
     def stack(self, env: Environment, name: str, inputs: Path | None = None) -> Stack:
         """A stack of the environment; `inputs` is an extra var file (injected values) applied last."""
@@ -54,10 +63,14 @@ class Context:
         return Stack(self.engine, target, on_line=lines, endpoint=self.endpoint, extra_env=self._aws_env())
 
     def _aws_env(self) -> dict[str, str]:
-        if not self.endpoint:
-            return {}
-        # The AWS provider and the S3 backend both honour these when pointed at an emulator.
-        return {"AWS_ENDPOINT_URL": self.endpoint}
+        extra = {}
+        mirror = os.environ.get(PROVIDER_MIRROR_ENV_VAR)
+        if mirror:  # the AWS provider from a filesystem mirror instead of the registry
+            extra["TF_CLI_CONFIG_FILE"] = str(write_mirror_config(self.paths.mirror_config(), Path(mirror)))
+        if self.endpoint:
+            # The AWS provider and the S3 backend both honour these when pointed at an emulator.
+            extra["AWS_ENDPOINT_URL"] = self.endpoint
+        return extra
 
 
 class TerraformLines:

@@ -21,6 +21,7 @@ from toolkit.adapters.postgres.connection import DatabaseTarget, connect, read_p
 from toolkit.adapters.postgres.server import EmbeddedServer, provision, server_can_reach
 from toolkit.deploy.context import Context
 from toolkit.deploy.stacks import stack_outputs
+from toolkit.deploy.standin import remove_stand_ins, stand_in
 from toolkit.errors import DatabaseError, ToolkitError
 from toolkit.migrations.apply import database_errors
 from toolkit.migrations.history import HistoryTable
@@ -88,6 +89,8 @@ def database_target(
     target = resolve_target(
         db, project_root=ctx.project.root, endpoint=ctx.endpoint, create_password_file=embedded and start
     )
+    if ctx.endpoint and not embedded:
+        return stand_in(ctx, env, db, target)  # emulator mode: the RDS instance's stand-in
     if embedded and start:
         server = embedded_server(ctx, env, db.port)
         if server.ensure_running():
@@ -169,7 +172,10 @@ def open_session(ctx: Context, env: Environment, migrations: LoadedMigrations) -
 def remove_local_database(ctx: Context, env: Environment, infra_outputs: dict[str, Output]) -> bool:
     """Stop and delete the embedded server of the environment and the password file toolkit made for it."""
     if env.database != "embedded":
-        return False
+        if not ctx.endpoint:
+            return False
+        with ctx.reporter.step("stand-in databases"):
+            return remove_stand_ins(ctx, env)
     port, password_file = 0, None
     with contextlib.suppress(ToolkitError):
         db = infra_database(ctx, env, infra_outputs)

@@ -9,6 +9,10 @@
 <state>/<env>/terraform-outputs.lock        serialises reading outputs between local processes
 <state>/<env>/postgres/                     the embedded PostgreSQL of a `database = "embedded"` environment
 <state>/environments/, <state>/deployments/ records of environments on the local backend
+<state>/emulator/                           --emulator's moto server (server.json, moto.log)
+<state>/emulator/<env>/network.tfvars.json  the emulated network's ids, a last var file in emulator mode
+<state>/emulator/<env>/postgres/<instance>/ the stand-in PostgreSQL of one RDS instance in emulator mode
+<state>/terraformrc                         installs the AWS provider from TOOLKIT_PROVIDER_MIRROR
 
 One path is outside the state folder, and derived from it: when toolkit runs as root and the embedded
 PostgreSQL's unprivileged user cannot enter the state folder (a clone under /root, in `mktemp -d`), the
@@ -68,6 +72,25 @@ class StatePaths:
         """Where the local server's data goes when its user cannot reach `postgres(env)` (as root only)."""
         digest = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:16]
         return OUTSIDE_ROOT / digest / env
+
+    def emulator(self) -> Path:
+        """`--emulator`'s moto server: server.json (its pid and port) and moto.log."""
+        return self.root / "emulator"
+
+    def emulator_network(self, env: str) -> Path:
+        """The ids of the network emulator mode made for the environment, passed as a last var file."""
+        return self.root / "emulator" / env / "network.tfvars.json"
+
+    def stand_ins(self, env: str) -> Path:
+        """The stand-in PostgreSQL servers of the environment's RDS instances in emulator mode."""
+        return self.root / "emulator" / env / "postgres"
+
+    def stand_ins_outside(self, env: str) -> Path:
+        return self.postgres_outside(f"emulator-{env}")
+
+    def mirror_config(self) -> Path:
+        """The Terraform CLI configuration that installs the AWS provider from TOOLKIT_PROVIDER_MIRROR."""
+        return self.root / "terraformrc"
 
     def records(self, kind: str) -> Path:
         return self.root / kind

@@ -6,7 +6,7 @@ Verbs and everything heavy (boto3, psycopg2, rich, Terraform) are imported insid
 
 from __future__ import annotations
 
-from toolkit.cli import db, env, pipelines, stacks
+from toolkit.cli import db, emulator, env, pipelines, stacks
 from toolkit.cli.root import app
 from toolkit.errors import ExitCode
 
@@ -14,6 +14,7 @@ app.add_typer(env.app, name="env")
 app.add_typer(db.app, name="db")
 app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(stacks.app, name="stacks")
+app.add_typer(emulator.app, name="emulator")
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.projects import REPO
+from toolkit.adapters.postgres.server import EmbeddedServer
 
 MIRROR = Path(os.environ.get("TOOLKIT_TEST_AWS_PROVIDER_MIRROR", "/opt/tf-plugins"))
 ENV = "pr-913"
@@ -127,7 +128,9 @@ def test_an_ephemeral_environment_lives_and_leaves_nothing_on_the_emulator(tmp_p
 
         status = toolkit(project, "env", "status", ENV, "--emulator", "--json")
         assert status.returncode == 0, status.stdout + status.stderr
-        assert '"V5"' in status.stdout or "V5" in status.stdout
+        document = json.loads(status.stdout)
+        assert document["migrations_applied"] == 5 and document["migrations_pending"] == [], document
+        assert {s["stack"]: s["workspace_exists"] for s in document["stacks"]} == {"infra": True, "pipelines": True}
 
         down = toolkit(project, "env", "down", ENV, "--emulator")
         assert down.returncode == 0, down.stdout + down.stderr
@@ -136,6 +139,8 @@ def test_an_ephemeral_environment_lives_and_leaves_nothing_on_the_emulator(tmp_p
         assert not (project / ".toolkit" / "emulator" / ENV).exists()
     finally:
         stopped = toolkit(project, "emulator", "stop", timeout=60)
+        for data in (project / ".toolkit" / "emulator").glob("*/postgres/*/data"):  # after a failure
+            EmbeddedServer(data_dir=data, port=0).remove()
         assert stopped.returncode == 0, stopped.stdout + stopped.stderr
 
 

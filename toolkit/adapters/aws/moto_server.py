@@ -7,6 +7,7 @@ emulated resource and the state bucket go with it.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 from collections.abc import Callable
@@ -76,6 +77,7 @@ def patch_moto(check_definition: DefinitionCheck) -> None:
 
     FakeBucket.get_permission = bucket_permission
     _patch_glue()
+    _patch_read_back()
     StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
     StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
     GlueResponse.delete_connection = delete_connection
@@ -84,8 +86,6 @@ def patch_moto(check_definition: DefinitionCheck) -> None:
 
 def _patch_glue() -> None:
     """Glue as the provider reads it back, so that a second apply has nothing to do."""
-    import inspect
-
     from moto.glue.models import FakeConnection, FakeJob
     from moto.glue.responses import GlueResponse
 
@@ -128,6 +128,42 @@ def _patch_glue() -> None:
     FakeConnection.as_dict = connection_dict
     FakeJob.__init__, FakeJob.as_dict, FakeJob._toolkit_patched = init, job_dict, True
     GlueResponse.update_connection = update_connection
+
+
+def _patch_read_back() -> None:
+    """Kinesis and EC2 as the provider reads them back, so that a second apply has nothing to do."""
+    from moto.ec2.models.security_groups import SecurityGroupRule
+    from moto.kinesis.responses import KinesisResponse
+
+    if getattr(SecurityGroupRule, "_toolkit_patched", False):
+        return
+    create_stream, rule_init = KinesisResponse.create_stream, SecurityGroupRule.__init__
+
+    def create_stream_with_tags(self):
+        # moto drops CreateStream's Tags: the provider (default_tags) would add them on every run.
+        result = create_stream(self)
+        tags = self._get_param("Tags")
+        if tags:
+            self.kinesis_backend.add_tags_to_stream(None, self._get_param("StreamName"), tags)
+        return result
+
+    def init(self, *args, **kwargs):
+        rule_init(self, *args, **kwargs)
+        prefix = inspect.signature(rule_init).bind(self, *args, **kwargs).arguments.get("prefix_list_id")
+        self._toolkit_prefix_description = (prefix or {}).get("Description")
+
+    def description(self):
+        # moto reads a rule's description from a CIDR range only: a rule that references a security
+        # group or a prefix list loses its own, and the provider would set it on every run.
+        return (
+            self.ip_range.get("Description")
+            or self.source_group.get("Description")
+            or getattr(self, "_toolkit_prefix_description", None)
+        )
+
+    KinesisResponse.create_stream = create_stream_with_tags
+    SecurityGroupRule.__init__, SecurityGroupRule.description = init, property(description)
+    SecurityGroupRule._toolkit_patched = True
 
 
 def _epoch(moment) -> float:

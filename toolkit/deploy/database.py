@@ -21,7 +21,7 @@ from toolkit.adapters.postgres.connection import DatabaseTarget, connect, read_p
 from toolkit.adapters.postgres.server import EmbeddedServer, provision, server_can_reach
 from toolkit.deploy.context import Context
 from toolkit.deploy.stacks import stack_outputs
-from toolkit.deploy.standin import remove_stand_ins, stand_in
+from toolkit.deploy.standin import is_emulated_rds, remove_stand_ins, stand_in
 from toolkit.errors import DatabaseError, ToolkitError
 from toolkit.migrations.apply import database_errors
 from toolkit.migrations.history import HistoryTable
@@ -89,7 +89,7 @@ def database_target(
     target = resolve_target(
         db, project_root=ctx.project.root, endpoint=ctx.endpoint, create_password_file=embedded and start
     )
-    if ctx.endpoint and not embedded:
+    if ctx.endpoint and not embedded and is_emulated_rds(db):
         return stand_in(ctx, env, db, target)  # emulator mode: the RDS instance's stand-in
     if embedded and start:
         server = embedded_server(ctx, env, db.port)

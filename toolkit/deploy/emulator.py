@@ -6,6 +6,7 @@ an emulator-shaped run to a real account; then gives this process (and its child
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -95,11 +96,13 @@ def prepare_environment(ctx: Context, env: Environment) -> Environment:
 def remove_network(ctx: Context, env: Environment) -> bool:
     """After the stacks are destroyed in emulator mode: the environment's emulated network goes too."""
     path = ctx.paths.emulator_network(env.name)
-    if not ctx.endpoint or not path.is_file():
-        return False
-    remove_emulated_network(env.name, region=_region(ctx, env), endpoint=ctx.endpoint)
-    path.unlink(missing_ok=True)
-    return True
+    removed = bool(ctx.endpoint and path.is_file())
+    if removed:
+        remove_emulated_network(env.name, region=_region(ctx, env), endpoint=ctx.endpoint)
+        path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # the environment's folder, once its stand-ins are gone too
+        path.parent.rmdir()
+    return removed
 
 
 def _declared_variables(env: Environment) -> set[str]:

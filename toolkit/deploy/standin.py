@@ -24,6 +24,12 @@ from toolkit.terraform.outputs import DatabaseOutput
 LOOPBACK = "127.0.0.1"
 
 
+def is_emulated_rds(db: DatabaseOutput) -> bool:
+    """An RDS instance's endpoint (`….rds.amazonaws.com`), which in emulator mode resolves nowhere; any
+    other address (a database the test or the user runs) is connected to as it is."""
+    return db.host.rstrip(".").endswith(".rds.amazonaws.com")
+
+
 def instance_name(db: DatabaseOutput) -> str:
     """The RDS instance an output describes: its endpoint's first label (`orders-dev-pg.abc….` → `orders-dev-pg`)."""
     return db.host.split(".", 1)[0] or "database"

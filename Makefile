@@ -7,12 +7,16 @@ STAMP := $(VENV)/.installed
 TOOLKIT := $(BIN)/toolkit
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+EMULATOR ?=
+# EMULATOR=1: against toolkit's own AWS emulator (moto, docs/emulator.md) instead of a real account.
+EMULATOR_OPT := $(if $(filter 1 yes true,$(EMULATOR)),--emulator,)
 
 .DEFAULT_GOAL := help
 .PHONY: help venv env plan destroy status test test-fast lint bench mysql-server
 
 help:
 	@echo "make env [ENV=local]      stand the environment up (validate, terraform, migrations)"
+	@echo "make env ENV=dev EMULATOR=1  the same for an AWS environment against a local AWS emulator"
 	@echo "make plan [ENV=local]     show what 'make env' would change"
 	@echo "make destroy [ENV=local]  tear the environment down"
 	@echo "make status [ENV=local]   workspace, migrations, what is pending"
@@ -34,16 +38,16 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 env: $(STAMP)
-	$(TOOLKIT) env up $(ENV)
+	$(TOOLKIT) env up $(ENV) $(EMULATOR_OPT)
 
 plan: $(STAMP)
-	$(TOOLKIT) plan $(ENV)
+	$(TOOLKIT) plan $(ENV) $(EMULATOR_OPT)
 
 destroy: $(STAMP)
-	$(TOOLKIT) env down $(ENV)
+	$(TOOLKIT) env down $(ENV) $(EMULATOR_OPT)
 
 status: $(STAMP)
-	$(TOOLKIT) env status $(ENV)
+	$(TOOLKIT) env status $(ENV) $(EMULATOR_OPT)
 
 # The MySQL tests start a real MariaDB of their own; its binaries are installed where missing (needs root
 # or passwordless sudo, Debian/Ubuntu). `make env` needs no MySQL.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from toolkit.cli import coercion, db, env, pipelines, stacks
+from toolkit.cli import coercion, db, emulator, env, pipelines, stacks
 from toolkit.cli.root import app
 from toolkit.errors import ExitCode
 
@@ -18,6 +18,7 @@ app.add_typer(env.app, name="env")
 app.add_typer(db.app, name="db")
 app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(stacks.app, name="stacks")
+app.add_typer(emulator.app, name="emulator")
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ import typer
 from toolkit.cli import text
 from toolkit.cli.console import show
 from toolkit.cli.invocation import command, context
-from toolkit.cli.options import DatabaseOpt, EndpointOpt, EnvArg, JsonOpt
+from toolkit.cli.options import DatabaseOpt, EmulatorOpt, EndpointOpt, EnvArg, JsonOpt
 
 app = typer.Typer(no_args_is_help=True, help="SQL migrations of an environment's database (Flyway-compatible).")
 
@@ -17,12 +17,16 @@ app = typer.Typer(no_args_is_help=True, help="SQL migrations of an environment's
 @app.command("status")
 @command
 def status(
-    env: EnvArg = "local", database: DatabaseOpt = None, json: JsonOpt = False, endpoint: EndpointOpt = None
+    env: EnvArg = "local",
+    database: DatabaseOpt = None,
+    json: JsonOpt = False,
+    endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Applied, pending, failed and changed migrations (exit 0; `validate` fails on problems)."""
     from toolkit.commands.db import db_status
 
-    show(db_status(context(endpoint), env, database), json, text.each_database(text.db_status))
+    show(db_status(context(endpoint, emulator=emulator), env, database), json, text.each_database(text.db_status))
 
 
 @app.command("migrate")
@@ -36,35 +40,44 @@ def migrate(
     database: DatabaseOpt = None,
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Apply pending migrations, each in its own transaction, under the migration lock (protected
     environments: only with --dry-run; they change through `toolkit apply --plan`)."""
     from toolkit.commands.db import db_migrate
 
-    result = db_migrate(context(endpoint), env, dry_run=dry_run, database=database)
+    result = db_migrate(context(endpoint, emulator=emulator), env, dry_run=dry_run, database=database)
     show(result, json, text.each_database(text.db_migrate))
 
 
 @app.command("validate")
 @command
 def validate(
-    env: EnvArg = "local", database: DatabaseOpt = None, json: JsonOpt = False, endpoint: EndpointOpt = None
+    env: EnvArg = "local",
+    database: DatabaseOpt = None,
+    json: JsonOpt = False,
+    endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Fail (exit 1) on checksum mismatches, missing files, failed or out-of-order migrations."""
     from toolkit.commands.db import db_validate
 
-    show(db_validate(context(endpoint), env, database), json, text.each_database(text.db_validate))
+    show(db_validate(context(endpoint, emulator=emulator), env, database), json, text.each_database(text.db_validate))
 
 
 @app.command("repair")
 @command
 def repair(
-    env: EnvArg = "local", database: DatabaseOpt = None, json: JsonOpt = False, endpoint: EndpointOpt = None
+    env: EnvArg = "local",
+    database: DatabaseOpt = None,
+    json: JsonOpt = False,
+    endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Remove failed-migration rows and realign checksums of applied files (not in protected environments)."""
     from toolkit.commands.db import db_repair
 
-    show(db_repair(context(endpoint), env, database), json, text.each_database(text.db_repair))
+    show(db_repair(context(endpoint, emulator=emulator), env, database), json, text.each_database(text.db_repair))
 
 
 @app.command("baseline")
@@ -75,11 +88,16 @@ def baseline(
     database: DatabaseOpt = None,
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Mark a database that predates the migrations as being at --version (not in protected environments)."""
     from toolkit.commands.db import db_baseline
 
-    show(db_baseline(context(endpoint), env, version, database), json, text.each_database(text.db_baseline))
+    show(
+        db_baseline(context(endpoint, emulator=emulator), env, version, database),
+        json,
+        text.each_database(text.db_baseline),
+    )
 
 
 @app.command("lint")
@@ -92,11 +110,12 @@ def lint(
     database: DatabaseOpt = None,
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Destructive changes in the migration files, with file and line (exit 1 if any is refused)."""
     from toolkit.commands.db import db_lint
 
-    result = db_lint(context(endpoint), env, database)
+    result = db_lint(context(endpoint, emulator=emulator), env, database)
     refused = result.any("refused") if hasattr(result, "any") else result.refused
     show(result, json, text.each_database(text.db_lint), exit_code=1 if refused else 0)
 
@@ -104,11 +123,15 @@ def lint(
 @app.command("drift")
 @command
 def drift(
-    env: EnvArg = "local", database: DatabaseOpt = None, json: JsonOpt = False, endpoint: EndpointOpt = None
+    env: EnvArg = "local",
+    database: DatabaseOpt = None,
+    json: JsonOpt = False,
+    endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Compare the live schema with what the applied migrations build (exit 1 on drift)."""
     from toolkit.commands.db import db_drift
 
-    result = db_drift(context(endpoint), env, database)
+    result = db_drift(context(endpoint, emulator=emulator), env, database)
     drifted = result.any("differences") if hasattr(result, "any") else result.differences
     show(result, json, text.each_database(text.db_drift), exit_code=1 if drifted else 0)

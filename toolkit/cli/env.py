@@ -10,36 +10,44 @@ import typer
 from toolkit.cli import text
 from toolkit.cli.console import show
 from toolkit.cli.invocation import command, context
-from toolkit.cli.options import BranchOpt, EndpointOpt, EnvArg, JsonOpt
+from toolkit.cli.options import BranchOpt, EmulatorOpt, EndpointOpt, EnvArg, JsonOpt
 
 app = typer.Typer(no_args_is_help=True, help="Stand an environment up, show it, tear it down.")
 
 
 @app.command("up")
 @command
-def up(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None, branch: BranchOpt = None) -> None:
+def up(
+    env: EnvArg = "local",
+    json: JsonOpt = False,
+    endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
+    branch: BranchOpt = None,
+) -> None:
     """Validate, apply the Terraform stacks, then apply pending migrations."""
     from toolkit.commands.env import env_up
 
-    show(env_up(context(endpoint), env, branch=branch), json, text.env_up)
+    show(env_up(context(endpoint, emulator=emulator), env, branch=branch), json, text.env_up)
 
 
 @app.command("down")
 @command
-def down(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
+def down(
+    env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None, emulator: EmulatorOpt = False
+) -> None:
     """Destroy the environment's stacks in reverse order (refused for protected environments)."""
     from toolkit.commands.env import env_down
 
-    show(env_down(context(endpoint), env), json, text.env_down)
+    show(env_down(context(endpoint, emulator=emulator), env), json, text.env_down)
 
 
 @app.command("create")
 @command
-def create(env: EnvArg, json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
+def create(env: EnvArg, json: JsonOpt = False, endpoint: EndpointOpt = None, emulator: EmulatorOpt = False) -> None:
     """Create a named environment's workspaces (the one deliberate way; `env up` never invents one)."""
     from toolkit.commands.environments import env_create
 
-    show(env_create(context(endpoint), env), json, text.env_create)
+    show(env_create(context(endpoint, emulator=emulator), env), json, text.env_create)
 
 
 @app.command("unprotect")
@@ -86,11 +94,11 @@ def name(
 
 @app.command("list")
 @command
-def list_(json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
+def list_(json: JsonOpt = False, endpoint: EndpointOpt = None, emulator: EmulatorOpt = False) -> None:
     """Named environments, and ephemeral ones with their age, TTL and whether they expired."""
     from toolkit.commands.environments import env_list
 
-    show(env_list(context(endpoint)), json, text.env_list)
+    show(env_list(context(endpoint, emulator=emulator)), json, text.env_list)
 
 
 @app.command("extend")
@@ -102,6 +110,7 @@ def extend(
     ] = None,
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Keep an ephemeral environment longer: its TTL (default: the class's) counts again from now."""
     from toolkit.commands.environments import env_extend
@@ -109,7 +118,7 @@ def extend(
     from toolkit.project.durations import parse_duration
 
     seconds = parse_duration(ttl, lambda message: UsageError(f"--ttl: {message}")) if ttl is not None else None
-    show(env_extend(context(endpoint), env, seconds), json, text.env_extend)
+    show(env_extend(context(endpoint, emulator=emulator), env, seconds), json, text.env_extend)
 
 
 @app.command("reap")
@@ -118,11 +127,12 @@ def reap(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say which would be destroyed.")] = False,
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Destroy every ephemeral environment past its TTL."""
     from toolkit.commands.environments import env_reap
 
-    result = env_reap(context(endpoint), dry_run=dry_run)
+    result = env_reap(context(endpoint, emulator=emulator), dry_run=dry_run)
     show(result, json, text.env_reap, exit_code=1 if result.failed else 0)
 
 
@@ -136,17 +146,20 @@ def force_unlock(
     ] = None,
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Release a state lock left by a run that died (check that it really is dead first)."""
     from toolkit.commands.environments import env_force_unlock
 
-    show(env_force_unlock(context(endpoint), env, stack, lock_id), json, text.env_force_unlock)
+    show(env_force_unlock(context(endpoint, emulator=emulator), env, stack, lock_id), json, text.env_force_unlock)
 
 
 @app.command("status")
 @command
-def status(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
+def status(
+    env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None, emulator: EmulatorOpt = False
+) -> None:
     """Workspaces, state serials, applied/pending/failed migrations; changes nothing."""
     from toolkit.commands.status import env_status
 
-    show(env_status(context(endpoint), env), json, text.env_status)
+    show(env_status(context(endpoint, emulator=emulator), env), json, text.env_status)

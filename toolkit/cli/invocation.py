@@ -42,21 +42,35 @@ class GlobalOptions:
 OPTIONS = GlobalOptions()
 
 
-def context(endpoint: str | None = None, *, quiet: bool | None = None):
-    """The library Context for this invocation (loads toolkit.toml; with `endpoint`, emulator mode)."""
+def context(endpoint: str | None = None, *, emulator: bool = False, quiet: bool | None = None):
+    """The library Context for this invocation (loads toolkit.toml; with `endpoint`, emulator mode; with
+    `emulator`, toolkit's own emulator, started when it is not running, is the endpoint)."""
     from toolkit.cli.console import ConsoleReporter
     from toolkit.deploy.context import Context
     from toolkit.deploy.emulator import enter_emulator_mode
+    from toolkit.errors import UsageError
     from toolkit.project.loader import load_project
 
-    if endpoint:
-        enter_emulator_mode(endpoint)
+    if endpoint and emulator:
+        raise UsageError("--endpoint and --emulator exclude each other: --emulator starts toolkit's own emulator")
     project = load_project(OPTIONS.project or _project_from_env())
     reporter = ConsoleReporter(
         quiet=OPTIONS.quiet if quiet is None else quiet, verbose=OPTIONS.verbose, plain=OPTIONS.plain
     )
+    if emulator:
+        from toolkit.deploy.emulator_server import ensure_running
+
+        enter_emulator_mode("http://127.0.0.1")  # refuse real credentials before starting anything
+        endpoint = ensure_running(project.state_dir, reporter)
+    if endpoint:
+        enter_emulator_mode(endpoint)
     return Context(
-        project=project, engine_choice=OPTIONS.engine, endpoint=endpoint, reporter=reporter, no_cache=OPTIONS.no_cache
+        project=project,
+        engine_choice=OPTIONS.engine,
+        endpoint=endpoint,
+        reporter=reporter,
+        emulator=emulator,
+        no_cache=OPTIONS.no_cache,
     )
 
 

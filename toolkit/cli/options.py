@@ -36,6 +36,13 @@ EndpointOpt = Annotated[
     str | None,
     typer.Option("--endpoint", help="Send every AWS call to this local endpoint (moto server, LocalStack)."),
 ]
+EmulatorOpt = Annotated[
+    bool,
+    typer.Option(
+        "--emulator",
+        help="Run against toolkit's own AWS emulator (moto, from the dev extra), started if it is not running.",
+    ),
+]
 BranchOpt = Annotated[str | None, typer.Option(help="Branch recorded with a new ephemeral environment.")]
 DatabaseOpt = Annotated[
     str | None,

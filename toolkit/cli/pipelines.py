@@ -10,7 +10,7 @@ import typer
 from toolkit.cli import text
 from toolkit.cli.console import show
 from toolkit.cli.invocation import command, context
-from toolkit.cli.options import EndpointOpt, JsonOpt
+from toolkit.cli.options import EmulatorOpt, EndpointOpt, JsonOpt
 
 app = typer.Typer(no_args_is_help=True, help="Pipeline definitions: validate, render per environment, graph.")
 
@@ -50,11 +50,16 @@ def render(
     diff: Annotated[bool, typer.Option("--diff", help="Show what changed in each rendered file.")] = False,
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Write the deployable definitions for ENV (values from its tfvars and Terraform outputs)."""
     from toolkit.commands.pipelines import pipelines_render
 
-    show(pipelines_render(context(endpoint), env, out), json, lambda r: text.pipelines_render(r, diff=diff))
+    show(
+        pipelines_render(context(endpoint, emulator=emulator), env, out),
+        json,
+        lambda r: text.pipelines_render(r, diff=diff),
+    )
 
 
 @app.command("graph")

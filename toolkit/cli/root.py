@@ -12,7 +12,7 @@ from toolkit import __version__
 from toolkit.cli import text
 from toolkit.cli.console import configure_logging, show
 from toolkit.cli.invocation import OPTIONS, ToolkitGroup, command, context, optional_context
-from toolkit.cli.options import BranchOpt, EndpointOpt, EnvArg, JsonOpt
+from toolkit.cli.options import BranchOpt, EmulatorOpt, EndpointOpt, EnvArg, JsonOpt
 
 app = typer.Typer(
     name="toolkit",
@@ -78,18 +78,19 @@ def plan(
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none.")
     ] = False,
     endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
     branch: BranchOpt = None,
 ) -> None:
     """Show what `env up` would change, without changing anything (--out: save it for review)."""
     if out is not None:
         from toolkit.commands.plan_bundle import plan_bundle
 
-        result = plan_bundle(context(endpoint), env, out, branch=branch)
+        result = plan_bundle(context(endpoint, emulator=emulator), env, out, branch=branch)
         render = text.plan_bundle
     else:
         from toolkit.commands.plan import env_plan
 
-        result = env_plan(context(endpoint), env)
+        result = env_plan(context(endpoint, emulator=emulator), env)
         render = text.plan
     show(result, json, render, exit_code=2 if detailed_exitcode and result.has_changes else 0)
 
@@ -113,6 +114,7 @@ def apply(
     ] = None,
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Apply exactly a reviewed plan bundle, after checking nothing moved since it was made."""
     from toolkit.commands.apply_bundle import apply_bundle
@@ -120,7 +122,9 @@ def apply(
     from toolkit.project.durations import parse_duration
 
     age = parse_duration(max_age, lambda m: UsageError(f"--max-age: {m}")) if max_age is not None else None
-    result = apply_bundle(context(endpoint), env, plan_dir, set(allow_destroy or ()), max_age_seconds=age)
+    result = apply_bundle(
+        context(endpoint, emulator=emulator), env, plan_dir, set(allow_destroy or ()), max_age_seconds=age
+    )
     show(result, json, text.apply_bundle)
 
 
@@ -130,20 +134,23 @@ def bootstrap(
     env: Annotated[str, typer.Argument(help="Environment whose S3 state bucket to create or harden.")],
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Create the state bucket idempotently: versioning, encryption, no public access, TLS only, locking."""
     from toolkit.commands.environments import bootstrap as bootstrap_bucket
 
-    show(bootstrap_bucket(context(endpoint), env), json, text.bootstrap)
+    show(bootstrap_bucket(context(endpoint, emulator=emulator), env), json, text.bootstrap)
 
 
 @app.command("values")
 @command
-def values(env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
+def values(
+    env: EnvArg = "local", json: JsonOpt = False, endpoint: EndpointOpt = None, emulator: EmulatorOpt = False
+) -> None:
     """The environment's resolved values (tfvars and Terraform outputs) with their source; secrets masked."""
     from toolkit.commands.values import values_report
 
-    show(values_report(context(endpoint), env), json, text.values)
+    show(values_report(context(endpoint, emulator=emulator), env), json, text.values)
 
 
 @app.command("promote-check")
@@ -153,21 +160,22 @@ def promote_check(
     target: Annotated[str, typer.Argument(metavar="TO", help="The environment about to receive it, e.g. prod.")],
     json: JsonOpt = False,
     endpoint: EndpointOpt = None,
+    emulator: EmulatorOpt = False,
 ) -> None:
     """Pass only if TO would receive exactly the migrations, pipeline code and stack code FROM runs."""
     from toolkit.commands.promote import promote_check as check
 
-    result = check(context(endpoint), source, target)
+    result = check(context(endpoint, emulator=emulator), source, target)
     show(result, json, text.promote_check, exit_code=0 if result.ok else 1)
 
 
 @app.command("drift")
 @command
-def drift(env: EnvArg, json: JsonOpt = False, endpoint: EndpointOpt = None) -> None:
+def drift(env: EnvArg, json: JsonOpt = False, endpoint: EndpointOpt = None, emulator: EmulatorOpt = False) -> None:
     """Changes made outside toolkit: Terraform refresh-only plan of every stack, and the live schema."""
     from toolkit.commands.drift import env_drift
 
-    report = env_drift(context(endpoint), env)
+    report = env_drift(context(endpoint, emulator=emulator), env)
     show(report, json, text.drift, exit_code=1 if report.drifted else 0)
 
 

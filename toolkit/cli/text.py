@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # only the types: rendering imports no verb
     from toolkit.commands.db import BaselineResult, LintResult, RepairResult, StatusResult
     from toolkit.commands.doctor import DoctorReport
     from toolkit.commands.drift import DriftReport
+    from toolkit.commands.emulator import EmulatorStopResult
     from toolkit.commands.env import EnvUpResult
     from toolkit.commands.environments import (
         CreateResult,
@@ -101,6 +102,12 @@ def env_down(result: EnvDownResult) -> str:
     return f"environment {result.environment}: destroyed {destroyed}" + (
         "; local database removed" if result.database_removed else ""
     )
+
+
+def emulator_stop(result: EmulatorStopResult) -> str:
+    if not result.stopped:
+        return "no AWS emulator of this project was running"
+    return f"stopped the AWS emulator at {result.endpoint or '(not answering)'}; {result.note}"
 
 
 def env_create(result: CreateResult) -> str:

@@ -232,7 +232,9 @@ def _current_stacks(
             workspace=workspace,
             lineage=lineage,
             serial=serial,
-            inputs=bundle.stack_inputs(stack.target.directory, env.var_files, ctx.project.root, injected_folders(ctx)),
+            inputs=bundle.stack_inputs(
+                stack.target.directory, ctx.var_files(env), ctx.project.root, injected_folders(ctx)
+            ),
             plan_sha256=plan_sha256,
             planned=planned,
         )

@@ -8,10 +8,11 @@ continues from there, since every step skips what is already done.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from toolkit.deploy.context import Context
 from toolkit.deploy.deployment import record_deployed
+from toolkit.deploy.emulator import prepare_environment
 from toolkit.deploy.guards import refuse_protected
 from toolkit.deploy.migrating import migrate_databases
 from toolkit.deploy.progress import Progress, ResourceWatcher
@@ -54,6 +55,9 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
     env = ctx.project.environment(name)
     refuse_protected(env, "toolkit env up")
     progress = Progress()
+    if ctx.endpoint:
+        with progress.step(ctx, "emulator"):
+            env = prepare_environment(ctx, env)
     with progress.step(ctx, "validate"):
         loaded = validate_databases(ctx, env)
         for database, files in loaded.items():
@@ -109,4 +113,7 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
 def env_down(ctx: Context, name: str) -> EnvDownResult:
     """Destroy every stack in reverse order (refused for protected environments); the local database
     server and its data go too, and an ephemeral environment's workspaces and record."""
-    return tear_down(ctx, ctx.project.environment(name))
+    env = ctx.project.environment(name)
+    if ctx.emulator:  # toolkit's own emulator: the workspaces env up created go with the environment
+        env = replace(env, create_workspace=True)
+    return tear_down(ctx, env)

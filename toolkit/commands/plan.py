@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from toolkit.deploy.context import Context
+from toolkit.deploy.emulator import prepare_environment
 from toolkit.deploy.migrating import databases_plan
 from toolkit.deploy.records import record_ephemeral
 from toolkit.deploy.rendering import scratch_render
@@ -31,7 +32,7 @@ def env_plan(ctx: Context, name: str) -> PlanResult:
     A later stack is planned with the earlier stacks' outputs as they are now; if an earlier stack has
     changes, the later plan may change again once it is applied.
     """
-    env = ctx.project.environment(name)
+    env = prepare_environment(ctx, ctx.project.environment(name))  # emulator mode only
     record_ephemeral(ctx, env, None, use="plan", create=False)  # a use: the TTL counts from now
     loaded = load_databases(ctx)
     existing = existing_outputs(ctx, env)

@@ -16,6 +16,7 @@ from toolkit.bundle.phases import deferral, unsettled_outputs
 from toolkit.bundle.summary import SUMMARY_JSON, SUMMARY_MD, lint_verdict, summary_markdown
 from toolkit.deploy.context import Context
 from toolkit.deploy.deployment import pipeline_changes
+from toolkit.deploy.emulator import prepare_environment
 from toolkit.deploy.injected import injected_folders, upstream_reads
 from toolkit.deploy.migrating import database_plan, lint_policy
 from toolkit.deploy.records import record_ephemeral
@@ -50,7 +51,7 @@ class BundleResult:
 
 def plan_bundle(ctx: Context, name: str, out: Path, *, branch: str | None = None) -> BundleResult:
     """Plan every stack, record the inputs and state each plan depends on, and summarise it."""
-    env = ctx.project.environment(name)
+    env = prepare_environment(ctx, ctx.project.environment(name))  # emulator mode only
     final = _new_bundle_folder(out)
     # What env up checks first: migrations and their lint, pipelines for this environment (a sensitive
     # value is refused there, so none is ever rendered into the bundle), var files against the stacks.
@@ -187,7 +188,7 @@ class _BundleWriter:
                 lineage=lineage,
                 serial=serial,
                 inputs=bundle.stack_inputs(
-                    env.stack_dir(stack_name), env.var_files, ctx.project.root, injected_folders(ctx)
+                    env.stack_dir(stack_name), ctx.var_files(env), ctx.project.root, injected_folders(ctx)
                 ),
                 deletes=summary.deletes,
                 replaces=summary.replaces,

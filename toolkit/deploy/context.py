@@ -22,6 +22,7 @@ from toolkit.support.reporting import Reporter, SilentReporter
 from toolkit.terraform.argv import StackTarget
 from toolkit.terraform.engine import Engine, passed_by_name, resolve_engine
 from toolkit.terraform.errored import refuse_errored
+from toolkit.terraform.mirror import PROVIDER_MIRROR_ENV_VAR, write_mirror_config
 from toolkit.terraform.stack import Stack
 
 
@@ -33,6 +34,7 @@ class Context:
     reporter: Reporter = field(default_factory=SilentReporter)
     protection_checked: set = field(default_factory=set, repr=False)  # env names; (env, stack): local state
     no_cache: bool = False  # --no-cache; TOOLKIT_NO_CACHE=1 turns the caches off too
+    emulator: bool = False  # --emulator: the endpoint is toolkit's own moto, which env up prepares
     database: str | None = None  # the database the migration steps work on (None: the project's first)
 
     @property
@@ -72,7 +74,7 @@ class Context:
             data_dir=self.paths.terraform_data(env.name, name),
             backend=env.backend,
             backend_state_dir=self.paths.local_backend(name),
-            var_files=env.var_files,
+            var_files=self.var_files(env),
             lock_timeout=self.project.terraform.lock_timeout,
             grace_seconds=self.project.terraform.grace_seconds,
         )
@@ -108,10 +110,14 @@ class Context:
         return protection_store(env, self.paths.records(PROTECTION), self.endpoint)
 
     def _aws_env(self) -> dict[str, str]:
-        if not self.endpoint:
-            return {}
-        # The AWS provider and the S3 backend both honour these when pointed at an emulator.
-        return {"AWS_ENDPOINT_URL": self.endpoint}
+        extra = {}
+        mirror = os.environ.get(PROVIDER_MIRROR_ENV_VAR)
+        if mirror:  # the AWS provider from a filesystem mirror instead of the registry
+            extra["TF_CLI_CONFIG_FILE"] = str(write_mirror_config(self.paths.mirror_config(), Path(mirror)))
+        if self.endpoint:
+            # The AWS provider and the S3 backend both honour these when pointed at an emulator.
+            extra["AWS_ENDPOINT_URL"] = self.endpoint
+        return extra
 
 
 class TerraformLines:

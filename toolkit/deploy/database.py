@@ -22,6 +22,7 @@ from toolkit.adapters.postgres.connection import DatabaseTarget, connect, read_p
 from toolkit.adapters.postgres.server import EmbeddedServer, provision, server_can_reach
 from toolkit.deploy.context import Context
 from toolkit.deploy.stacks import stack_outputs
+from toolkit.deploy.standin import is_emulated_rds, remove_stand_ins, stand_in
 from toolkit.errors import ConfigError, DatabaseError, ToolkitError
 from toolkit.migrations.engine import database_errors, history_for
 from toolkit.migrations.history import HistoryTable
@@ -146,6 +147,8 @@ def database_target(
     target = resolve_target(
         db, project_root=ctx.project.root, endpoint=ctx.endpoint, create_password_file=embedded and start
     )
+    if ctx.endpoint and not embedded and is_emulated_rds(db):
+        return stand_in(ctx, env, db, target)  # emulator mode: the RDS instance's stand-in
     if embedded and start:
         _one_local_server(ctx, env, outputs, db)
         server = embedded_server(ctx, env, db.port)
@@ -240,7 +243,10 @@ def open_session(ctx: Context, env: Environment, migrations: LoadedMigrations) -
 def remove_local_database(ctx: Context, env: Environment, infra_outputs: dict[str, Output]) -> bool:
     """Stop and delete the embedded server of the environment and the password file toolkit made for it."""
     if env.database != "embedded":
-        return False
+        if not ctx.endpoint:
+            return False
+        with ctx.reporter.step("stand-in databases"):
+            return remove_stand_ins(ctx, env)
     port, password_files = 0, []
     with contextlib.suppress(ToolkitError):
         for database in ctx.project.databases:

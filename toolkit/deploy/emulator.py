@@ -6,12 +6,22 @@ an emulator-shaped run to a real account; then gives this process (and its child
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from toolkit.adapters.aws.emulated_network import ensure_network
+from toolkit.adapters.aws.emulated_network import remove_network as remove_emulated_network
+from toolkit.adapters.aws.state_bucket import bootstrap_state_bucket
+from toolkit.deploy.context import Context
 from toolkit.errors import GuardRefused
+from toolkit.project.model import Environment
+from toolkit.project.varfiles import read_var_values
+from toolkit.terraform.hcl import read_stack
 
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
 _REAL_KEY = re.compile(r"^(AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}$")
@@ -55,3 +65,48 @@ def enter_emulator_mode(endpoint: str, environ: dict[str, str] | None = None, ho
     environ.update(DUMMY_CREDENTIALS)
     environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+
+def _region(ctx: Context, env: Environment) -> str:
+    region = env.backend.settings.get("region", "us-east-1")
+    for path in env.var_files:
+        region = read_var_values(path, ctx.project.root).get("region", region)
+    return str(region)
+
+
+def prepare_environment(ctx: Context, env: Environment) -> Environment:
+    """`--emulator` before `env up` or `plan`: the state bucket bootstrapped, a network made for the
+    environment (its ids a last var file), and the environment allowed to create its workspaces (the
+    emulated account is the machine's own). Returns the environment to run with."""
+    if not ctx.endpoint:
+        return env
+    if ctx.emulator and env.backend.type == "s3":
+        settings = env.backend.settings
+        bootstrap_state_bucket(settings["bucket"], settings["region"], endpoint=ctx.endpoint)
+    if {"vpc_id", "private_subnet_ids"} <= _declared_variables(env):
+        path = ctx.paths.emulator_network(env.name)
+        network = ensure_network(env.name, region=_region(ctx, env), endpoint=ctx.endpoint)
+        text = json.dumps(network, indent=2) + "\n"
+        if not path.is_file() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+    return dataclasses.replace(env, create_workspace=True) if ctx.emulator else env
+
+
+def remove_network(ctx: Context, env: Environment) -> bool:
+    """After the stacks are destroyed in emulator mode: the environment's emulated network goes too."""
+    path = ctx.paths.emulator_network(env.name)
+    removed = bool(ctx.endpoint and path.is_file())
+    if removed:
+        remove_emulated_network(env.name, region=_region(ctx, env), endpoint=ctx.endpoint)
+        path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # the environment's folder, once its stand-ins are gone too
+        path.parent.rmdir()
+    return removed
+
+
+def _declared_variables(env: Environment) -> set[str]:
+    names: set[str] = set()
+    for directory in env.stacks.values():
+        names |= set(read_stack(directory).variables)
+    return names

@@ -11,6 +11,10 @@
 <state>/<env>/<stack>/errored.tfstate       a state Terraform could not save, until `env push-state` pushes it
 <state>/environments/, <state>/deployments/, <state>/protection/  records on the local backend
 <state>/cache/                              what a run derived and the next may reuse (`cache`; --no-cache)
+<state>/emulator/                           --emulator's moto server (server.json, moto.log)
+<state>/emulator/<env>/network.tfvars.json  the emulated network's ids, a last var file in emulator mode
+<state>/emulator/<env>/postgres/<instance>/ the stand-in PostgreSQL of one RDS instance in emulator mode
+<state>/terraformrc                         installs the AWS provider from TOOLKIT_PROVIDER_MIRROR
 
 The state folder is the owner's only (`private`): no read or write for anyone else, and toolkit's CLI
 runs with umask 077, so what it and Terraform write below it (local state, the server's log) is 0600.
@@ -79,6 +83,25 @@ class StatePaths:
     def cache(self, name: str) -> Path:
         """A cache file (see docs/caching.md): every entry keyed by all that could change it; removable."""
         return self.root / "cache" / name
+
+    def emulator(self) -> Path:
+        """`--emulator`'s moto server: server.json (its pid and port) and moto.log."""
+        return self.root / "emulator"
+
+    def emulator_network(self, env: str) -> Path:
+        """The ids of the network emulator mode made for the environment, passed as a last var file."""
+        return self.root / "emulator" / env / "network.tfvars.json"
+
+    def stand_ins(self, env: str) -> Path:
+        """The stand-in PostgreSQL servers of the environment's RDS instances in emulator mode."""
+        return self.root / "emulator" / env / "postgres"
+
+    def stand_ins_outside(self, env: str) -> Path:
+        return self.postgres_outside(f"emulator-{env}")
+
+    def mirror_config(self) -> Path:
+        """The Terraform CLI configuration that installs the AWS provider from TOOLKIT_PROVIDER_MIRROR."""
+        return self.root / "terraformrc"
 
     def records(self, kind: str) -> Path:
         return self.root / kind

@@ -58,7 +58,7 @@ def expected_variables(
     environment's name, and what it injects (earlier stacks' outputs as they are now, injected folders)."""
     declared = read_stack(env.stack_dir(stack_name)).variables
     values: dict[str, Any] = {}
-    for path in env.var_files:
+    for path in ctx.var_files(env):
         values.update(read_var_values(path, ctx.project.root))
     values = {name: value for name, value in values.items() if name in declared}
     values["environment"] = env.name

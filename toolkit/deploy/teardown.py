@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from toolkit.deploy.context import Context
 from toolkit.deploy.database import remove_local_database
+from toolkit.deploy.emulator import remove_network
 from toolkit.deploy.guards import refuse_destroying_protected
 from toolkit.deploy.records import deployment_store, forget_ephemeral
 from toolkit.deploy.stacks import StackOutcome, destroy_stack, existing_outputs, upstream_of
@@ -37,6 +38,8 @@ def tear_down(ctx: Context, env: Environment) -> EnvDownResult:
             changed = destroy_stack(ctx, env, stack_name, upstream_of(ctx, stack_name, outputs_by_stack))
             outcomes.append(StackOutcome(stack_name, env.name, changed))
     removed = remove_local_database(ctx, env, outputs_by_stack.get(ctx.project.stack_order[0], {}))
+    if remove_network(ctx, env):
+        ctx.reporter.note(f"the emulated network of {env.name!r} removed")
     if env.create_workspace:
         shutil.rmtree(ctx.paths.environment(env.name), ignore_errors=True)
     forget_ephemeral(ctx, env)

@@ -52,6 +52,7 @@ def override_content(endpoint: str, account_id: str) -> str:
         '  access_key                  = "test"\n'
         '  secret_key                  = "test"\n'
         f'  allowed_account_ids         = ["{account_id}"]\n'
+        "  max_retries                 = 2\n"
         "  skip_credentials_validation = true\n"
         "  skip_metadata_api_check     = true\n"
         "  s3_use_path_style           = true\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.adapters import process
-from toolkit.errors import Interrupted, StateLocked, TerraformFailed, UsageError
+from toolkit.errors import ConfigError, Interrupted, StateLocked, TerraformFailed, UsageError
 from toolkit.support.masking import mask
-from toolkit.terraform import argv
+from toolkit.terraform import argv, mirror
 from toolkit.terraform.argv import StackTarget
 from toolkit.terraform.emulator_override import provider_override
 from toolkit.terraform.engine import Engine, base_environment, supported_version
@@ -81,6 +82,11 @@ class Stack:
         if lock is not None:
             return _state_locked(self.target, lock, result.returncode)
         excerpt = _error_excerpt(result.stderr or result.stdout)
+        if mirror.NO_MATCHING_RELEASE in " ".join((result.stderr or result.stdout).split()):
+            return ConfigError(
+                f"terraform {what} of {self.target.label} found no provider version the stack accepts:\n{excerpt}",
+                hint=mirror.mismatch_hint(os.environ.get(mirror.PROVIDER_MIRROR_ENV_VAR)),
+            )
         if not excerpt:  # say what ran, rather than end the message on a colon
             command = " ".join([*self.engine.argv, *(a for a in args if not a.startswith("-"))][:4])
             excerpt = f"    `{command}` printed nothing on stdout or stderr"

@@ -1,0 +1,157 @@
+"""`--emulator` end to end: an ephemeral environment pr-<n> on toolkit's own moto, with copies of the real
+AWS stacks (the provider constraint relaxed to the offline mirror's 5.100, never in the shipped stacks),
+the real AWS provider from the mirror, and a stand-in PostgreSQL for the RDS instance. Up, a second up
+with nothing to do, status, down; then the emulator's resources are listed to prove nothing is left.
+Takes several minutes (two applies of 28 and 23 resources, one destroy)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.projects import REPO
+from toolkit.adapters.postgres.server import EmbeddedServer
+
+MIRROR = Path(os.environ.get("TOOLKIT_TEST_AWS_PROVIDER_MIRROR", "/opt/tf-plugins"))
+ENV = "pr-913"
+REGION = "eu-west-1"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("terraform") is None or not (MIRROR / "registry.terraform.io" / "hashicorp" / "aws").is_dir(),
+        reason=f"needs terraform and an AWS provider mirror at {MIRROR} (TOOLKIT_TEST_AWS_PROVIDER_MIRROR)",
+    ),
+]
+
+
+def copy_project(root: Path, *, relax: bool = True) -> Path:
+    root.mkdir(parents=True)
+    for name in ("toolkit.toml", "sql", "pipelines", "tfvars", "terraform", ".gitignore"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns(".terraform*", "zz_*"))
+        else:
+            shutil.copy(source, root / name)
+    for versions in (root / "terraform" / "aws").glob("*/versions.tf") if relax else ():
+        text, count = re.subn(r'version = "~> 6\.0"', 'version = ">= 5.100"', versions.read_text())
+        assert count == 1, "the provider constraint of the stacks changed: update this test"
+        versions.write_text(text)
+    (root / "toolkit.toml").write_text(
+        (root / "toolkit.toml").read_text().replace('engine = "auto"', 'engine = "terraform"')
+    )
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "copy"], cwd=root, check=True
+    )
+    return root
+
+
+def toolkit(project: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    environ.update({"CI": "true", "TOOLKIT_PROVIDER_MIRROR": str(MIRROR)})
+    return subprocess.run(
+        [sys.executable, "-m", "toolkit", "-C", str(project), "--plain", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=timeout,
+    )
+
+
+def emulated(project: Path):
+    """boto3 clients for the project's running emulator."""
+    import boto3
+
+    port = json.loads((project / ".toolkit" / "emulator" / "server.json").read_text())["port"]
+    options = {
+        "region_name": REGION,
+        "endpoint_url": f"http://127.0.0.1:{port}",
+        "aws_access_key_id": "test",
+        "aws_secret_access_key": "test",
+    }
+    return lambda service: boto3.client(service, **options)
+
+
+def leftovers(client) -> dict[str, list]:
+    """Every kind of resource the AWS stacks create, as the emulator lists them."""
+    s3 = client("s3")
+    buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    state_objects = [
+        o["Key"] for b in buckets if "toolkit-state" in b for o in s3.list_objects_v2(Bucket=b).get("Contents", [])
+    ]
+    ec2 = client("ec2")
+    return {
+        "data buckets": [b for b in buckets if "toolkit-state" not in b],
+        "state objects": state_objects,
+        "rds": [d["DBInstanceIdentifier"] for d in client("rds").describe_db_instances()["DBInstances"]],
+        "kinesis": client("kinesis").list_streams()["StreamNames"],
+        "firehose": client("firehose").list_delivery_streams()["DeliveryStreamNames"],
+        "glue connections": [c["Name"] for c in client("glue").get_connections()["ConnectionList"]],
+        "glue jobs": client("glue").list_jobs()["JobNames"],
+        "state machines": [m["name"] for m in client("stepfunctions").list_state_machines()["stateMachines"]],
+        "security groups": [
+            g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"] if "orders" in g["GroupName"]
+        ],
+        "vpcs": [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")],
+        "iam roles": [
+            r["RoleName"] for r in client("iam").list_roles()["Roles"] if r["RoleName"].startswith("orders-")
+        ],
+    }
+
+
+def test_an_ephemeral_environment_lives_and_leaves_nothing_on_the_emulator(tmp_path):
+    project = copy_project(tmp_path / "project")
+    try:
+        first = toolkit(project, "env", "up", ENV, "--emulator")
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert "started the AWS emulator (moto)" in first.stderr and "in memory" in first.stderr
+        assert f"started the stand-in PostgreSQL for RDS instance orders-{ENV}-pg" in first.stderr
+        assert "5 applied now, 0 before" in first.stdout and "127.0.0.1" in first.stdout
+        client = emulated(project)
+        assert leftovers(client)["rds"] == [f"orders-{ENV}-pg"]
+        machines = leftovers(client)["state machines"]
+        assert machines == [f"orders-{ENV}-orders_etl"], machines
+
+        again = toolkit(project, "env", "up", ENV, "--emulator")
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert f"environment {ENV}: nothing to do" in again.stdout, again.stdout
+        assert "started the AWS emulator" not in again.stderr  # the same emulator, found again
+
+        status = toolkit(project, "env", "status", ENV, "--emulator", "--json")
+        assert status.returncode == 0, status.stdout + status.stderr
+        document = json.loads(status.stdout)
+        assert document["migrations_applied"] == 5 and document["migrations_pending"] == [], document
+        assert {s["stack"]: s["workspace_exists"] for s in document["stacks"]} == {"infra": True, "pipelines": True}
+
+        down = toolkit(project, "env", "down", ENV, "--emulator")
+        assert down.returncode == 0, down.stdout + down.stderr
+        left = leftovers(client)
+        assert {kind: found for kind, found in left.items() if found} == {}
+        assert not (project / ".toolkit" / "emulator" / ENV).exists()
+    finally:
+        stopped = toolkit(project, "emulator", "stop", timeout=60)
+        for data in (project / ".toolkit" / "emulator").glob("*/postgres/*/data"):  # after a failure
+            EmbeddedServer(data_dir=data, port=0).remove()
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+
+
+def test_stacks_asking_for_a_version_the_mirror_lacks_are_told_what_to_do(tmp_path):
+    project = copy_project(tmp_path / "project", relax=False)  # the shipped `~> 6.0`
+    try:
+        result = toolkit(project, "env", "up", ENV, "--emulator", timeout=300)
+        assert result.returncode == 3, result.stdout + result.stderr
+        message = " ".join(result.stderr.split())
+        assert "found no provider version the stack accepts" in message
+        assert f"the mirror {MIRROR} (TOOLKIT_PROVIDER_MIRROR) holds hashicorp/aws 5.100.0" in message
+        assert "relax the constraint in a copy of the stacks" in message
+    finally:
+        toolkit(project, "emulator", "stop", timeout=60)

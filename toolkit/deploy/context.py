@@ -79,6 +79,12 @@ class Context:
             grace_seconds=self.project.terraform.grace_seconds,
         )
 
+    def var_files(self, env: Environment) -> tuple[Path, ...]:
+        """The environment's var files, and in emulator mode the emulated network's ids after them (the
+        var files name a VPC and subnets of a real account, which the emulator does not have)."""
+        network = self.paths.emulator_network(env.name)
+        return (*env.var_files, network) if self.endpoint and network.is_file() else env.var_files
+
     def stack(self, env: Environment, name: str, inputs: Path | None = None, *, recovering: bool = False) -> Stack:
         """A stack of the environment; `inputs` is an extra var file (injected values) applied last. Refused
         while a state Terraform could not save waits to be pushed (`recovering`: push-state and

@@ -325,8 +325,9 @@ def test_a_sensitive_value_in_a_postgres_error_is_masked(db_conn, tmp_path):
     sql = write(tmp_path / "sql", {"V1__bad.sql": "SELECT '${token}'::int;\n"})
     with pytest.raises(MigrationFailed) as raised:
         run(db_conn, sql, placeholders=Placeholders(values))
-    assert "tok-9f8e7d6c" in raised.value.message  # PostgreSQL echoes the value back ...
-    assert masking.mask(raised.value.message) == (  # ... and every printer masks it
+    # PostgreSQL echoes the value back; the failure is masked where it is made, not only by the printers
+    assert "tok-9f8e7d6c" not in raised.value.message
+    assert raised.value.message == masking.mask(raised.value.message) == (
         'V1__bad.sql:1: migration 1 failed: invalid input syntax for type integer: "***" [SQLSTATE 22P02]'
     )
 

@@ -305,7 +305,8 @@ def each_database(render: Callable[[Any], str]) -> Callable[[Any], str]:
 def db_status(result: StatusResult) -> str:
     lines = [f"environment {result.environment}: at version {result.current or '(none)'}, {result.pending} pending"]
     lines.append(f"  {'VERSION':<10} {'STATE':<18} SCRIPT")
-    lines += [f"  {f.version or 'R':<10} {f.state:<18} {f.script}" for f in result.files]
+    shown = [(f, f.state + (" (partial)" if f.partial else "")) for f in result.files]
+    lines += [f"  {f.version or 'R':<10} {state:<18} {f.script}" for f, state in shown]
     lines += [f"  problem: {p}" for p in result.problems]
     return "\n".join(lines)
 

@@ -21,7 +21,7 @@ from toolkit.adapters.postgres.connection import copy_in
 from toolkit.errors import DatabaseError, GuardRefused, MigrationFailed, ValidationFailed
 from toolkit.migrations import bookkeeping
 from toolkit.migrations.discovery import MigrationSet
-from toolkit.migrations.failures import transactional_hint
+from toolkit.migrations.failures import partial_hint, transactional_hint
 from toolkit.migrations.history import HistoryTable
 from toolkit.migrations.placeholders import Placeholders
 from toolkit.migrations.plan import MigrationPlan, PendingMigration, plan_migrations
@@ -278,7 +278,8 @@ def _apply_one(
     transactional = step.source.directives.transactional
     started = time.monotonic()
     current: Statement | None = None
-    restored = False
+    restored = row_written = False
+    done = 0  # statements finished: outside a transaction, they stay applied whatever follows
     with conn.cursor() as cur:
         try:
             # Bookkeeping shares round trips with the migration (BEGIN with the timeouts; the session
@@ -289,15 +290,23 @@ def _apply_one(
                 "SELECT set_config('lock_timeout', %s, %s), set_config('statement_timeout', %s, %s)",
                 (timeouts[0], transactional, timeouts[1], transactional),
             )
-            cur.execute(b"BEGIN; " + settings if transactional else settings)
+            if transactional:
+                cur.execute(b"BEGIN; " + settings)
+            else:  # the row first, failed: a run stopped half-way leaves the file failed, not pending
+                _record(cur, history, step, 0, success=False, first=settings + b"; ")
+                row_written = True
             for current in step.statements:
                 if current.copy_data is None:
                     cur.execute(current.sql)
                 else:  # COPY … FROM STDIN with the data that follows it in the file
                     copy_in(cur, current.sql, current.copy_data)
+                done += 1
             current = None  # a failure from here on is the bookkeeping's, not a statement's
             elapsed = int((time.monotonic() - started) * 1000)
-            _record(cur, history, step, elapsed, success=True, commit=transactional, first=reset)
+            if transactional:
+                _record(cur, history, step, elapsed, success=True, commit=True, first=reset)
+            else:
+                history.mark_succeeded(cur, script=step.file.script, execution_ms=elapsed, first=reset)
             restored = True
         except psycopg2.Error as exc:
             elapsed = int((time.monotonic() - started) * 1000)
@@ -306,18 +315,8 @@ def _apply_one(
                 with suppress(psycopg2.Error):  # a dead connection has rolled back already
                     cur.execute("ROLLBACK")
                 raise MigrationFailed(message, hint=transactional_hint(exc, conn)) from None
-            try:
-                _record(cur, history, step, elapsed, success=False, first=reset)
-                restored = True
-                recorded = "it is recorded as failed and blocks further runs"
-            except psycopg2.Error:
-                recorded = "recording it as failed did not work either (connection lost?)"
-            raise MigrationFailed(
-                message,
-                hint="this file runs outside a transaction (toolkit:transaction=false), so statements "
-                f"before the failing one stay applied; {recorded}: finish or undo it by hand, then run "
-                f"`toolkit db repair {environment or 'ENV'}`",
-            ) from None
+            hint = partial_hint(list(step.statements), done, environment, row_written=row_written)
+            raise MigrationFailed(message, hint=hint) from None
         finally:
             # A rolled-back file left nothing behind; a file outside a transaction whose history row
             # could not be written still needs its settings undone.

@@ -29,3 +29,23 @@ def transactional_hint(exc: Exception, conn) -> str:
             "check the server (toolkit env status), then run again"
         )
     return f"fix the migration and run again; {rolled_back}"
+
+
+def partial_hint(statements: list, done: int, environment: str | None, *, row_written: bool) -> str:
+    """The hint for a file outside a transaction that stopped after `done` of its statements: which
+    stayed applied, and what to do, in that order (`db repair` only once the database is put right)."""
+    if done:
+        lines = ", ".join(str(s.line) for s in statements[:done][:20]) + (", …" if done > 20 else "")
+        ran = f"{done} of its {len(statements)} statement(s) ran and stayed applied (starting on line(s) {lines})"
+    else:
+        ran = f"none of its {len(statements)} statement(s) had finished, so nothing of it was applied"
+    row = (
+        "its history row says failed and blocks further runs"
+        if row_written
+        else "no history row could be written (connection lost?), so it shows as pending"
+    )
+    return (
+        f"this file runs outside a transaction (toolkit:transaction=false): {ran}; {row}: finish or undo "
+        f"those statements by hand, then run `toolkit db repair {environment or 'ENV'}` to clear the row, "
+        "and run again"
+    )

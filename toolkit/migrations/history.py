@@ -151,6 +151,16 @@ class HistoryTable:
         )
         cur.execute(first + insert + (b"; COMMIT" if commit else b""))
 
+    def mark_succeeded(self, cur, *, script: str, execution_ms: int, first: bytes = b"") -> None:
+        """The latest row of `script` (written failed before a file outside a transaction started, so
+        that a run stopped half-way leaves it failed, not missing) now says it succeeded."""
+        update = cur.mogrify(
+            f"""UPDATE {self.name} SET success = true, execution_time = %s
+                WHERE installed_rank = (SELECT MAX(installed_rank) FROM {self.name} WHERE script = %s)""",
+            (execution_ms, script),
+        )
+        cur.execute(first + update)
+
     def delete_failed(self, cur) -> list[str]:
         """Remove rows of failed runs (what `repair` does first); the scripts they named."""
         if not self.exists(cur):

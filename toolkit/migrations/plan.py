@@ -172,6 +172,8 @@ class FileState:
     description: str
     state: str  # applied, pending, failed, checksum mismatch, missing, below baseline, ignored, skipped
     installed_on: str | None = None
+    # failed outside a transaction (toolkit:transaction=false): what ran before it stopped stayed applied
+    partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,7 @@ def plan_migrations(
         row = by_version.get(version)
         if row is not None:
             state = "baseline" if row.type in BASELINE_TYPES else "applied" if row.success else "failed"
+            partial = state == "failed" and not source.directives.transactional
             if row.success and row.type not in BASELINE_TYPES and row.checksum != source.checksum:
                 state = "checksum mismatch"
                 problems.append(
@@ -247,7 +250,7 @@ def plan_migrations(
                     f"database, {source.checksum} on disk); restore the file and put the change in a new "
                     f"migration, or run `toolkit db repair {environment or 'ENV'}` if the edit is intended"
                 )
-            states.append(FileState(file.script, str(version), file.description, state, str(row.installed_on)))
+            states.append(FileState(file.script, str(version), file.description, state, str(row.installed_on), partial))
             continue
         if baseline is not None and version <= baseline:
             states.append(FileState(file.script, str(version), file.description, "below baseline"))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.pipelines.problems import Problem, pointer_of, split_pointer
+from toolkit.support.limits import PIPELINE_FILE_MAX_BYTES, TooLarge, read_capped
 
 SYNTAX = "json:syntax"
 DUPLICATE = "json:duplicate-key"
@@ -106,7 +107,10 @@ def loads(text: str, file: str) -> Loaded:
 def load(path: Path, shown: str | None = None) -> Loaded:
     shown = shown or str(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_capped(path, PIPELINE_FILE_MAX_BYTES).decode("utf-8")
+    except TooLarge as exc:
+        message = f"pipeline file {exc}; split it (one pipeline per file) or keep data out of it"
+        return Loaded(shown, "", None, (Problem(shown, 1, 1, "", "file:size", message),))
     except UnicodeDecodeError as exc:
         return Loaded(shown, "", None, (Problem(shown, 1, 1, "", SYNTAX, f"not UTF-8: {exc.reason}"),))
     except OSError as exc:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ConfigError
+from toolkit.support.limits import VAR_FILE_MAX_BYTES, VAR_FILE_MAX_KEYS, TooLarge, read_capped
 from toolkit.support.paths import shown as display
 
 
@@ -26,13 +27,18 @@ def read_var_values(path: Path, project_root: Path | None = None) -> dict[str, A
             hint="rename it to *.tfvars.json and write it as JSON (toolkit and Terraform both read it)",
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        text = read_capped(path, VAR_FILE_MAX_BYTES).decode("utf-8")
+        data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
         json.dumps(data, ensure_ascii=False).encode("utf-8")  # a lone surrogate escape cannot be encoded
+    except TooLarge as exc:
+        raise ConfigError(f"var file {exc}", path=shown, hint=_TOO_LARGE_HINT) from None
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise ConfigError(f"not valid JSON at {where}: {exc.msg}", path=shown) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not valid UTF-8 (byte {exc.start})", path=shown) from None
+    except RecursionError:
+        raise ConfigError(_TOO_DEEP, path=shown) from None
     except UnicodeEncodeError:
         raise ConfigError("holds a lone surrogate escape (\\ud800-\\udfff), which is not text", path=shown) from None
     except ValueError as exc:  # our hooks, and integers too long to convert
@@ -45,7 +51,20 @@ def read_var_values(path: Path, project_root: Path | None = None) -> dict[str, A
         raise ConfigError(f"cannot read: {exc.strerror}", path=shown) from None
     if not isinstance(data, dict):
         raise ConfigError("must hold a JSON object of variable names to values", path=shown)
+    _refuse_many_keys(len(data), shown)
     return data
+
+
+_TOO_DEEP = "nested too deeply (hundreds of levels of lists or objects): no variable's value is that deep"
+_TOO_LARGE_HINT = (
+    "a var file sets a stack's variables (tens of them); keep data in its own file or bucket, "
+    "and split what belongs to different stacks"
+)
+
+
+def _refuse_many_keys(count: int, shown: str) -> None:
+    if count > VAR_FILE_MAX_KEYS:
+        raise ConfigError(f"sets {count} variables; at most {VAR_FILE_MAX_KEYS}", path=shown, hint=_TOO_LARGE_HINT)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -65,7 +84,9 @@ def _no_constant(name: str) -> Any:
 def read_var_keys(path: Path) -> dict[str, int]:
     """The keys a var file sets, with the line each is set on (for findings that point at it)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_capped(path, VAR_FILE_MAX_BYTES).decode("utf-8")
+    except TooLarge as exc:
+        raise ConfigError(f"var file {exc}", path=str(path), hint=_TOO_LARGE_HINT) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not valid UTF-8 (byte {exc.start})", path=str(path)) from None
     except OSError as exc:
@@ -82,16 +103,21 @@ def var_file_keys(name: str, text: str) -> dict[str, int]:
             raise ConfigError(
                 f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", path=name
             ) from None
+        except RecursionError:
+            raise ConfigError(_TOO_DEEP, path=name) from None
     else:
         import hcl2
         from lark.exceptions import LarkError
 
         try:
             data = hcl2.loads(text)
+        except RecursionError:
+            raise ConfigError(_TOO_DEEP, path=name) from None
         except (LarkError, ValueError) as exc:
             raise ConfigError(f"not valid HCL: {str(exc).splitlines()[0] if str(exc) else exc!r}", path=name) from None
     if not isinstance(data, dict):
         raise ConfigError("must hold an object of variable names to values", path=name)
+    _refuse_many_keys(len(data), name)
     return _key_lines(text, [k for k in data if not k.startswith("__")])
 
 

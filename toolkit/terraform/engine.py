@@ -15,6 +15,7 @@ from pathlib import Path
 
 from toolkit.adapters import process
 from toolkit.errors import EngineError, Interrupted
+from toolkit.support.terminal import plain
 from toolkit.terraform.argv import version_argv
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ def _read_version(engine: Engine, env: dict[str, str]) -> str:
     if result.interrupted:
         raise Interrupted(f"interrupted while asking {engine.describe()} for its version")
     if result.returncode != 0:
-        said = (result.stderr or result.stdout).strip()[:300]
+        said = plain(result.stderr or result.stdout).strip()[:300]
         raise EngineError(
             f"{engine.describe()} did not report its version: `{' '.join(argv)}` exited {result.returncode} "
             + (f"saying: {said}" if said else "and printed nothing"),

@@ -6,6 +6,7 @@ backend initialisation, and the workspace is selected explicitly, never through 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ from typing import Any
 from toolkit.adapters import process
 from toolkit.errors import ConfigError, Interrupted, StateLocked, TerraformFailed, UsageError
 from toolkit.support.masking import mask
+from toolkit.support.terminal import plain
 from toolkit.terraform import argv, mirror
 from toolkit.terraform.argv import StackTarget
 from toolkit.terraform.emulator_override import provider_override
@@ -61,9 +63,10 @@ class Stack:
             result = process.run(
                 self.engine.command(*args),
                 env=self.env,
-                on_line=self.on_line if stream else None,
+                on_line=_plain_lines(self.on_line) if stream else None,
                 grace_seconds=self.target.grace_seconds,
             )
+        result = dataclasses.replace(result, stdout=plain(result.stdout), stderr=plain(result.stderr))
         if result.interrupted:
             raise Interrupted(
                 f"terraform {what} of {self.target.label} was interrupted; Terraform was "
@@ -77,8 +80,8 @@ class Stack:
         errored = keep_errored(self.target)
         if errored is not None:
             return errored
-        # `state push` takes no -no-color, and may say it on stdout
-        lock = parse_lock_info(_ANSI.sub("", f"{result.stderr}\n{result.stdout}"))
+        # `state push` may say it on stdout
+        lock = parse_lock_info(f"{result.stderr}\n{result.stdout}")
         if lock is not None:
             return _state_locked(self.target, lock, result.returncode)
         excerpt = _error_excerpt(result.stderr or result.stdout)
@@ -305,13 +308,17 @@ def _state_locked(target: StackTarget, lock: LockInfo, returncode: int) -> State
     )
 
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+def _plain_lines(sink: LineSink | None) -> LineSink | None:
+    """`sink`, seeing each streamed line without terminal control sequences."""
+    if sink is None:
+        return None
+    return lambda stream, line: sink(stream, plain(line))
 
 
 def _error_excerpt(text: str, limit: int = 40) -> str:
-    """The `Error:` blocks of Terraform's output (or its last lines), indented; terminal colour codes
-    removed (every argv asks for -no-color, and a message must read the same in a pipe or a CI log)."""
-    lines = [line.rstrip() for line in _ANSI.sub("", text).splitlines()]
+    """The `Error:` blocks of Terraform's output (or its last lines), indented (`_run` has already
+    removed terminal control sequences, `support/terminal.py:plain`)."""
+    lines = [line.rstrip() for line in plain(text).splitlines()]
     start = next((i for i, line in enumerate(lines) if "Error:" in line), max(0, len(lines) - limit))
     excerpt = [line for line in lines[start : start + limit] if line.strip()]
     return mask("\n".join(f"    {line.lstrip('│╷╵ ')}" for line in excerpt))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.adapters import process
+from toolkit.support.terminal import plain
 from toolkit.terraform.argv import fmt_check_argv, providers_argv
 from toolkit.terraform.engine import Engine, base_environment
 from toolkit.terraform.hcl import StackSource, read_stack
@@ -93,7 +94,7 @@ def check_parses(engine: Engine, directory: Path, cwd: Path) -> list[Finding]:
             env=base_environment({"TF_DATA_DIR": data_dir}),
             cwd=cwd,
         )
-    findings = loader_findings(result.returncode, result.stderr + result.stdout, directory, cwd)
+    findings = loader_findings(result.returncode, plain(result.stderr + result.stdout), directory, cwd)
     try:
         read_stack(directory)
     except ValueError as exc:
@@ -117,7 +118,7 @@ _WHERE = re.compile(r"on (.+?) line (\d+)")
 
 def parse_diagnostics(text: str, base: Path, cwd: Path, *, rule: str) -> list[Finding]:
     """Terraform's human error blocks ("Error: summary", "on file line N", detail) as findings."""
-    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    text = plain(text)
     findings = []
     blocks = re.split(r"^[│╷╵ ]*(?=Error: )", text, flags=re.MULTILINE)
     for block in blocks[1:]:

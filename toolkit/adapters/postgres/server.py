@@ -25,6 +25,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.adapters.postgres.ports import port_holder, start_failure
 from toolkit.errors import DatabaseError
 
 log = logging.getLogger(__name__)
@@ -123,25 +124,22 @@ class EmbeddedServer:
         options = [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.socket_dir}", *LOG_SETTINGS]
         if self.fast:
             options.extend(FAST_SETTINGS)
-        self._run(
-            [
-                self.bin("pg_ctl"),
-                "-D",
-                str(self.data_dir),
-                "-l",
-                str(self.log_file),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                " ".join(options),
-                "start",
-            ],
-            user,
-            failure=f"PostgreSQL did not start on 127.0.0.1:{self.port}",
-            hint=f"is the port taken? see {self.log_file}",
-        )
+        self.start(options, user)
         return True
+
+    def start(self, options: list[str], user: str | None) -> None:
+        """`pg_ctl start` with the server's options; a failure names the port, its holder and the log."""
+        argv = [self.bin("pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60"]
+        try:
+            self._run([*argv, "-o", " ".join(options), "start"], user)
+        except DatabaseError as exc:
+            said = str(exc).partition(": ")[2]
+            raise DatabaseError(
+                f"PostgreSQL did not start on 127.0.0.1:{self.port} ({self.data_dir}): "
+                f"{start_failure(self.port, self.log_file, said)}",
+                hint=f"free the port or give this checkout another one (db_port in its local var file; "
+                f"`toolkit init` picks one per checkout); the server's log is {self.log_file}",
+            ) from exc
 
     def running_port(self) -> int | None:
         """The port of the server running on this data directory, or None."""
@@ -291,24 +289,6 @@ class EmbeddedServer:
             ) from exc
         except subprocess.TimeoutExpired as exc:
             raise DatabaseError(f"{failure or Path(argv[0]).name} timed out", hint=hint) from exc
-
-
-def port_holder(port: int) -> str | None:
-    """Who listens on 127.0.0.1:port, when someone does: another toolkit server (named by its data
-    directory, from its socket's lock file), or something else; None when the port is free."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-            return None
-        except OSError:
-            pass
-    for lock in Path(tempfile.gettempdir()).glob(f"toolkit-pg-*/.s.PGSQL.{port}.lock"):
-        with contextlib.suppress(OSError, IndexError):
-            return f"the local PostgreSQL of another checkout (data in {lock.read_text().splitlines()[1]})"
-    return "another program"
 
 
 def server_can_reach(folder: Path) -> bool:

@@ -117,7 +117,9 @@ def test_an_ephemeral_environment_lives_and_leaves_nothing_on_the_emulator(tmp_p
         assert f"started the stand-in PostgreSQL for RDS instance orders-{ENV}-pg" in first.stderr
         assert "5 applied now, 0 before" in first.stdout and "127.0.0.1" in first.stdout
         client = emulated(project)
-        assert leftovers(client)["rds"] == [f"orders-{ENV}-pg"]
+        # Two instances (the orders database and the warehouse): each its own stand-in.
+        assert f"started the stand-in PostgreSQL for RDS instance orders-{ENV}-dw" in first.stderr
+        assert sorted(leftovers(client)["rds"]) == [f"orders-{ENV}-dw", f"orders-{ENV}-pg"]
         machines = leftovers(client)["state machines"]
         assert machines == [f"orders-{ENV}-orders_etl"], machines
 

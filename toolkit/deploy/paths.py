@@ -75,10 +75,13 @@ class StatePaths:
     def postgres_data(self, env: str) -> Path:
         return self.postgres(env) / "data"
 
+    def outside(self) -> Path:
+        """This state folder's own folder under OUTSIDE_ROOT: toolkit's, as the state folder is."""
+        return OUTSIDE_ROOT / hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:16]
+
     def postgres_outside(self, env: str) -> Path:
         """Where the local server's data goes when its user cannot reach `postgres(env)` (as root only)."""
-        digest = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:16]
-        return OUTSIDE_ROOT / digest / env
+        return self.outside() / env
 
     def cache(self, name: str) -> Path:
         """A cache file (see docs/caching.md): every entry keyed by all that could change it; removable."""

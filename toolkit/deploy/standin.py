@@ -10,6 +10,7 @@ asks for, and emulates none of RDS around it: no parameter groups, no IAM authen
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 from dataclasses import replace
@@ -40,11 +41,13 @@ def _folder(ctx: Context, env: Environment, instance: str) -> tuple[Path, Path]:
     or outside it when the server's unprivileged user cannot enter it (as root in a clone under /root)."""
     inside = ctx.paths.stand_ins(env.name) / instance
     outside = ctx.paths.stand_ins_outside(env.name) / instance
+    # Outside, the state root is this state folder's own folder there (made 0700 under toolkit's umask):
+    # the server's user must be let through it as through the state folder.
     if (outside / "data").is_dir():
-        return outside, outside.parent
+        return outside, ctx.paths.outside()
     if (inside / "data").is_dir() or server_can_reach(ctx.paths.root):
         return inside, ctx.paths.root
-    return outside, outside.parent
+    return outside, ctx.paths.outside()
 
 
 def _port(folder: Path) -> int:
@@ -86,4 +89,6 @@ def remove_stand_ins(ctx: Context, env: Environment) -> bool:
                 EmbeddedServer(data_dir=folder / "data", port=0).remove()
         shutil.rmtree(root, ignore_errors=True)
         removed = True
+    with contextlib.suppress(OSError):  # this state folder's own folder outside, once nothing is left in it
+        ctx.paths.outside().rmdir()
     return removed

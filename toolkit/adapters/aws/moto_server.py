@@ -78,6 +78,7 @@ def patch_moto(check_definition: DefinitionCheck) -> None:
     FakeBucket.get_permission = bucket_permission
     _patch_glue()
     _patch_read_back()
+    _patch_rds()
     StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
     StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
     GlueResponse.delete_connection = delete_connection
@@ -164,6 +165,34 @@ def _patch_read_back() -> None:
     KinesisResponse.create_stream = create_stream_with_tags
     SecurityGroupRule.__init__, SecurityGroupRule.description = init, property(description)
     SecurityGroupRule._toolkit_patched = True
+
+
+def _patch_rds() -> None:
+    """One DbiResourceId per DB instance, as RDS gives: moto gives every instance the same one."""
+    from moto.rds.models import DBInstance
+
+    if getattr(DBInstance, "_toolkit_patched", False):
+        return
+    instance_init = DBInstance.__init__
+
+    def init(self, *args, **kwargs):
+        # The provider keeps an aws_db_instance by its DbiResourceId and reads it back with the
+        # dbi-resource-id filter: with two instances (orders and the warehouse) moto's constant id
+        # matches both, the provider takes "more than one" for "not found" and the apply fails after
+        # ~80 s of "Still creating" with `couldn't find resource`.
+        instance_init(self, *args, **kwargs)
+        self.dbi_resource_id = dbi_resource_id()
+
+    DBInstance.__init__, DBInstance._toolkit_patched = init, True
+
+
+def dbi_resource_id() -> str:
+    """A new DbiResourceId in RDS's form: "db-" and 26 upper-case letters and digits."""
+    import secrets
+    import string
+
+    alphabet = string.ascii_uppercase + string.digits
+    return "db-" + "".join(secrets.choice(alphabet) for _ in range(26))
 
 
 def _epoch(moment) -> float:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from toolkit.deploy.context import Context
 from toolkit.deploy.database import DatabaseSession, history_table, open_session
@@ -54,7 +55,7 @@ def database_drift(ctx: Context, env: Environment, loaded: LoadedMigrations) -> 
                     username=s.target.username,
                     environment=s.env.name,
                     placeholders=s.placeholders,
-                    workdir=ctx.paths.root if ctx.paths.root.is_dir() else None,
+                    workdir=scratch_folder(ctx),
                 )
             except MigrationFailed as exc:
                 raise MigrationFailed(
@@ -118,3 +119,13 @@ def _changed_since_applied(s: DatabaseSession, applied, options: dict) -> list[t
             statements = []
         out.append((script, why, defined_by(statements)))
     return out
+
+
+def scratch_folder(ctx: Context) -> Path | None:
+    """Where the scratch server's data goes: in the state folder, or, when toolkit runs as root and the
+    server's unprivileged user cannot enter the state folder (a clone under /root or /tmp/pytest-of-root),
+    in a private temporary folder of the system's (None), as the environment's own server goes outside."""
+    from toolkit.adapters.postgres.server import server_can_reach
+
+    root = ctx.paths.root
+    return root if root.is_dir() and server_can_reach(root) else None

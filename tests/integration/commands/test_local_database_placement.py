@@ -31,6 +31,9 @@ def test_a_clone_in_a_folder_only_root_can_enter_works_with_no_setting():
         assert private.stat().st_mode & 0o777 == 0o700  # nothing above toolkit's own folders was opened
         again = invoke(project, "env", "up", "local")
         assert again.exit_code == 0 and "migrations  0 applied now, 5 before" in again.stdout
+        drift = invoke(project, "db", "drift", "local")  # its scratch server cannot live in the state folder either
+        assert drift.exit_code == 0, drift.output
+        assert private.stat().st_mode & 0o777 == 0o700
         down = invoke(project, "env", "down", "local")
         assert down.exit_code == 0, down.output
         assert not outside.exists() and not outside.parent.exists()

@@ -327,8 +327,10 @@ def test_a_sensitive_value_in_a_postgres_error_is_masked(db_conn, tmp_path):
         run(db_conn, sql, placeholders=Placeholders(values))
     # PostgreSQL echoes the value back; the failure is masked where it is made, not only by the printers
     assert "tok-9f8e7d6c" not in raised.value.message
-    assert raised.value.message == masking.mask(raised.value.message) == (
-        'V1__bad.sql:1: migration 1 failed: invalid input syntax for type integer: "***" [SQLSTATE 22P02]'
+    assert (
+        raised.value.message
+        == masking.mask(raised.value.message)
+        == ('V1__bad.sql:1: migration 1 failed: invalid input syntax for type integer: "***" [SQLSTATE 22P02]')
     )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,23 +44,33 @@ class Figure:
         return min(times), max(times)
 
 
+GNU_TIME = Path("/usr/bin/time")
+
+
 def run_once(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
-    """Run argv to completion; its wall time and the peak RSS of that process (not its children)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        list(argv), env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    # wait4 gives this child's own rusage; reading stdout first keeps a chatty child from blocking.
-    output = proc.stdout.read() if proc.stdout else b""
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.stdout:
-        proc.stdout.close()
-    if proc.returncode != 0:
-        tail = output.decode("utf-8", "replace")[-2000:]
-        raise BenchError(f"{' '.join(argv[:4])} ... exited {proc.returncode}:\n{tail}")
-    return Run(seconds=seconds, peak_rss_mib=usage.ru_maxrss / 1024)
+    """Run argv to completion; its wall time and the peak RSS of that process (not its children).
+
+    The peak RSS comes from GNU time (`%M`), which forks the command from its own small process: a
+    command forked from this benchmark's Python would start with this process's resident size as its
+    high-water mark (Linux keeps it across exec), so every tool would show at least the benchmark's own
+    size. Without /usr/bin/time the figure is that inherited, unusable one and reads 0."""
+    with tempfile.NamedTemporaryFile(prefix="bench-rss-", suffix=".txt") as rss_file:
+        wrapped = [str(GNU_TIME), "-f", "%M", "-o", rss_file.name, "--", *argv] if GNU_TIME.exists() else list(argv)
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            wrapped, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        output = proc.stdout.read() if proc.stdout else b""  # read first so a chatty child cannot block
+        proc.wait()
+        seconds = time.perf_counter() - started
+        if proc.stdout:
+            proc.stdout.close()
+        if proc.returncode != 0:
+            tail = output.decode("utf-8", "replace")[-2000:]
+            raise BenchError(f"{' '.join(argv[:4])} ... exited {proc.returncode}:\n{tail}")
+        lines = Path(rss_file.name).read_text().split() if GNU_TIME.exists() else []
+    kib = int(lines[-1]) if lines and lines[-1].isdigit() else 0
+    return Run(seconds=seconds, peak_rss_mib=kib / 1024)
 
 
 def measure(

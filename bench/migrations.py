@@ -307,14 +307,44 @@ class MigrationFigures:
     missing: list[tuple[str, str]]
 
 
+def far_behind(
+    found: list[Tool], figures: list[Figure], count: int, behind: float
+) -> tuple[list[Tool], list[tuple[str, str]]]:
+    """The tools to run at the next size, and why the others are not: a peer that took more than `behind`
+    times toolkit's median at `count` migrations (it grows at least linearly) is not run at larger sizes,
+    so one slow peer does not add half an hour; the floor and toolkit always run."""
+    seconds = {f.tool: f.seconds for f in figures}
+    mine = seconds.get("toolkit")
+    if not mine or behind <= 0:
+        return found, []
+    keep, dropped = [], []
+    for tool in found:
+        ratio = seconds.get(tool.name, 0.0) / mine
+        if tool.name in ("toolkit", "psql (floor)") or ratio <= behind:
+            keep.append(tool)
+        else:
+            why = f"not run above {count:,} migrations: at {count:,} it took {ratio:.1f}× toolkit's time"
+            why += f" (--behind {behind:g})"
+            dropped.append((tool.name, why))
+    return keep, dropped
+
+
 def run(
-    work: Path, server: Server, peers: dict, toolkit_bin: str, sizes: list[int], rounds: int, slow_after: float
+    work: Path,
+    server: Server,
+    peers: dict,
+    toolkit_bin: str,
+    sizes: list[int],
+    rounds: int,
+    slow_after: float,
+    behind: float = 0.0,
 ) -> MigrationFigures:
-    """Per size, every tool applies the same migrations to its emptied database, in interleaved rounds;
-    then, with the largest size applied, every tool's no-op run, interleaved too."""
+    """Per size, smallest first, every tool applies the same migrations to its emptied database, in
+    interleaved rounds; then, with the largest size applied, the no-op run of every tool still running
+    (see far_behind), interleaved too."""
     found, missing = tools(peers, server, toolkit_bin)
     figures = MigrationFigures(apply={}, noop=[], noop_count=max(sizes), missing=missing)
-    for count in sizes:
+    for count in sorted(sizes):
         folders = {}
         for tool in found:
             folder = folders[tool.name] = work / f"{tool.name.split()[0]}-{tool.database}-{count}"
@@ -333,6 +363,9 @@ def run(
             for tool in found
         ]
         figures.apply[count] = interleaved(contenders, rounds, slow_after=slow_after)
+        if count < figures.noop_count:
+            found, dropped = far_behind(found, figures.apply[count], count, behind)
+            figures.missing.extend(dropped)
         if count == figures.noop_count:
             # Every database now holds every migration its tool applied: time the no-op runs.
             print(f"  no-op with {count} applied", file=sys.stderr, flush=True)

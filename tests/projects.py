@@ -104,6 +104,23 @@ def write_two_database_project(root: Path, *, port: int, state_dir: Path | None 
     return root
 
 
+def write_one_stack_project(root: Path, *, name: str, stack: str, state_dir: Path, terraform: str = "") -> Path:
+    """A project with one provider-free stack (`stack` is its main.tf), no SQL, no var files and only the
+    local environment: for tests about what Terraform itself does or prints. `terraform` adds lines to
+    the [terraform] table."""
+    (root / "stack").mkdir(parents=True)
+    (root / "stack" / "main.tf").write_text(stack)
+    (root / "sql").mkdir()
+    (root / "tfvars").mkdir()
+    (root / "toolkit.toml").write_text(
+        f'stacks = ["infra"]\n[project]\nname = "{name}"\nstate_dir = "{state_dir}"\n'
+        f'[terraform]\nengine = "embedded"\n{terraform}'
+        '[environments.local]\nstacks = { infra = "stack" }\nbackend = { type = "local" }\n'
+        "var_files = []\ncreate_workspace = true\n"
+    )
+    return root
+
+
 def remove_state_dir(state_dir: Path) -> None:
     """Stop every embedded PostgreSQL whose data is under `state_dir`, whatever the test left behind,
     then delete the folder."""

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.projects import new_state_dir, remove_state_dir
+from tests.projects import new_state_dir, remove_state_dir, write_one_stack_project
 from tests.running import invoke
 
 pytestmark = pytest.mark.slow
@@ -35,16 +35,12 @@ resource "terraform_data" "dump" {
 @pytest.fixture
 def project(tmp_path):
     state_dir = new_state_dir()
-    root = tmp_path / "project"
-    (root / "stack").mkdir(parents=True)
-    (root / "stack" / "main.tf").write_text(STACK)
-    (root / "sql").mkdir()
-    (root / "tfvars").mkdir()
-    (root / "toolkit.toml").write_text(
-        f'stacks = ["infra"]\n[project]\nname = "envdump"\nstate_dir = "{state_dir}"\n'
-        '[terraform]\nengine = "embedded"\npass_env = ["EXTRA_PROVIDER_TOKEN", "GOOGLE_*"]\n'
-        '[environments.local]\nstacks = { infra = "stack" }\nbackend = { type = "local" }\n'
-        "var_files = []\ncreate_workspace = true\n"
+    root = write_one_stack_project(
+        tmp_path / "project",
+        name="envdump",
+        stack=STACK,
+        state_dir=state_dir,
+        terraform='pass_env = ["EXTRA_PROVIDER_TOKEN", "GOOGLE_*"]\n',
     )
     try:
         yield root

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.projects import new_state_dir, remove_state_dir
+from tests.projects import new_state_dir, remove_state_dir, write_one_stack_project
 from toolkit.support.terminal import plain
 
 pytestmark = pytest.mark.slow
@@ -29,17 +29,7 @@ resource "terraform_data" "noisy" {
 @pytest.fixture
 def project(tmp_path):
     state_dir = new_state_dir()
-    root = tmp_path / "project"
-    (root / "stack").mkdir(parents=True)
-    (root / "stack" / "main.tf").write_text(STACK)
-    (root / "sql").mkdir()
-    (root / "tfvars").mkdir()
-    (root / "toolkit.toml").write_text(
-        f'stacks = ["infra"]\n[project]\nname = "noisy"\nstate_dir = "{state_dir}"\n'
-        '[terraform]\nengine = "embedded"\n'
-        '[environments.local]\nstacks = { infra = "stack" }\nbackend = { type = "local" }\n'
-        "var_files = []\ncreate_workspace = true\n"
-    )
+    root = write_one_stack_project(tmp_path / "project", name="noisy", stack=STACK, state_dir=state_dir)
     try:
         yield root
     finally:

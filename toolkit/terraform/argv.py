@@ -142,6 +142,12 @@ def fmt_check_argv(directory: Path) -> list[str]:
     return ["fmt", "-check", "-recursive", "-diff", "-no-color", str(directory)]
 
 
+def get_modules_argv(directory: Path) -> list[str]:
+    """`terraform get` installs the modules a stack calls (a local `./modules/x` is only recorded, no
+    download), so the parse check can load them too."""
+    return [f"-chdir={directory}", "get", "-no-color"]
+
+
 def providers_argv(directory: Path) -> list[str]:
     """`terraform providers` loads the whole configuration, then stops at the uninitialised backend,
     before any provider is needed: toolkit's offline parse check."""

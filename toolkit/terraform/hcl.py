@@ -75,7 +75,9 @@ def stack_from_texts(directory: Path, texts: Mapping[Path, str]) -> StackSource:
                 name, str(path), _line_of(text, "output", name), keys=keys, sensitive=block.get("sensitive") is True
             )
         symbols.update(_symbols(body))
-        for ref in sorted(_references(body, prefixes)):
+        # moved/removed blocks name addresses that, by design, the stack no longer declares
+        expressions = {kind: block for kind, block in body.items() if kind not in ("moved", "removed")}
+        for ref in sorted(_references(expressions, prefixes)):
             references.setdefault(ref, Declared(ref, str(path), _reference_line(text, ref)))
     symbols.update(f"var.{name}" for name in variables)
     return StackSource(directory, variables, outputs, frozenset(symbols), tuple(references.values()))
@@ -156,10 +158,14 @@ def _unquote(text: str) -> str:
 
 
 def _reference_line(text: str, ref: str) -> int:
-    """First line using `ref` outside a comment."""
+    """First line using `ref` outside a comment and outside a moved/removed block (top-level blocks
+    open at column 0 in formatted HCL, which `stacks check` requires)."""
     pattern = re.compile(rf"(?<![\w.]){re.escape(ref)}(?![\w-])")
+    in_move = False
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.lstrip().startswith(("#", "//")) and pattern.search(line):
+        if line[:1] not in ("", " ", "\t", "}"):
+            in_move = line.startswith(("moved ", "moved{", "removed ", "removed{"))
+        if not in_move and not line.lstrip().startswith(("#", "//")) and pattern.search(line):
             return number
     return 0
 

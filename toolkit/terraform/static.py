@@ -17,7 +17,7 @@ from pathlib import Path
 
 from toolkit.adapters import process
 from toolkit.support.terminal import plain
-from toolkit.terraform.argv import fmt_check_argv, providers_argv
+from toolkit.terraform.argv import fmt_check_argv, get_modules_argv, providers_argv
 from toolkit.terraform.engine import Engine, base_environment
 from toolkit.terraform.hcl import StackSource, read_stack
 
@@ -89,11 +89,12 @@ def fmt_findings(returncode: int, stdout: str, stderr: str, directory: Path, cwd
 def check_parses(engine: Engine, directory: Path, cwd: Path) -> list[Finding]:
     """Terraform's own loader, via `terraform providers` in a throwaway data dir (no init, no download)."""
     with tempfile.TemporaryDirectory(prefix="toolkit-parse-") as data_dir:
-        result = process.run(
-            engine.command(*providers_argv(directory)),
-            env=base_environment({"TF_DATA_DIR": data_dir}),
-            cwd=cwd,
-        )
+        env = base_environment({"TF_DATA_DIR": data_dir})
+        if _calls_modules(directory):  # Terraform loads a module only once `get` has installed it
+            got = process.run(engine.command(*get_modules_argv(directory)), env=env, cwd=cwd)
+            if got.returncode != 0:
+                return loader_findings(got.returncode, plain(got.stderr + got.stdout), directory, cwd)
+        result = process.run(engine.command(*providers_argv(directory)), env=env, cwd=cwd)
     findings = loader_findings(result.returncode, plain(result.stderr + result.stdout), directory, cwd)
     try:
         read_stack(directory)
@@ -101,6 +102,18 @@ def check_parses(engine: Engine, directory: Path, cwd: Path) -> list[Finding]:
         if not findings:  # Terraform accepts what toolkit cannot read: say so rather than skip rules
             findings.append(Finding("parse", _shown(directory, cwd), 0, f"toolkit cannot read it: {exc}"))
     return findings
+
+
+_MODULE_BLOCK = re.compile(r'^\s*module\s+"', re.MULTILINE)
+
+
+def _calls_modules(directory: Path) -> bool:
+    """Whether a .tf file of the stack declares a module block (JSON: a top-level "module" key)."""
+    for path in sorted(directory.glob("*.tf")) + sorted(directory.glob("*.tf.json")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if _MODULE_BLOCK.search(text) or (path.name.endswith(".json") and '"module"' in text):
+            return True
+    return False
 
 
 def loader_findings(returncode: int, output: str, directory: Path, cwd: Path) -> list[Finding]:

@@ -4,21 +4,21 @@ output "databases" {
   description = "Each database toolkit migrates (toolkit.toml's [databases.<name>]): where it is, where its password lives."
   value = {
     orders = {
-      engine              = aws_db_instance.database.engine
-      host                = aws_db_instance.database.address
-      port                = aws_db_instance.database.port
-      name                = aws_db_instance.database.db_name
-      username            = aws_db_instance.database.username
-      password_secret_arn = aws_db_instance.database.master_user_secret[0].secret_arn
+      engine              = module.orders_database.engine
+      host                = module.orders_database.address
+      port                = module.orders_database.port
+      name                = module.orders_database.db_name
+      username            = module.orders_database.username
+      password_secret_arn = module.orders_database.password_secret_arn
       password_file       = null
     }
     analytics = {
-      engine              = aws_db_instance.warehouse.engine
-      host                = aws_db_instance.warehouse.address
-      port                = aws_db_instance.warehouse.port
-      name                = aws_db_instance.warehouse.db_name
-      username            = aws_db_instance.warehouse.username
-      password_secret_arn = aws_db_instance.warehouse.master_user_secret[0].secret_arn
+      engine              = module.warehouse.engine
+      host                = module.warehouse.address
+      port                = module.warehouse.port
+      name                = module.warehouse.db_name
+      username            = module.warehouse.username
+      password_secret_arn = module.warehouse.password_secret_arn
       password_file       = null
     }
   }
@@ -27,12 +27,12 @@ output "databases" {
 output "database" {
   description = "The orders database (the one-database shorthand of `databases`, for what reads only one)."
   value = {
-    engine              = aws_db_instance.database.engine
-    host                = aws_db_instance.database.address
-    port                = aws_db_instance.database.port
-    name                = aws_db_instance.database.db_name
-    username            = aws_db_instance.database.username
-    password_secret_arn = aws_db_instance.database.master_user_secret[0].secret_arn
+    engine              = module.orders_database.engine
+    host                = module.orders_database.address
+    port                = module.orders_database.port
+    name                = module.orders_database.db_name
+    username            = module.orders_database.username
+    password_secret_arn = module.orders_database.password_secret_arn
     password_file       = null
   }
 }

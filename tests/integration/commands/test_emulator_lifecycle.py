@@ -201,7 +201,7 @@ def test_sigint_during_the_infra_apply_leaves_no_lock_and_the_next_run_completes
         seen = []
         for line in proc.stdout:  # Ctrl-C once the databases are being created: mid-apply, state locked
             seen.append(line)
-            if "aws_db_instance.database: Still creating" in line:
+            if "module.orders_database.aws_db_instance.this: Still creating" in line:
                 break
         else:
             pytest.fail("the infra apply never reached the database:\n" + "".join(seen))

@@ -124,7 +124,7 @@ def test_the_infra_stack_plans_against_the_emulator(workdir, moto_endpoint, tmp_
     assert connection["connection_type"] == "NETWORK"
     assert connection["physical_connection_requirements"][0]["availability_zone"] == f"{REGION}a"
     assert after(plan, "aws_vpc_security_group_ingress_rule.database_glue")["from_port"] == 5432
-    warehouse = after(plan, "aws_db_instance.warehouse")
+    warehouse = after(plan, "module.warehouse.aws_db_instance.this")
     assert warehouse["identifier"] == f"orders-{ENV}-dw" and warehouse["db_name"] == "analytics"
     assert warehouse["storage_encrypted"] and not warehouse["publicly_accessible"]
     assert warehouse["manage_master_user_password"] and not warehouse["deletion_protection"]  # pr-7: not protected

@@ -91,6 +91,18 @@ def test_a_syntax_error_is_one_parse_finding_with_its_line(project):
     assert finding["message"].startswith("Invalid expression")
 
 
+def test_an_error_inside_a_module_the_stack_calls_is_a_parse_finding(project):
+    """The AWS infra stack calls ./modules/postgres: the check installs it (offline, a local path) and
+    Terraform's loader reads it, so a broken module is found, not hidden behind "module not installed"."""
+    module = project / "terraform/aws/infra/modules/postgres/main.tf"
+    module.write_text(module.read_text() + 'resource "aws_s3_bucket" "x" {\n  bucket =\n}\n')
+    result = invoke(project, "stacks", "check", "--json")
+    assert result.exit_code == 1, result.output
+    [finding] = json.loads(result.stdout)["findings"]
+    assert (finding["rule"], finding["file"]) == ("parse", "terraform/aws/infra/modules/postgres/main.tf")
+    assert finding["message"].startswith("Invalid expression")
+
+
 def test_the_ephemeral_template_gives_every_variable_a_value(project):
     """tfvars/ephemeral.tfvars.json is what every pr-<n> environment gets: toolkit.toml's [ephemeral]
     template is checked as an environment of its own."""

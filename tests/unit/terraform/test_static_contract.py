@@ -142,3 +142,33 @@ output "role" {
             "local.role_name is referenced but not declared in terraform/aws/pipelines",
         ),
     ]
+
+
+def test_moved_blocks_name_what_the_stack_no_longer_declares_but_other_references_still_count():
+    stack = ROOT / "terraform/aws/infra"
+    text = """
+terraform {
+  required_providers {
+    aws = {
+      source = "hashicorp/aws"
+    }
+  }
+}
+
+moved {
+  from = aws_db_instance.database
+  to   = module.orders_database.aws_db_instance.this
+}
+
+removed {
+  from = aws_s3_bucket.old
+}
+
+output "x" {
+  value = aws_db_instance.database.address
+}
+"""
+    findings = check_references(stack_from_texts(stack, {stack / "main.tf": text}), ROOT)
+    assert [(f.line, f.message) for f in findings] == [
+        (20, "aws_db_instance.database is referenced but not declared in terraform/aws/infra")
+    ]

@@ -21,7 +21,7 @@ help:
 	@echo "make destroy [ENV=local]  tear the environment down"
 	@echo "make status [ENV=local]   workspace, migrations, what is pending"
 	@echo "make test                 install and run the whole test suite"
-	@echo "make lint                 ruff, stack checks, CI files against their schemas, zizmor on the workflows"
+	@echo "make lint                 ruff, stack checks, CI files against their schemas, zizmor on the workflows, checkov on the stacks"
 	@echo "make bench                benchmarks against peer tools (installs them); writes docs/benchmarks.md"
 
 # The virtualenv is rebuilt only when pyproject.toml changes. The first time takes a minute or two, so it
@@ -64,13 +64,22 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-lint: $(STAMP)
+# checkov gets a virtualenv of its own: its HCL parser installs a module named hcl2 that would shadow
+# python-hcl2 in toolkit's. Rebuilt only when its pinned requirement changes.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: ci/checkov-requirements.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --disable-pip-version-check --progress-bar off --quiet -r ci/checkov-requirements.txt
+	@touch $@
+
+lint: $(STAMP) $(CHECKOV_VENV)/.installed
 	$(BIN)/ruff check toolkit tests bench
 	$(BIN)/ruff format --check toolkit tests bench
 	$(TOOLKIT) stacks check
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.gitlab-ci ci/gitlab-ci.yml
 	$(BIN)/zizmor --offline --persona=pedantic .github/workflows
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --directory terraform --framework terraform --quiet --compact --skip-download
 
 # Full `terraform validate` of the AWS stacks. Needs internet (it downloads the AWS provider), so it is
 # not part of `make test`; `toolkit stacks check` is the offline part and runs there. Each stack gets a

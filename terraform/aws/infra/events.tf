@@ -21,6 +21,8 @@ resource "aws_kinesis_stream" "events" {
 }
 
 resource "aws_cloudwatch_log_group" "firehose" {
+  #checkov:skip=CKV_AWS_338:retention from the var files (log_retention_days: 365 in prod, 30 elsewhere, 3 for pr-<n>)
+
   name              = "/aws/kinesisfirehose/${local.name}-events-to-s3"
   retention_in_days = var.ephemeral ? 3 : var.log_retention_days
   kms_key_id        = var.kms_key_arn

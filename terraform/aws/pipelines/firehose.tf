@@ -6,6 +6,8 @@
 # not deploy fails the plan instead of being dropped.
 
 resource "aws_cloudwatch_log_group" "firehose" {
+  #checkov:skip=CKV_AWS_338:retention from the var files (log_retention_days: 365 in prod, 30 elsewhere, 3 for pr-<n>)
+
   count = length(local.firehoses) == 0 ? 0 : 1
 
   name              = "/aws/kinesisfirehose/${local.name}-pipelines"

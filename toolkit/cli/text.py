@@ -105,9 +105,14 @@ def env_down(result: EnvDownResult) -> str:
 
 
 def emulator_stop(result: EmulatorStopResult) -> str:
+    removed = (
+        f"; removed the stand-in PostgreSQL of {', '.join(result.stand_ins_removed)}"
+        if result.stand_ins_removed
+        else ""
+    )
     if not result.stopped:
-        return "no AWS emulator of this project was running"
-    return f"stopped the AWS emulator at {result.endpoint or '(not answering)'}; {result.note}"
+        return f"no AWS emulator of this project was running{removed}"
+    return f"stopped the AWS emulator at {result.endpoint or '(not answering)'}{removed}; {result.note}"
 
 
 def env_create(result: CreateResult) -> str:

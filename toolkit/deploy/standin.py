@@ -63,10 +63,26 @@ def _port(folder: Path) -> int:
     return port
 
 
+def _replaced(folder: Path, db: DatabaseOutput) -> bool:
+    """Whether the stand-in in `folder` stood in for another instance of the same name: RDS gives every
+    new instance a new master secret, so a changed secret ARN is a new, empty database (moto restarted,
+    or the instance replaced), never the old one's data under a new instance."""
+    recorded = folder / "instance"
+    return recorded.is_file() and recorded.read_text().strip() != (db.password_secret_arn or "")
+
+
 def stand_in(ctx: Context, env: Environment, db: DatabaseOutput, target: DatabaseTarget) -> DatabaseTarget:
     """The target with the stand-in's address, the stand-in started and provisioned when it is not running."""
     instance = instance_name(db)
     folder, top = _folder(ctx, env, instance)
+    if _replaced(folder, db):
+        EmbeddedServer(data_dir=folder / "data", port=0).remove()
+        shutil.rmtree(folder, ignore_errors=True)
+        ctx.reporter.note(
+            f"RDS instance {instance} is a new instance (its master secret changed): its stand-in starts empty, "
+            "as a new RDS instance does"
+        )
+        folder, top = _folder(ctx, env, instance)
     server = EmbeddedServer(data_dir=folder / "data", port=_port(folder), state_root=top)
     if server.running_port() is None:
         server.ensure_running()
@@ -75,20 +91,34 @@ def stand_in(ctx: Context, env: Environment, db: DatabaseOutput, target: Databas
             "(emulator mode: the emulated RDS has no server)"
         )
         provision(server, database=db.name, username=db.username, password=target.password)
+        (folder / "instance").write_text(f"{db.password_secret_arn or ''}\n")
     return replace(target, host=LOOPBACK, port=server.port)
 
 
 def remove_stand_ins(ctx: Context, env: Environment) -> bool:
     """Stop and delete every stand-in of the environment; True if there was one."""
-    removed = False
-    for root in (ctx.paths.stand_ins(env.name), ctx.paths.stand_ins_outside(env.name)):
+    return bool(_remove(ctx, [ctx.paths.stand_ins(env.name), ctx.paths.stand_ins_outside(env.name)]))
+
+
+def remove_every_stand_in(ctx: Context) -> list[str]:
+    """Stop and delete the stand-ins of every environment (the emulator stopped: the instances they stood
+    in for are gone); the instances' names."""
+    roots = sorted(ctx.paths.emulator().glob("*/postgres"))
+    if ctx.paths.outside().is_dir():
+        roots += sorted(ctx.paths.outside().glob("emulator-*"))
+    return _remove(ctx, roots)
+
+
+def _remove(ctx: Context, roots: list[Path]) -> list[str]:
+    removed = []
+    for root in roots:
         if not root.is_dir():
             continue
         for folder in sorted(root.iterdir()):
             if (folder / "data").is_dir():
                 EmbeddedServer(data_dir=folder / "data", port=0).remove()
+                removed.append(folder.name)
         shutil.rmtree(root, ignore_errors=True)
-        removed = True
     with contextlib.suppress(OSError):  # this state folder's own folder outside, once nothing is left in it
         ctx.paths.outside().rmdir()
     return removed

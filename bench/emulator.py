@@ -19,13 +19,15 @@ MIRROR = Path(os.environ.get("TOOLKIT_TEST_AWS_PROVIDER_MIRROR", "/opt/tf-plugin
 ENV = "pr-990"
 STEPS = ("env up (cold)", "env up (no-op)", "env down")
 NOTE = (
-    "One ephemeral environment on toolkit's moto, both AWS stacks (28 + 12 resources), the AWS provider "
-    "from the mirror, a stand-in PostgreSQL per RDS instance; each round starts the emulator, `init`s "
-    "both stacks from the mirror and ends with `emulator stop`. Most of a cold `env up` and of `env down` "
-    "is the provider's RDS waiters, not toolkit or moto: after CreateDBInstance and after DeleteDBInstance "
-    "the provider sleeps 60 s before its first poll, then needs three answers 10 s apart (about 80 s for "
-    "the two instances, which it creates in parallel), whatever the emulator answers (docs/emulator.md). "
-    "The no-op `env up` is the refresh-only cost of 40 resources through the emulator."
+    "One ephemeral environment on toolkit's moto: both AWS stacks (39 and 33 resources in state), the AWS "
+    "provider from the mirror, a stand-in PostgreSQL per RDS instance; each round starts the emulator, "
+    "`init`s both stacks from the mirror and ends with `emulator stop`. About 80 s of the cold `env up` and "
+    "of `env down` is the provider's RDS waiters, not toolkit or moto: after CreateDBInstance and after "
+    "DeleteDBInstance the provider sleeps 60 s before its first poll, then wants three answers 10 s apart, "
+    "whatever the emulator answers (once per apply: the two instances are created in parallel; "
+    "docs/emulator.md). Most of the rest, and of the no-op `env up`, is Terraform starting the ~700 MB "
+    "provider and loading its schema for every `plan` and `apply`, and refreshing every resource "
+    "through the emulator. Peak RSS is toolkit's own process, not Terraform's."
 )
 
 

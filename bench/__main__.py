@@ -1,6 +1,6 @@
 """Run the benchmarks against toolkit's peers and write docs/benchmarks.md and docs/benchmarks.json.
 
-    .venv/bin/python -m bench [--rounds 3] [--sizes 1000,10000] [--only migrations,pipelines,startup,env]
+    .venv/bin/python -m bench [--rounds 3] [--sizes 1000,10000] [--only migrations,pipelines,startup,env,emulator]
                               [--no-install] [--fsync] [--out-md PATH] [--out-json PATH]
 
 `make bench` runs it with the defaults. Peers are installed into bench/.peers/ (git-ignored) unless
@@ -18,12 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import environment, migrations, mysql, pipelines
+from bench import emulator, environment, migrations, mysql, pipelines
 from bench.peers import Peer, install_all, psql_path
 from bench.report import Scenario, Target, ratio, write
 
 REPO = Path(__file__).resolve().parents[1]
-SCENARIOS = ("migrations", "mysql", "pipelines", "startup", "env")
+SCENARIOS = ("migrations", "mysql", "pipelines", "startup", "env", "emulator")
 PEER_NAMES = ("dbmate", "asl-validator", "yoyo", "sqitch")
 
 
@@ -41,6 +41,9 @@ def main() -> None:
         type=float,
         default=3.0,
         help="a peer slower than this many times toolkit at one size is not run at larger ones (0: always run)",
+    )
+    parser.add_argument(
+        "--emulator-rounds", type=int, default=1, help="rounds of the emulator lifecycle (minutes each)"
     )
     parser.add_argument("--slow-after", type=float, default=120.0, help="a first run longer than this is the only one")
     parser.add_argument("--out-md", type=Path, default=REPO / "docs" / "benchmarks.md")
@@ -101,6 +104,14 @@ def main() -> None:
                 "API, which these machines cannot reach to measure."
             )
             scenarios.append(scenario)
+        if "emulator" in only:
+            say("emulator: env up, no-op env up and env down of an ephemeral environment on --emulator")
+            figures, absent = emulator.run(work, toolkit_bin, args.emulator_rounds)
+            if absent:
+                missing.append(("emulator lifecycle", absent))
+            else:
+                title = "Lifecycle of an ephemeral AWS environment on `--emulator`"
+                scenarios.append(Scenario("emulator", title, figures, emulator.STEPS[0], "step", [emulator.NOTE]))
     header = run_header(peers, args, time.monotonic() - started)
     write(
         args.out_md,

@@ -15,6 +15,7 @@ class Scenario:
     title: str
     figures: list[Figure]
     reference: str = "toolkit"  # the figure ratios are taken against
+    first_column: str = "tool"  # what each row is (a tool; the emulator lifecycle's rows are its steps)
     notes: list[str] = field(default_factory=list)
 
     def figure(self, tool: str) -> Figure | None:
@@ -35,7 +36,8 @@ def ratio(figure: Figure, reference: Figure) -> float:
 def table(scenario: Scenario) -> list[str]:
     reference = scenario.figure(scenario.reference)
     lines = [
-        f"| tool | median s | fastest–slowest s | runs | peak RSS MiB | × {scenario.reference} | note |",
+        f"| {scenario.first_column} | median s | fastest–slowest s | runs | peak RSS MiB "
+        f"| × {scenario.reference} | note |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
     for figure in scenario.figures:
@@ -81,7 +83,7 @@ def write(
         if scenario.notes:
             lines.append("")
     if missing:
-        lines += ["## Peers not measured here", ""]
+        lines += ["## Peers and scenarios not measured here", ""]
         lines += [f"- {name}: {reason}" for name, reason in missing]
         lines.append("")
     lines += ["## Method and how to reproduce", "", *method, ""]

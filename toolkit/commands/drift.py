@@ -10,14 +10,15 @@ from toolkit.deploy.rendering import scratch_render
 from toolkit.deploy.stacks import open_stack, saved_plan
 from toolkit.deploy.validation import load_migrations
 from toolkit.migrations.drift import ChangedFile, Difference
+from toolkit.terraform.drift import outside_changes
 from toolkit.terraform.outputs import Output
-from toolkit.terraform.summary import action_of, summarize
+from toolkit.terraform.summary import summarize
 
 
 @dataclass(frozen=True)
 class StackDrift:
     stack: str
-    drifted: tuple[str, ...]  # changed outside Terraform: "address: action" from a refresh-only plan
+    drifted: tuple[str, ...]  # changed outside Terraform: "address: action" (terraform/drift.py:outside_changes)
     pending: tuple[str, ...] = ()  # state no longer matches the code: what a normal plan would change
 
 
@@ -63,7 +64,8 @@ def env_drift(ctx: Context, name: str) -> DriftReport:
                 planned = stack.show_plan(plan_file) if stack.plan(plan_file) else {}
                 outputs_by_stack[stack_name] = stack.outputs()
                 upstream.update(outputs_by_stack[stack_name])
-            stacks.append(StackDrift(stack_name, tuple(_drift_lines(refreshed)), tuple(_pending_lines(planned))))
+            drifted = tuple(outside_changes(refreshed, planned))
+            stacks.append(StackDrift(stack_name, drifted, tuple(_pending_lines(planned))))
     databases = []
     for db in ctx.project.databases:  # each in order, against its own scratch database
         scoped = ctx.for_database(db)
@@ -77,14 +79,6 @@ def env_drift(ctx: Context, name: str) -> DriftReport:
         tuple(w for db in databases for w in db.warnings),
         tuple(databases),
     )
-
-
-def _drift_lines(plan: dict) -> list[str]:
-    lines = []
-    for change in plan.get("resource_drift") or []:
-        actions = (change.get("change") or {}).get("actions") or ["update"]
-        lines.append(f"{change.get('address', '?')}: {action_of(actions)}")
-    return sorted(lines)
 
 
 def _pending_lines(plan: dict) -> list[str]:

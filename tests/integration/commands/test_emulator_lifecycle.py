@@ -2,7 +2,8 @@
 AWS stacks (the provider constraint relaxed to the offline mirror's 5.100, never in the shipped stacks),
 the real AWS provider from the mirror, and a stand-in PostgreSQL for each RDS instance (the orders
 database and the warehouse). Up, a second up with nothing to do, status, values (no password), a new
-migration through `plan --out` and `apply --plan`, down; then the
+migration through `plan --out` and `apply --plan`, `drift` before and after a change made by hand on the
+stand-in, `promote-check` to a second emulated environment (equal, then a migration apart), down; then the
 emulator's resources are listed to prove nothing is left. Then Ctrl-C during the infra apply: exit 130,
 no lock left, the next run completes. Takes several minutes (each env up waits ~80 s for the RDS
 instances, as the provider polls them)."""
@@ -148,6 +149,72 @@ def reviewed_change_of_a_migration(project: Path, bundle: Path) -> None:
     assert document["migrations_applied"] == 8 and document["migrations_pending"] == [], document
 
 
+STAND_IN = re.compile(r"database\s+(\w+): postgresql://\w+:\*\*\*@127\.0\.0\.1:(\d+)/\w+")
+
+
+def connect_by_hand(project: Path, client, database: str, port: int):
+    """A session on a stand-in as someone with the master password would open one: the user and database
+    from the stacks' `databases` output (`values`), the password from the emulated Secrets Manager secret
+    it names, the address the one `env up` reported (the output's RDS name resolves nowhere)."""
+    import psycopg2
+
+    shown = json.loads(toolkit(project, "values", ENV, "--emulator", "--json").stdout)
+    output = next(v["value"] for v in shown["values"] if v["name"] == "databases")[database]
+    secret = client("secretsmanager").get_secret_value(SecretId=output["password_secret_arn"])
+    password = json.loads(secret["SecretString"])["password"]
+    return psycopg2.connect(
+        host="127.0.0.1", port=port, dbname=output["name"], user=output["username"], password=password
+    )
+
+
+def drift_after_a_change_by_hand(project: Path, client, ports: dict[str, int]) -> None:
+    """`drift`: clean after env up; then a column added and an index dropped by hand on the orders
+    stand-in are reported by name, exit 1, and the warehouse (untouched) has no drift."""
+    clean = toolkit(project, "drift", ENV, "--emulator")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert f"environment {ENV}: no drift" in clean.stdout, clean.stdout
+
+    conn = connect_by_hand(project, client, "orders", ports["orders"])
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("ALTER TABLE customers ADD COLUMN added_by_hand TEXT")
+            cur.execute("DROP INDEX orders_placed_at_idx")
+    finally:
+        conn.close()
+
+    drifted = toolkit(project, "drift", ENV, "--emulator", "--json")
+    assert drifted.returncode == 1, drifted.stdout + drifted.stderr
+    report = json.loads(drifted.stdout)
+    assert all(not s["drifted"] and not s["pending"] for s in report["stacks"]), report["stacks"]
+    found = {db["name"]: [(f["kind"], f["name"], f["change"]) for f in db["differences"]] for db in report["databases"]}
+    assert found["analytics"] == [], found
+    named = " ".join(f"{kind} {name} {change}" for kind, name, change in found["orders"])
+    assert "added_by_hand" in named and "unexpected" in named, found
+    assert "orders_placed_at_idx" in named and "missing" in named, found
+    assert len(found["orders"]) == 2, found
+
+
+def promotion_to_a_second_environment(project: Path, second: str) -> None:
+    """`promote-check ENV SECOND`: ENV's deployment record (in the emulated state bucket) against what this
+    checkout would deploy to the second emulated environment. Equal: ok. One migration apart (committed
+    after ENV was deployed): refused, naming it, exit 1."""
+    same = toolkit(project, "promote-check", ENV, second, "--emulator")
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert f"promote {ENV} -> {second}: ok" in same.stdout, same.stdout
+
+    (project / "sql" / "orders" / "V7__add_order_channel.sql").write_text(
+        "ALTER TABLE orders ADD COLUMN channel TEXT;\n"
+    )
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "V7"], cwd=project, check=True
+    )
+    apart = toolkit(project, "promote-check", ENV, second, "--emulator", "--json")
+    assert apart.returncode == 1, apart.stdout + apart.stderr
+    differences = json.loads(apart.stdout)["differences"]
+    assert differences == [f"database orders: migration 7 would reach {second} but {ENV} has not run it"], differences
+
+
 def test_an_ephemeral_environment_lives_and_leaves_nothing_on_the_emulator(tmp_path):
     project = copy_project(tmp_path / "project")
     try:
@@ -176,6 +243,10 @@ def test_an_ephemeral_environment_lives_and_leaves_nothing_on_the_emulator(tmp_p
         values_without_secrets(project, client)
 
         reviewed_change_of_a_migration(project, tmp_path / "bundle")
+        ports = {name: int(port) for name, port in STAND_IN.findall(first.stdout)}
+        assert sorted(ports) == ["analytics", "orders"], first.stdout
+        drift_after_a_change_by_hand(project, client, ports)
+        promotion_to_a_second_environment(project, "pr-915")
 
         down = toolkit(project, "env", "down", ENV, "--emulator")
         assert down.returncode == 0, down.stdout + down.stderr

@@ -87,6 +87,26 @@ def test_folders_above_the_state_dir_keep_their_modes(outer_folder):
     conn.close()
 
 
+@as_root
+def test_folders_toolkit_creates_above_the_state_root_let_the_server_through(outer_folder):
+    """As /var/lib/toolkit-postgres on a fresh machine: toolkit makes it, under its umask 077, on the way to
+    an outside state root; made 0700 it would stop the server's user at the folder toolkit itself made."""
+    outer, servers = outer_folder
+    outer.chmod(0o755)  # like /var/lib
+    made_now = outer / "toolkit-postgres"
+    state = made_now / "0123456789abcdef"
+    server = EmbeddedServer(data_dir=state / "local" / "data", port=free_port(), fast=True, state_root=state)
+    servers.append(server)
+    old = os.umask(0o077)
+    try:
+        assert server.ensure_running()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(made_now.stat().st_mode) == 0o711  # enterable, not listable
+    assert stat.S_IMODE(outer.stat().st_mode) == 0o755  # what existed before keeps its mode
+    psycopg2.connect(**server.superuser_dsn()).close()
+
+
 def test_a_server_from_an_older_toolkit_loses_trust_logins(outer_folder):
     outer, servers = outer_folder
     outer.chmod(0o711)

@@ -76,9 +76,12 @@ class EmbeddedServer:
 
     def ensure_running(self) -> bool:
         """Initialise the data directory if needed and start the server; True if it was started now."""
+        created = [p for p in (self.data_dir.parent, *self.data_dir.parent.parents) if not p.exists()]
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         user = self._system_user()
         if user is not None:
+            for folder in created:  # made just now, under toolkit's umask 077: ours, so let the server through
+                _make_enterable(folder)
             top = self._own_folders()
             for folder in top:
                 _make_enterable(folder)

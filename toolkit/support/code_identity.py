@@ -54,11 +54,15 @@ def _every_file(package: Path) -> list[str]:
     return found
 
 
+def identity_of(package: Path, version: str) -> str:
+    """The identity of the package folder `package` of distribution version `version`."""
+    record = installed_record(package, version)
+    if record is not None:
+        return f"installed {version} {package} {_identity(record)}"
+    return "\n".join([f"checkout {version} {package}", *_every_file(package)])
+
+
 @functools.cache
 def toolkit_identity() -> str:
     """One string that changes whenever toolkit's code may have (computed once per process)."""
-    package = Path(toolkit.__file__).resolve().parent
-    record = installed_record(package, toolkit.__version__)
-    if record is not None:
-        return f"installed {toolkit.__version__} {package} {_identity(record)}"
-    return "\n".join([f"checkout {toolkit.__version__} {package}", *_every_file(package)])
+    return identity_of(Path(toolkit.__file__).resolve().parent, toolkit.__version__)

@@ -97,8 +97,9 @@ def main() -> None:
             scenario = Scenario("env", "No-op `env up local` against bare `terraform plan`", figures)
             scenario.notes.append(
                 f"Engine: {engine}. Both plans run with the same data directories and values. A no-op `env up` "
-                "validates every migration, pipeline and var file, runs `init`, `workspace select`, `plan`, "
-                "`state list` and `output` for each stack, and asks the database what is applied. These "
+                "checks that nothing it validated, rendered or asked Terraform before has changed (docs/caching.md: "
+                "every file's content or identity, the state's serial), runs one full `plan` per stack (the only "
+                "Terraform processes), and reads each database's history once on one connection. These "
                 "provider-free stacks plan in tens of milliseconds, so this sets toolkit's fixed cost against the "
                 "smallest plan there is; with a cloud provider a plan also refreshes every resource through its "
                 "API, which these machines cannot reach to measure."

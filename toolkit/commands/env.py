@@ -74,12 +74,13 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
     upstream: dict[str, Output] = {}
     migrated = {}
     rendered = changed_pipelines = ()
+    render_result = None
     for index, stack_name in enumerate(ctx.project.stack_order):
         if renders_pipelines(env, stack_name):
             with progress.step(ctx, "render pipelines"):
-                result = render_pipelines(ctx, env, outputs_by_stack)
-                rendered = tuple(f.name for f in result.files)
-                changed_pipelines = tuple(f.name for f in result.files if f.changed)
+                render_result = render_pipelines(ctx, env, outputs_by_stack)
+                rendered = tuple(f.name for f in render_result.files)
+                changed_pipelines = tuple(f.name for f in render_result.files if f.changed)
                 ctx.reporter.note(f"{len(rendered)} pipeline(s) rendered, {len(changed_pipelines)} changed")
         watcher = ResourceWatcher(stack_name)
         with progress.step(ctx, f"terraform: {stack_name}", partial=watcher.partial):
@@ -92,7 +93,7 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
         if index == 0:
             migrated = migrate_databases(ctx, env, outputs, loaded, progress)
     with progress.step(ctx, "deployment record"):
-        record_deployed(ctx, env, loaded, migrated)
+        record_deployed(ctx, env, loaded, migrated, rendered=render_result)
     databases = tuple(
         DatabaseUp(name, run.result.applied, run.result.already_applied, run.target.url)
         for name, run in migrated.items()

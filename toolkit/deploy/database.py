@@ -121,9 +121,15 @@ def resolve_target(
 
 
 def database_target(
-    ctx: Context, env: Environment, outputs: dict[str, Output] | None = None, *, start: bool = False
+    ctx: Context,
+    env: Environment,
+    outputs: dict[str, Output] | None = None,
+    *,
+    start: bool = False,
+    reprovision: bool = True,
 ) -> DatabaseTarget:
-    """The environment's database; with `start`, the local embedded server is started and provisioned."""
+    """The environment's database; with `start`, the local embedded server is started and provisioned
+    (with `reprovision=False`, provisioned only if it was started now: `open_database`)."""
     if outputs is None:
         outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
     db = infra_database(ctx, env, outputs)
@@ -152,10 +158,27 @@ def database_target(
     if embedded and start:
         _one_local_server(ctx, env, outputs, db)
         server = embedded_server(ctx, env, db.port)
-        if server.ensure_running():
+        started = server.ensure_running()
+        if started:
             ctx.reporter.note(f"started the local PostgreSQL on {db.host}:{db.port}")
-        provision(server, database=db.name, username=db.username, password=target.password)
+        if started or reprovision:
+            provision(server, database=db.name, username=db.username, password=target.password)
     return target
+
+
+def open_database(ctx: Context, env: Environment, outputs: dict[str, Output]) -> tuple[DatabaseTarget, object]:
+    """The environment's database (the local one started) and one connection to it. A local server that
+    was already running is provisioned (role, password and database rewritten as superuser) only when the
+    login role cannot get in: a password login (scram-sha-256 over TCP) to that database proves that the
+    role, its password and the database are what provisioning would leave."""
+    target = database_target(ctx, env, outputs, start=True, reprovision=False)
+    if env.database == "embedded":
+        try:
+            return target, connect_database(target, attempts=1)
+        except DatabaseError:  # a new database or role, a changed password file: provision as before
+            provision(embedded_server(ctx, env, target.port), database=target.name, username=target.username,
+                      password=target.password)  # fmt: skip
+    return target, connect_database(target)
 
 
 def _one_local_server(ctx: Context, env: Environment, outputs: dict[str, Output], db: DatabaseOutput) -> None:

@@ -23,9 +23,15 @@ from toolkit.state.deployments import FORMAT, Deployment, migrations_digest
 from toolkit.support.paths import shown
 from toolkit.terraform.sources import external_inputs, tree_sha256
 
+ASK_GIT = "\0ask git"  # record_database's default: no commit known yet
 
-def from_repository(ctx: Context, env: Environment, loaded: LoadedMigrations) -> Deployment:
-    """What `env up` of this checkout deploys to `env` (code only: no values)."""
+
+def from_repository(
+    ctx: Context, env: Environment, loaded: LoadedMigrations, *, pipelines: dict[str, str] | None = None
+) -> Deployment:
+    """What `env up` of this checkout deploys to `env` (code only: no values). `pipelines`: the code
+    fingerprints a render of this run just made (`<kind folder>/<name>` -> fingerprint), which the
+    pipelines' catalog would only compute again."""
     project = ctx.project
     folders = injected_folders(ctx)
     stacks = {
@@ -38,10 +44,11 @@ def from_repository(ctx: Context, env: Environment, loaded: LoadedMigrations) ->
     }
     runs = [m for m in loaded.versioned if m.runs_in(env.name)]
     migrations = {str(m.file.version): m.sha256 for m in runs}
-    pipelines = {
-        f"{RENDER_FOLDERS[p.kind]}/{p.name}": code_fingerprint(p.name, p.kind, p.data, project.pipelines_dir)
-        for p in catalog(project).pipelines
-    }
+    if pipelines is None:
+        pipelines = {
+            f"{RENDER_FOLDERS[p.kind]}/{p.name}": code_fingerprint(p.name, p.kind, p.data, project.pipelines_dir)
+            for p in catalog(project).pipelines
+        }
     return Deployment(
         env.name,
         stacks,
@@ -110,17 +117,27 @@ def from_repository_all(ctx: Context, env: Environment, loaded: dict[str, Loaded
     return Deployment.with_databases({name: from_repository(ctx, env, files) for name, files in loaded.items()})
 
 
-def record_deployed(ctx: Context, env: Environment, loaded: dict[str, LoadedMigrations], runs: dict) -> Deployment:
+def record_deployed(
+    ctx: Context,
+    env: Environment,
+    loaded: dict[str, LoadedMigrations],
+    runs: dict,
+    *,
+    rendered: RenderResult | None = None,
+) -> Deployment:
     """After a complete deploy, store what `env` runs now: `record_database` of each database (`runs`: name ->
-    its MigrationRun, in order), as one record."""
+    its MigrationRun, in order), as one record; `rendered`: this run's render of the pipelines, if any."""
     previous = _readable(deployment_store(ctx, env), env.name)
+    commit = current_commit(ctx.project.root)  # once per record, not once per database
+    pipelines = None if rendered is None else {f.file.removesuffix(".json"): f.fingerprint for f in rendered.files}
     per_database = {}
     for name, run in runs.items():
         just_applied = {step.script for step in run.result.applied}
         before = previous.database(name, first=ctx.project.databases[0].name) if previous is not None else None
         per_database[name] = record_database(
-            ctx, env, loaded[name], run.applied, just_applied, run.repeatables, previous=before
-        )
+            ctx, env, loaded[name], run.applied, just_applied, run.repeatables, previous=before,
+            commit=commit, pipelines=pipelines,
+        )  # fmt: skip
     deployment = Deployment.with_databases(per_database)
     deployment_store(ctx, env).put(deployment)
     return deployment
@@ -135,18 +152,20 @@ def record_database(
     repeatables: dict[str, int] | None = None,
     *,
     previous: Deployment | None,
+    commit: str | None = ASK_GIT,
+    pipelines: dict[str, str] | None = None,
 ) -> Deployment:
     """What `env` runs now with one database: the repository's stacks and pipelines, the migrations applied
     (`applied`: version -> checksum in the history table; `just_applied`: the scripts this run applied) by
     the SHA-256 of their bytes, and the rendered definitions (kept beside the state, as sensitive as it;
-    secrets never reach them)."""
+    secrets never reach them). `commit`: the checkout's commit (None: not a git checkout), asked of git by default."""
     folder = ctx.paths.rendered(env.name)
     rendered = (
         {str(p.relative_to(folder).with_suffix("")): p.read_text(encoding="utf-8") for p in folder.glob("*/*.json")}
         if deploys_pipelines(ctx, env) and folder.is_dir()
         else {}
     )
-    repo = from_repository(ctx, env, loaded)
+    repo = from_repository(ctx, env, loaded, pipelines=pipelines)
     migrations = applied_identities(loaded, applied, just_applied, previous)
     ran = dict(repeatables or {})
     return Deployment(
@@ -155,7 +174,7 @@ def record_database(
         migrations,
         repo.pipelines,
         deployed_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        git_commit=current_commit(ctx.project.root),
+        git_commit=current_commit(ctx.project.root) if commit == ASK_GIT else commit,
         rendered=rendered,
         checksums=dict(applied),
         migrations_sha256=migrations_digest(migrations),

@@ -14,6 +14,7 @@ from toolkit.deploy.database import (
     database_target,
     has_database_outputs,
     history_table,
+    open_database,
     outputs_lock,
     placeholders_for,
     server_root,
@@ -25,7 +26,7 @@ from toolkit.migrations.apply import MigrateResult
 from toolkit.migrations.engine import current_plan, migrate, refusals
 from toolkit.migrations.history import BASELINE_TYPES
 from toolkit.migrations.lint import LintPolicy
-from toolkit.migrations.plan import MigrationPlan
+from toolkit.migrations.plan import MigrationPlan, plan_migrations
 from toolkit.migrations.rules import RULES
 from toolkit.migrations.source import LoadedMigrations
 from toolkit.project.model import Environment
@@ -84,21 +85,13 @@ def run_migrations(
     """Start the database if it is the local one, then migrate it; with `reviewed`, every pending migration
     must be one of those scripts (a plan bundle's), or nothing is applied. What was applied is added to
     `progress`, also when a later migration fails (each one commits on its own)."""
-    target = database_target(ctx, env, outputs, start=True)
-    conn = connect_database(target)
+    target, conn = open_database(ctx, env, outputs)
     try:
-        if reviewed is not None:
-            _refuse_unreviewed(ctx, env, conn, target, outputs, loaded, reviewed)
-        before = _history_rank(ctx, conn, target)
-        try:
-            result = migrate_environment(ctx, env, conn, target, outputs, loaded, lint=lint)
-        except ToolkitError:
-            done = _applied_since(ctx, target, before)
-            if done:
-                progress.changed.append(f"{len(done)} migration(s) applied{_in(ctx)}: {', '.join(done)}")
-            raise
-        applied = applied_versions(ctx, conn, target)
-        repeatables = applied_repeatables(ctx, conn, target)
+        if reviewed is None and (noop := _nothing_to_do(ctx, env, conn, target, outputs, loaded)) is not None:
+            result, rows = noop
+        else:
+            result, rows = _migrate(ctx, env, conn, target, outputs, loaded, progress, reviewed, lint)
+        applied, repeatables = _applied_versions(rows), _applied_repeatables(rows)
     finally:
         conn.close()
     if result.applied:
@@ -107,6 +100,40 @@ def run_migrations(
     else:
         ctx.reporter.note(f"migrations{_in(ctx)}: all applied, nothing to do")
     return MigrationRun(target, result, applied, repeatables)
+
+
+def _migrate(ctx, env, conn, target, outputs, loaded, progress, reviewed, lint) -> tuple[MigrateResult, list]:
+    """The migration engine's run (under its lock), and the history rows after it."""
+    if reviewed is not None:
+        _refuse_unreviewed(ctx, env, conn, target, outputs, loaded, reviewed)
+    before = _history_rank(ctx, conn, target)
+    try:
+        result = migrate_environment(ctx, env, conn, target, outputs, loaded, lint=lint)
+    except ToolkitError:
+        done = _applied_since(ctx, target, before)
+        if done:
+            progress.changed.append(f"{len(done)} migration(s) applied{_in(ctx)}: {', '.join(done)}")
+        raise
+    with conn.cursor() as cur:
+        return result, history_table(ctx, target).applied(cur)
+
+
+def _nothing_to_do(ctx, env, conn, target, outputs, loaded) -> tuple[MigrateResult, list] | None:
+    """A PostgreSQL database whose history already runs every file as it is (nothing pending, no problem:
+    the same plan the engine makes under its lock, on one read of the history), with its rows; None when
+    there may be something to do, which the engine then decides under its lock. Nothing is written, so no
+    lock is needed: a run applying at the same moment leaves files pending in this read, or none."""
+    if target.engine != "postgres":
+        return None
+    with conn.cursor() as cur:
+        rows = history_table(ctx, target).applied(cur)
+    if not rows:  # a new database, or one built without migrations: the engine's own checks decide
+        return None
+    options = _plan_options(ctx, env, outputs, target)
+    plan = plan_migrations(loaded, rows, server_version=conn.server_version, **options)
+    if plan.pending or plan.problems:
+        return None
+    return MigrateResult(applied=(), already_applied=plan.applied), rows
 
 
 def _in(ctx: Context) -> str:
@@ -276,19 +303,15 @@ def lint_policy(ctx: Context, loaded: LoadedMigrations | None = None) -> LintPol
     )
 
 
-def applied_versions(ctx: Context, conn, target: DatabaseTarget | None = None) -> dict[str, int]:
-    """Versions applied successfully in the database, with their checksums (what the environment runs)."""
-    with conn.cursor() as cur:
-        rows = history_table(ctx, target).applied(cur)
+def _applied_versions(rows) -> dict[str, int]:
+    """Versions applied successfully, with their checksums (what the environment runs)."""
     return {
         str(r.version): r.checksum for r in rows if r.version is not None and r.success and r.type not in BASELINE_TYPES
     }
 
 
-def applied_repeatables(ctx: Context, conn, target: DatabaseTarget | None = None) -> dict[str, int]:
+def _applied_repeatables(rows) -> dict[str, int]:
     """Each repeatable migration's script with the checksum (after placeholders) of its last successful run."""
-    with conn.cursor() as cur:
-        rows = history_table(ctx, target).applied(cur)
     return {r.script: r.checksum for r in rows if r.version is None and r.success and r.type == "SQL"}
 
 

@@ -9,9 +9,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from toolkit.deploy import render_cache
 from toolkit.deploy.context import Context
 from toolkit.deploy.stacks import renders_pipelines, sensitive_variables, stack_outputs
 from toolkit.errors import EnvironmentNotUp
+from toolkit.pipelines import outfolder
 from toolkit.pipelines.rendering import RenderResult, render
 from toolkit.project.model import Environment
 from toolkit.project.values import Values, resolve_values
@@ -26,9 +28,20 @@ def render_pipelines(
     out_dir: Path | None = None,
 ) -> RenderResult:
     """Render every pipeline with values(ENV) = tfvars ∪ the outputs so far, into the folder the stack reads
-    (the environment's own unless `out_dir` says otherwise)."""
+    (the environment's own unless `out_dir` says otherwise). Into its own folder, the last render is
+    reused while nothing it read has changed and the folder holds what it wrote (`deploy/render_cache.py`)."""
     values = resolve_values(env, ctx.project.root, outputs_by_stack, sensitive_variables(env))
-    return render(ctx.project, values, out_dir or ctx.paths.rendered(env.name))
+    folder = out_dir or ctx.paths.rendered(env.name)
+    kept = ctx.cache_file(f"rendered-{env.name}.json") if out_dir is None else None
+    if kept is None:
+        return render(ctx.project, values, folder)
+    outfolder.refuse(ctx.project, folder)  # the guard holds on every run, cached or not
+    key = render_cache.render_key(ctx.project, values, folder)
+    result = render_cache.load(kept, key, env.name, folder)
+    if result is None:
+        result = render(ctx.project, values, folder)
+        render_cache.store(kept, key, result)
+    return result
 
 
 @contextmanager

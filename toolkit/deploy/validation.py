@@ -31,6 +31,7 @@ from toolkit.pipelines.validate import validate_for_environments
 from toolkit.project.model import Environment
 from toolkit.project.values import Value, Values, resolve_values
 from toolkit.project.varfiles import read_var_keys
+from toolkit.support.code_identity import toolkit_identity
 from toolkit.support.hashing import file_sha256, ordered_sha256, tree_sha256
 from toolkit.terraform.hcl import read_stack
 from toolkit.terraform.static import EnvironmentInputs, check_values
@@ -229,7 +230,8 @@ def _check_deployables(ctx: Context, env: Environment) -> None:
 def validation_key(ctx: Context, env: Environment, loaded: dict[str, LoadedMigrations]) -> str:
     """What a passed validation of `env` depends on: the project's settings as loaded (toolkit.toml and
     the variables that override it), the migrations' SHA-256s, and the content of every file below the
-    pipelines folder, of the var files and of the stacks' Terraform files; toolkit's own code by identity."""
+    pipelines folder, of the var files and of the stacks' Terraform files; toolkit's own code
+    (`support/code_identity.py`: an installed wheel by its RECORD, a checkout by every file's identity)."""
     digest = hashlib.sha256(f"{__version__}\0{env.name}\0{ctx.project!r}\0".encode())
     digest.update(
         ordered_sha256((f"{name}/{s.script}", s.sha256) for name, ones in loaded.items() for s in ones).encode()
@@ -240,12 +242,7 @@ def validation_key(ctx: Context, env: Environment, loaded: dict[str, LoadedMigra
     for path in (*env.var_files, *sorted(f for d in env.stacks.values() if d.is_dir() for f in d.iterdir())):
         if path.is_file() and (path in env.var_files or path.name.endswith((".tf", ".tf.json"))):
             digest.update(f"{path}\0{file_sha256(path)}\0".encode())
-    package = Path(__file__).resolve().parents[1]
-    for folder, dirs, names in os.walk(package):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(n for n in names if n.endswith(".py")):
-            st = os.stat(os.path.join(folder, name))
-            digest.update(f"{folder}/{name}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}\0".encode())
+    digest.update(toolkit_identity().encode())
     return digest.hexdigest()
 
 

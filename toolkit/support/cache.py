@@ -32,6 +32,21 @@ def folder() -> Path | None:
     return base / "toolkit"
 
 
+def installed(package: str) -> str:
+    """What names the installed copy of a package for a cache key, without importing it or reading its
+    metadata (importlib.metadata costs tens of milliseconds to import): its `__init__.py`'s path, inode,
+    size, mtime and ctime, which every install, upgrade or downgrade writes anew. "missing" when it is not
+    installed."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(package)
+        st = os.stat(spec.origin) if spec is not None and spec.origin else None
+    except (ImportError, ValueError, OSError):
+        st = None
+    return "missing" if st is None else f"{spec.origin}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
 def key(*parts: str) -> str:
     digest = hashlib.sha256(sys.version.encode())
     for part in parts:

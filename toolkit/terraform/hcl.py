@@ -86,11 +86,9 @@ def stack_from_texts(directory: Path, texts: Mapping[Path, str]) -> StackSource:
 def parse_hcl(text: str) -> dict:
     """python-hcl2's reading of one file, cached by content: parsing takes python-hcl2 tens of
     milliseconds per file, and every command reads the stacks of every environment again."""
-    from importlib.metadata import version
-
     from toolkit.support import cache
 
-    name = "hcl/" + cache.key("python-hcl2", version("python-hcl2"), text)
+    name = "hcl/" + cache.key("python-hcl2", cache.installed("hcl2"), text)
     body = cache.load_json(name)
     if body is None:
         import hcl2

@@ -10,7 +10,9 @@ unchanged environment costs no Terraform process at all (docs/caching.md):
 - `workspace select`, skipped when the data folder already names the workspace and its state file is
   there (a local backend only: a remote workspace can be deleted behind our back);
 - `output -json` and `state list`, by the state's lineage, serial and SHA-256, read from the local
-  backend's state file (the outputs' sensitive values are in that file already, beside this cache).
+  backend's state file (the outputs' sensitive values are in that file already, beside this cache), or
+  by the S3 state object's ETag, VersionId, size and LastModified (one HeadObject), where outputs with a
+  sensitive value are never kept (their secrets are not on this machine otherwise).
 
 Every file is written atomically (0600) and a missing, corrupt or unwritable one only costs time.
 """
@@ -187,8 +189,7 @@ class RunCache:
     def version_key(self, engine_key: list) -> str:
         return _digest(["version", engine_key])
 
-    def state_key(self, kind: str, engine_key: list, state_file: Path, workspace: str) -> str | None:
-        identity = read_state_identity(state_file)
-        if identity is None:
-            return None
-        return _digest([kind, engine_key, str(state_file), workspace, identity])
+    def state_key(self, kind: str, engine_key: list, where: str, workspace: str, identity: Any) -> str:
+        """`where`: the local state file's path or the S3 object's address; `identity`: what names its
+        content now (`read_state_identity`, or the object's head: `terraform/remote_state.py`)."""
+        return _digest([kind, engine_key, where, workspace, identity])

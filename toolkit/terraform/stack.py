@@ -26,7 +26,14 @@ from toolkit.terraform.emulator_override import provider_override
 from toolkit.terraform.engine import Engine, base_environment, supported_version
 from toolkit.terraform.errored import keep_errored
 from toolkit.terraform.outputs import Output, parse_outputs
-from toolkit.terraform.run_cache import RunCache, engine_identity, init_fingerprint, mark_initialised
+from toolkit.terraform.remote_state import s3_state_identity
+from toolkit.terraform.run_cache import (
+    RunCache,
+    engine_identity,
+    init_fingerprint,
+    mark_initialised,
+    read_state_identity,
+)
 
 log = logging.getLogger(__name__)
 
@@ -140,9 +147,12 @@ class Stack:
         return found[0] if len(found) == 1 else None
 
     def _already_selected(self) -> bool:
-        """Terraform's data folder names the workspace, whose local state file exists: selecting it again
-        would change nothing."""
-        if self._engine_key is None or self.local_state_file() is None:
+        """Terraform's data folder names the workspace, whose state exists (the local file, or the S3
+        object, which Terraform's S3 backend writes when it creates a workspace and removes with it):
+        selecting it again would change nothing."""
+        if self._engine_key is None:
+            return False
+        if (self.local_state_file() if self.target.backend.type == "local" else self._state_now()) is None:
             return False
         try:
             selected = (self.target.data_dir / "environment").read_text(encoding="utf-8").strip()
@@ -153,22 +163,38 @@ class Stack:
         self.cache.hits.append("workspace select")
         return True
 
-    def _from_state(self, kind: str, read: Callable[[], Any]) -> Any:
-        """`read()` (a Terraform run that only reads the state), or its answer for this very state."""
-        state = self.local_state_file() if self._engine_key is not None else None
-        if state is None:
+    def _state_now(self) -> tuple[str, Any] | None:
+        """(where, identity) of the workspace's state as it is now, without a Terraform run: a local state
+        file's lineage, serial and SHA-256, or an S3 state object's head; None when it cannot be told."""
+        if self.target.backend.type == "s3":
+            return s3_state_identity(self.target, self.endpoint)
+        state = self.local_state_file()
+        identity = read_state_identity(state) if state is not None else None
+        return None if identity is None else (str(state), identity)
+
+    def _from_state(self, kind: str, read: Callable[[], Any], *, secret: Callable[[Any], bool] = bool) -> Any:
+        """`read()` (a Terraform run that only reads the state), or its answer for this very state. An
+        answer for which `secret` says True is never kept for a remote state, whose secrets are not on
+        this machine already."""
+        if self._engine_key is None or self.target.backend.type not in ("local", "s3"):
             return read()
         name = f"{self.cache.prefix}.{kind}"
-        before = self.cache.state_key(kind, self._engine_key, state, self.target.environment)
+        before = self._key(kind)
         if before is not None:
             known = self.cache.load(name, before)
             if known is not None:
                 return known
         value = read()
-        after = self.cache.state_key(kind, self._engine_key, state, self.target.environment)
-        if before is not None and after == before:  # no other writer between the two looks
+        keep = self.target.backend.type == "local" or not secret(value)
+        if keep and before is not None and self._key(kind) == before:  # no other writer between the looks
             self.cache.store(name, before, value)
         return value
+
+    def _key(self, kind: str) -> str | None:
+        state = self._state_now()
+        if state is None:
+            return None
+        return self.cache.state_key(kind, self._engine_key, state[0], self.target.environment, state[1])
 
     def workspaces(self) -> list[str]:
         result = self._run(argv.workspace_list_argv(self.target), what="workspace list", stream=False)
@@ -227,7 +253,7 @@ class Stack:
         return json.loads(result.stdout)
 
     def outputs(self) -> dict[str, Output]:
-        return parse_outputs(self._from_state("outputs", self._read_outputs))
+        return parse_outputs(self._from_state("outputs", self._read_outputs, secret=_has_sensitive))
 
     def _read_outputs(self) -> dict:
         # never streamed: it holds sensitive values
@@ -262,7 +288,11 @@ class Stack:
             result = self._run(argv.state_list_argv(self.target), what="state list", stream=False)
             return len([line for line in result.stdout.splitlines() if line.strip()])
 
-        return int(self._from_state("resources", count))
+        return int(self._from_state("resources", count, secret=lambda _count: False))
+
+
+def _has_sensitive(raw: dict) -> bool:
+    return any(isinstance(o, dict) and o.get("sensitive") for o in raw.values())
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,12 @@ class Context:
         network = self.paths.emulator_network(env.name)
         return (*env.var_files, network) if self.endpoint and network.is_file() else env.var_files
 
+    def as_terraform_sees(self, env: Environment) -> Environment:
+        """The environment with the var files Terraform gets (`var_files`): what values(ENV) reads, so
+        `values`, rendering and placeholders show the emulated network's ids in emulator mode, as applied."""
+        files = self.var_files(env)
+        return env if files == env.var_files else replace(env, var_files=files)
+
     def stack(self, env: Environment, name: str, inputs: Path | None = None, *, recovering: bool = False) -> Stack:
         """A stack of the environment; `inputs` is an extra var file (injected values) applied last. Refused
         while a state Terraform could not save waits to be pushed (`recovering`: push-state and

@@ -199,7 +199,7 @@ def placeholders_for(
     """values(ENV), then [migrations.placeholders], plus Flyway's built-in placeholders for this connection."""
     first = ctx.project.stack_order[0]
     sensitive = [v.name for v in read_stack(env.stack_dir(first)).variables.values() if v.sensitive]
-    values = resolve_values(env, ctx.project.root, {first: outputs}, sensitive)
+    values = resolve_values(ctx.as_terraform_sees(env), ctx.project.root, {first: outputs}, sensitive)
     settings = ctx.project.migrations
     builtins = {
         "flyway:defaultSchema": settings.schema,

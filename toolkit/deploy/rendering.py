@@ -30,7 +30,7 @@ def render_pipelines(
     """Render every pipeline with values(ENV) = tfvars ∪ the outputs so far, into the folder the stack reads
     (the environment's own unless `out_dir` says otherwise). Into its own folder, the last render is
     reused while nothing it read has changed and the folder holds what it wrote (`deploy/render_cache.py`)."""
-    values = resolve_values(env, ctx.project.root, outputs_by_stack, sensitive_variables(env))
+    values = resolve_values(ctx.as_terraform_sees(env), ctx.project.root, outputs_by_stack, sensitive_variables(env))
     folder = out_dir or ctx.paths.rendered(env.name)
     kept = ctx.cache_file(f"rendered-{env.name}.json") if out_dir is None else None
     if kept is None:
@@ -79,7 +79,9 @@ def environment_values(ctx: Context, env: Environment) -> tuple[Values, tuple[st
             outputs[stack_name] = stack_outputs(ctx, env, stack_name)
         except EnvironmentNotUp:
             missing.append(stack_name)
-    return resolve_values(env, ctx.project.root, outputs, sensitive_variables(env)), tuple(missing)
+    return resolve_values(ctx.as_terraform_sees(env), ctx.project.root, outputs, sensitive_variables(env)), tuple(
+        missing
+    )
 
 
 def deploys_pipelines(ctx: Context, env: Environment) -> bool:

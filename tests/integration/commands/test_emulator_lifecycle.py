@@ -122,6 +122,10 @@ def values_without_secrets(project: Path, client) -> None:
     assert any(
         "data_bucket" in v["name"] and f"orders-{ENV}-data" in json.dumps(v["value"]) for v in document["values"]
     )
+    # the network Terraform got (the emulated one, a last var file), not the real account's ids in tfvars/
+    network = json.loads((project / ".toolkit" / "emulator" / ENV / "network.tfvars.json").read_text())
+    vpc = next(v for v in document["values"] if v["name"] == "vpc_id")
+    assert vpc["value"] == network["vpc_id"] and vpc["source"].endswith("network.tfvars.json"), vpc
     secrets = client("secretsmanager")
     passwords = [
         json.loads(secrets.get_secret_value(SecretId=s["ARN"])["SecretString"])["password"]

@@ -158,7 +158,7 @@ def test_pipeline_json_never_crashes(data, record_figure):
 @given(data=st.data())
 def test_tfvars_never_crash(data, record_figure):
     from toolkit.deploy.context import Context
-    from toolkit.deploy.validation import validate_environment
+    from toolkit.deploy.validation import validate_databases
     from toolkit.project.loader import load_project
 
     with project_copy() as project:
@@ -168,7 +168,7 @@ def test_tfvars_never_crash(data, record_figure):
         else:
             var_file.write_text(json.dumps(mutate(json.loads(var_file.read_text()), data)))
         ctx = Context(project=load_project(project))
-        only_toolkit_errors(validate_environment, ctx, ctx.project.environment("local"))
+        only_toolkit_errors(validate_databases, ctx, ctx.project.environment("local"))
         cli(project, "pipelines", "validate")
         cli(project, "stacks", "check")
     record(record_figure, "tfvars")

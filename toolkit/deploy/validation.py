@@ -171,8 +171,9 @@ def load_databases(ctx: Context) -> dict[str, LoadedMigrations]:
 
 
 def validate_databases(ctx: Context, env: Environment) -> dict[str, LoadedMigrations]:
-    """`validate_environment` for every database of the project: each one's files, checked as they would
-    run in `env`, by database name."""
+    """The migrations (names, directives, lint, placeholders) of every database of the project, each checked
+    as it would run in `env`; the pipelines with this environment's values; its var files against its
+    stacks' variables. The loaded migrations by database name."""
     scoped = {database.name: ctx.for_database(database) for database in ctx.project.databases}
     loaded = {name: load_migrations(one) for name, one in scoped.items()}
 
@@ -186,14 +187,6 @@ def validate_databases(ctx: Context, env: Environment) -> dict[str, LoadedMigrat
 
 def _of(ctx: Context) -> str:
     return f" (database {ctx.current_database.name})" if len(ctx.project.databases) > 1 else ""
-
-
-def validate_environment(ctx: Context, env: Environment) -> LoadedMigrations:
-    """The migrations (names, directives, lint, placeholders) of the context's database, the pipelines with
-    this environment's values, and its var files against its stacks' variables; the loaded migrations."""
-    loaded = load_migrations(ctx)
-    _validated(ctx, env, {ctx.current_database.name: loaded}, lambda: check_migrations(ctx, env, loaded))
-    return loaded
 
 
 def _validated(ctx: Context, env: Environment, loaded: dict[str, LoadedMigrations], check_files) -> None:

@@ -41,7 +41,7 @@ def validations(monkeypatch) -> list[str]:
 
 def validate(root, **context) -> None:
     ctx = Context(project=load_project(root), **context)
-    validation.validate_environment(ctx, ctx.project.environment("local"))
+    validation.validate_databases(ctx, ctx.project.environment("local"))
 
 
 def test_an_unchanged_environment_is_validated_once(root, validations):

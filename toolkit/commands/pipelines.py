@@ -34,8 +34,9 @@ class GraphResult:
 
 def pipelines_validate(ctx: Context, env_names: list[str] | None = None) -> ValidationReport:
     """Every file, every check, every environment named (default: all); never runs Terraform. No progress
-    step around it: a step ends in "ok", and a report with errors is not ok (the result says so)."""
-    return validate_project(ctx.project, env_names or None)
+    step around it: a step ends in "ok", and a report with errors is not ok (the result says so). The
+    checks of a file unchanged since the last run are not run again (pipelines/verdicts.py)."""
+    return validate_project(ctx.project, env_names or None, ctx.cache_file("pipeline-verdicts.json"))
 
 
 def pipelines_render(ctx: Context, env_name: str, out_dir: Path | None = None) -> RenderResult:

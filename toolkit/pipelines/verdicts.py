@@ -65,7 +65,7 @@ class Verdicts:
         try:
             problems = [Problem(*fields) for fields in entry[0]]
             marks = [Placeholder(*fields) for fields in entry[1]]
-        except (TypeError, IndexError):
+        except (TypeError, IndexError, KeyError, ValueError):  # damaged by hand or by another version
             return None
         self.used.add(key)
         return problems, marks

@@ -59,6 +59,10 @@ def test_a_warm_run_reports_exactly_what_a_cold_one_does(folder, tmp_path):
     cache = tmp_path / "cache" / "pipeline-verdicts.json"
     cold = catalog(folder, None)
     first = catalog(folder, cache)
+    warm_catalog = load_catalog(folder, folder, cache)
+    unparsed = [p for p in warm_catalog.pipelines if "data" not in vars(p.loaded)]
+    assert len(unparsed) > 10  # a verdict's file is parsed only when its data is asked for...
+    assert load_catalog(folder, folder, None).pipelines == warm_catalog.pipelines  # ...and then is the same
     warm = catalog(folder, cache)
     assert cold == first == warm
     assert any(p.message for p in cold[0]) and any(marks for marks, _ in cold[1].values())

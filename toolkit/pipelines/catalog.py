@@ -86,7 +86,8 @@ def load_catalog(folder: Path, root: Path | None = None, verdicts_file: Path | N
     found.extend(_check(pipelines, unchecked, verdicts))
     verdicts.save()
     loaded = {p.file: p.loaded for p in pipelines if p.loaded.ok}
-    names = aws_checks.unique_names((p.file, p.kind, p.data) for p in pipelines if p.loaded.ok)
+    named = (p for p in pipelines if p.loaded.ok and p.kind in aws_checks.NAMED_KINDS)  # others' data unparsed
+    names = aws_checks.unique_names((p.file, p.kind, p.data) for p in named)
     found.extend(loaded[p.file].locate(p) for p in names)
     return Catalog(tuple(pipelines), tuple(sorted(found)))
 

@@ -60,8 +60,8 @@ def load_catalog(folder: Path, root: Path | None = None, verdicts_file: Path | N
     unchecked: list[tuple[Pipeline, str | None, list[Problem]]] = []  # with its verdict key, problems so far
     under_root = os.path.join(str(root), "")
     for path in discover(folder):
-        text = str(path)  # what path.relative_to(root) gives, for 1,000 files without pathlib's cost
-        shown = text[len(under_root) :] if text.startswith(under_root) else text
+        where = str(path)  # what path.relative_to(root) gives, for 1,000 files without pathlib's cost
+        shown = where[len(under_root) :] if where.startswith(under_root) else where
         escape = link_problem(path, folder, shown) if path.is_symlink() else None
         if escape:
             found.append(Problem(shown, 1, 1, "", "pipelines:link", escape))
@@ -86,8 +86,8 @@ def load_catalog(folder: Path, root: Path | None = None, verdicts_file: Path | N
     found.extend(_check(pipelines, unchecked, verdicts))
     verdicts.save()
     loaded = {p.file: p.loaded for p in pipelines if p.loaded.ok}
-    named = (p for p in pipelines if p.loaded.ok and p.kind in aws_checks.NAMED_KINDS)  # others' data unparsed
-    names = aws_checks.unique_names((p.file, p.kind, p.data) for p in named)
+    naming = (p for p in pipelines if p.loaded.ok and p.kind in aws_checks.NAMED_KINDS)  # others' data unparsed
+    names = aws_checks.unique_names((p.file, p.kind, p.data) for p in naming)
     found.extend(loaded[p.file].locate(p) for p in names)
     return Catalog(tuple(pipelines), tuple(sorted(found)))
 

@@ -199,7 +199,7 @@ def _fig(scenario: Scenario | None, tool: str):
 
 
 def _peers_of(scenario: Scenario) -> list:
-    return [f for f in scenario.figures if f.tool not in ("toolkit", "psql (floor)")]
+    return [f for f in scenario.figures if not f.tool.startswith("toolkit") and f.tool != "psql (floor)"]
 
 
 def targets(scenarios: list[Scenario], sizes: list[int]) -> list[Target]:
@@ -266,11 +266,13 @@ def targets(scenarios: list[Scenario], sizes: list[int]) -> list[Target]:
         )
     if "pipelines" in found:
         whole = found["pipelines"].figure("toolkit")
+        cold = found["pipelines"].figure(pipelines.COLD)
         result.append(
             Target(
                 "validate 1,000 pipeline files: ≤ 0.4 s for the whole command",
                 whole.seconds <= 0.4,
-                f"{whole.seconds:.3f} s",
+                f"{whole.seconds:.3f} s with the files unchanged since the last run (each file's verdict kept); "
+                + (f"{cold.seconds:.3f} s with `--no-cache`, every file checked again" if cold else "no cold run"),
             )
         )
     startup = found.get("startup")
@@ -279,13 +281,20 @@ def targets(scenarios: list[Scenario], sizes: list[int]) -> list[Target]:
         limit = 1.5 * floor.seconds + 0.050
         for tool in ("toolkit --help", "toolkit --version"):
             figure = _fig(startup, tool)
+            uncached = _fig(startup, "toolkit --help (no cache: TOOLKIT_CACHE_DIR=off)") if "help" in tool else None
             if figure:
                 result.append(
                     Target(
                         f"`{tool}`: ≤ 1.5× `python -c pass` + 50 ms",
                         figure.seconds <= limit,
                         f"{figure.seconds * 1000:.0f} ms; limit {limit * 1000:.0f} ms (the bare interpreter "
-                        f"{floor.seconds * 1000:.0f} ms)",
+                        f"{floor.seconds * 1000:.0f} ms)"
+                        + (
+                            f"; the page from the per-user cache, {uncached.seconds * 1000:.0f} ms building it "
+                            "without one"
+                            if uncached
+                            else ""
+                        ),
                     )
                 )
     largest, smallest = found.get(f"apply-{sizes[-1]}"), found.get(f"apply-{sizes[0]}")

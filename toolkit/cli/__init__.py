@@ -1,33 +1,30 @@
 """The `toolkit` command line: each command parses its options, calls one verb, renders its result.
 
-Verbs and everything heavy (boto3, psycopg2, rich, Terraform) are imported inside the commands, so
-`toolkit --help` starts fast.
+`main` answers `--version`, and a `--help` page it has printed before, without importing typer
+(`cli/shortcuts.py`); everything else builds the command tree (`cli/tree.py`) and runs it.
 """
 
 from __future__ import annotations
 
 import os
-
-from toolkit.cli import coercion, db, emulator, env, pipelines, stacks
-from toolkit.cli.root import app
-from toolkit.errors import ExitCode
-
-coercion.install()  # before any option is parsed: no pydantic for plain values
-
-app.add_typer(env.app, name="env")
-app.add_typer(db.app, name="db")
-app.add_typer(pipelines.app, name="pipelines")
-app.add_typer(stacks.app, name="stacks")
-app.add_typer(emulator.app, name="emulator")
+import sys
 
 
 def main() -> None:
+    from toolkit.cli import shortcuts
+
+    if shortcuts.answer(sys.argv):
+        return
     # Everything toolkit and its children write (local state, saved plans, the server's log) is the
     # owner's only. Set here, at the real entry point, not in the Typer callback: in-process callers
     # (tests, notebooks) keep their own umask.
     os.umask(0o077)
+    from toolkit.cli.tree import app
+    from toolkit.errors import ExitCode
+
     try:
-        app()
+        with shortcuts.remembering(sys.argv):
+            app()
     except SystemExit as exit_:
         if exit_.code == ExitCode.INTERRUPTED:
             # Python's finalization resets every signal it handled to the default action, so a CI
@@ -38,6 +35,15 @@ def main() -> None:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise
+
+
+def __getattr__(name: str):
+    # `from toolkit.cli import app` (tests, tools) builds the tree; `main` alone does not have to.
+    if name == "app":
+        from toolkit.cli.tree import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["app", "main"]

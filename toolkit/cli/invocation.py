@@ -47,7 +47,6 @@ def context(endpoint: str | None = None, *, emulator: bool = False, quiet: bool 
     `emulator`, toolkit's own emulator, started when it is not running, is the endpoint)."""
     from toolkit.cli.console import ConsoleReporter
     from toolkit.deploy.context import Context
-    from toolkit.deploy.emulator import enter_emulator_mode
     from toolkit.errors import UsageError
     from toolkit.project.loader import load_project
 
@@ -57,6 +56,8 @@ def context(endpoint: str | None = None, *, emulator: bool = False, quiet: bool 
     reporter = ConsoleReporter(
         quiet=OPTIONS.quiet if quiet is None else quiet, verbose=OPTIONS.verbose, plain=OPTIONS.plain
     )
+    if emulator or endpoint:
+        from toolkit.deploy.emulator import enter_emulator_mode
     if emulator:
         from toolkit.deploy.emulator_server import ensure_running
 

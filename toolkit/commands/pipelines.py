@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.deploy.context import Context
-from toolkit.deploy.rendering import environment_values
 from toolkit.errors import UsageError, ValidationFailed
-from toolkit.pipelines import outfolder
-from toolkit.pipelines.fingerprints import code_fingerprint
-from toolkit.pipelines.graph import mermaid
-from toolkit.pipelines.rendering import RenderResult, render
 from toolkit.pipelines.validate import ValidationReport, catalog, validate_project
-from toolkit.project.model import Environment
-from toolkit.project.values import Values
-from toolkit.terraform.hcl import read_stack
+
+if TYPE_CHECKING:  # `validate`, the command CI runs most, imports none of what rendering needs
+    from toolkit.pipelines.rendering import RenderResult
+    from toolkit.project.model import Environment
+    from toolkit.project.values import Values
 
 
 @dataclass(frozen=True)
@@ -34,12 +32,16 @@ class GraphResult:
 
 def pipelines_validate(ctx: Context, env_names: list[str] | None = None) -> ValidationReport:
     """Every file, every check, every environment named (default: all); never runs Terraform. No progress
-    step around it: a step ends in "ok", and a report with errors is not ok (the result says so)."""
-    return validate_project(ctx.project, env_names or None)
+    step around it: a step ends in "ok", and a report with errors is not ok (the result says so). The
+    checks of a file unchanged since the last run are not run again (pipelines/verdicts.py)."""
+    return validate_project(ctx.project, env_names or None, ctx.cache_file("pipeline-verdicts.json"))
 
 
 def pipelines_render(ctx: Context, env_name: str, out_dir: Path | None = None) -> RenderResult:
     """Write the deployable definitions for ENV (default: into the folder its pipelines stack reads)."""
+    from toolkit.pipelines import outfolder
+    from toolkit.pipelines.rendering import render
+
     out_dir = out_dir or ctx.paths.rendered(env_name)
     outfolder.refuse(ctx.project, out_dir)  # before Terraform runs: a wrong --out is known now
     report = validate_project(ctx.project, [env_name])
@@ -53,6 +55,9 @@ def pipelines_render(ctx: Context, env_name: str, out_dir: Path | None = None) -
 def _values_with_outputs(ctx: Context, env: Environment) -> Values:
     """values(ENV) from the tfvars and every stack already applied. Outputs the pipelines use from a stack
     not applied yet are a usage error that says so."""
+    from toolkit.deploy.rendering import environment_values
+    from toolkit.terraform.hcl import read_stack
+
     values, without_state = environment_values(ctx, env)
     declared_by: dict[str, str] = {}
     for stack in ctx.project.stack_order:
@@ -77,6 +82,8 @@ def _values_with_outputs(ctx: Context, env: Environment) -> Values:
 
 def pipelines_graph(ctx: Context, name: str) -> GraphResult:
     """A state machine or Glue workflow as a Mermaid diagram."""
+    from toolkit.pipelines.graph import mermaid
+
     found = catalog(ctx.project)
     pipeline = found.get(name)
     if pipeline is None:
@@ -90,6 +97,8 @@ def pipelines_graph(ctx: Context, name: str) -> GraphResult:
 
 def pipelines_fingerprint(ctx: Context) -> list[FingerprintRow]:
     """The code fingerprint of each pipeline (values ignored): equal fingerprints, same code."""
+    from toolkit.pipelines.fingerprints import code_fingerprint
+
     found = catalog(ctx.project)
     broken = [p for p in found.problems if p.is_error and p.keyword.startswith(("json:", "file:"))]
     if broken:

@@ -9,21 +9,18 @@ import threading
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from toolkit.deploy.local_state import refuse_broken_state
 from toolkit.deploy.paths import StatePaths, private
-from toolkit.deploy.protection import protection_store, refuse_disagreement
 from toolkit.project.model import Database, Environment, Project
-from toolkit.state.deployments import KIND as DEPLOYMENTS
-from toolkit.state.protection import KIND as PROTECTION
-from toolkit.state.protection import ProtectionRecord
-from toolkit.state.store import RecordStore
 from toolkit.support.reporting import Reporter, SilentReporter
-from toolkit.terraform.argv import StackTarget
-from toolkit.terraform.engine import Engine, passed_by_name, resolve_engine
-from toolkit.terraform.errored import refuse_errored
-from toolkit.terraform.mirror import PROVIDER_MIRROR_ENV_VAR, write_mirror_config
-from toolkit.terraform.stack import Stack
+
+if TYPE_CHECKING:  # what a stack needs is imported when one is made: `pipelines validate` makes none
+    from toolkit.state.protection import ProtectionRecord
+    from toolkit.state.store import RecordStore
+    from toolkit.terraform.argv import StackTarget
+    from toolkit.terraform.engine import Engine
+    from toolkit.terraform.stack import Stack
 
 
 @dataclass
@@ -59,6 +56,8 @@ class Context:
 
     @cached_property
     def engine(self) -> Engine:
+        from toolkit.terraform.engine import resolve_engine
+
         return resolve_engine(self.engine_choice, configured=self.project.terraform.engine)
 
     @cached_property
@@ -67,6 +66,8 @@ class Context:
 
     def target(self, env: Environment, name: str) -> StackTarget:
         """Which state one stack of the environment reads and writes, and how Terraform is run for it."""
+        from toolkit.terraform.argv import StackTarget
+
         return StackTarget(
             stack=name,
             directory=env.stack_dir(name),
@@ -95,6 +96,13 @@ class Context:
         """A stack of the environment; `inputs` is an extra var file (injected values) applied last. Refused
         while a state Terraform could not save waits to be pushed (`recovering`: push-state and
         force-unlock, which resolve it)."""
+        from toolkit.deploy.local_state import refuse_broken_state
+        from toolkit.deploy.protection import refuse_disagreement
+        from toolkit.state.deployments import KIND as DEPLOYMENTS
+        from toolkit.terraform.engine import passed_by_name
+        from toolkit.terraform.errored import refuse_errored
+        from toolkit.terraform.stack import Stack
+
         if env.name not in self.protection_checked:  # once per environment and process
             refuse_disagreement(self.protection(env), env, self.reporter)
             self.protection_checked.add(env.name)
@@ -119,9 +127,14 @@ class Context:
 
     def protection(self, env: Environment) -> RecordStore[ProtectionRecord]:
         """The environment's protection record beside its state (deploy/protection.py)."""
+        from toolkit.deploy.protection import protection_store
+        from toolkit.state.protection import KIND as PROTECTION
+
         return protection_store(env, self.paths.records(PROTECTION), self.endpoint)
 
     def _aws_env(self) -> dict[str, str]:
+        from toolkit.terraform.mirror import PROVIDER_MIRROR_ENV_VAR, write_mirror_config
+
         extra = {}
         mirror = os.environ.get(PROVIDER_MIRROR_ENV_VAR)
         if mirror:  # the AWS provider from a filesystem mirror instead of the registry

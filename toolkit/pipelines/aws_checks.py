@@ -41,6 +41,9 @@ def firehose(data: Any, file: str) -> list[Problem]:
     return found
 
 
+NAMED_KINDS = frozenset({"glue-job", "firehose", "glue-workflow"})  # the kinds `_named` finds names in
+
+
 def unique_names(documents: Iterable[tuple[str, str, Any]]) -> list[Problem]:
     """AWS names one account holds once, across files: (file, kind, data) in, a problem at every use."""
     uses: dict[tuple[str, str], list[tuple[str, tuple]]] = {}
@@ -59,7 +62,7 @@ def unique_names(documents: Iterable[tuple[str, str, Any]]) -> list[Problem]:
 
 
 def _named(kind: str, data: Any):
-    if not isinstance(data, dict):
+    if kind not in NAMED_KINDS or not isinstance(data, dict):
         return
     if kind in ("glue-job", "firehose"):
         key, what = ("Name", "Glue job") if kind == "glue-job" else ("DeliveryStreamName", "Firehose stream")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.pipelines import aws_checks, kinds, placeholders
-from toolkit.pipelines.load import Loaded, load
+from toolkit.pipelines.load import Loaded, known_valid, loads, read_text
 from toolkit.pipelines.placeholders import Placeholder
 from toolkit.pipelines.problems import Problem
+from toolkit.pipelines.verdicts import CACHED_KINDS, Verdicts, file_key
 from toolkit.support.paths import link_problem
 
 
@@ -47,14 +49,19 @@ def discover(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.json") if p.is_file())
 
 
-def load_catalog(folder: Path, root: Path | None = None) -> Catalog:
-    """Load every pipeline file and run every check that needs no environment; all files, all problems."""
+def load_catalog(folder: Path, root: Path | None = None, verdicts_file: Path | None = None) -> Catalog:
+    """Load every pipeline file and run every check that needs no environment; all files, all problems.
+    With `verdicts_file`, an unchanged file's checks are not run again (pipelines/verdicts.py)."""
     root = root or folder
+    verdicts = Verdicts(verdicts_file)
     pipelines: list[Pipeline] = []
     found: list[Problem] = []
     seen: dict[str, str] = {}
+    unchecked: list[tuple[Pipeline, str | None, list[Problem]]] = []  # with its verdict key, problems so far
+    under_root = os.path.join(str(root), "")
     for path in discover(folder):
-        shown = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+        where = str(path)  # what path.relative_to(root) gives, for 1,000 files without pathlib's cost
+        shown = where[len(under_root) :] if where.startswith(under_root) else where
         escape = link_problem(path, folder, shown) if path.is_symlink() else None
         if escape:
             found.append(Problem(shown, 1, 1, "", "pipelines:link", escape))
@@ -70,23 +77,55 @@ def load_catalog(folder: Path, root: Path | None = None) -> Catalog:
             message = f"pipeline name {name!r} is also used by {seen[name]}"
             found.append(Problem(shown, 1, 1, "", "pipelines:unique-name", message))
         seen[name] = shown
-        loaded = load(path, shown)
-        found.extend(loaded.problems)
-        marks: list[Placeholder] = []
-        if loaded.ok:
-            marks, problems = placeholders.find(loaded.data, shown)
-            found.extend(loaded.locate(p) for p in problems)
-        pipelines.append(Pipeline(name, kind, path, loaded, tuple(marks)))
+        pipeline, key, problems, checked = _read(path, shown, name, kind, verdicts)
+        pipelines.append(pipeline)
+        if checked:
+            found.extend(problems)
+        else:
+            unchecked.append((pipeline, key, problems))
+    found.extend(_check(pipelines, unchecked, verdicts))
+    verdicts.save()
+    loaded = {p.file: p.loaded for p in pipelines if p.loaded.ok}
+    naming = (p for p in pipelines if p.loaded.ok and p.kind in aws_checks.NAMED_KINDS)  # others' data unparsed
+    names = aws_checks.unique_names((p.file, p.kind, p.data) for p in naming)
+    found.extend(loaded[p.file].locate(p) for p in names)
+    return Catalog(tuple(pipelines), tuple(sorted(found)))
+
+
+def _read(
+    path: Path, shown: str, name: str, kind: str, verdicts: Verdicts
+) -> tuple[Pipeline, str | None, list[Problem], bool]:
+    """The file as a Pipeline, its verdict key (None: not kept), its problems so far, and whether those are
+    all of them (a verdict knew them) or its per-kind checks are still to run."""
+    text = read_text(path, shown)
+    if isinstance(text, Loaded):
+        return Pipeline(name, kind, path, text, ()), None, list(text.problems), True
+    key = file_key(text, kind, shown) if kind in CACHED_KINDS and verdicts.path is not None else None
+    verdict = verdicts.lookup(key) if key else None
+    if verdict is not None:
+        problems, marks = verdict
+        return Pipeline(name, kind, path, known_valid(text, shown), tuple(marks)), key, problems, True
+    loaded = loads(text, shown)
+    if not loaded.ok:
+        return Pipeline(name, kind, path, loaded, ()), None, list(loaded.problems), True
+    marks, malformed = placeholders.find(loaded.data, shown)
+    return Pipeline(name, kind, path, loaded, tuple(marks)), key, [loaded.locate(p) for p in malformed], False
+
+
+def _check(
+    pipelines: list[Pipeline], unchecked: list[tuple[Pipeline, str | None, list[Problem]]], verdicts: Verdicts
+) -> list[Problem]:
+    """The per-kind problems of every parsed file no verdict knew, each file's kept as its verdict."""
     jobs = [
         p.data.get("Name")
         for p in pipelines
         if p.kind == "glue-job" and p.loaded.ok and isinstance(p.data, dict) and isinstance(p.data.get("Name"), str)
     ]
-    for pipeline in pipelines:
-        if pipeline.loaded.ok:
-            problems = kinds.check(pipeline.data, pipeline.file, pipeline.kind, glue_jobs=jobs)
-            found.extend(pipeline.loaded.locate(p) for p in problems)
-    loaded = {p.file: p.loaded for p in pipelines if p.loaded.ok}
-    names = aws_checks.unique_names((p.file, p.kind, p.data) for p in pipelines if p.loaded.ok)
-    found.extend(loaded[p.file].locate(p) for p in names)
-    return Catalog(tuple(pipelines), tuple(sorted(found)))
+    found: list[Problem] = []
+    for pipeline, key, problems in unchecked:
+        checked = kinds.check(pipeline.data, pipeline.file, pipeline.kind, glue_jobs=jobs)
+        problems.extend(pipeline.loaded.locate(p) for p in checked)
+        if key is not None:
+            verdicts.remember(key, problems, list(pipeline.placeholders))
+        found.extend(problems)
+    return found

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from toolkit.pipelines import asl, aws_checks, datapipeline, schema, shapes
-from toolkit.pipelines.problems import Problem
+if TYPE_CHECKING:  # the checks are imported when a file is checked: a warm `validate` checks none
+    from toolkit.pipelines import schema
+    from toolkit.pipelines.problems import Problem
 
 # file name suffix -> kind; the schema of a kind is schemas/<kind>.schema.json
 SUFFIXES = {
@@ -50,6 +51,8 @@ _SLOW_KEYS = {"glue-job": ("CodeGenConfigurationNodes",)}
 
 @cache
 def checker(kind: str) -> schema.Checker:
+    from toolkit.pipelines import schema, shapes
+
     if kind not in _BOTOCORE:
         return schema.shipped(kind)
     request = shapes.request_schema(kind)
@@ -59,6 +62,8 @@ def checker(kind: str) -> schema.Checker:
 
 def check(data: Any, file: str, kind: str, *, glue_jobs: Iterable[str] | None = None) -> list[Problem]:
     """Schema and semantic problems of one parsed document (positions are filled in later)."""
+    from toolkit.pipelines import asl, aws_checks, datapipeline, schema
+
     if kind == "datapipeline" and datapipeline.is_wire_format(data):
         return datapipeline.check(data, file)
     found = schema.problems(data, file, checker(kind))

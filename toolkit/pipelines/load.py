@@ -20,6 +20,7 @@ from toolkit.pipelines.problems import Problem, pointer_of, split_pointer
 from toolkit.support.limits import PIPELINE_FILE_MAX_BYTES, TooLarge, read_capped
 
 SYNTAX = "json:syntax"
+_UNPARSED = object()
 DUPLICATE = "json:duplicate-key"
 
 
@@ -106,8 +107,14 @@ def loads(text: str, file: str) -> Loaded:
 
 def load(path: Path, shown: str | None = None) -> Loaded:
     shown = shown or str(path)
+    text = read_text(path, shown)
+    return text if isinstance(text, Loaded) else loads(text, shown)
+
+
+def read_text(path: Path, shown: str) -> str | Loaded:
+    """The file's text, or, when it cannot be read as UTF-8 within the size limit, a Loaded that says why."""
     try:
-        text = read_capped(path, PIPELINE_FILE_MAX_BYTES).decode("utf-8")
+        return read_capped(path, PIPELINE_FILE_MAX_BYTES).decode("utf-8")
     except TooLarge as exc:
         message = f"pipeline file {exc}; split it (one pipeline per file) or keep data out of it"
         return Loaded(shown, "", None, (Problem(shown, 1, 1, "", "file:size", message),))
@@ -115,7 +122,39 @@ def load(path: Path, shown: str | None = None) -> Loaded:
         return Loaded(shown, "", None, (Problem(shown, 1, 1, "", SYNTAX, f"not UTF-8: {exc.reason}"),))
     except OSError as exc:
         return Loaded(shown, "", None, (Problem(shown, 1, 1, "", "file:read", f"cannot read: {exc}"),))
-    return loads(text, shown)
+
+
+def known_valid(text: str, file: str) -> Loaded:
+    """A text that `loads` accepted before (same bytes, see pipelines/verdicts.py): parsed only when its
+    data is first asked for (a warm `validate` of Step Functions files never asks), and then by the C
+    parser alone, which gives the same data, the strictness hooks having nothing left to find."""
+    return _KnownValid(file, text)
+
+
+class _KnownValid(Loaded):
+    """A Loaded whose `data` field is filled in on first use: until then it is absent from the instance,
+    and `__getattr__`, which Python calls only for an absent attribute, parses the text."""
+
+    def __init__(self, file: str, text: str, data: Any = _UNPARSED, problems: tuple = ()) -> None:
+        object.__setattr__(self, "file", file)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "problems", problems)
+        if data is not _UNPARSED:
+            object.__setattr__(self, "data", data)
+
+    def __eq__(self, other: object) -> bool:  # equal to the Loaded `loads` gives for the same text
+        if not isinstance(other, Loaded):
+            return NotImplemented
+        return (self.file, self.text, self.data, self.problems) == (other.file, other.text, other.data, other.problems)
+
+    __hash__ = Loaded.__hash__
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "data":
+            raise AttributeError(name)
+        data = json.loads(self.text)
+        object.__setattr__(self, "data", data)
+        return data
 
 
 _WS = re.compile(r"[ \t\n\r]*")

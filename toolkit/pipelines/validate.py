@@ -35,13 +35,14 @@ class ValidationReport:
 _LAST: list[tuple[tuple, Catalog]] = []  # the last catalog this process loaded, with what it was read from
 
 
-def catalog(project: Project) -> Catalog:
+def catalog(project: Project, verdicts_file: Path | None = None) -> Catalog:
     """The project's pipelines, loaded once per process while no file below the folder changes (a run of
-    `env up` asks in three steps): keyed by every file's path, inode, size, mtime and ctime."""
+    `env up` asks in three steps): keyed by every file's path, inode, size, mtime and ctime. With
+    `verdicts_file`, the checks of a file unchanged since an earlier run are not run again."""
     key = (str(project.pipelines_dir), str(project.root), _identity(project.pipelines_dir))
     if _LAST and _LAST[0][0] == key:
         return _LAST[0][1]
-    loaded = load_catalog(project.pipelines_dir, project.root)
+    loaded = load_catalog(project.pipelines_dir, project.root, verdicts_file)
     _LAST[:] = [(key, loaded)]
     return loaded
 
@@ -65,10 +66,12 @@ def validate_for_environments(project: Project, env_names: Iterable[str]) -> lis
     return list(validate_project(project, env_names).problems)
 
 
-def validate_project(project: Project, env_names: Iterable[str] | None = None) -> ValidationReport:
+def validate_project(
+    project: Project, env_names: Iterable[str] | None = None, verdicts_file: Path | None = None
+) -> ValidationReport:
     environments = _environments(project, env_names)  # unknown names fail before any work
     names = tuple(env.name for env in environments)
-    found = catalog(project)
+    found = catalog(project, verdicts_file)
     problems = list(found.problems)
     valid = [p for p in found.pipelines if p.loaded.ok]
     for env in environments:

@@ -84,6 +84,11 @@ def store_code(name: str, code: CodeType) -> None:
     _write(_path(name, ".code"), marshal.dumps(code))
 
 
+def store_bytes(name: str, data: bytes) -> None:
+    """`name` is the whole file name below the folder ("<namespace>/<key><suffix>")."""
+    _write(_path(name, ""), data)
+
+
 def load_json(name: str) -> Any | None:
     path = _path(name, ".json")
     try:

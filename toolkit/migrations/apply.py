@@ -23,8 +23,15 @@ from toolkit.migrations import bookkeeping
 from toolkit.migrations.discovery import MigrationSet
 from toolkit.migrations.failures import partial_hint, transactional_hint
 from toolkit.migrations.history import HistoryTable
-from toolkit.migrations.placeholders import Placeholders
+from toolkit.migrations.placeholders import Placeholders, fill
 from toolkit.migrations.plan import MigrationPlan, PendingMigration, plan_migrations
+from toolkit.migrations.session import (
+    CLIENT_CHECK_INTERVAL,
+    SessionRisk,
+    file_risk,
+    session_reset,
+    stored_code_may_change_session,
+)
 from toolkit.migrations.source import LoadedMigrations, load
 from toolkit.migrations.sqlsplit import Statement, line_of
 from toolkit.support.masking import mask_secretlike
@@ -35,24 +42,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EventSink = Callable[[str], None]
-# A killed client is noticed by the server within this interval even mid-statement (PostgreSQL >= 14),
-# so its transaction rolls back and its advisory lock goes away promptly.
-CLIENT_CHECK_INTERVAL = "1s"
-
-
-def session_reset(server_version: int) -> bytes:
-    """SQL that gives the next migration the session this run started with, as Flyway restores it.
-
-    A plain SET (search_path, work_mem, ...) or SET ROLE in a committed file outlives it: the next file
-    would create its tables in another schema, or run (and be recorded in installed_by) as another role.
-    RESET ALL leaves the role, the session authorization and the advisory lock alone, so those two are
-    reset by name; it does reset what this run set for the whole session, which is set again: the
-    client check that lets the server notice a killed run, and psycopg2's ISO DateStyle. Temporary
-    tables and prepared statements are left as they are (Flyway leaves them too)."""
-    sql = "RESET ALL; RESET SESSION AUTHORIZATION; RESET ROLE; SET DateStyle TO ISO; "
-    if server_version >= 140000:
-        sql += f"SET client_connection_check_interval TO '{CLIENT_CHECK_INTERVAL}'; "
-    return sql.encode()
 
 
 def default_schema_first(cur, schema: str) -> tuple[bytes, bytes]:
@@ -244,6 +233,8 @@ def migrate(
                 return MigrateResult((), plan.applied, tuple(_dry_step(p) for p in plan.pending), dry_run=True)
             done: list[AppliedStep] = []
             reset = session_reset(conn.server_version) + search_path
+            with conn.cursor() as cur:
+                code = plan.pending and stored_code_may_change_session(cur, conn.server_version)
             for step in plan.pending:
                 if on_event:
                     on_event(f"applying {step.file.script}")
@@ -251,12 +242,21 @@ def migrate(
                     step.source.directives.lock_timeout or lock_timeout,
                     step.source.directives.statement_timeout or statement_timeout,
                 )
-                done.append(_apply_one(conn, step, history, timeouts, reset, environment))
+                risk = _risk(step)
+                code = code or risk is SessionRisk.CODE  # it may have stored code a later file fires
+                after = reset if code or risk or not step.source.directives.transactional else b""
+                done.append(_apply_one(conn, step, history, timeouts, after, environment))
             return MigrateResult(applied=tuple(done), already_applied=plan.applied)
         finally:
             if restore and not conn.closed:  # the session's own search_path back, as Flyway restores it
                 with suppress(psycopg2.Error), conn.cursor() as cur:
                     cur.execute(restore)
+
+
+def _risk(step: PendingMigration) -> SessionRisk:
+    """What the file could do to the session, placeholders filled (a value may hold SQL)."""
+    text = step.source.text
+    return file_risk(fill(text, step.placeholders)[0] if "${" in text else text)
 
 
 def _dry_step(step: PendingMigration) -> DryRunStep:
@@ -283,9 +283,10 @@ def _apply_one(
     with conn.cursor() as cur:
         try:
             # Bookkeeping shares round trips with the migration (BEGIN with the timeouts; the session
-            # reset, the history row and COMMIT together): per file, as many round trips as psql
-            # running the same statements. The reset comes before the history row, so installed_by is
-            # the run's own user even when the file ran SET ROLE.
+            # reset, when the file could have changed the session (migrations/session.py), the history
+            # row and COMMIT together): per file, as many round trips as psql running the same
+            # statements. The reset comes before the history row, so installed_by is the run's own
+            # user even when the file ran SET ROLE.
             settings = cur.mogrify(
                 "SELECT set_config('lock_timeout', %s, %s), set_config('statement_timeout', %s, %s)",
                 (timeouts[0], transactional, timeouts[1], transactional),

@@ -234,7 +234,9 @@ def migrate(
             done: list[AppliedStep] = []
             reset = session_reset(conn.server_version) + search_path
             with conn.cursor() as cur:
-                code = plan.pending and stored_code_may_change_session(cur, conn.server_version)
+                code = bool(plan.pending) and stored_code_may_change_session(cur, conn.server_version)
+                if code:  # the run's own DDL (the history table) may have fired it already
+                    cur.execute(reset)
             for step in plan.pending:
                 if on_event:
                     on_event(f"applying {step.file.script}")

@@ -56,9 +56,7 @@ def file_risk(text: str) -> SessionRisk:
 
 
 # The same words for PostgreSQL's regular expressions (~*), to read the bodies of stored functions.
-_BODY_WORDS = (
-    f"(^|[^a-z_])({'|'.join(SETTINGS_WORDS + CODE_WORDS)})([^a-z0-9_$]|$)|_to_xml|u&"
-)
+_BODY_WORDS = f"(^|[^a-z_])({'|'.join(SETTINGS_WORDS + CODE_WORDS)})([^a-z0-9_$]|$)|_to_xml|u&"
 _STORED_CODE = """
 WITH risky AS (
     SELECT coalesce(array_agg(oid), '{{}}') AS oids,

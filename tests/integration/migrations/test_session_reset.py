@@ -42,7 +42,7 @@ CASES = {
     "SET of a GUC": ([], ["SET work_mem = '7MB';\n"]),
     "set_config": ([], [f"SELECT {SETS};\n"]),
     "set_config qualified, upper case": ([], ["SELECT PG_CATALOG.SET_CONFIG('work_mem', '7MB', false);\n"]),
-    "set_config spelt with Unicode escapes": ([], ['SELECT U&"set\\005fconfig"(\'work_mem\', \'7MB\', false);\n']),
+    "set_config spelt with Unicode escapes": ([], ["SELECT U&\"set\\005fconfig\"('work_mem', '7MB', false);\n"]),
     "DO block building its SET": ([], ["DO $$BEGIN EXECUTE 'SE' || 'T work_mem = ''7MB'''; END$$;\n"]),
     "ts_stat running built SQL": (
         [],
@@ -60,7 +60,11 @@ CASES = {
         ["SELECT leak();\n"],
     ),
     "a trigger made by an earlier run": (
-        ["CREATE TABLE t (id int);\n" + PLPGSQL_SETS + "\nCREATE TRIGGER t_leak BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION leak();\n"],
+        [
+            "CREATE TABLE t (id int);\n"
+            + PLPGSQL_SETS
+            + "\nCREATE TRIGGER t_leak BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION leak();\n"
+        ],
         ["INSERT INTO t VALUES (1);\n"],
     ),
     "a view made by an earlier run": (
@@ -76,12 +80,10 @@ CASES = {
         ["INSERT INTO k VALUES (1);\n"],
     ),
     "a rule made by an earlier run": (
-        [f"CREATE TABLE r (id int);\nCREATE TABLE r_log (s text);\nCREATE RULE r_rule AS ON INSERT TO r DO ALSO INSERT INTO r_log VALUES ({SETS});\n"],
+        [
+            f"CREATE TABLE r (id int);\nCREATE TABLE r_log (s text);\nCREATE RULE r_rule AS ON INSERT TO r DO ALSO INSERT INTO r_log VALUES ({SETS});\n"
+        ],
         ["INSERT INTO r VALUES (1);\n"],
-    ),
-    "a file outside a transaction with its own lock_timeout": (
-        [],
-        ["-- toolkit:transaction=false\n-- toolkit:lock_timeout=3s\nCREATE TABLE nt (id int);\n"],
     ),
 }
 
@@ -97,7 +99,9 @@ def probes(conn, *numbers: int) -> list[tuple]:
     with conn.cursor() as cur:
         out = []
         for n in numbers:
-            cur.execute(f"SELECT who, path, mem, lock, stmt, to_regclass('public.made_by_{n}') IS NOT NULL FROM probe_{n}")
+            cur.execute(
+                f"SELECT who, path, mem, lock, stmt, to_regclass('public.made_by_{n}') IS NOT NULL FROM probe_{n}"
+            )
             out.append(cur.fetchone())
         return out
 

@@ -92,11 +92,18 @@ class MigrationSource:
         """Split once, on first use (raises SplitError, every time): planning, lint, dry-run and
         applying share that one parse. Only files something asks about are split (the pending ones,
         those the lint parses), so a run with nothing pending keeps no statements."""
-        found = self._statements
-        if found is None:
+        kept = self._statements
+        if kept is None:
             found = tuple(self._split(self.text))
-            object.__setattr__(self, "_statements", found)
-        return found
+            kept = _compact(found, self.text)
+            object.__setattr__(self, "_statements", kept)
+            return found
+        if isinstance(kept[0] if kept else None, Statement) or not kept:
+            return kept
+        text = self._text
+        return tuple(
+            Statement(text[kept[i] : kept[i] + kept[i + 1]], kept[i + 2], kept[i]) for i in range(0, len(kept), 3)
+        )
 
     @staticmethod
     def _split(text: str) -> list[Statement]:
@@ -108,6 +115,18 @@ class MigrationSource:
         if wanted is None or environment is None:
             return True
         return any(fnmatch.fnmatchcase(environment, pattern) for pattern in wanted)
+
+
+def _compact(statements: tuple[Statement, ...], text: str) -> tuple:
+    """What is kept of a split: (offset, length, line) per statement, flat (a tenth of the memory of the
+    statements themselves, which are rebuilt by slicing the text); the statements as they are when one
+    carries COPY data, or one is not a slice of the text."""
+    if any(s.copy_data is not None or text[s.offset : s.offset + len(s.sql)] != s.sql for s in statements):
+        return statements
+    flat: list[int] = []
+    for s in statements:
+        flat += (s.offset, len(s.sql), s.line)
+    return tuple(flat)
 
 
 @dataclass(frozen=True)

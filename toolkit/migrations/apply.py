@@ -283,11 +283,11 @@ def _apply_one(
     done = shift = 0  # statements finished: outside a transaction, they stay applied whatever follows
     with conn.cursor() as cur:
         try:
-            # Bookkeeping shares round trips with the migration (BEGIN with the timeouts; the session
-            # reset, when the file could have changed the session (migrations/session.py), the history
-            # row and COMMIT together): per file, as many round trips as psql running the same
-            # statements. The reset comes before the history row, so installed_by is the run's own
-            # user even when the file ran SET ROLE.
+            # Bookkeeping shares round trips with the migration (BEGIN with the timeouts and the first
+            # statement; the session reset, when the file could have changed the session
+            # (migrations/session.py), the history row and COMMIT together): per file, one round trip
+            # fewer than psql running the same statements. The reset comes before the history row, so
+            # installed_by is the run's own user even when the file ran SET ROLE.
             settings = _settings(timeouts, transactional)
             statements = step.statements
             if transactional and statements and statements[0].copy_data is None:

@@ -38,19 +38,23 @@ CODE_WORDS = (
     "cursor", "operator", "aggregate", "cast", "transform", "handler", "server", "wrapper", "import",
     "security",
 )  # fmt: skip
-# Boundaries: a word counts unless a letter or `_` stands before it or an identifier character after it
-# (so `1set` counts, a false alarm only costs a reset); `_to_xml` and `U&` (a Unicode-escaped name can
-# spell set_config) count wherever they stand.
-_LEFT, _RIGHT = r"(?<![A-Za-z_])", r"(?![A-Za-z0-9_$])"
-_CODE = re.compile(rf"{_LEFT}(?:{'|'.join(CODE_WORDS)}){_RIGHT}|_to_xml|u&", re.I)
-_SETTINGS = re.compile(rf"{_LEFT}(?:{'|'.join(SETTINGS_WORDS)}){_RIGHT}", re.I)
+# The words of a text, lower-cased: a run of identifier characters, starting at a letter or `_` (so
+# `1set` holds the word `set`: a false alarm only costs a reset). `_to_xml` and `U&` (a Unicode-escaped
+# name can spell set_config) count wherever they stand.
+_WORDS = re.compile(r"[a-z_][a-z0-9_$]*")
+_CODE = frozenset(CODE_WORDS)
+_SETTINGS = frozenset(SETTINGS_WORDS)
 
 
 def file_risk(text: str) -> SessionRisk:
     """What a file's text could do to the session (the whole text: statements, strings, comments)."""
-    if _CODE.search(text):
+    lowered = text.lower()
+    if "_to_xml" in lowered or "u&" in lowered:
         return SessionRisk.CODE
-    if _SETTINGS.search(text):
+    words = set(_WORDS.findall(lowered))
+    if not words.isdisjoint(_CODE):
+        return SessionRisk.CODE
+    if not words.isdisjoint(_SETTINGS):
         return SessionRisk.SETTINGS
     return SessionRisk.NONE
 

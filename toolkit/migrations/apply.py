@@ -8,8 +8,8 @@ line; a transactional file runs in one transaction with lock_timeout/statement_t
 
 from __future__ import annotations
 
+import functools
 import logging
-import re
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -21,13 +21,19 @@ from toolkit.adapters.postgres.connection import copy_in
 from toolkit.errors import DatabaseError, GuardRefused, MigrationFailed, ValidationFailed
 from toolkit.migrations import bookkeeping
 from toolkit.migrations.discovery import MigrationSet
-from toolkit.migrations.failures import partial_hint, transactional_hint
+from toolkit.migrations.failures import describe_failure, partial_hint, transactional_hint
 from toolkit.migrations.history import HistoryTable
-from toolkit.migrations.placeholders import Placeholders
+from toolkit.migrations.placeholders import Placeholders, fill
 from toolkit.migrations.plan import MigrationPlan, PendingMigration, plan_migrations
+from toolkit.migrations.session import (
+    CLIENT_CHECK_INTERVAL,
+    SessionRisk,
+    file_risk,
+    session_reset,
+    stored_code_may_change_session,
+)
 from toolkit.migrations.source import LoadedMigrations, load
-from toolkit.migrations.sqlsplit import Statement, line_of
-from toolkit.support.masking import mask_secretlike
+from toolkit.migrations.sqlsplit import Statement
 
 if TYPE_CHECKING:
     from toolkit.migrations.lint import LintPolicy
@@ -35,24 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EventSink = Callable[[str], None]
-# A killed client is noticed by the server within this interval even mid-statement (PostgreSQL >= 14),
-# so its transaction rolls back and its advisory lock goes away promptly.
-CLIENT_CHECK_INTERVAL = "1s"
-
-
-def session_reset(server_version: int) -> bytes:
-    """SQL that gives the next migration the session this run started with, as Flyway restores it.
-
-    A plain SET (search_path, work_mem, ...) or SET ROLE in a committed file outlives it: the next file
-    would create its tables in another schema, or run (and be recorded in installed_by) as another role.
-    RESET ALL leaves the role, the session authorization and the advisory lock alone, so those two are
-    reset by name; it does reset what this run set for the whole session, which is set again: the
-    client check that lets the server notice a killed run, and psycopg2's ISO DateStyle. Temporary
-    tables and prepared statements are left as they are (Flyway leaves them too)."""
-    sql = "RESET ALL; RESET SESSION AUTHORIZATION; RESET ROLE; SET DateStyle TO ISO; "
-    if server_version >= 140000:
-        sql += f"SET client_connection_check_interval TO '{CLIENT_CHECK_INTERVAL}'; "
-    return sql.encode()
 
 
 def default_schema_first(cur, schema: str) -> tuple[bytes, bytes]:
@@ -244,6 +232,10 @@ def migrate(
                 return MigrateResult((), plan.applied, tuple(_dry_step(p) for p in plan.pending), dry_run=True)
             done: list[AppliedStep] = []
             reset = session_reset(conn.server_version) + search_path
+            with conn.cursor() as cur:
+                code = bool(plan.pending) and stored_code_may_change_session(cur, conn.server_version)
+                if code:  # the run's own DDL (the history table) may have fired it already
+                    cur.execute(reset)
             for step in plan.pending:
                 if on_event:
                     on_event(f"applying {step.file.script}")
@@ -251,12 +243,21 @@ def migrate(
                     step.source.directives.lock_timeout or lock_timeout,
                     step.source.directives.statement_timeout or statement_timeout,
                 )
-                done.append(_apply_one(conn, step, history, timeouts, reset, environment))
+                risk = _risk(step)
+                code = code or risk is SessionRisk.CODE  # it may have stored code a later file fires
+                after = reset if code or risk or not step.source.directives.transactional else b""
+                done.append(_apply_one(conn, step, history, timeouts, after, environment))
             return MigrateResult(applied=tuple(done), already_applied=plan.applied)
         finally:
             if restore and not conn.closed:  # the session's own search_path back, as Flyway restores it
                 with suppress(psycopg2.Error), conn.cursor() as cur:
                     cur.execute(restore)
+
+
+def _risk(step: PendingMigration) -> SessionRisk:
+    """What the file could do to the session, placeholders filled (a value may hold SQL)."""
+    text = step.source.text
+    return file_risk(fill(text, step.placeholders)[0] if "${" in text else text)
 
 
 def _dry_step(step: PendingMigration) -> DryRunStep:
@@ -279,23 +280,29 @@ def _apply_one(
     started = time.monotonic()
     current: Statement | None = None
     restored = row_written = False
-    done = 0  # statements finished: outside a transaction, they stay applied whatever follows
+    done = shift = 0  # statements finished: outside a transaction, they stay applied whatever follows
     with conn.cursor() as cur:
         try:
-            # Bookkeeping shares round trips with the migration (BEGIN with the timeouts; the session
-            # reset, the history row and COMMIT together): per file, as many round trips as psql
-            # running the same statements. The reset comes before the history row, so installed_by is
-            # the run's own user even when the file ran SET ROLE.
-            settings = cur.mogrify(
-                "SELECT set_config('lock_timeout', %s, %s), set_config('statement_timeout', %s, %s)",
-                (timeouts[0], transactional, timeouts[1], transactional),
-            )
-            if transactional:
+            # Bookkeeping shares round trips with the migration (BEGIN with the timeouts and the first
+            # statement; the session reset, when the file could have changed the session
+            # (migrations/session.py), the history row and COMMIT together): per file, one round trip
+            # fewer than psql running the same statements. The reset comes before the history row, so
+            # installed_by is the run's own user even when the file ran SET ROLE.
+            settings = _settings(timeouts, transactional)
+            statements = step.statements
+            if transactional and statements and statements[0].copy_data is None:
+                # BEGIN rides with the first statement: one round trip fewer than psql's BEGIN alone.
+                # The server's error position then counts from the start of BEGIN (`shift`).
+                begin = "BEGIN; " + settings.decode() + "; "
+                current, shift = statements[0], len(begin)
+                cur.execute(begin + current.sql)
+                done, shift = 1, 0
+            elif transactional:
                 cur.execute(b"BEGIN; " + settings)
             else:  # the row first, failed: a run stopped half-way leaves the file failed, not pending
                 _record(cur, history, step, 0, success=False, first=settings + b"; ")
                 row_written = True
-            for current in step.statements:
+            for current in statements[done:]:
                 if current.copy_data is None:
                     cur.execute(current.sql)
                 else:  # COPY … FROM STDIN with the data that follows it in the file
@@ -310,7 +317,7 @@ def _apply_one(
             restored = True
         except psycopg2.Error as exc:
             elapsed = int((time.monotonic() - started) * 1000)
-            message = _describe_failure(step, current, exc)
+            message = describe_failure(step, current, exc, shift)
             if transactional:
                 with suppress(psycopg2.Error):  # a dead connection has rolled back already
                     cur.execute("ROLLBACK")
@@ -325,6 +332,23 @@ def _apply_one(
                     cur.execute(reset)
     version = str(step.file.version) if step.file.version else ""
     return AppliedStep(script=step.file.script, version=version, milliseconds=elapsed)
+
+
+@functools.lru_cache(maxsize=64)
+def _settings_sql(lock_timeout: str, statement_timeout: str, local: bool) -> str:
+    from psycopg2.extensions import QuotedString
+
+    quoted = [QuotedString(v).getquoted().decode() for v in (lock_timeout, statement_timeout)]
+    scope = "true" if local else "false"
+    return (
+        f"SELECT set_config('lock_timeout', {quoted[0]}, {scope}), "
+        f"set_config('statement_timeout', {quoted[1]}, {scope})"
+    )
+
+
+def _settings(timeouts: tuple[str, str], transactional: bool) -> bytes:
+    """The file's timeouts, set for its transaction (or, outside one, for the session); made once per value."""
+    return _settings_sql(timeouts[0], timeouts[1], transactional).encode()
 
 
 def _record(
@@ -349,48 +373,3 @@ def _record(
         execution_ms=elapsed,
         success=success,
     )
-
-
-_DO_BODY = re.compile(r"DO\b(?:\s+LANGUAGE\s+\S+)?\s+(?:\$[A-Za-z_]*\$|[Ee]?')", re.I)
-_DO_LINE = re.compile(r"inline_code_block line (\d+)")
-
-
-def _describe_failure(step: PendingMigration, statement: Statement | None, exc) -> str:
-    diag = getattr(exc, "diag", None)
-    message = (getattr(diag, "message_primary", None) or str(exc)).strip()
-    position = getattr(diag, "statement_position", None)
-    context = " ".join((getattr(diag, "context", None) or "").split())  # PL/pgSQL's call stack, one line
-    where = step.file.script
-    if statement is not None:
-        line = line_of(statement, int(position)) if position else statement.line
-        where = f"{where}:{_do_block_line(statement, context) or _copy_line(statement, context) or line}"
-    detail = getattr(diag, "message_detail", None)
-    code = getattr(exc, "pgcode", None)
-    what = f"migration {step.file.version}" if step.file.version else "repeatable migration"
-    return mask_secretlike(  # the error quotes the file's literals and the row's values (DETAIL)
-        f"{where}: {what} failed: {message}"
-        + (f" ({detail})" if detail else "")
-        + (f" (context: {context})" if context else "")
-        + (f" [SQLSTATE {code}]" if code else "")
-    )
-
-
-_COPY_LINE = re.compile(r"^COPY \S+, line (\d+)")
-
-
-def _copy_line(statement: Statement, context: str) -> int | None:
-    """The file line of a bad row of COPY … FROM STDIN ("COPY t, line 2, column b: …" counts data lines)."""
-    found = _COPY_LINE.match(context) if statement.copy_data is not None else None
-    if found is None:
-        return None
-    return line_of(statement, len(statement.sql) + 1) + int(found[1])
-
-
-def _do_block_line(statement: Statement, context: str) -> int | None:
-    """The file line of an error inside a DO block: PostgreSQL numbers the block's lines from the one
-    its body opens on ("PL/pgSQL function inline_code_block line 4 at RAISE")."""
-    opening = _DO_BODY.match(statement.sql)
-    found = _DO_LINE.findall(context) if opening else []
-    if not found:
-        return None
-    return line_of(statement, opening.end()) + int(found[-1]) - 1  # the outermost frame is the block

@@ -40,8 +40,11 @@ SESSION_STATE = (
     "character_set_results",
     "collation_connection",
 )
-# A statement that can change the session for the next file: SET, USE, or a procedure that runs SET.
-_CHANGES_SESSION = re.compile(r"(?:^|[;\s(!])(?:SET|USE|CALL)\s", re.I)
+# Words that can change the session for the next file, anywhere in its text (strings and comments too,
+# so `PREPARE s FROM 'SET …'` counts): SET (also `SET@@x`, `SET NAMES`), USE (also USE`db`), a procedure
+# (CALL), dynamic SQL (PREPARE, EXECUTE), DO, LOAD, and `@@` (a system variable). A false alarm costs one
+# restore; an identifier character on either side (`dataset`, `set_up`) makes it another word.
+_CHANGES_SESSION = re.compile(r"(?<![A-Za-z0-9_$])(?:SET|USE|CALL|PREPARE|EXECUTE|DO|LOAD)(?![A-Za-z0-9_$])|@@", re.I)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$")
 
 

@@ -42,9 +42,9 @@ class MySQLSource(MigrationSource):
     __slots__ = ()
     postgres_checks = False
 
-    @property
-    def statements(self) -> tuple[Statement, ...]:
-        return tuple(split_mysql(self.text))
+    @staticmethod
+    def _split(text: str) -> list[Statement]:
+        return split_mysql(text)
 
 
 def as_mysql(source: MigrationSource) -> MySQLSource:

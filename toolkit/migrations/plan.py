@@ -132,14 +132,15 @@ class PendingMigration:
     reason: str  # "new", "out of order", "changed" (repeatable), "first run" (repeatable)
     placeholders: Placeholders = field(default_factory=Placeholders, repr=False, compare=False)
 
-    # The statements are split and filled when asked, not kept: a plan of 10,000 pending files then
-    # holds no SQL beyond the files' text, so memory does not grow with the SQL of everything pending.
+    # The statements are the source's own (split once); placeholders are filled when asked, not kept.
     @property
     def statements(self) -> tuple[Statement, ...]:
         """Placeholders filled."""
+        statements = self.source.statements
+        if "${" not in self.source.text or not self.placeholders.enabled:
+            return statements  # nothing to fill: the one parse as it is
         return tuple(
-            Statement(fill(s.sql, self.placeholders)[0], s.line, s.offset, self._data(s, 0))
-            for s in self.source.statements
+            Statement(fill(s.sql, self.placeholders)[0], s.line, s.offset, self._data(s, 0)) for s in statements
         )
 
     @property
@@ -202,8 +203,9 @@ def _prepare(source: MigrationSource, placeholders: Placeholders, server_version
         return False
     check = source.postgres_checks and source.directives.transactional
     check = check and may_need_no_transaction(source.text, server_version)
+    filling = "${" in source.text
     for statement in raw:
-        sql, _ = fill(statement.sql, placeholders)
+        sql = fill(statement.sql, placeholders)[0] if filling else statement.sql
         if _TRANSACTION_CONTROL.match(sql):
             problems.append(
                 f"{source.script}:{statement.line}: `{sql.split()[0]}` in a migration: remove it; toolkit "

@@ -1,4 +1,4 @@
-"""Migration files read once: text, Flyway checksum, SHA-256 of the bytes, directives; statements split on demand.
+"""Migration files read once: text, Flyway checksum, SHA-256 of the bytes, directives; statements split once, on demand.
 
 Everything after discovery (planning, lint, dry-run, applying, drift) works on these, so a run reads
 each file exactly once, however many steps look at it.
@@ -28,7 +28,7 @@ class MigrationSource:
     """One migration file as read: its text (read on first use when the checksums came from the cache of
     known files), Flyway checksum, directives, and the SHA-256 of its bytes. Immutable."""
 
-    __slots__ = ("file", "_text", "checksum", "directives", "sha256")
+    __slots__ = ("file", "_text", "checksum", "directives", "sha256", "_statements")
 
     file: MigrationFile
     checksum: int  # Flyway's checksum (CRC32 without line breaks): only for the history table and db validate
@@ -47,6 +47,7 @@ class MigrationSource:
         for name, value in (("file", file), ("_text", text), ("checksum", checksum), ("directives", directives)):
             object.__setattr__(self, name, value)
         object.__setattr__(self, "sha256", sha256)
+        object.__setattr__(self, "_statements", None)
 
     def __setattr__(self, name, value) -> None:
         raise AttributeError(f"MigrationSource is immutable ({name})")
@@ -88,9 +89,25 @@ class MigrationSource:
 
     @property
     def statements(self) -> tuple[Statement, ...]:
-        """Split on each use (raises SplitError): splitting is cheap, and keeping the statements of
-        10,000 files would make memory grow with them."""
-        return tuple(split_statements(self.text))
+        """Split once, on first use (raises SplitError, every time): planning, lint, dry-run and
+        applying share that one parse. Only files something asks about are split (the pending ones,
+        those the lint parses), so a run with nothing pending keeps no statements."""
+        kept = self._statements
+        if kept is None:
+            found = tuple(self._split(self.text))
+            kept = _compact(found, self.text)
+            object.__setattr__(self, "_statements", kept)
+            return found
+        if isinstance(kept[0] if kept else None, Statement) or not kept:
+            return kept
+        text = self._text
+        return tuple(
+            Statement(text[kept[i] : kept[i] + kept[i + 1]], kept[i + 2], kept[i]) for i in range(0, len(kept), 3)
+        )
+
+    @staticmethod
+    def _split(text: str) -> list[Statement]:
+        return split_statements(text)
 
     def runs_in(self, environment: str | None) -> bool:
         """False when `-- toolkit:environments=` leaves this environment out."""
@@ -98,6 +115,18 @@ class MigrationSource:
         if wanted is None or environment is None:
             return True
         return any(fnmatch.fnmatchcase(environment, pattern) for pattern in wanted)
+
+
+def _compact(statements: tuple[Statement, ...], text: str) -> tuple:
+    """What is kept of a split: (offset, length, line) per statement, flat (a tenth of the memory of the
+    statements themselves, which are rebuilt by slicing the text); the statements as they are when one
+    carries COPY data, or one is not a slice of the text."""
+    if any(s.copy_data is not None or text[s.offset : s.offset + len(s.sql)] != s.sql for s in statements):
+        return statements
+    flat: list[int] = []
+    for s in statements:
+        flat += (s.offset, len(s.sql), s.line)
+    return tuple(flat)
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,23 @@ def test_failure_rolls_back_and_names_file_line_and_postgres_message(db_conn, tm
     assert query(db_conn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(0,)]
 
 
+@pytest.mark.parametrize("header", ["", "-- toolkit:lock_timeout=3s\n-- toolkit:statement_timeout=1min\n"])
+def test_a_failing_first_statement_names_its_own_line_though_begin_rides_with_it(db_conn, tmp_path, header):
+    # BEGIN and the file's timeouts are sent in one query string with the first statement: the server's
+    # error position counts from BEGIN, the line must still be the statement's own
+    text = header + "\n\nSELECT 1,\n       missing_column\nFROM (SELECT 1) AS x;\nCREATE TABLE never (id int);\n"
+    sql = write(tmp_path / "sql", {"V1__ok.sql": "CREATE TABLE a (id int);\n", "V2__first.sql": text})
+    with pytest.raises(MigrationFailed) as raised:
+        run(db_conn, sql)
+    line = text.split("\n").index("       missing_column") + 1
+    assert str(raised.value.message) == (
+        f'V2__first.sql:{line}: migration 2 failed: column "missing_column" does not exist [SQLSTATE 42703]'
+    )
+    assert query(db_conn, "SELECT to_regclass('never') IS NULL, to_regclass('a') IS NOT NULL") == [(True, True)]
+    assert [r[0] for r in history_rows(db_conn)] == ["1"]
+    assert query(db_conn, "SHOW lock_timeout") == [("0",)]  # the file's timeouts were its transaction's only
+
+
 def test_an_error_inside_a_do_block_names_its_own_line_and_context(db_conn, tmp_path):
     sql = write(
         tmp_path / "sql",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from toolkit.migrations.mysql_apply import _seconds, lock_name
 from toolkit.migrations.mysql_history import MySQLHistoryTable, quote
 
@@ -20,3 +22,22 @@ def test_durations():
 
 def test_identifiers_are_backquoted_with_backquotes_doubled():
     assert quote("odd`name") == "`odd``name`"
+
+
+@pytest.mark.parametrize(
+    ("text", "restores"),
+    [
+        ("CREATE TABLE dataset (set_up INT, reset_at INT);\nINSERT INTO dataset VALUES (1, 2);\n", False),
+        ("SET foreign_key_checks = 0;\n", True),
+        ("SET@@session.sql_mode = '';\n", True),
+        ("USE`other`;\n", True),
+        ("PREPARE s FROM 'SET sql_mode = 1';\nEXECUTE s;\n", True),
+        ("/*!40101 SET NAMES utf8mb4 */;\n", True),
+        ("CALL p();\n", True),
+        ("SELECT @@sql_mode INTO @m;\n", True),
+    ],
+)
+def test_a_file_that_could_change_the_session_is_followed_by_the_restore(text, restores):
+    from toolkit.migrations.mysql_apply import _CHANGES_SESSION
+
+    assert bool(_CHANGES_SESSION.search(text)) is restores

@@ -120,3 +120,25 @@ def test_copy_data_without_its_end_line_is_an_error_naming_the_statement():
         split_statements("COPY t FROM stdin;")
     # COPY to a client or from a server file has no data in the script
     assert [s.copy_data for s in split_statements("COPY t TO STDOUT;\nCOPY t FROM '/f.csv';\n")] == [None, None]
+
+
+def test_a_statement_starts_at_its_first_character_even_one_no_token_matches():
+    assert split("(SELECT 1) UNION (SELECT 2);\n  1;\n") == [(1, "(SELECT 1) UNION (SELECT 2)"), (2, "1")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT 1;\nSELECT 'a;b' /* c; */ FROM t; -- x;\n",
+        "CREATE TABLE t (\n  id int -- the key; really\n);\r\nINSERT INTO t VALUES (1), (2);\rSELECT $$;$$;\n",
+        "COPY t FROM STDIN;\n1\n2\n\\.\nSELECT E'\\';' , \"q;\" FROM x.end;\n",
+        "SELECT CASE WHEN a THEN b END FROM t;\n/* a /* nested; */ ; */ SELECT 2;\n",
+    ],
+)
+def test_the_scan_that_skips_words_splits_as_the_one_that_reads_them(text):
+    # "atomic" anywhere makes the splitter read every word (to see BEGIN ATOMIC); without it, words are
+    # skipped: both must give the same statements and lines
+    words = split_statements(text + "-- atomic\n")
+    assert [(s.sql, s.line, s.copy_data) for s in split_statements(text)] == [
+        (s.sql, s.line, s.copy_data) for s in words
+    ]

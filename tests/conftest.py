@@ -178,7 +178,9 @@ SLOW_FOLDERS = ("integration", "reliability")  # real servers and processes: `ma
 # worker meanwhile, rather than one long file starting last and running alone. Order only, never which
 # tests run; a name that no longer exists is simply not found.
 LONGEST_FILES = (
-    "integration/commands/test_emulator_lifecycle.py",  # mostly waits: the AWS provider's RDS waiters
+    "integration/commands/test_emulator_lifecycle.py",  # ~11 min under load, mostly the provider's RDS waiters
+    "reliability/test_db_concurrency.py",  # ~6 min
+    "reliability/test_fuzz.py",  # ~4 min
 )
 
 

@@ -6,6 +6,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TOOLKIT := $(BIN)/toolkit
 PYTEST_ARGS ?=
+# `make test` runs the suite on this many pytest-xdist workers: the cores, at least 2 (the emulator tests
+# mostly wait), at most 4; whole files per worker, the longest first (tests/conftest.py, LONGEST_FILES).
+# PYTEST_WORKERS=0 runs it in this one process.
+PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -lt 2 ] && n=2; [ $$n -gt 4 ] && n=4; echo $$n)
+PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 BENCH_ARGS ?=
 EMULATOR ?=
 # EMULATOR=1: against toolkit's own AWS emulator (moto, docs/emulator.md) instead of a real account.
@@ -55,7 +60,7 @@ mysql-server:
 	@.ci/install-mariadb
 
 test: $(STAMP) mysql-server
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)

@@ -22,6 +22,8 @@ from tests.projects import (
     write_s3_project,
 )
 
+pytest_plugins = ["tests.figures"]  # the reliability figures, printed by the controller under pytest-xdist
+
 
 @pytest.fixture(autouse=True)
 def _no_secret_leaks_between_tests():
@@ -171,10 +173,21 @@ def s3_project(tmp_path, moto_endpoint, database):
 
 SLOW_FOLDERS = ("integration", "reliability")  # real servers and processes: `make test-fast` leaves them out
 
+# The longest files, longest first: `make test` hands whole files to its workers in collection order
+# (`--dist loadfile --no-loadscope-reorder`), so these start at once and the short files fill the other
+# worker meanwhile, rather than one long file starting last and running alone. Order only, never which
+# tests run; a name that no longer exists is simply not found.
+LONGEST_FILES = (
+    "integration/commands/test_emulator_lifecycle.py",  # ~11 min under load, mostly the provider's RDS waiters
+    "reliability/test_db_concurrency.py",  # ~6 min
+    "reliability/test_fuzz.py",  # ~4 min
+)
+
 
 def pytest_collection_modifyitems(config, items):
     """Every test in tests/integration and tests/reliability is marked slow (a file that forgets its
-    `pytestmark` fails here, rather than sneaking real servers into `make test-fast`); none elsewhere is."""
+    `pytestmark` fails here, rather than sneaking real servers into `make test-fast`); none elsewhere is.
+    Then the longest files go first (`LONGEST_FILES`); the rest keep their order."""
     root = Path(__file__).resolve().parent
     wrong = []
     for item in items:
@@ -184,3 +197,9 @@ def pytest_collection_modifyitems(config, items):
             wrong.append(f"{item.nodeid}: {'marked' if slow else 'not marked'} slow in tests/{folder}/")
     if wrong:
         raise pytest.UsageError("slow markers do not match the test folders:\n" + "\n".join(wrong))
+    rank = {name: position for position, name in enumerate(LONGEST_FILES)}
+
+    def position(item) -> int:
+        return rank.get(Path(str(item.path)).resolve().relative_to(root).as_posix(), len(rank))
+
+    items.sort(key=position)  # stable: within a rank, collection order

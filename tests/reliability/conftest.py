@@ -1,27 +1,19 @@
 """The reliability suite's figures: each family records one line, printed at the end of every run
-(pass or fail), so CI output shows how many runs each guarantee was checked over."""
+(tests/figures.py prints them, also when pytest-xdist runs the files on several workers)."""
 
 from __future__ import annotations
 
 import pytest
 
-FIGURES = pytest.StashKey[dict[str, str]]()
+from tests.figures import figures_of
 
 
 @pytest.fixture
 def record_figure(request):
     """`record_figure("concurrency", "160 runs, 0 duplicates")`: the family's one-line figure."""
-    figures = request.config.stash.setdefault(FIGURES, {})
+    figures = figures_of(request.config)
 
     def record(family: str, text: str) -> None:
         figures[family] = text
 
     return record
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    figures = config.stash.get(FIGURES, {})
-    if figures:
-        terminalreporter.section("reliability figures")
-        for family, text in figures.items():
-            terminalreporter.write_line(f"{family}: {text}")

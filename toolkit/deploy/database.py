@@ -21,6 +21,7 @@ from toolkit.adapters.mysql.connection import connect as connect_mysql
 from toolkit.adapters.postgres.connection import DatabaseTarget, connect, read_password_file
 from toolkit.adapters.postgres.server import EmbeddedServer, provision, server_can_reach
 from toolkit.deploy.context import Context
+from toolkit.deploy.paths import enterable_outside_root
 from toolkit.deploy.stacks import stack_outputs
 from toolkit.deploy.standin import is_emulated_rds, remove_stand_ins, stand_in
 from toolkit.errors import ConfigError, DatabaseError, ToolkitError
@@ -92,6 +93,7 @@ def server_root(ctx: Context, env: Environment) -> Path:
         return outside
     if (inside / "data").is_dir() or server_can_reach(ctx.paths.root):
         return inside
+    enterable_outside_root()
     return outside
 
 

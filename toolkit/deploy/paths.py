@@ -118,3 +118,14 @@ def private(folder: Path) -> Path:
     if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o066:
         folder.chmod(stat.S_IMODE(info.st_mode) & ~0o066)
     return folder
+
+
+def enterable_outside_root(root: Path = OUTSIDE_ROOT) -> Path:
+    """OUTSIDE_ROOT, made if missing, that the server's unprivileged user can pass through (x, not r). Made by
+    the CLI's umask 077 alone it would be 0700, and the first server ever kept outside would be refused;
+    a root of ours from such a run is let through the same way. Someone else's is left as it is."""
+    root.mkdir(parents=True, exist_ok=True)
+    info = root.stat()
+    if info.st_uid == os.geteuid() and info.st_mode & 0o011 != 0o011:
+        root.chmod(stat.S_IMODE(info.st_mode) | 0o011)
+    return root

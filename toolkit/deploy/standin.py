@@ -19,6 +19,7 @@ from pathlib import Path
 from toolkit.adapters.postgres.connection import DatabaseTarget
 from toolkit.adapters.postgres.server import EmbeddedServer, provision, server_can_reach
 from toolkit.deploy.context import Context
+from toolkit.deploy.paths import enterable_outside_root
 from toolkit.project.model import Environment
 from toolkit.terraform.outputs import DatabaseOutput
 
@@ -47,6 +48,7 @@ def _folder(ctx: Context, env: Environment, instance: str) -> tuple[Path, Path]:
         return outside, ctx.paths.outside()
     if (inside / "data").is_dir() or server_can_reach(ctx.paths.root):
         return inside, ctx.paths.root
+    enterable_outside_root()
     return outside, ctx.paths.outside()
 
 

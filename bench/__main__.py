@@ -353,8 +353,10 @@ def method_text(args) -> list[str]:
         "`--no-dump-schema`, Sqitch with `--no-verify`.",
         "- PostgreSQL runs with fsync off by default, so the figures show the tools' own costs rather than this "
         "machine's disk (`--fsync` for a production-like server).",
-        "- Peak RSS is the measured process's own, not its children's, read by GNU time (`/usr/bin/time -f %M`, which"
-        " forks the command from its own small process; it adds about a millisecond to every run alike).",
+        "- Peak RSS is the largest of the measured process and the children it waited for (Terraform, when toolkit"
+        " runs it), read by GNU time (`/usr/bin/time -f %M`, which forks the command from its own small process, so"
+        " no tool inherits this benchmark's size; it adds about a millisecond to every run alike).",
+        "- Why a target is not met, and what would meet it: docs/performance.md.",
         f"- A figure whose first run takes longer than {args.slow_after:.0f} s is that one run (noted in its row).",
     ]
 

@@ -27,7 +27,7 @@ NOTE = (
     "whatever the emulator answers (once per apply: the two instances are created in parallel; "
     "docs/emulator.md). Most of the rest, and of the no-op `env up`, is Terraform starting the ~700 MB "
     "provider and loading its schema for every `plan` and `apply`, and refreshing every resource "
-    "through the emulator. Peak RSS is toolkit's own process, not Terraform's."
+    "through the emulator. Peak RSS is the largest of toolkit and the Terraform processes it waited for."
 )
 
 

@@ -13,9 +13,21 @@ ENVIRONMENTS = ("local", "dev", "qa")  # of write_pipelines_project
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port free now. Under pytest-xdist each worker takes only ports of its own residue
+    ((port // 2) % workers == its number; halved, as Linux hands bind(0) odd ports only): a port one worker
+    has just released for a server to bind cannot be handed to a test on another worker in between."""
+    import os
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    own = int(worker) % workers if worker.isdigit() else 0
+    for _ in range(1000):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if (port // 2) % workers == own:
+            return port
+    raise RuntimeError(f"no free loopback port of residue {own} modulo {workers}")
 
 
 _STATE_DIRS: list[Path] = []

@@ -18,7 +18,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -117,11 +116,7 @@ class KnownFiles:
             return
         for script in stale:
             del self.entries[script]
+        from toolkit.support.cache import write_atomically
+
         data = {"key": self._key, "sql_dir": self.sql_dir, "files": self.entries}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", dir=self.path.parent, delete=False, encoding="utf-8") as handle:
-                json.dump(data, handle, separators=(",", ":"))
-            os.replace(handle.name, self.path)
-        except OSError as exc:  # a read-only state folder: run uncached
-            log.debug("migration file cache not written (%s): %s", self.path, exc)
+        write_atomically(self.path, json.dumps(data, separators=(",", ":")).encode("utf-8"), "migration file cache")

@@ -14,8 +14,6 @@ import functools
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from toolkit.pipelines.placeholders import Placeholder
@@ -84,11 +82,7 @@ class Verdicts:
         """Write the verdicts of this run's files (others dropped), if anything changed."""
         if self.path is None or (not self.changed and self.used == set(self.entries)):
             return
+        from toolkit.support.cache import write_atomically
+
         data = {"key": code_key(), "files": {k: v for k, v in self.entries.items() if k in self.used}}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", dir=self.path.parent, delete=False, encoding="utf-8") as handle:
-                json.dump(data, handle, separators=(",", ":"))
-            os.replace(handle.name, self.path)
-        except OSError as exc:  # a read-only state folder: run uncached
-            log.debug("pipeline verdicts not written (%s): %s", self.path, exc)
+        write_atomically(self.path, json.dumps(data, separators=(",", ":")).encode("utf-8"), "pipeline verdicts")

@@ -61,15 +61,20 @@ def _path(name: str, suffix: str) -> Path | None:
 
 
 def _write(path: Path | None, data: bytes) -> None:
-    if path is None:
-        return
+    if path is not None:
+        write_atomically(path, data, "cache")
+
+
+def write_atomically(path: Path, data: bytes, what: str) -> None:
+    """Write `data` to `path` through a temporary file beside it, so a reader never sees half a file; a
+    folder that cannot be written (read-only, full disk) only costs the cache (`what` names it in the log)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
             handle.write(data)
         os.replace(handle.name, path)
-    except OSError as exc:  # read-only home, full disk: run uncached
-        log.debug("cache not written (%s): %s", path, exc)
+    except OSError as exc:
+        log.debug("%s not written (%s): %s", what, path, exc)
 
 
 def load_code(name: str) -> CodeType | None:

@@ -23,7 +23,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -172,13 +171,9 @@ class RunCache:
         path = self._path(name)
         if path is None:
             return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as handle:
-                json.dump({"key": key, "value": value}, handle)
-            os.replace(handle.name, path)
-        except OSError as exc:
-            log.debug("terraform cache not written (%s): %s", path, exc)
+        from toolkit.support.cache import write_atomically
+
+        write_atomically(path, json.dumps({"key": key, "value": value}).encode("utf-8"), "terraform cache")
 
     def forget(self, name: str) -> None:
         path = self._path(name)

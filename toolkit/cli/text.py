@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # only the types: rendering imports no verb
     from toolkit.commands.values import ValuesReport
     from toolkit.deploy.database_drift import DriftResult
     from toolkit.deploy.teardown import EnvDownResult
-    from toolkit.migrations.apply import MigrateResult
+    from toolkit.migrations.results import MigrateResult
     from toolkit.pipelines.rendering import RenderResult
     from toolkit.pipelines.validate import ValidationReport
 

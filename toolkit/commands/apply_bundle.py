@@ -39,7 +39,7 @@ from toolkit.deploy.rendering import environment_values, hashes_rendered_now, re
 from toolkit.deploy.stacks import renders_pipelines, stack_outputs
 from toolkit.deploy.validation import load_databases
 from toolkit.errors import GuardRefused, UsageError
-from toolkit.migrations.apply import AppliedStep
+from toolkit.migrations.results import AppliedStep
 from toolkit.migrations.source import LoadedMigrations
 from toolkit.project.model import Environment
 from toolkit.support.hashing import file_sha256

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from toolkit.deploy import noop_verdict
 from toolkit.deploy.context import Context
-from toolkit.deploy.database import history_table, open_session
-from toolkit.deploy.database_drift import DriftResult, database_drift
 from toolkit.deploy.guards import refuse_protected
-from toolkit.deploy.migrating import database_states, lint_policy
-from toolkit.deploy.validation import load_migrations
 from toolkit.errors import ToolkitError, UsageError, ValidationFailed
-from toolkit.migrations.apply import MigrateResult
-from toolkit.migrations.engine import baseline, current_plan, lint_sources, migrate, repair, run_findings
-from toolkit.migrations.lint import LintFinding
-from toolkit.migrations.plan import FileState
-from toolkit.migrations.repair import parse_baseline_version
+from toolkit.migrations.results import MigrateResult
+
+if TYPE_CHECKING:  # the engine, the drift check and lint are imported by the verbs that use them: a
+    # verified no-op `db migrate` (deploy/noop_verdict.py) needs none of them
+    from toolkit.deploy.database_drift import DriftResult
+    from toolkit.migrations.lint import LintFinding
+    from toolkit.migrations.plan import FileState
 
 
 @dataclass(frozen=True)
@@ -92,6 +91,10 @@ class LintResult:
 
 
 def _status(ctx: Context, name: str) -> StatusResult:
+    from toolkit.deploy.database import history_table, open_session
+    from toolkit.deploy.validation import load_migrations
+    from toolkit.migrations.engine import current_plan
+
     env = ctx.project.environment(name)
     with open_session(ctx, env, load_migrations(ctx)) as s:  # file problems surface before any connection
         plan = current_plan(s.conn, s.migrations, history_table(ctx, s.target), **s.plan_options(ctx))
@@ -125,26 +128,42 @@ def db_migrate(
 
 
 def _migrate(ctx: Context, name: str, dry_run: bool) -> MigrateResult:
+    from toolkit.deploy.database import history_table
+
     env = ctx.project.environment(name)
     if not dry_run:
         refuse_protected(env, "toolkit db migrate")
     settings = ctx.project.migrations
-    with (
-        open_session(ctx, env, load_migrations(ctx)) as s,
-        ctx.reporter.step(_title(ctx) + (" (dry run)" if dry_run else "")),
-    ):
-        return migrate(
-            s.conn,
-            s.migrations,
-            history_table(ctx, s.target),
-            lock_timeout_seconds=settings.lock_timeout_seconds,
-            on_event=ctx.reporter.detail,
-            lock_timeout=settings.lock_timeout,
-            statement_timeout=settings.statement_timeout,
-            dry_run=dry_run,
-            lint_policy=lint_policy(ctx, s.migrations),
-            **s.plan_options(ctx),
-        )
+    found = None if dry_run or not ctx.caching else noop_verdict.scan(ctx.project.sql_dir)  # before any read
+    verdict = None if found is None else noop_verdict.stored(ctx, env, found)
+    with ctx.reporter.step(_title(ctx) + (" (dry run)" if dry_run else "")):
+        if verdict is not None:
+            applied = noop_verdict.check(ctx, env, found, verdict, lambda target: history_table(ctx, target))
+            if applied is not None:
+                ctx.reporter.note(f"{applied} applied, nothing changed since the last run verified every checksum")
+                return MigrateResult((), applied)
+        from toolkit.deploy.database import open_session
+        from toolkit.deploy.migrating import lint_policy
+        from toolkit.deploy.validation import load_migrations
+        from toolkit.migrations.engine import migrate
+
+        with open_session(ctx, env, load_migrations(ctx)) as s:
+            history = history_table(ctx, s.target)
+            result = migrate(
+                s.conn,
+                s.migrations,
+                history,
+                lock_timeout_seconds=settings.lock_timeout_seconds,
+                on_event=ctx.reporter.detail,
+                lock_timeout=settings.lock_timeout,
+                statement_timeout=settings.statement_timeout,
+                dry_run=dry_run,
+                lint_policy=lint_policy(ctx, s.migrations),
+                **s.plan_options(ctx),
+            )
+            if found is not None and not result.applied:
+                noop_verdict.remember(ctx, env, found, s, history, s.migrations, result.already_applied)
+            return result
 
 
 def _title(ctx: Context) -> str:
@@ -158,6 +177,10 @@ def db_repair(ctx: Context, name: str, database: str | None = None) -> RepairRes
 
 
 def _repair(ctx: Context, name: str) -> RepairResult:
+    from toolkit.deploy.database import history_table, open_session
+    from toolkit.deploy.validation import load_migrations
+    from toolkit.migrations.engine import repair
+
     env = ctx.project.environment(name)
     with open_session(ctx, env, load_migrations(ctx)) as s:
         removed, realigned = repair(
@@ -169,6 +192,8 @@ def _repair(ctx: Context, name: str) -> RepairResult:
 def db_baseline(ctx: Context, name: str, version: str, database: str | None = None) -> BaselineResult | EachDatabase:
     """Mark an existing database as being at `version`: files up to it are never run. A project of several
     databases must say which (`database`): a version of one means nothing in another."""
+    from toolkit.migrations.repair import parse_baseline_version
+
     env = ctx.project.environment(name)
     refuse_protected(env, "toolkit db baseline")
     parsed = parse_baseline_version(version)
@@ -179,6 +204,10 @@ def db_baseline(ctx: Context, name: str, version: str, database: str | None = No
 
 
 def _baseline(ctx: Context, env, parsed) -> BaselineResult:
+    from toolkit.deploy.database import history_table, open_session
+    from toolkit.deploy.validation import load_migrations
+    from toolkit.migrations.engine import baseline
+
     name = env.name
     with open_session(ctx, env, load_migrations(ctx)) as s:
         baseline(s.conn, history_table(ctx, s.target), parsed, ctx.project.migrations.lock_timeout_seconds, where=name)
@@ -193,6 +222,10 @@ def db_lint(ctx: Context, name: str | None = None, database: str | None = None) 
 
 
 def _lint(ctx: Context, name: str | None) -> LintResult:
+    from toolkit.deploy.migrating import database_states, lint_policy
+    from toolkit.deploy.validation import load_migrations
+    from toolkit.migrations.engine import lint_sources, run_findings
+
     loaded = load_migrations(ctx)
     policy = lint_policy(ctx, loaded)
     if name is None:
@@ -211,5 +244,8 @@ def _lint(ctx: Context, name: str | None) -> LintResult:
 
 def db_drift(ctx: Context, name: str, database: str | None = None) -> DriftResult | EachDatabase:
     """Differences between the live schema and what the applied migrations build on an empty database."""
+    from toolkit.deploy.database_drift import database_drift
+    from toolkit.deploy.validation import load_migrations
+
     env = ctx.project.environment(name)
     return each_database(ctx, database, lambda c: database_drift(c, env, load_migrations(c)), name)

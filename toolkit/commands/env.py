@@ -21,7 +21,7 @@ from toolkit.deploy.rendering import render_pipelines
 from toolkit.deploy.stacks import StackOutcome, apply_stack, renders_pipelines
 from toolkit.deploy.teardown import EnvDownResult, tear_down
 from toolkit.deploy.validation import validate_databases
-from toolkit.migrations.apply import AppliedStep
+from toolkit.migrations.results import AppliedStep
 from toolkit.terraform.outputs import Output
 
 

@@ -15,25 +15,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from toolkit.adapters.aws.secrets_manager import read_database_password
-from toolkit.adapters.mysql.connection import connect as connect_mysql
 from toolkit.adapters.postgres.connection import DatabaseTarget, connect, read_password_file
-from toolkit.adapters.postgres.server import EmbeddedServer, provision, server_can_reach
 from toolkit.deploy.context import Context
-from toolkit.deploy.paths import enterable_outside_root
 from toolkit.deploy.stacks import stack_outputs
-from toolkit.deploy.standin import is_emulated_rds, remove_stand_ins, stand_in
 from toolkit.errors import ConfigError, DatabaseError, ToolkitError
-from toolkit.migrations.engine import database_errors, history_for
 from toolkit.migrations.history import HistoryTable
-from toolkit.migrations.mysql_history import MySQLHistoryTable
-from toolkit.migrations.placeholders import Placeholders
-from toolkit.migrations.source import LoadedMigrations
 from toolkit.project.model import Environment
-from toolkit.project.values import resolve_values
-from toolkit.terraform.hcl import read_stack
 from toolkit.terraform.outputs import DatabaseOutput, Output, database_outputs
+
+if TYPE_CHECKING:  # the server, the drivers and AWS are imported where they are used: a verified no-op
+    # `db migrate` connects to a running PostgreSQL and needs none of the rest
+    from toolkit.adapters.postgres.server import EmbeddedServer
+    from toolkit.migrations.mysql_history import MySQLHistoryTable
+    from toolkit.migrations.placeholders import Placeholders
+    from toolkit.migrations.source import LoadedMigrations
 
 
 def history_table(ctx: Context, target: DatabaseTarget | None = None) -> HistoryTable | MySQLHistoryTable:
@@ -41,6 +38,8 @@ def history_table(ctx: Context, target: DatabaseTarget | None = None) -> History
     as Flyway's default schema there is the connection's database)."""
     settings = ctx.project.migrations
     if target is not None and target.engine == "mysql":
+        from toolkit.migrations.engine import history_for
+
         return history_for("mysql", target.name, settings.history_table)
     return HistoryTable(settings.schema, settings.history_table)
 
@@ -49,6 +48,8 @@ def connect_database(target: DatabaseTarget, *, attempts: int = 5, lock_timeout:
     """One connection to the target, with its engine's driver (autocommit on). `lock_timeout` bounds every
     lock wait of a PostgreSQL session; MySQL's is set per run (migrations/mysql_apply.py)."""
     if target.engine == "mysql":
+        from toolkit.adapters.mysql.connection import connect as connect_mysql
+
         return connect_mysql(target, attempts=attempts)
     return connect(target, attempts=attempts, lock_timeout=lock_timeout)
 
@@ -88,6 +89,9 @@ def server_root(ctx: Context, env: Environment) -> Path:
     """The folder of the environment's local server (its data, its log): in the state folder, or, when
     toolkit runs as root and the server's unprivileged user cannot enter the state folder (a clone under
     /root), outside it. Once the data exists it stays where it is."""
+    from toolkit.adapters.postgres.server import server_can_reach
+    from toolkit.deploy.paths import enterable_outside_root
+
     inside, outside = ctx.paths.postgres(env.name), ctx.paths.postgres_outside(env.name)
     if (outside / "data").is_dir():
         return outside
@@ -98,6 +102,8 @@ def server_root(ctx: Context, env: Environment) -> Path:
 
 
 def embedded_server(ctx: Context, env: Environment, port: int) -> EmbeddedServer:
+    from toolkit.adapters.postgres.server import EmbeddedServer
+
     root = server_root(ctx, env)
     top = ctx.paths.root if root == ctx.paths.postgres(env.name) else root.parent
     return EmbeddedServer(data_dir=root / "data", port=port, state_root=top)
@@ -111,6 +117,8 @@ def resolve_target(
         path = Path(db.password_file)
         password = read_password_file(path if path.is_absolute() else project_root / path, create=create_password_file)
     elif db.password_secret_arn:
+        from toolkit.adapters.aws.secrets_manager import read_database_password
+
         password = read_database_password(db.password_secret_arn, endpoint=endpoint)
     else:
         raise DatabaseError(
@@ -155,9 +163,14 @@ def database_target(
     target = resolve_target(
         db, project_root=ctx.project.root, endpoint=ctx.endpoint, create_password_file=embedded and start
     )
-    if ctx.endpoint and not embedded and is_emulated_rds(db):
-        return stand_in(ctx, env, db, target)  # emulator mode: the RDS instance's stand-in
+    if ctx.endpoint and not embedded:
+        from toolkit.deploy.standin import is_emulated_rds, stand_in
+
+        if is_emulated_rds(db):
+            return stand_in(ctx, env, db, target)  # emulator mode: the RDS instance's stand-in
     if embedded and start:
+        from toolkit.adapters.postgres.server import provision
+
         _one_local_server(ctx, env, outputs, db)
         server = embedded_server(ctx, env, db.port)
         started = server.ensure_running()
@@ -173,6 +186,8 @@ def open_database(ctx: Context, env: Environment, outputs: dict[str, Output]) ->
     was already running is provisioned (role, password and database rewritten as superuser) only when the
     login role cannot get in: a password login (scram-sha-256 over TCP) to that database proves that the
     role, its password and the database are what provisioning would leave."""
+    from toolkit.adapters.postgres.server import provision
+
     target = database_target(ctx, env, outputs, start=True, reprovision=False)
     if env.database == "embedded":
         try:
@@ -199,6 +214,10 @@ def placeholders_for(
     ctx: Context, env: Environment, outputs: dict[str, Output], target: DatabaseTarget
 ) -> Placeholders:
     """values(ENV), then [migrations.placeholders], plus Flyway's built-in placeholders for this connection."""
+    from toolkit.migrations.placeholders import Placeholders
+    from toolkit.project.values import resolve_values
+    from toolkit.terraform.hcl import read_stack
+
     first = ctx.project.stack_order[0]
     sensitive = [v.name for v in read_stack(env.stack_dir(first)).variables.values() if v.sensitive]
     values = resolve_values(ctx.as_terraform_sees(env), ctx.project.root, {first: outputs}, sensitive)
@@ -250,6 +269,8 @@ class DatabaseSession:
 @contextlib.contextmanager
 def open_session(ctx: Context, env: Environment, migrations: LoadedMigrations) -> Iterator[DatabaseSession]:
     """Connect to the environment's database as its outputs say (starting the local server if it is down)."""
+    from toolkit.migrations.engine import database_errors
+
     with outputs_lock(ctx, env):
         outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
     target = database_target(ctx, env, outputs)
@@ -267,6 +288,9 @@ def open_session(ctx: Context, env: Environment, migrations: LoadedMigrations) -
 
 def remove_local_database(ctx: Context, env: Environment, infra_outputs: dict[str, Output]) -> bool:
     """Stop and delete the embedded server of the environment and the password file toolkit made for it."""
+    from toolkit.adapters.postgres.server import EmbeddedServer
+    from toolkit.deploy.standin import remove_stand_ins
+
     if env.database != "embedded":
         if not ctx.endpoint:
             return False

@@ -22,11 +22,11 @@ from toolkit.deploy.database import (
 from toolkit.deploy.progress import Progress
 from toolkit.deploy.stacks import never_deployed, stack_outputs
 from toolkit.errors import ConfigError, GuardRefused, ToolkitError
-from toolkit.migrations.apply import MigrateResult
 from toolkit.migrations.engine import current_plan, migrate, refusals
 from toolkit.migrations.history import BASELINE_TYPES
 from toolkit.migrations.lint import LintPolicy
 from toolkit.migrations.plan import MigrationPlan, plan_migrations
+from toolkit.migrations.results import MigrateResult
 from toolkit.migrations.rules import RULES
 from toolkit.migrations.source import LoadedMigrations
 from toolkit.project.model import Environment

@@ -7,15 +7,17 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.deploy.context import Context
-from toolkit.deploy.injected import write_injected
-from toolkit.deploy.progress import ResourceWatcher
 from toolkit.errors import EnvironmentNotUp
 from toolkit.project.model import Environment
 from toolkit.terraform.hcl import read_stack
 from toolkit.terraform.outputs import Output
-from toolkit.terraform.stack import Stack
+
+if TYPE_CHECKING:  # reading outputs (every `db` verb) needs neither the injected values nor the progress view
+    from toolkit.deploy.progress import ResourceWatcher
+    from toolkit.terraform.stack import Stack
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ def open_stack(
     """An initialised stack in the environment's workspace (created if `create` and missing: the bool),
     with values from earlier stacks passed in (and `rendered` as its rendered pipelines folder instead of
     the environment's own). The injected file can hold sensitive upstream outputs: it lives for the block."""
+    from toolkit.deploy.injected import write_injected
+
     inputs = write_injected(ctx, env, stack_name, upstream, rendered)
     try:
         stack = ctx.stack(env, stack_name, inputs)

@@ -11,10 +11,9 @@ from __future__ import annotations
 import functools
 import logging
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from toolkit.adapters.postgres.connection import copy_in
@@ -22,9 +21,10 @@ from toolkit.errors import DatabaseError, GuardRefused, MigrationFailed, Validat
 from toolkit.migrations import bookkeeping
 from toolkit.migrations.discovery import MigrationSet
 from toolkit.migrations.failures import describe_failure, partial_hint, transactional_hint
-from toolkit.migrations.history import HistoryTable
+from toolkit.migrations.history import HistoryTable, lock_key
 from toolkit.migrations.placeholders import Placeholders, fill
 from toolkit.migrations.plan import MigrationPlan, PendingMigration, plan_migrations
+from toolkit.migrations.results import AppliedStep, DryRunStep, MigrateResult
 from toolkit.migrations.session import (
     CLIENT_CHECK_INTERVAL,
     SessionRisk,
@@ -101,30 +101,6 @@ def unrecorded_schema(cur, history: HistoryTable, environment: str | None) -> Gu
     )
 
 
-@dataclass(frozen=True)
-class AppliedStep:
-    script: str
-    version: str
-    milliseconds: int
-
-
-@dataclass(frozen=True)
-class DryRunStep:
-    script: str
-    version: str | None
-    reason: str
-    transactional: bool
-    sql: str  # exactly what would run, sensitive placeholder values masked
-
-
-@dataclass(frozen=True)
-class MigrateResult:
-    applied: tuple[AppliedStep, ...]
-    already_applied: int
-    would_apply: tuple[DryRunStep, ...] = ()  # --dry-run only
-    dry_run: bool = False
-
-
 @contextmanager
 def database_errors(what: str) -> Iterator[None]:
     """PostgreSQL errors outside a migration's statements (bookkeeping, history, lock): DatabaseError."""
@@ -138,11 +114,6 @@ def database_errors(what: str) -> Iterator[None]:
         raise DatabaseError(
             f"{what}: {message}", hint="check that the login role may create and write the history table"
         ) from None
-
-
-def lock_key(history: HistoryTable) -> int:
-    """A stable key per history table, so two projects on one server do not collide."""
-    return zlib.crc32(f"toolkit:{history.schema}.{history.table}".encode())
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -173,3 +174,8 @@ class HistoryTable:
             f"UPDATE {self.name} SET checksum = %s, description = %s WHERE installed_rank = %s",
             (checksum, description[:200], installed_rank),
         )
+
+
+def lock_key(history: HistoryTable) -> int:
+    """A stable key per history table, so two projects on one server do not collide."""
+    return zlib.crc32(f"toolkit:{history.schema}.{history.table}".encode())

@@ -18,12 +18,12 @@ from contextlib import contextmanager, suppress
 from dataclasses import replace
 
 from toolkit.errors import DatabaseError, GuardRefused, MigrationFailed, ValidationFailed
-from toolkit.migrations.apply import AppliedStep, DryRunStep, MigrateResult
 from toolkit.migrations.discovery import MigrationSet
 from toolkit.migrations.mysql_history import MySQLHistoryTable
 from toolkit.migrations.mysql_statements import as_mysql, commits_implicitly, script_sql
 from toolkit.migrations.placeholders import Placeholders
 from toolkit.migrations.plan import MigrationPlan, PendingMigration, plan_migrations
+from toolkit.migrations.results import AppliedStep, DryRunStep, MigrateResult
 from toolkit.migrations.source import LoadedMigrations, load
 from toolkit.migrations.sqlsplit import Statement
 

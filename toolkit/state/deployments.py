@@ -8,10 +8,12 @@ differ between environments — that is what values files are for — so they ar
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from toolkit.migrations.source import LoadedMigrations
 from toolkit.support.hashing import ordered_sha256
+
+if TYPE_CHECKING:  # reading a record (every stack a run opens checks its state against one) needs no engine
+    from toolkit.migrations.source import LoadedMigrations
 
 KIND = "deployments"  # where the records live beside the state: toolkit/deployments/<name>.json
 # 1 (no `format` key): migrations by Flyway's CRC32. 2: by the SHA-256 of their bytes, the CRC32 kept beside.

@@ -12,7 +12,6 @@ import pytest
 
 from tests.running import invoke
 from toolkit.adapters.postgres import server as server_module
-from toolkit.deploy import database as database_module
 from toolkit.deploy import migrating
 
 pytestmark = pytest.mark.slow
@@ -33,7 +32,7 @@ def calls(monkeypatch) -> list[str]:
         return real_provision(*args, **kwargs)
 
     monkeypatch.setattr(migrating, "migrate_environment", migrate)
-    monkeypatch.setattr(database_module, "provision", provision)
+    monkeypatch.setattr(server_module, "provision", provision)
     return seen
 
 

@@ -1,0 +1,223 @@
+"""The verified no-op of `db migrate`: while nothing below the migrations folder and nothing in the history
+table has changed since a run found nothing to do, the answer is that run's, without reading, splitting or
+planning 10,000 files again and without fetching 10,000 history rows.
+
+A verdict is written only by a run that read every file, compared every checksum with the history and
+found nothing pending and no problem (`commands/db.py`). It is the SHA-256 of everything that answer
+depends on, and the number of migrations applied; nothing else (no value, no name, no password):
+
+- the migrations folder: every entry below it, recursively, by name, type and identity (device, inode,
+  size, mtime and ctime in nanoseconds; through a link, the target's too). A file changed in place (even
+  with its mtime put back: ctime moves), renamed, replaced, added or removed changes it; an entry changed
+  within RACY_SECONDS of the scan is never trusted (a second write in the same clock tick would not show);
+- the history table: a digest the server computes over every column of every row in rank order, their
+  number, the bookkeeping table's version (a run would upgrade or refuse it) and the server's version;
+- the environment and the database: the project's settings as loaded, the environment, the database's
+  host, port, name and user, the history table's name;
+- the placeholders a repeatable migration's checksum is computed with: every value of values(ENV), the
+  project's constants and Flyway's built-ins (a project whose repeatables use `${flyway:timestamp}`, which
+  changes every run, gets no verdict);
+- toolkit's own code (`support/code_identity.py`) and the interpreter.
+
+The check holds the migration lock for the read (one try, no wait): a run applying at that moment makes it
+a miss, and the full run then waits for the lock as always. Anything unexpected (no verdict, a server that
+is down, a MySQL database, caches off with `--no-cache` or TOOLKIT_NO_CACHE=1) is a miss, and a miss only
+costs the scan: the full run follows, with its own errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+import os
+import stat as stat_kind
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.deploy.context import Context
+from toolkit.project.model import Environment
+
+FORMAT = 1
+RACY_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Scan:
+    """The migrations folder as one run saw it before reading any file: its digest (None: an entry too
+    new to trust, or one that is neither file, folder nor link)."""
+
+    digest: str | None
+
+
+def scan(sql_dir: Path) -> Scan:
+    """Every entry below `sql_dir` by name and identity, in the order the folders list them (sorted)."""
+    entries: list = []
+    newest = time.time_ns() - int(RACY_SECONDS * 1e9)
+    try:
+        trusted = _walk(os.fspath(sql_dir), "", entries, newest, {os.path.realpath(sql_dir)})
+    except OSError:
+        return Scan(None)
+    if not trusted:
+        return Scan(None)
+    return Scan(hashlib.sha256(marshal.dumps(entries)).hexdigest())
+
+
+def _walk(folder: str, prefix: str, entries: list, newest: int, seen: set[str]) -> bool:
+    with os.scandir(folder) as listing:
+        found = sorted(listing, key=lambda entry: entry.name)
+    for entry in found:
+        st = entry.stat(follow_symlinks=False)
+        if st.st_ctime_ns > newest:
+            return False
+        entries.append((prefix + entry.name, st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+                        st.st_ctime_ns))  # fmt: skip
+        if stat_kind.S_ISLNK(st.st_mode):  # what the link points at, as discovery follows it
+            target = os.stat(entry.path)
+            if target.st_ctime_ns > newest:
+                return False
+            real = os.path.realpath(entry.path)
+            entries.append((real, target.st_mode, target.st_dev, target.st_ino, target.st_size,
+                            target.st_mtime_ns, target.st_ctime_ns))  # fmt: skip
+            st = target
+            if stat_kind.S_ISDIR(st.st_mode) and real in seen:
+                continue  # a loop: discovery refuses it, and its entry above keys that
+            seen.add(real)
+        if stat_kind.S_ISDIR(st.st_mode):
+            if not _walk(entry.path, f"{prefix}{entry.name}/", entries, newest, seen):
+                return False
+        elif not stat_kind.S_ISREG(st.st_mode):
+            return False
+    return True
+
+
+def verdict_file(ctx: Context, env: Environment) -> Path | None:
+    """One verdict per environment and database, under the state folder's cache (None: caches are off)."""
+    return ctx.cache_file(f"noop-{env.name}-{ctx.current_database.name}.json")
+
+
+def stored(ctx: Context, env: Environment, found: Scan) -> dict | None:
+    """The verdict for `env` when it was written for this very scan of the folder (else None, unconnected)."""
+    path = verdict_file(ctx, env)
+    if path is None or found.digest is None:
+        return None
+    try:
+        verdict = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(verdict, dict) or verdict.get("format") != FORMAT or verdict.get("scan") != found.digest:
+        return None
+    return verdict
+
+
+def history_state(cur, history) -> tuple:
+    """(rows, digest of every column of every row in rank order, bookkeeping version), computed by the
+    server: one round trip, whatever the number of rows."""
+    from toolkit.migrations.bookkeeping import meta_name
+
+    cur.execute(
+        f"SELECT count(*), md5(string_agg(h::text, E'\\n' ORDER BY h.installed_rank)), "
+        f"(SELECT COALESCE(MAX(version), 0) FROM {meta_name(history)}) FROM {history.name} AS h"
+    )
+    return tuple(cur.fetchone())
+
+
+def key(
+    ctx: Context, env: Environment, found: Scan, target, placeholders, history, state: tuple, server: int, applied: int
+) -> str:
+    """What the no-op answer depends on (see the module's docstring), and the answer itself (`applied`), so
+    an edited count is no verdict."""
+    from toolkit.support.code_identity import toolkit_identity
+
+    values = placeholders.values
+    items = sorted(
+        (name, json.dumps(value.value, sort_keys=True, default=str), bool(value.sensitive))
+        for name, value in (values.items.items() if values is not None else ())
+    )
+    builtins = sorted((name, text) for name, text in placeholders.builtins.items() if name != "flyway:timestamp")
+    shaped = (
+        FORMAT,
+        sys.version,
+        toolkit_identity(),
+        repr(ctx.project),
+        repr(env),
+        ctx.current_database.name,
+        ctx.endpoint,
+        (target.engine, target.host, target.port, target.name, target.username),
+        history.name,
+        state,
+        server,
+        items,
+        builtins,
+        sorted(placeholders.constants.items()),
+        placeholders.enabled,
+        found.digest,
+        applied,
+    )
+    return hashlib.sha256(repr(shaped).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def uses_run_timestamp(loaded) -> bool:
+    """Whether a repeatable's checksum would change every run (`${flyway:timestamp}`, matched as Flyway
+    matches names, without regard to case)."""
+    return any("flyway:timestamp" in source.text.lower() for source in loaded.repeatable)
+
+
+def remember(ctx: Context, env: Environment, found: Scan, session, history, loaded, applied: int) -> None:
+    """After a full run that found nothing to do: its verdict, for the next run of the same folder."""
+    path = verdict_file(ctx, env)
+    if path is None or found.digest is None or session.target.engine != "postgres" or not applied:
+        return
+    if uses_run_timestamp(loaded):
+        return
+    from toolkit.support.cache import write_atomically
+
+    with session.conn.cursor() as cur:
+        state = history_state(cur, history)
+    if state[0] == 0:
+        return
+    server = session.conn.server_version
+    digest = key(ctx, env, found, session.target, session.placeholders, history, state, server, applied)
+    verdict = {"format": FORMAT, "scan": found.digest, "key": digest, "applied": applied}
+    write_atomically(path, json.dumps(verdict).encode(), "no-op verdict")
+
+
+def check(ctx: Context, env: Environment, found: Scan, verdict: dict, history_of) -> int | None:
+    """The number of migrations applied, when the database and everything else is as `verdict` was
+    written for; None on any difference, or when the database cannot be asked without side effects."""
+    from toolkit.deploy.database import connect_database, database_target, outputs_lock, placeholders_for
+    from toolkit.deploy.stacks import stack_outputs
+    from toolkit.errors import ToolkitError
+
+    try:
+        with outputs_lock(ctx, env):
+            outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
+        target = database_target(ctx, env, outputs)  # never starts or provisions the local server
+        if target.engine != "postgres":
+            return None
+        conn = connect_database(target, attempts=1, lock_timeout=ctx.project.migrations.lock_timeout)
+    except ToolkitError:
+        return None
+    import psycopg2
+
+    from toolkit.migrations.history import lock_key
+
+    history = history_of(target)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(history),))
+            if not cur.fetchone()[0]:
+                return None  # a run is applying right now
+            state = history_state(cur, history)
+        applied = verdict.get("applied")
+        if not isinstance(applied, int):
+            return None
+        placeholders = placeholders_for(ctx, env, outputs, target)
+        digest = key(ctx, env, found, target, placeholders, history, state, conn.server_version, applied)
+    except (psycopg2.Error, ToolkitError):
+        return None
+    finally:
+        conn.close()  # the lock with it
+    return applied if digest == verdict.get("key") else None

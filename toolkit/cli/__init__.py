@@ -1,7 +1,8 @@
 """The `toolkit` command line: each command parses its options, calls one verb, renders its result.
 
 `main` answers `--version`, and a `--help` page it has printed before, without importing typer
-(`cli/shortcuts.py`); everything else builds the command tree (`cli/tree.py`) and runs it.
+(`cli/shortcuts.py`), and runs `db migrate` without the tree (`cli/direct.py`); everything else builds
+the command tree (`cli/tree.py`) and runs it.
 """
 
 from __future__ import annotations
@@ -19,10 +20,15 @@ def main() -> None:
     # owner's only. Set here, at the real entry point, not in the Typer callback: in-process callers
     # (tests, notebooks) keep their own umask.
     os.umask(0o077)
-    from toolkit.cli.tree import app
+    from toolkit.cli import direct
     from toolkit.errors import ExitCode
 
     try:
+        code = direct.run(sys.argv)
+        if code is not None:
+            raise SystemExit(code)
+        from toolkit.cli.tree import app
+
         with shortcuts.remembering(sys.argv):
             app()
     except SystemExit as exit_:

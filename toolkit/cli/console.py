@@ -20,8 +20,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
-import typer
-
 from toolkit.errors import ToolkitError
 from toolkit.support.masking import mask
 
@@ -215,4 +213,6 @@ def show(
     else:
         print_text(text(result))
     if exit_code:
+        import typer
+
         raise typer.Exit(exit_code)

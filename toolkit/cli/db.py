@@ -44,10 +44,9 @@ def migrate(
 ) -> None:
     """Apply pending migrations, each in its own transaction, under the migration lock (protected
     environments: only with --dry-run; they change through `toolkit apply --plan`)."""
-    from toolkit.commands.db import db_migrate
+    from toolkit.cli import direct
 
-    result = db_migrate(context(endpoint, emulator=emulator), env, dry_run=dry_run, database=database)
-    show(result, json, text.each_database(text.db_migrate))
+    direct.migrate(env, dry_run, database, json, endpoint, emulator)
 
 
 @app.command("validate")

@@ -2,7 +2,8 @@
 
 A `ToolkitError` becomes its exit code and a one-paragraph message on stderr (with `--json`, also a JSON
 error document on stdout, its problems structured); anything else is a bug: exit 70, its traceback only
-with `--debug`.
+with `--debug`. Typer is imported only where the command tree needs it (`cli/direct.py` runs a command
+without the tree, through the same `guarded`).
 """
 
 from __future__ import annotations
@@ -13,14 +14,10 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
-
-import typer
-from typer.core import TyperGroup
 
 from toolkit.errors import ExitCode, ToolkitError
 from toolkit.support.masking import mask
@@ -101,66 +98,51 @@ def _project_from_env() -> Path | None:
     return Path(value) if value else None
 
 
-class ToolkitGroup(TyperGroup):
-    """The root command group. Click reports a usage error (unknown option, missing argument) with exit
-    2, which toolkit keeps for "changes pending" under --detailed-exitcode, as Terraform does; so a
-    usage error leaves with ExitCode.USAGE instead, and a CI job can never take a typo for a plan."""
-
-    def make_context(self, *args, **kwargs):
-        with _usage_exit_code():
-            return super().make_context(*args, **kwargs)
-
-    def invoke(self, ctx):
-        with _usage_exit_code():
-            return super().invoke(ctx)
-
-
-# Click's UsageError, the base of typer.BadParameter (recent typer releases vendor their own click).
-_CLICK_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
-
-
-@contextmanager
-def _usage_exit_code() -> Iterator[None]:
-    try:
-        yield
-    except _CLICK_USAGE_ERROR as exc:
-        exc.exit_code = int(ExitCode.USAGE)
-        raise
-
-
 def command(fn: F) -> F:
     """Run a command body; ToolkitError → message on stderr and its exit code, never a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from toolkit.cli.console import print_error, print_error_json
+        import typer
 
-        with _StopSignals() as stop:
-            try:
-                try:
-                    return fn(*args, **kwargs)
-                finally:
-                    stop.armed = False
-            except typer.Exit:
-                raise
-            except ToolkitError as exc:  # a user error: its message says it all, even with --debug
-                if kwargs.get("json"):
-                    print_error_json(exc)
-                print_error(str(exc))
-                raise typer.Exit(int(exc.exit_code)) from None
-            except KeyboardInterrupt:
-                print_error("interrupted")
-                raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-            except Exception as exc:  # a bug: say so, and show the traceback only when asked
-                if OPTIONS.debug:
-                    print_traceback(exc)
-                print_error(
-                    f"internal error: {type(exc).__name__}: {exc}\n"
-                    "  this is a bug in toolkit; run again with --debug and report the traceback"
-                )
-                raise typer.Exit(int(ExitCode.INTERNAL)) from None
+        code = guarded(lambda: fn(*args, **kwargs), as_json=bool(kwargs.get("json")), passes=typer.Exit)
+        if code:
+            raise typer.Exit(code)
 
     return wrapper  # type: ignore[return-value]
+
+
+def guarded(body: Callable[[], object], *, as_json: bool, passes: type[BaseException] | tuple = ()) -> int:
+    """Run `body` under the stop signals; the exit code its outcome maps to (0: it returned). `passes`
+    are exceptions that carry their own exit (typer's), raised on as they are."""
+    from toolkit.cli.console import print_error, print_error_json
+
+    with _StopSignals() as stop:
+        try:
+            try:
+                body()
+                return 0
+            finally:
+                stop.armed = False
+        except passes:
+            raise
+        except ToolkitError as exc:  # a user error: its message says it all, even with --debug
+            if as_json:
+                print_error_json(exc)
+            print_error(str(exc))
+            return int(exc.exit_code)
+        except KeyboardInterrupt:
+            stop.interrupted = True
+            print_error("interrupted")
+            return int(ExitCode.INTERRUPTED)
+        except Exception as exc:  # a bug: say so, and show the traceback only when asked
+            if OPTIONS.debug:
+                print_traceback(exc)
+            print_error(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "  this is a bug in toolkit; run again with --debug and report the traceback"
+            )
+            return int(ExitCode.INTERNAL)
 
 
 class _StopSignals:
@@ -173,6 +155,7 @@ class _StopSignals:
 
     def __init__(self) -> None:
         self.armed = True
+        self.interrupted = False  # the body ended by a stop signal or Ctrl-C
         self._previous: dict[int, object] = {}
 
     def __enter__(self) -> _StopSignals:
@@ -181,7 +164,7 @@ class _StopSignals:
         return self
 
     def __exit__(self, _type, exc, _tb) -> None:
-        interrupted = isinstance(exc, typer.Exit) and exc.exit_code == ExitCode.INTERRUPTED
+        interrupted = self.interrupted or getattr(exc, "exit_code", None) == ExitCode.INTERRUPTED
         for sig, handler in self._previous.items():
             # a no-op handler rather than SIG_IGN, which children would inherit across exec
             signal.signal(sig, _ignore if interrupted else handler)

@@ -3,16 +3,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from toolkit import __version__
 from toolkit.cli import text
 from toolkit.cli.console import configure_logging, show
-from toolkit.cli.invocation import OPTIONS, ToolkitGroup, command, context, optional_context
+from toolkit.cli.invocation import OPTIONS, command, context, optional_context
 from toolkit.cli.options import BranchOpt, EmulatorOpt, EndpointOpt, EnvArg, JsonOpt
+from toolkit.errors import ExitCode
+
+
+class ToolkitGroup(TyperGroup):
+    """The root command group. Click reports a usage error (unknown option, missing argument) with exit
+    2, which toolkit keeps for "changes pending" under --detailed-exitcode, as Terraform does; so a
+    usage error leaves with ExitCode.USAGE instead, and a CI job can never take a typo for a plan."""
+
+    def make_context(self, *args, **kwargs):
+        with _usage_exit_code():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _usage_exit_code():
+            return super().invoke(ctx)
+
+
+# Click's UsageError, the base of typer.BadParameter (recent typer releases vendor their own click).
+_CLICK_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+@contextmanager
+def _usage_exit_code() -> Iterator[None]:
+    try:
+        yield
+    except _CLICK_USAGE_ERROR as exc:
+        exc.exit_code = int(ExitCode.USAGE)
+        raise
+
 
 app = typer.Typer(
     name="toolkit",

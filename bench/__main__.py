@@ -187,9 +187,12 @@ def migration_scenarios(work: Path, peers, toolkit_bin: str, sizes: list[int], a
         figures.noop,
     )
     noop.notes.append(
-        "toolkit reads every file, recomputes its checksum and compares it with the history table (as "
-        "Flyway's validate does); it also reads the environment's Terraform outputs to find the database. "
-        "The peers compare version lists only."
+        "Every tool ran once, untimed, before these rounds. toolkit answers from the verdict that run wrote "
+        "(docs/caching.md): it stats every file below the migrations folder, takes the migration lock and has "
+        "the server digest every column of every history row, and compares all of it with the verdict of the "
+        "last run that read every file and compared each checksum with the history; `toolkit --no-cache` does "
+        "that whole check every time (as Flyway's validate does). Both read the environment's Terraform outputs "
+        "to find the database. The peers compare version lists only."
     )
     return [*scenarios, noop]
 

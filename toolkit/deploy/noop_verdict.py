@@ -16,7 +16,8 @@ depends on, and the number of migrations applied; nothing else (no value, no nam
   host, port, name and user, the history table's name;
 - the placeholders a repeatable migration's checksum is computed with: every value of values(ENV), the
   project's constants and Flyway's built-ins (a project whose repeatables use `${flyway:timestamp}`, which
-  changes every run, gets no verdict);
+  changes every run, gets no verdict). A folder without repeatables needs none (an applied versioned file's
+  checksum is of its bytes alone), and its verdict says so;
 - toolkit's own code (`support/code_identity.py`) and the interpreter.
 
 The check holds the migration lock for the read (one try, no wait): a run applying at that moment makes it
@@ -131,12 +132,16 @@ def key(
     an edited count is no verdict."""
     from toolkit.support.code_identity import toolkit_identity
 
-    values = placeholders.values
-    items = sorted(
-        (name, json.dumps(value.value, sort_keys=True, default=str), bool(value.sensitive))
-        for name, value in (values.items.items() if values is not None else ())
-    )
-    builtins = sorted((name, text) for name, text in placeholders.builtins.items() if name != "flyway:timestamp")
+    if placeholders is None:  # the folder has no repeatable: no value can change the answer
+        items = builtins = constants = enabled = None
+    else:
+        values = placeholders.values
+        items = sorted(
+            (name, json.dumps(value.value, sort_keys=True, default=str), bool(value.sensitive))
+            for name, value in (values.items.items() if values is not None else ())
+        )
+        builtins = sorted((name, text) for name, text in placeholders.builtins.items() if name != "flyway:timestamp")
+        constants, enabled = sorted(placeholders.constants.items()), placeholders.enabled
     shaped = (
         FORMAT,
         sys.version,
@@ -151,8 +156,8 @@ def key(
         server,
         items,
         builtins,
-        sorted(placeholders.constants.items()),
-        placeholders.enabled,
+        constants,
+        enabled,
         found.digest,
         applied,
     )
@@ -179,8 +184,9 @@ def remember(ctx: Context, env: Environment, found: Scan, session, history, load
     if state[0] == 0:
         return
     server = session.conn.server_version
-    digest = key(ctx, env, found, session.target, session.placeholders, history, state, server, applied)
-    verdict = {"format": FORMAT, "scan": found.digest, "key": digest, "applied": applied}
+    placeholders = session.placeholders if loaded.repeatable else None
+    digest = key(ctx, env, found, session.target, placeholders, history, state, server, applied)
+    verdict = {"format": FORMAT, "scan": found.digest, "key": digest, "applied": applied, "values": placeholders is not None}
     write_atomically(path, json.dumps(verdict).encode(), "no-op verdict")
 
 
@@ -214,7 +220,7 @@ def check(ctx: Context, env: Environment, found: Scan, verdict: dict, history_of
         applied = verdict.get("applied")
         if not isinstance(applied, int):
             return None
-        placeholders = placeholders_for(ctx, env, outputs, target)
+        placeholders = placeholders_for(ctx, env, outputs, target) if verdict.get("values") is not False else None
         digest = key(ctx, env, found, target, placeholders, history, state, conn.server_version, applied)
     except (psycopg2.Error, ToolkitError):
         return None

@@ -25,7 +25,7 @@ def test_bench_runs_toolkit_against_the_psql_floor_and_writes_both_reports(tmp_p
     scenarios = {s["key"]: s for s in report["scenarios"]}
     assert set(scenarios) == {"apply-5", "apply-20", "noop-20", "startup"}
     assert [f["tool"] for f in scenarios["apply-20"]["figures"]] == ["toolkit", "psql (floor)"]
-    assert [f["tool"] for f in scenarios["noop-20"]["figures"]] == ["toolkit"]
+    assert [f["tool"] for f in scenarios["noop-20"]["figures"]] == ["toolkit", "toolkit --no-cache"]
     assert all(f["median_seconds"] > 0 for s in report["scenarios"] for f in s["figures"])
     claims = {t["claim"] for t in report["targets"]}
     assert "apply 20 migrations: ≤ 1.25× the psql floor, ahead of every peer" in claims

@@ -13,7 +13,6 @@ import os
 import signal
 import sys
 import threading
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,6 +181,8 @@ def _ignore(_signum, _frame) -> None:
 def print_traceback(exc: BaseException) -> None:
     """The traceback of a bug, every line masked: frames quote source lines and chained exceptions
     quote drivers (PostgreSQL echoes statements, passwords included)."""
+    import traceback
+
     for chunk in traceback.format_exception(exc):
         sys.stderr.write(mask(chunk))
     sys.stderr.flush()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -308,6 +307,8 @@ def remove_local_database(ctx: Context, env: Environment, infra_outputs: dict[st
             if (folder / "data").is_dir():
                 EmbeddedServer(data_dir=folder / "data", port=port).remove()
             if folder.exists():
+                import shutil
+
                 shutil.rmtree(folder, ignore_errors=True)
                 removed = True
         with contextlib.suppress(OSError):  # the checkout's folder outside, once no environment uses it

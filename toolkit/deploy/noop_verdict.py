@@ -186,7 +186,8 @@ def remember(ctx: Context, env: Environment, found: Scan, session, history, load
     server = session.conn.server_version
     placeholders = session.placeholders if loaded.repeatable else None
     digest = key(ctx, env, found, session.target, placeholders, history, state, server, applied)
-    verdict = {"format": FORMAT, "scan": found.digest, "key": digest, "applied": applied, "values": placeholders is not None}
+    verdict = {"format": FORMAT, "scan": found.digest, "key": digest, "applied": applied}
+    verdict["values"] = placeholders is not None
     write_atomically(path, json.dumps(verdict).encode(), "no-op verdict")
 
 

@@ -1,11 +1,13 @@
-"""`toolkit db migrate` run without the command tree: the command every deploy job runs, and whose verified
-no-op (`deploy/noop_verdict.py`) takes less time than importing typer and building the tree would.
+"""`toolkit db migrate` and `toolkit env up` run without the command tree: the commands every deploy job
+runs, whose no-op (`deploy/noop_verdict.py`, the cached steps of `env up`) takes less time than importing
+typer and building the tree would.
 
-Only a command line this module reads exactly as typer would is run here: the root's options, `db
-migrate`, its own options, each spelled `--name value`, `--name=value` or a lone short flag; anything
-else (`--help`, a typo, a combined `-qv`, `--`) returns None and the tree parses it, with its usage errors.
-A test holds the option lists here to the typer commands' own (tests/unit/cli/test_direct.py). The body is
-the typer command's: the same options set, the same verb, the same rendering, the same exit codes.
+Only a command line this module reads exactly as typer would is run here: the root's options, one of
+these commands, its own options, each spelled `--name value`, `--name=value` or a lone short flag;
+anything else (`--help`, a typo, a combined `-qv`, `--`) returns None and the tree parses it, with its
+usage errors. A test holds the option lists here to the typer commands' own (tests/unit/cli/test_direct.py).
+The body is the typer command's own function (the typer command calls it too): the same options set, the
+same verb, the same rendering, the same exit codes.
 """
 
 from __future__ import annotations
@@ -35,7 +37,14 @@ _MIGRATE = {
     "--endpoint": ("endpoint", None),
     "--emulator": ("emulator", True),
 }
-COMMANDS = {("db", "migrate"): _MIGRATE}
+# `env up`'s options (cli/env.py:up).
+_UP = {
+    "--json": ("json", True),
+    "--endpoint": ("endpoint", None),
+    "--emulator": ("emulator", True),
+    "--branch": ("branch", None),
+}
+COMMANDS = {("db", "migrate"): _MIGRATE, ("env", "up"): _UP}
 
 
 def parse(args: list[str]) -> tuple[dict, tuple[str, ...], dict] | None:
@@ -108,7 +117,7 @@ def run(argv: list[str]) -> int | None:
     parsed = parse(argv[1:])
     if parsed is None:
         return None
-    root, _words, options = parsed
+    root, words, options = parsed
     from toolkit.cli.console import configure_logging
     from toolkit.cli.invocation import OPTIONS, guarded
 
@@ -121,7 +130,8 @@ def run(argv: list[str]) -> int | None:
         root.get("no_cache", False),
     )
     configure_logging(OPTIONS.verbose, OPTIONS.quiet)
-    return guarded(lambda: migrate(**options), as_json=options.get("json", False))
+    body = migrate if words == ("db", "migrate") else up
+    return guarded(lambda: body(**options), as_json=options.get("json", False))
 
 
 def migrate(env: str, dry_run: bool = False, database: str | None = None, json: bool = False,
@@ -134,3 +144,14 @@ def migrate(env: str, dry_run: bool = False, database: str | None = None, json: 
 
     result = db_migrate(context(endpoint, emulator=emulator), env, dry_run=dry_run, database=database)
     show(result, json, text.each_database(text.db_migrate))
+
+
+def up(env: str, json: bool = False, endpoint: str | None = None, emulator: bool = False,
+       branch: str | None = None) -> None:  # fmt: skip
+    """The body of `env up`, whichever parsed its command line (here, or typer in cli/env.py)."""
+    from toolkit.cli import text
+    from toolkit.cli.console import show
+    from toolkit.cli.invocation import context
+    from toolkit.commands.env import env_up
+
+    show(env_up(context(endpoint, emulator=emulator), env, branch=branch), json, text.env_up)

@@ -25,9 +25,9 @@ def up(
     branch: BranchOpt = None,
 ) -> None:
     """Validate, apply the Terraform stacks, then apply pending migrations."""
-    from toolkit.commands.env import env_up
+    from toolkit.cli import direct
 
-    show(env_up(context(endpoint, emulator=emulator), env, branch=branch), json, text.env_up)
+    direct.up(env, json, endpoint, emulator, branch)
 
 
 @app.command("down")

@@ -36,11 +36,12 @@ def test_the_root_options_are_typers_own_but_the_ones_typer_keeps_for_itself():
     assert {name: typer_options[name] for name in typer_options if name not in kept} == mine
 
 
-def test_db_migrates_options_are_typers_own():
-    typer_options = option_names(click_command("db", "migrate"))
+@pytest.mark.parametrize("words", sorted(direct.COMMANDS))
+def test_each_commands_options_are_typers_own(words):
+    typer_options = option_names(click_command(*words))
     typer_options.pop("--help", None)
-    assert typer_options == {name: attribute for name, (attribute, _) in direct._MIGRATE.items()}
-    [argument] = [p for p in click_command("db", "migrate").params if p.param_type_name == "argument"]
+    assert typer_options == {name: attribute for name, (attribute, _) in direct.COMMANDS[words].items()}
+    [argument] = [p for p in click_command(*words).params if p.param_type_name == "argument"]
     assert argument.name == "env" and argument.default == "local"
 
 
@@ -53,11 +54,12 @@ def test_db_migrates_options_are_typers_own():
         (["db", "migrate", "qa", "--database", "orders"], ({}, {"database": "orders", "env": "qa"})),
         (["db", "migrate", "--database=orders", "--dry-run"], ({}, {"database": "orders", "dry_run": True, "env": "local"})),
         (["--fancy", "--no-cache", "db", "migrate"], ({"plain": False, "no_cache": True}, {"env": "local"})),
+        (["env", "up", "pr-7", "--branch", "feature/x"], ({}, {"branch": "feature/x", "env": "pr-7"})),
     ],
 )  # fmt: skip
 def test_what_it_reads(argv, expected):
     root, words, options = direct.parse(argv)
-    assert words == ("db", "migrate") and (root, options) == expected
+    assert words == tuple(argv[argv.index(words[0]) : argv.index(words[0]) + 2]) and (root, options) == expected
 
 
 @pytest.mark.parametrize(
@@ -66,7 +68,8 @@ def test_what_it_reads(argv, expected):
         [],
         ["db"],
         ["db", "status"],
-        ["env", "up"],
+        ["env", "down"],
+        ["env", "up", "--dry-run"],  # db migrate's option, not env up's
         ["db", "migrate", "--help"],
         ["--help", "db", "migrate"],
         ["db", "migrate", "--"],  # typer reads what follows as arguments

@@ -67,30 +67,36 @@ def scan(sql_dir: Path) -> Scan:
 
 
 def _walk(folder: str, prefix: str, entries: list, newest: int, seen: set[str]) -> bool:
-    with os.scandir(folder) as listing:
-        found = sorted(listing, key=lambda entry: entry.name)
-    for entry in found:
-        st = entry.stat(follow_symlinks=False)
-        if st.st_ctime_ns > newest:
-            return False
-        entries.append((prefix + entry.name, st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
-                        st.st_ctime_ns))  # fmt: skip
-        if stat_kind.S_ISLNK(st.st_mode):  # what the link points at, as discovery follows it
-            target = os.stat(entry.path)
-            if target.st_ctime_ns > newest:
+    """Stat every entry of `folder` by name relative to one open descriptor of it (no path resolved
+    10,000 times), in sorted order; False as soon as one cannot be trusted."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        names = os.listdir(descriptor)
+        names.sort()
+        for name in names:
+            st = os.stat(name, dir_fd=descriptor, follow_symlinks=False)
+            if st.st_ctime_ns > newest:
                 return False
-            real = os.path.realpath(entry.path)
-            entries.append((real, target.st_mode, target.st_dev, target.st_ino, target.st_size,
-                            target.st_mtime_ns, target.st_ctime_ns))  # fmt: skip
-            st = target
-            if stat_kind.S_ISDIR(st.st_mode) and real in seen:
-                continue  # a loop: discovery refuses it, and its entry above keys that
-            seen.add(real)
-        if stat_kind.S_ISDIR(st.st_mode):
-            if not _walk(entry.path, f"{prefix}{entry.name}/", entries, newest, seen):
+            entries.append((prefix + name, st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+                            st.st_ctime_ns))  # fmt: skip
+            path = None
+            if stat_kind.S_ISLNK(st.st_mode):  # what the link points at, as discovery follows it
+                path = os.path.join(folder, name)
+                st = os.stat(path)
+                if st.st_ctime_ns > newest:
+                    return False
+                real = os.path.realpath(path)
+                entries.append((real, st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+                if stat_kind.S_ISDIR(st.st_mode) and real in seen:
+                    continue  # a loop: discovery refuses it, and its entry above keys that
+                seen.add(real)
+            if stat_kind.S_ISDIR(st.st_mode):
+                if not _walk(path or os.path.join(folder, name), f"{prefix}{name}/", entries, newest, seen):
+                    return False
+            elif not stat_kind.S_ISREG(st.st_mode):
                 return False
-        elif not stat_kind.S_ISREG(st.st_mode):
-            return False
+    finally:
+        os.close(descriptor)
     return True
 
 

@@ -9,20 +9,21 @@ continues from there, since every step skips what is already done.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from toolkit.deploy.context import Context
 from toolkit.deploy.deployment import record_deployed
-from toolkit.deploy.emulator import prepare_environment
 from toolkit.deploy.guards import refuse_protected
 from toolkit.deploy.migrating import migrate_databases
 from toolkit.deploy.progress import Progress, ResourceWatcher
-from toolkit.deploy.records import record_ephemeral
 from toolkit.deploy.rendering import render_pipelines
 from toolkit.deploy.stacks import StackOutcome, apply_stack, renders_pipelines
-from toolkit.deploy.teardown import EnvDownResult, tear_down
 from toolkit.deploy.validation import validate_databases
 from toolkit.migrations.results import AppliedStep
 from toolkit.terraform.outputs import Output
+
+if TYPE_CHECKING:  # env down's and the emulator's modules are imported by the steps that use them
+    from toolkit.deploy.teardown import EnvDownResult
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
     progress = Progress()
     if ctx.endpoint:
         with progress.step(ctx, "emulator"):
+            from toolkit.deploy.emulator import prepare_environment
+
             env = prepare_environment(ctx, env)
     with progress.step(ctx, "validate"):
         loaded = validate_databases(ctx, env)
@@ -67,6 +70,8 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
             )
     if env.ephemeral:
         with progress.step(ctx, "lifecycle record"):
+            from toolkit.deploy.records import record_ephemeral
+
             if record_ephemeral(ctx, env, branch, use="env up"):  # else renewed: the TTL counts from now
                 progress.changed.append(f"lifecycle record of {env.name!r} written")
     outcomes: list[StackOutcome] = []
@@ -117,4 +122,6 @@ def env_down(ctx: Context, name: str) -> EnvDownResult:
     env = ctx.project.environment(name)
     if ctx.emulator:  # toolkit's own emulator: the workspaces env up created go with the environment
         env = replace(env, create_workspace=True)
+    from toolkit.deploy.teardown import tear_down
+
     return tear_down(ctx, env)

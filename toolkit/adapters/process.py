@@ -76,12 +76,8 @@ class Running:
         self._completed: Completed | None = None
 
     def _start(self, env: Mapping[str, str], cwd: Path | None, on_line: LineSink | None) -> None:
-        # Stop signals are held back until the child is known, so that the block's cleanup finds it.
-        before = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-        try:
-            self._child = _spawn(self.argv, env, cwd)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        # Not with stop signals blocked: the child would inherit the mask and never see the SIGINT.
+        self._child = _spawn(self.argv, env, cwd)
         self._readers = _read(self._child, self._captured, on_line)
 
     def wait(self) -> Completed:

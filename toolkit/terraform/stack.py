@@ -259,7 +259,6 @@ class Stack:
         plan_file.parent.mkdir(parents=True, exist_ok=True)
         self.target.data_dir.mkdir(parents=True, exist_ok=True)
         args = argv.plan_argv(self.target, plan_file)
-        log.debug("running in the background %s", " ".join(self.engine.command(*args)))
         with (
             provider_override(self.target.directory, self.endpoint),
             process.background(
@@ -276,8 +275,7 @@ class Stack:
         the stack can be planned with no other Terraform run first."""
         if self._engine_key is None or not self._already_selected():
             return False
-        key = self.cache.version_key(self._engine_key)
-        if not isinstance(self.cache.load("engine-version", key), str):
+        if not isinstance(self.cache.load("engine-version", self.cache.version_key(self._engine_key)), str):
             return False
         args = argv.init_argv(self.target, self.endpoint)
         known = init_fingerprint(self._engine_key, args, self.target.directory, self.target.data_dir, self.env)
@@ -288,8 +286,8 @@ class Stack:
         only a Terraform run could tell."""
         if self._engine_key is None or self.target.backend.type not in ("local", "s3"):
             return None
-        before = self._key("outputs")
-        known = self.cache.load(f"{self.cache.prefix}.outputs", before) if before is not None else None
+        key = self._key("outputs")
+        known = None if key is None else self.cache.load(f"{self.cache.prefix}.outputs", key)
         return None if known is None else parse_outputs(known)
 
     def apply(self, plan_file: Path) -> None:

@@ -5,6 +5,9 @@ the terminal's own SIGINT does not reach it twice, which Terraform would take as
 lock"). Further signals are noted, not forwarded: CI runners follow SIGINT with SIGTERM within seconds
 (GitHub Actions after 7.5 s) and must not turn a clean stop into an abort. Only if the child is still
 running when the grace period ends does it get SIGTERM, and SIGKILL KILL_AFTER seconds later.
+
+`background` runs a child while the caller does other work and waits for it later; a child not waited for
+when its block ends (an error, Ctrl-C) is stopped the same way and reaped, so none outlives the block.
 """
 
 from __future__ import annotations
@@ -53,39 +56,116 @@ def run(
     with _Stopper(grace_seconds) as stopper:
         if stopper.signalled:  # asked to stop before anything started: start nothing
             return Completed(tuple(argv), 128 + signal.SIGINT, "", "", True, time.monotonic() - started)
-        try:
-            child = subprocess.Popen(
-                list(argv),
-                env=dict(env),
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise EngineError(
-                f"cannot start {argv[0]}: {exc.strerror or exc}",
-                hint="check the path and that the file is executable",
-            ) from exc
+        child = _spawn(argv, env, cwd)
         stopper.attach(child)
-        readers = [
-            threading.Thread(target=_pump, args=(stream, name, captured[name], on_line), daemon=True)
-            for stream, name in ((child.stdout, "stdout"), (child.stderr, "stderr"))
-        ]
-        for reader in readers:
-            reader.start()
-        # A blocking wait: it returns the moment the child exits (a timed wait polls, and sleeps up to
-        # 50 ms past the exit); signal handlers still run in between, as waitpid is retried after them.
-        child.wait()
-        for reader in readers:
-            reader.join()
+        readers = _read(child, captured, on_line)
+        _reap(child, readers)
+    return _completed(argv, child, captured, stopper.signalled, started)
+
+
+class Running:
+    """A child of `background`: `wait()` for what `run` would have returned."""
+
+    def __init__(self, argv: Sequence[str], grace_seconds: float) -> None:
+        self.argv = tuple(argv)
+        self.grace_seconds = grace_seconds
+        self._started = time.monotonic()
+        self._child: subprocess.Popen | None = None
+        self._readers: list[threading.Thread] = []
+        self._captured: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        self._completed: Completed | None = None
+
+    def _start(self, env: Mapping[str, str], cwd: Path | None, on_line: LineSink | None) -> None:
+        # Not with stop signals blocked: the child would inherit the mask and never see the SIGINT.
+        self._child = _spawn(self.argv, env, cwd)
+        self._readers = _read(self._child, self._captured, on_line)
+
+    def wait(self) -> Completed:
+        """Wait for the child to exit; a stop signal meanwhile reaches it as it would under `run`."""
+        self._finish(stop=False)
+        assert self._completed is not None
+        return self._completed
+
+    def stop(self) -> None:
+        """Ask the child to stop, as a stop signal would (SIGINT, then SIGTERM and SIGKILL on timers), and
+        wait for it; a child that already exited is only reaped."""
+        self._finish(stop=True)
+
+    def _finish(self, *, stop: bool) -> None:
+        if self._completed is None and self._child is not None:
+            with _Stopper(self.grace_seconds) as stopper:
+                stopper.attach(self._child)
+                if stop and self._child.poll() is None:
+                    stopper.stop()
+                _reap(self._child, self._readers)
+            self._completed = _completed(self.argv, self._child, self._captured, stopper.signalled, self._started)
+
+
+@contextlib.contextmanager
+def background(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path | None = None,
+    on_line: LineSink | None = None,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
+) -> Iterator[Running]:
+    """argv started now and waited for later in the block (`Running.wait`), while the caller does other
+    work; `on_line` sees each line from the reader threads. A child still running when the block ends is
+    stopped (`Running.stop`) and reaped there."""
+    running = Running(argv, grace_seconds)
+    try:
+        running._start(env, cwd, on_line)
+        yield running
+    finally:
+        running.stop()
+
+
+def _spawn(argv: Sequence[str], env: Mapping[str, str], cwd: Path | None) -> subprocess.Popen:
+    try:
+        return subprocess.Popen(
+            list(argv),
+            env=dict(env),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise EngineError(
+            f"cannot start {argv[0]}: {exc.strerror or exc}",
+            hint="check the path and that the file is executable",
+        ) from exc
+
+
+def _read(child: subprocess.Popen, captured: dict[str, list[str]], on_line: LineSink | None) -> list[threading.Thread]:
+    readers = [
+        threading.Thread(target=_pump, args=(stream, name, captured[name], on_line), daemon=True)
+        for stream, name in ((child.stdout, "stdout"), (child.stderr, "stderr"))
+    ]
+    for reader in readers:
+        reader.start()
+    return readers
+
+
+def _reap(child: subprocess.Popen, readers: list[threading.Thread]) -> None:
+    # A blocking wait: it returns the moment the child exits (a timed wait polls, and sleeps up to
+    # 50 ms past the exit); signal handlers still run in between, as waitpid is retried after them.
+    child.wait()
+    for reader in readers:
+        reader.join()
+
+
+def _completed(
+    argv: Sequence[str], child: subprocess.Popen, captured: dict[str, list[str]], interrupted: bool, started: float
+) -> Completed:
     return Completed(
         argv=tuple(argv),
         returncode=child.returncode,
         stdout="".join(captured["stdout"]),
         stderr="".join(captured["stderr"]),
-        interrupted=stopper.signalled,
+        interrupted=interrupted,
         seconds=time.monotonic() - started,
     )
 
@@ -141,6 +221,13 @@ class _Stopper:
         if self.child is not None:
             log.warning("received %s: asking the child to stop cleanly (SIGINT)", name)
             self._forward()
+
+    def stop(self) -> None:
+        """What a first stop signal does, asked for by the caller."""
+        with _blocked(self._previous):
+            self.signalled = True
+            if not self._forwarded:
+                self._forward()
 
     def _forward(self) -> None:
         self._forwarded = True

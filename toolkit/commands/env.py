@@ -17,6 +17,7 @@ from toolkit.deploy.guards import refuse_protected
 from toolkit.deploy.migrating import migrate_databases
 from toolkit.deploy.progress import Progress, ResourceWatcher
 from toolkit.deploy.rendering import render_pipelines
+from toolkit.deploy.speculation import later_plan
 from toolkit.deploy.stacks import StackOutcome, apply_stack, renders_pipelines
 from toolkit.deploy.validation import validate_databases
 from toolkit.migrations.results import AppliedStep
@@ -80,23 +81,28 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
     migrated = {}
     rendered = changed_pipelines = ()
     render_result = None
-    for index, stack_name in enumerate(ctx.project.stack_order):
-        if renders_pipelines(env, stack_name):
-            with progress.step(ctx, "render pipelines"):
-                render_result = render_pipelines(ctx, env, outputs_by_stack)
-                rendered = tuple(f.name for f in render_result.files)
-                changed_pipelines = tuple(f.name for f in render_result.files if f.changed)
-                ctx.reporter.note(f"{len(rendered)} pipeline(s) rendered, {len(changed_pipelines)} changed")
-        watcher = ResourceWatcher(stack_name)
-        with progress.step(ctx, f"terraform: {stack_name}", partial=watcher.partial):
-            outcome, outputs = apply_stack(ctx, env, stack_name, upstream, watcher)
-        outcomes.append(outcome)
-        if outcome.changed:
-            progress.changed.append(f"stack {stack_name} applied ({watcher.counts() or 'outputs only'})")
-        outputs_by_stack[stack_name] = outputs
-        upstream.update(outputs)
-        if index == 0:
-            migrated = migrate_databases(ctx, env, outputs, loaded, progress)
+    with later_plan(ctx, env, progress) as speculation:  # the second stack's plan, made alongside the first's
+        for index, stack_name in enumerate(ctx.project.stack_order):
+            if renders_pipelines(env, stack_name):
+                with progress.step(ctx, "render pipelines"):
+                    render_result = render_pipelines(ctx, env, outputs_by_stack)
+                    rendered = tuple(f.name for f in render_result.files)
+                    changed_pipelines = tuple(f.name for f in render_result.files if f.changed)
+                    ctx.reporter.note(f"{len(rendered)} pipeline(s) rendered, {len(changed_pipelines)} changed")
+            watcher = ResourceWatcher(stack_name)
+            with progress.step(ctx, f"terraform: {stack_name}", partial=watcher.partial):
+                done = None
+                if speculation is not None and speculation.stack_name == stack_name:
+                    so_far = (outcomes, outputs_by_stack, render_result)
+                    done = speculation.apply_if_same(ctx, env, progress, *so_far, watcher)
+                outcome, outputs = done or apply_stack(ctx, env, stack_name, upstream, watcher)
+            outcomes.append(outcome)
+            if outcome.changed:
+                progress.changed.append(f"stack {stack_name} applied ({watcher.counts() or 'outputs only'})")
+            outputs_by_stack[stack_name] = outputs
+            upstream.update(outputs)
+            if index == 0:
+                migrated = migrate_databases(ctx, env, outputs, loaded, progress)
     with progress.step(ctx, "deployment record"):
         record_deployed(ctx, env, loaded, migrated, rendered=render_result)
     databases = tuple(

@@ -44,6 +44,19 @@ def render_pipelines(
     return result
 
 
+def kept_render(
+    ctx: Context, env: Environment, outputs_by_stack: Mapping[str, Mapping[str, Output]]
+) -> RenderResult | None:
+    """The environment's last render when `render_pipelines` with these outputs would reuse it, writing
+    nothing (its inputs unchanged, its folder holding what it wrote); None otherwise or with caches off."""
+    kept = ctx.cache_file(f"rendered-{env.name}.json")
+    if kept is None:
+        return None
+    values = resolve_values(ctx.as_terraform_sees(env), ctx.project.root, outputs_by_stack, sensitive_variables(env))
+    folder = ctx.paths.rendered(env.name)
+    return render_cache.load(kept, render_cache.render_key(ctx.project, values, folder), env.name, folder)
+
+
 @contextmanager
 def scratch_render(
     ctx: Context, env: Environment, stack_name: str, outputs_by_stack: Mapping[str, Mapping[str, Output]]

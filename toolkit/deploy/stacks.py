@@ -143,12 +143,19 @@ def apply_stack(
         saved_plan(ctx, env, stack_name, "up") as plan_file,
     ):
         watcher.watch(stack)
-        changed = stack.plan(plan_file)
-        if changed:
-            stack.apply(plan_file)
-        else:
-            ctx.reporter.note(f"{stack_name}: no changes, apply skipped")
-        return StackOutcome(stack_name, env.name, changed, created, stack.state_resources()), stack.outputs()
+        return apply_planned(ctx, env, stack, plan_file, stack.plan(plan_file), created=created)
+
+
+def apply_planned(
+    ctx: Context, env: Environment, stack: Stack, plan_file: Path, changed: bool, *, created: bool = False
+) -> tuple[StackOutcome, dict[str, Output]]:
+    """The stack's saved plan applied if it changes something (`changed`); its outcome and outputs after."""
+    name = stack.target.stack
+    if changed:
+        stack.apply(plan_file)
+    else:
+        ctx.reporter.note(f"{name}: no changes, apply skipped")
+    return StackOutcome(name, env.name, changed, created, stack.state_resources()), stack.outputs()
 
 
 def destroy_stack(ctx: Context, env: Environment, stack_name: str, upstream: Mapping[str, Output]) -> bool:

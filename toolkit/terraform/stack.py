@@ -11,7 +11,8 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,11 @@ class Stack:
                 on_line=_plain_lines(self.on_line) if stream else None,
                 grace_seconds=self.target.grace_seconds,
             )
+        return self._checked(result, args, what, ok_codes)
+
+    def _checked(
+        self, result: process.Completed, args: list[str], what: str, ok_codes: tuple[int, ...]
+    ) -> process.Completed:
         result = dataclasses.replace(result, stdout=plain(result.stdout), stderr=plain(result.stderr))
         if result.interrupted:
             raise Interrupted(
@@ -244,6 +250,45 @@ class Stack:
         args = argv.plan_argv(self.target, plan_file, destroy=destroy, refresh_only=refresh_only)
         result = self._run(args, what="plan", ok_codes=(0, 2))
         return result.returncode == 2
+
+    @contextmanager
+    def plan_in_background(self, plan_file: Path) -> Iterator[Callable[[], bool]]:
+        """`plan(plan_file)` started now: the block gets the call that waits for it and answers as `plan`
+        does (raising as it raises). A plan still running when the block ends is stopped as Ctrl-C stops
+        one (Terraform releases its state lock) and reaped: no Terraform process outlives the block."""
+        plan_file.parent.mkdir(parents=True, exist_ok=True)
+        self.target.data_dir.mkdir(parents=True, exist_ok=True)
+        args = argv.plan_argv(self.target, plan_file)
+        with (
+            provider_override(self.target.directory, self.endpoint),
+            process.background(
+                self.engine.command(*args),
+                env=self.env,
+                on_line=_plain_lines(self.on_line),
+                grace_seconds=self.target.grace_seconds,
+            ) as running,
+        ):
+            yield lambda: self._checked(running.wait(), args, "plan", (0, 2)).returncode == 2
+
+    def set_up_already(self) -> bool:
+        """`init` and selecting the workspace would both run nothing (their caches answer, docs/caching.md):
+        the stack can be planned with no other Terraform run first."""
+        if self._engine_key is None or not self._already_selected():
+            return False
+        if not isinstance(self.cache.load("engine-version", self.cache.version_key(self._engine_key)), str):
+            return False
+        args = argv.init_argv(self.target, self.endpoint)
+        known = init_fingerprint(self._engine_key, args, self.target.directory, self.target.data_dir, self.env)
+        return self.cache.load(f"{self.cache.prefix}.init", known) is not None
+
+    def kept_outputs(self) -> dict[str, Output] | None:
+        """The outputs `outputs()` would give for the state as it is now, from the cache alone; None when
+        only a Terraform run could tell."""
+        if self._engine_key is None or self.target.backend.type not in ("local", "s3"):
+            return None
+        key = self._key("outputs")
+        known = None if key is None else self.cache.load(f"{self.cache.prefix}.outputs", key)
+        return None if known is None else parse_outputs(known)
 
     def apply(self, plan_file: Path) -> None:
         self._run(argv.apply_argv(self.target, plan_file), what="apply")

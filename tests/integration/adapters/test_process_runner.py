@@ -176,3 +176,27 @@ def test_a_signal_after_the_child_exited_still_exits_130(sig):
     )
     assert done.returncode == 130, done.stderr
     assert "error: interrupted" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_background_child_not_waited_for_is_stopped_cleanly_when_its_block_ends():
+    with (
+        pytest.raises(RuntimeError),
+        process.background([sys.executable, "-c", TRAPS_SIGINT], env=dict(os.environ)) as running,
+    ):
+        time.sleep(0.3)
+        raise RuntimeError("the caller failed meanwhile")
+    assert running._child.returncode == 3  # it got one SIGINT and finished on its own terms
+
+
+def test_a_background_child_that_ignores_sigint_is_still_reaped_when_its_block_ends():
+    started = time.monotonic()
+    with process.background([sys.executable, "-c", IGNORES_SIGINT], env=dict(os.environ), grace_seconds=0.3) as running:
+        time.sleep(0.2)
+    assert running._child.returncode == -signal.SIGTERM and time.monotonic() - started < 5  # not SIGKILL's 10 s
+
+
+def test_a_stop_signal_while_waiting_for_a_background_child_is_forwarded_once():
+    with process.background([sys.executable, "-c", TRAPS_SIGINT], env=dict(os.environ)) as running:
+        interrupt_self_after(0.4)
+        result = running.wait()
+    assert result.interrupted and result.returncode == 3 and result.stdout.count("got SIGINT") == 1

@@ -1,0 +1,178 @@
+"""The second stack's plan of `env up`, started alongside the first stack's instead of after it (the two
+states are separate, so neither plan waits for the other's lock), and used only when it is exactly the plan
+the run would have made at that stack's turn; otherwise stopped, its saved plan removed, and planned again.
+
+A plan reads the stack's files and var files, what toolkit injects (the first stack's outputs, the
+rendered pipelines folder, folders, an ephemeral expiry), the files rendered into that folder, its own
+state, and, refreshing, whatever its providers can see. So it is started only when all of that is known
+without doing any work first: the first stack's outputs for its state as it is now are in the cache,
+rendering with them would reuse the last render (nothing written), and the stack is initialised with its
+workspace selected (no other Terraform run). It is kept only when, at its turn, the first stack applied
+nothing, this run changed nothing else (no migration applied: a refresh may read the database), its
+outputs, the injected values and the render are those the plan was made with. The kept plan is applied,
+if it changes anything, at the stack's own step: after the migrations, as ever. Its output is held back
+until then, and a plan that is dropped is never shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.deploy.context import Context
+from toolkit.deploy.injected import injected_values
+from toolkit.deploy.progress import Progress, ResourceWatcher
+from toolkit.deploy.rendering import kept_render
+from toolkit.deploy.stacks import StackOutcome, apply_planned, open_stack, renders_pipelines, saved_plan
+from toolkit.errors import ToolkitError
+from toolkit.pipelines.rendering import RenderResult
+from toolkit.project.model import Environment
+from toolkit.terraform.outputs import Output
+from toolkit.terraform.stack import LineSink, Stack
+
+log = logging.getLogger(__name__)
+
+
+class HeldLines:
+    """A background plan's lines, held until its step is shown, then passed on in order as they come."""
+
+    def __init__(self) -> None:
+        self.held: list[tuple[str, str]] = []
+        self._sink: LineSink | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, stream: str, line: str) -> None:
+        with self._lock:
+            if self._sink is None:
+                self.held.append((stream, line))
+                return
+        self._sink(stream, line)
+
+    def release(self, sink: LineSink | None) -> None:
+        with self._lock:  # the lines held so far go first: a line arriving meanwhile waits for them
+            for stream, line in self.held:
+                if sink is not None:
+                    sink(stream, line)
+            self.held.clear()
+            self._sink = sink or (lambda _stream, _line: None)
+
+
+@dataclass
+class LaterPlan:
+    """The second stack's plan running, and what it was made from."""
+
+    stack_name: str
+    first: str
+    upstream: dict[str, Output]  # the first stack's outputs it got
+    injected: dict[str, object]  # every value toolkit injected
+    render: RenderResult | None  # the render it read, if the stack reads one
+    changed_before: int  # entries of `progress.changed` when it started
+    stack: Stack
+    plan_file: Path
+    wait: Callable[[], bool]  # waits for the plan: True if it changes anything (raising as `Stack.plan`)
+    lines: HeldLines
+    original_sink: LineSink | None  # where the stack's lines go once its step is shown
+    _cleanup: ExitStack = field(default_factory=ExitStack)
+
+    def apply_if_same(
+        self,
+        ctx: Context,
+        env: Environment,
+        progress: Progress,
+        outcomes: list[StackOutcome],
+        outputs_by_stack: Mapping[str, Mapping[str, Output]],
+        render: RenderResult | None,
+        watcher: ResourceWatcher,
+    ) -> tuple[StackOutcome, dict[str, Output]] | None:
+        """At the stack's step: if its plan now would read what this one read, this plan waited for (its
+        output shown) and applied if it changes anything; None if not, this plan stopped and removed."""
+        try:
+            if not self._same_inputs(ctx, env, progress, outcomes, outputs_by_stack, render):
+                log.debug("dropped the plan of %s made alongside %s: its inputs changed", self.stack_name, self.first)
+                return None
+            self.stack.on_line = self.original_sink
+            self.lines.release(self.original_sink)
+            changed = self.wait()
+            ctx.reporter.note(f"{self.stack_name}: planned alongside {self.first}, from the same inputs")
+            watcher.watch(self.stack)
+            return apply_planned(ctx, env, self.stack, self.plan_file, changed)
+        finally:
+            self.close()
+
+    def _same_inputs(self, ctx, env, progress, outcomes, outputs_by_stack, render) -> bool:
+        if any(outcome.changed for outcome in outcomes) or len(progress.changed) != self.changed_before:
+            return False  # something was applied: a refresh may see it
+        outputs = dict(outputs_by_stack.get(self.first, {}))
+        if outputs != self.upstream:
+            return False
+        if self.render is not None and (render is None or render.changed or _files(render) != _files(self.render)):
+            return False
+        return injected_values(ctx, env, self.stack_name, outputs) == self.injected
+
+    def close(self) -> None:
+        """Stop the plan if it still runs, remove its saved plan and its injected values."""
+        self._cleanup.close()
+
+
+def _files(render: RenderResult) -> list[tuple[str, str, str, str, str]]:
+    return sorted((f.name, f.kind, f.file, f.fingerprint, f.sha256) for f in render.files)
+
+
+@contextmanager
+def later_plan(ctx: Context, env: Environment, progress: Progress) -> Iterator[LaterPlan | None]:
+    """The second stack's plan started now when it can be (None otherwise); whatever is left of it is
+    stopped and removed when the block ends."""
+    speculation = _start(ctx, env, progress)
+    try:
+        yield speculation
+    finally:
+        if speculation is not None:
+            speculation.close()
+
+
+def _start(ctx: Context, env: Environment, progress: Progress) -> LaterPlan | None:
+    order = ctx.project.stack_order
+    if len(order) < 2 or not ctx.caching:
+        return None
+    first, later = order[0], order[1]
+    if env.stack_dir(first).resolve() == env.stack_dir(later).resolve():
+        return None  # one folder: an emulator override or a lock of one run would be seen by the other
+    try:
+        upstream = ctx.stack(env, first).kept_outputs()
+        if upstream is None:
+            return None
+        render = None
+        if renders_pipelines(env, later):
+            render = kept_render(ctx, env, {first: upstream})
+            if render is None:
+                return None
+        if not ctx.stack(env, later).set_up_already():
+            return None
+        with ExitStack() as cleanup:
+            stack, _ = cleanup.enter_context(open_stack(ctx, env, later, upstream, create=False))
+            plan_file = cleanup.enter_context(saved_plan(ctx, env, later, "up"))
+            original, lines = stack.on_line, HeldLines()
+            stack.on_line = lines
+            wait = cleanup.enter_context(stack.plan_in_background(plan_file))
+            speculation = LaterPlan(
+                stack_name=later,
+                first=first,
+                upstream=dict(upstream),
+                injected=injected_values(ctx, env, later, upstream),
+                render=render,
+                changed_before=len(progress.changed),
+                stack=stack,
+                plan_file=plan_file,
+                wait=wait,
+                lines=lines,
+                original_sink=original,
+            )
+            speculation._cleanup = cleanup.pop_all()
+            return speculation
+    except ToolkitError as exc:  # the stack's own step meets it again at its turn, and reports it there
+        log.debug("the plan of %s is not started alongside %s: %s", later, first, exc)
+        return None

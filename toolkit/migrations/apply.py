@@ -214,10 +214,14 @@ def migrate(
                     step.source.directives.lock_timeout or lock_timeout,
                     step.source.directives.statement_timeout or statement_timeout,
                 )
-                risk = _risk(step)
+                # Read, split, apply and forget: the file is read again here (refused if its bytes are
+                # not the planned ones), so the run holds one file's text at a time.
+                text = _planned_text(step, done)
+                risk = _risk(step, text)
                 code = code or risk is SessionRisk.CODE  # it may have stored code a later file fires
                 after = reset if code or risk or not step.source.directives.transactional else b""
-                done.append(_apply_one(conn, step, history, timeouts, after, environment))
+                statements = step.statements_of(text)
+                done.append(_apply_one(conn, step, statements, history, timeouts, after, environment))
             return MigrateResult(applied=tuple(done), already_applied=plan.applied)
         finally:
             if restore and not conn.closed:  # the session's own search_path back, as Flyway restores it
@@ -225,9 +229,20 @@ def migrate(
                     cur.execute(restore)
 
 
-def _risk(step: PendingMigration) -> SessionRisk:
+def _planned_text(step: PendingMigration, done: list[AppliedStep]) -> str:
+    """The step's text, read again; a file changed since the plan was made stops the run before any of
+    its statements, and the message says which files of this run were applied before it."""
+    try:
+        return step.source.text
+    except ValidationFailed as exc:
+        ran = f"the {len(done)} file(s) before it in this run were applied" if done else "nothing was applied"
+        raise ValidationFailed(
+            f"{step.file.script} changed after the plan was made; nothing of it ran, {ran}", [], hint=exc.hint
+        ) from None
+
+
+def _risk(step: PendingMigration, text: str) -> SessionRisk:
     """What the file could do to the session, placeholders filled (a value may hold SQL)."""
-    text = step.source.text
     return file_risk(fill(text, step.placeholders)[0] if "${" in text else text)
 
 
@@ -240,6 +255,7 @@ def _dry_step(step: PendingMigration) -> DryRunStep:
 def _apply_one(
     conn,
     step: PendingMigration,
+    statements: tuple[Statement, ...],
     history: HistoryTable,
     timeouts: tuple[str, str],
     reset: bytes,
@@ -260,7 +276,6 @@ def _apply_one(
             # fewer than psql running the same statements. The reset comes before the history row, so
             # installed_by is the run's own user even when the file ran SET ROLE.
             settings = _settings(timeouts, transactional)
-            statements = step.statements
             if transactional and statements and statements[0].copy_data is None:
                 # BEGIN rides with the first statement: one round trip fewer than psql's BEGIN alone.
                 # The server's error position then counts from the start of BEGIN (`shift`).
@@ -293,7 +308,7 @@ def _apply_one(
                 with suppress(psycopg2.Error):  # a dead connection has rolled back already
                     cur.execute("ROLLBACK")
                 raise MigrationFailed(message, hint=transactional_hint(exc, conn)) from None
-            hint = partial_hint(list(step.statements), done, environment, row_written=row_written)
+            hint = partial_hint(list(statements), done, environment, row_written=row_written)
             raise MigrationFailed(message, hint=hint) from None
         finally:
             # A rolled-back file left nothing behind; a file outside a transaction whose history row

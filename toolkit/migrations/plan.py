@@ -130,30 +130,37 @@ class PendingMigration:
     source: MigrationSource
     checksum: int  # what the history row records (repeatable: after placeholders)
     reason: str  # "new", "out of order", "changed" (repeatable), "first run" (repeatable)
-    placeholders: Placeholders = field(default_factory=Placeholders, repr=False, compare=False)
+    # The run's placeholders, one object for every file: the file's own (`placeholders`) are made when asked.
+    run_placeholders: Placeholders = field(default_factory=Placeholders, repr=False, compare=False)
 
-    # The statements are the source's own (split once); placeholders are filled when asked, not kept.
+    # Nothing of the file's text is kept: each property reads it again (source.text, which refuses a file
+    # changed since it was planned), so a plan of 10,000 files holds no text.
+    @property
+    def placeholders(self) -> Placeholders:
+        """The run's, with `${flyway:filename}` naming this file."""
+        return self.run_placeholders.for_file(self.file.path.name)
+
     @property
     def statements(self) -> tuple[Statement, ...]:
         """Placeholders filled."""
-        statements = self.source.statements
-        if "${" not in self.source.text or not self.placeholders.enabled:
-            return statements  # nothing to fill: the one parse as it is
-        return tuple(
-            Statement(fill(s.sql, self.placeholders)[0], s.line, s.offset, self._data(s, 0)) for s in statements
-        )
+        return self.statements_of(self.source.text)
+
+    def statements_of(self, text: str) -> tuple[Statement, ...]:
+        """The statements of `text` (this file's, as `source.text` read it), placeholders filled."""
+        statements = self.source.split(text)
+        if "${" not in text or not self.run_placeholders.enabled:
+            return statements  # nothing to fill: the parse as it is
+        own = self.placeholders
+        return tuple(Statement(fill(s.sql, own)[0], s.line, s.offset, _data(s, own, 0)) for s in statements)
 
     @property
     def shown(self) -> tuple[str, ...]:
         """The same statements with sensitive values masked (a COPY's with its data and `\\.` line)."""
+        own = self.placeholders
         return tuple(
-            fill(s.sql, self.placeholders)[1] + ("" if s.copy_data is None else f";\n{self._data(s, 1)}\\.")
+            fill(s.sql, own)[1] + ("" if s.copy_data is None else f";\n{_data(s, own, 1)}\\.")
             for s in self.source.statements
         )
-
-    def _data(self, statement: Statement, which: int) -> str | None:
-        """A COPY's data lines with placeholders filled, as Flyway fills the whole script (0: to run, 1: to show)."""
-        return None if statement.copy_data is None else fill(statement.copy_data, self.placeholders)[which]
 
     @property
     def file(self):
@@ -161,7 +168,13 @@ class PendingMigration:
 
     @property
     def sql(self) -> str:
-        return ";\n".join(s.sql for s in self.statements) + (";" if self.statements else "")
+        statements = self.statements
+        return ";\n".join(s.sql for s in statements) + (";" if statements else "")
+
+
+def _data(statement: Statement, placeholders: Placeholders, which: int) -> str | None:
+    """A COPY's data lines with placeholders filled, as Flyway fills the whole script (0: to run, 1: to show)."""
+    return None if statement.copy_data is None else fill(statement.copy_data, placeholders)[which]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,19 +204,21 @@ class MigrationPlan:
 
 
 def _prepare(source: MigrationSource, placeholders: Placeholders, server_version: int, problems: list[str]) -> bool:
-    """Placeholders filled and the no-transaction check done; False (with problems) if it cannot run."""
-    missing = unknown_in(source.script, source.text, placeholders)
+    """Placeholders filled and the no-transaction check done, on one read of the file (not kept); False
+    (with problems) if it cannot run."""
+    text = source.text
+    missing = unknown_in(source.script, text, placeholders)
     if missing:
         problems.extend(str(m) for m in missing)
         return False
     try:
-        raw = source.statements
+        raw = source.split(text)
     except SplitError as exc:
         problems.append(f"{source.script}:{exc.line}: {exc}")
         return False
     check = source.postgres_checks and source.directives.transactional
-    check = check and may_need_no_transaction(source.text, server_version)
-    filling = "${" in source.text
+    check = check and may_need_no_transaction(text, server_version)
+    filling = "${" in text
     for statement in raw:
         sql = fill(statement.sql, placeholders)[0] if filling else statement.sql
         if _TRANSACTION_CONTROL.match(sql):
@@ -270,11 +285,10 @@ def plan_migrations(
                 states.append(FileState(file.script, str(version), file.description, "ignored"))
                 continue
             reason = "out of order"
-        own = placeholders.for_file(file.path.name)
-        prepared = _prepare(source, own, server_version, problems)
+        prepared = _prepare(source, placeholders.for_file(file.path.name), server_version, problems)
         states.append(FileState(file.script, str(version), file.description, "pending"))
         if prepared:
-            pending.append(PendingMigration(source, source.checksum, reason, own))
+            pending.append(PendingMigration(source, source.checksum, reason, placeholders))
     for version, row in by_version.items():
         if version not in on_disk and row.type not in BASELINE_TYPES and row.success:
             problems.append(f"{row.script}: version {version} is applied but its file is missing")
@@ -346,5 +360,5 @@ def _plan_repeatables(
             continue
         reason = "first run" if row is None else "changed"
         states.append(FileState(source.script, None, source.file.description, "pending"))
-        pending.append(PendingMigration(source, checksum, reason, own))
+        pending.append(PendingMigration(source, checksum, reason, placeholders))
     return pending

@@ -1,7 +1,11 @@
-"""Migration files read once: text, Flyway checksum, SHA-256 of the bytes, directives; statements split once, on demand.
+"""Migration files as identities (Flyway checksum, SHA-256 of the bytes, directives); their text read when asked.
 
-Everything after discovery (planning, lint, dry-run, applying, drift) works on these, so a run reads
-each file exactly once, however many steps look at it.
+Everything after discovery (planning, lint, dry-run, applying, drift) works on these. A source keeps
+no text and no statements: each step that needs them reads the file again, checks its bytes against
+the SHA-256, and forgets them, so memory does not grow with the number of files (a file is a few
+hundred bytes to read again from the page cache; holding 10,000 texts and their statement index was
+most of a run's growth). A file changed since it was first read is refused wherever it is read again,
+so what runs is always the file that was planned.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from toolkit.errors import ValidationFailed
 from toolkit.migrations.checksum import BOM, flyway_checksum
 from toolkit.migrations.directives import DirectiveError, Directives, parse_directives
 from toolkit.migrations.discovery import MigrationFile, MigrationSet
-from toolkit.migrations.known_files import KnownFiles
+from toolkit.migrations.known_files import KnownFiles, interned
 from toolkit.migrations.sqlsplit import Statement, split_statements
 from toolkit.support.hashing import bytes_sha256, text_sha256
 
@@ -25,10 +29,11 @@ _LINE_ENDS = re.compile(rb"\r\n|\r|\n")
 
 
 class MigrationSource:
-    """One migration file as read: its text (read on first use when the checksums came from the cache of
-    known files), Flyway checksum, directives, and the SHA-256 of its bytes. Immutable."""
+    """One migration file: its Flyway checksum, directives and the SHA-256 of its bytes; the text is
+    read from disk each time it is asked for (and checked against the SHA-256), unless the source was
+    built in memory with its text. Immutable."""
 
-    __slots__ = ("file", "_text", "checksum", "directives", "sha256", "_statements")
+    __slots__ = ("file", "_text", "checksum", "directives", "sha256")
 
     file: MigrationFile
     checksum: int  # Flyway's checksum (CRC32 without line breaks): only for the history table and db validate
@@ -47,7 +52,6 @@ class MigrationSource:
         for name, value in (("file", file), ("_text", text), ("checksum", checksum), ("directives", directives)):
             object.__setattr__(self, name, value)
         object.__setattr__(self, "sha256", sha256)
-        object.__setattr__(self, "_statements", None)
 
     def __setattr__(self, name, value) -> None:
         raise AttributeError(f"MigrationSource is immutable ({name})")
@@ -67,21 +71,21 @@ class MigrationSource:
 
     @property
     def text(self) -> str:
-        """As on disk, a leading BOM removed; read now if the checksums came from the cache, and refused
-        if the file is no longer the one they describe."""
-        text = self._text
-        if text is None:
+        """As on disk, a leading BOM removed: read now, and refused if the file is no longer the one
+        that was first read (its SHA-256). Not kept: a caller that needs it twice holds it itself."""
+        if self._text is not None:
+            return self._text
+        try:
             raw, text = _read(self.file)
-            if bytes_sha256(raw) != self.sha256:
-                raise ValidationFailed(
-                    f"{self.file.script} changed while toolkit was running",
-                    [],
-                    hint="run the command again; nothing was run from the changed file",
-                )
-            if text.startswith(BOM):
-                text = text[1:]
-            object.__setattr__(self, "_text", text)
-        return text
+        except ValueError:
+            raw, text = None, ""
+        if raw is None or bytes_sha256(raw) != self.sha256:
+            raise ValidationFailed(
+                f"{self.file.script} changed while toolkit was running",
+                [],
+                hint="run the command again; nothing was run from the changed file",
+            )
+        return text[1:] if text.startswith(BOM) else text
 
     @property
     def script(self) -> str:
@@ -89,21 +93,12 @@ class MigrationSource:
 
     @property
     def statements(self) -> tuple[Statement, ...]:
-        """Split once, on first use (raises SplitError, every time): planning, lint, dry-run and
-        applying share that one parse. Only files something asks about are split (the pending ones,
-        those the lint parses), so a run with nothing pending keeps no statements."""
-        kept = self._statements
-        if kept is None:
-            found = tuple(self._split(self.text))
-            kept = _compact(found, self.text)
-            object.__setattr__(self, "_statements", kept)
-            return found
-        if isinstance(kept[0] if kept else None, Statement) or not kept:
-            return kept
-        text = self._text
-        return tuple(
-            Statement(text[kept[i] : kept[i] + kept[i + 1]], kept[i + 2], kept[i]) for i in range(0, len(kept), 3)
-        )
+        """The file's statements (raises SplitError): the text read and split now, not kept."""
+        return self.split(self.text)
+
+    def split(self, text: str) -> tuple[Statement, ...]:
+        """The statements of this file's `text` (as read by `text`), split by its engine's rules."""
+        return tuple(self._split(text))
 
     @staticmethod
     def _split(text: str) -> list[Statement]:
@@ -117,18 +112,6 @@ class MigrationSource:
         return any(fnmatch.fnmatchcase(environment, pattern) for pattern in wanted)
 
 
-def _compact(statements: tuple[Statement, ...], text: str) -> tuple:
-    """What is kept of a split: (offset, length, line) per statement, flat (a tenth of the memory of the
-    statements themselves, which are rebuilt by slicing the text); the statements as they are when one
-    carries COPY data, or one is not a slice of the text."""
-    if any(s.copy_data is not None or text[s.offset : s.offset + len(s.sql)] != s.sql for s in statements):
-        return statements
-    flat: list[int] = []
-    for s in statements:
-        flat += (s.offset, len(s.sql), s.line)
-    return tuple(flat)
-
-
 @dataclass(frozen=True)
 class LoadedMigrations:
     versioned: tuple[MigrationSource, ...]  # sorted by version
@@ -140,8 +123,12 @@ class LoadedMigrations:
 
 
 def _read(file: MigrationFile) -> tuple[bytes, str]:
+    # The path as a string made for this read only: open(file.path) would cache str(path) on the Path,
+    # about 100 bytes for each of the 10,000 files a run holds.
+    path = file.path
     try:
-        raw = file.path.read_bytes()
+        with open(os.path.join(os.fspath(path.parent), path.name), "rb") as handle:
+            raw = handle.read()
         return raw, raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = len(_LINE_ENDS.findall(raw, 0, exc.start)) + 1
@@ -176,7 +163,7 @@ def read_source(file: MigrationFile, known: KnownFiles | None = None) -> Migrati
     sha256 = bytes_sha256(raw)
     if stat is not None and len(raw) == stat.st_size:
         known.remember(file.script, stat, checksum, sha256, directives)
-    return MigrationSource(file, text, checksum, directives, sha256)
+    return MigrationSource(file, None, checksum, interned(directives), sha256)  # the text is read again when asked
 
 
 def load(migrations: MigrationSet | LoadedMigrations, known: KnownFiles | None = None) -> LoadedMigrations:

@@ -135,7 +135,7 @@ def migration_problems(
     """Lint refusals (the files judged as one run) and unknown placeholders of the files that will run."""
     problems: list = [f for f in run_findings(sources, policy) if f.refused]
     for source in sources:
-        problems += unknown_in(source.script, source.text, placeholders.for_file(source.file.path.name))
+        problems += unknown_in(source.script, source.text, placeholders.for_file(source.file.name))
     return problems
 
 

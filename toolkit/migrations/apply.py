@@ -190,7 +190,13 @@ def migrate(
                 search_path, restore = default_schema_first(cur, history.schema)
         try:
             plan = current_plan(
-                conn, loaded, history, environment=environment, out_of_order=out_of_order, placeholders=placeholders
+                conn,
+                loaded,
+                history,
+                environment=environment,
+                out_of_order=out_of_order,
+                placeholders=placeholders,
+                keep_states=False,
             )
             problems = list(plan.problems)
             if lint and plan.pending:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from functools import lru_cache, total_ordering
+from functools import total_ordering
 from pathlib import Path
 
 from toolkit.errors import ValidationFailed
@@ -34,7 +34,12 @@ class Version:
 
     @classmethod
     def parse(cls, text: str) -> Version:
-        return _parse_version(text)
+        found = _VERSIONS.get(text)
+        if found is None:
+            if len(_VERSIONS) >= _VERSIONS_KEPT:  # a long-lived process (tests, a notebook) starts over
+                _VERSIONS.clear()
+            found = _VERSIONS[text] = _parse_version(text)
+        return found
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Version) and self.parts == other.parts
@@ -49,9 +54,14 @@ class Version:
         return self.text
 
 
-@lru_cache(maxsize=65536)
+# Every version parsed, by its text: the history table and the files name the same versions, thousands of
+# times per run, and both then share one object (a plain dict: an LRU's bookkeeping would cost more memory
+# than the versions themselves).
+_VERSIONS: dict[str, Version] = {}
+_VERSIONS_KEPT = 65536
+
+
 def _parse_version(text: str) -> Version:
-    """Cached: the history table and the files name the same versions, thousands of times per run."""
     text = text.replace("_", ".")
     if not _VERSION.match(text):
         raise ValueError(f"{text!r} is not a version (digits separated by '.' or '_')")
@@ -66,12 +76,27 @@ class MigrationFile:
     kind: str  # "versioned", "undo", "repeatable"
     version: Version | None
     description: str
-    path: Path
+    # The folder it is in, one string shared by every file of that folder: a run holds 10,000 of these,
+    # and a Path each (with its parts and cached string) would be most of their memory.
+    folder: str
     script: str  # the path relative to the sql folder, as recorded in the history table
 
     @property
     def type_code(self) -> str:
         return "SQL"
+
+    @property
+    def name(self) -> str:
+        return self.script.rpartition("/")[2]
+
+    @property
+    def location(self) -> str:
+        """Where the file is, as a string made for one use."""
+        return os.path.join(self.folder, self.name)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.folder, self.name)
 
 
 _KINDS = {"V": "versioned", "U": "undo", "R": "repeatable"}
@@ -90,11 +115,14 @@ SCRIPT_MAX = 1000
 def parse_name(path: Path, root: Path, script: str | None = None) -> MigrationFile | None:
     """The migration a file name describes; None for files that are not migrations at all.
     `script` is the path relative to root, when the caller has it already."""
-    name = path.name
-    if not name.endswith(".sql") or not _LOOKS_LIKE.match(name):
-        return None
     if script is None:
         script = path.relative_to(root).as_posix()
+    return _parse(path.name, os.fspath(path.parent), script)
+
+
+def _parse(name: str, folder: str, script: str) -> MigrationFile | None:
+    if not name.endswith(".sql") or not _LOOKS_LIKE.match(name):
+        return None
     if len(script) > SCRIPT_MAX:
         raise ValueError(
             f"{script}: the path below the migrations folder has {len(script)} characters, more than the "
@@ -114,7 +142,7 @@ def parse_name(path: Path, root: Path, script: str | None = None) -> MigrationFi
     if kind == "repeatable":
         if version_text:
             raise NotAMigrationName(f"{script}: a repeatable migration has no version (R__<description>.sql)")
-        return MigrationFile(kind, None, description, path, script)
+        return MigrationFile(kind, None, description, folder, script)
     try:
         version = Version.parse(version_text)
     except ValueError as exc:
@@ -124,7 +152,7 @@ def parse_name(path: Path, root: Path, script: str | None = None) -> MigrationFi
             f"{script}: version {version.text} has {len(version.text)} characters, more than the {VERSION_MAX} "
             "the history table's version column holds"
         )
-    return MigrationFile(kind, version, description, path, script)
+    return MigrationFile(kind, version, description, folder, script)
 
 
 @dataclass(frozen=True)
@@ -138,12 +166,13 @@ class MigrationSet:
     skipped: tuple[str, ...] = ()  # names that do not parse, with validate_migration_naming = false
 
 
-def _sql_files(sql_dir: Path) -> tuple[list[tuple[str, Path]], list[str]]:
-    """(script, path) of every .sql file below sql_dir, sorted by script, and the links refused; os.walk
+def _sql_files(sql_dir: Path) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """(script, name, folder) of every .sql file below sql_dir, sorted by script (one folder string per
+    folder), and the links refused; os.walk
     and plain strings, as pathlib's rglob, relative_to and ordering cost more than the rest of discovery
     at 10,000 files. A symbolic link (file or folder) is followed only while it stays inside sql_dir, and
     a folder already walked (a link loop) is not walked again."""
-    found: list[tuple[str, Path]] = []
+    found: list[tuple[str, str, str]] = []
     refused: list[str] = []
     seen = {os.path.realpath(sql_dir)}
     for folder, dirs, names in os.walk(sql_dir, followlinks=True):
@@ -168,7 +197,7 @@ def _sql_files(sql_dir: Path) -> tuple[list[tuple[str, Path]], list[str]]:
             if problem:
                 refused.append(problem)
             elif name.endswith(".sql"):
-                found.append((prefix + name, Path(folder, name)))
+                found.append((prefix + name, name, folder))
     found.sort()
     return found, refused
 
@@ -188,9 +217,9 @@ def discover(sql_dir: Path, *, validate_naming: bool = True) -> MigrationSet:
     versioned: dict[Version, MigrationFile] = {}
     undo: dict[Version, MigrationFile] = {}
     repeatable: dict[str, MigrationFile] = {}
-    for script, path in files:
+    for script, name, folder in files:
         try:
-            found = parse_name(path, sql_dir, script)
+            found = _parse(name, folder, script)
         except NotAMigrationName as exc:
             if validate_naming:
                 problems.append(str(exc))

@@ -10,6 +10,7 @@ is one statement; the DELIMITER lines themselves are never sent to the server.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from toolkit.migrations.sqlsplit import SplitError, Statement
 
@@ -62,10 +63,19 @@ def split_mysql(text: str) -> list[Statement]:
                 raise SplitError("unterminated /*! comment", _line(text, pos))
             pos = end + 2
         else:
-            pos += 1
+            pos = _ordinary_run(delimiter).match(text, pos + 1).end()
     if start is not None and text[start:].strip():
         statements.append(Statement(text[start:].rstrip(), _line(text, start), start))
     return statements
+
+
+@lru_cache(maxsize=16)
+def _ordinary_run(delimiter: str) -> re.Pattern[str]:
+    """The characters the loop would step over one by one inside a statement: none of them can open a
+    comment, a string or an identifier, or begin the delimiter (a statement's text is mostly these, and a
+    regex crosses them in one step)."""
+    stops = re.escape(" \t\r\n-#/'\"`" + delimiter[0])
+    return re.compile(f"[^{stops}]*")
 
 
 def _at_line_start(text: str, pos: int) -> bool:

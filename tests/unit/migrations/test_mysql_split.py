@@ -98,3 +98,33 @@ def test_a_dry_run_script_splits_back_into_the_same_statements():
     script = script_sql(statements)
     assert "DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT '$$'; END//\nDELIMITER ;\n" in script
     assert [s.sql for s in split_mysql(script)] == statements
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("DELIMITER ||\nSELECT a|b FROM t||\nSELECT 1||\n", ["SELECT a|b FROM t", "SELECT 1"]),
+        ("DELIMITER ;;\nSELECT 1; SELECT 2;;\n", ["SELECT 1; SELECT 2"]),
+        ("DELIMITER $$\nSELECT x$y FROM t$$SELECT 2$$", ["SELECT x$y FROM t", "SELECT 2"]),
+        ("SELECT a-b, c/d FROM t;SELECT 'x;y'#;\n;", ["SELECT a-b, c/d FROM t", "SELECT 'x;y'#;"]),
+        ("SELECT abc--x;\nSELECT 2;", ["SELECT abc--x", "SELECT 2"]),
+        ("SELECT abc-- x;\nSELECT 2;", ["SELECT abc-- x;\nSELECT 2"]),
+    ],
+)
+def test_a_run_of_plain_characters_stops_at_whatever_can_end_or_quote(text, expected):
+    """The plain characters inside a statement are crossed in one step: the delimiter's first character
+    (also when it is a plain character elsewhere), quotes and comment openers must still stop it."""
+    assert [s.sql for s in split_mysql(text)] == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([";", "$$", "//", "|", ";;"]),
+    st.lists(st.text(alphabet=list("abcXYZ019 ,()=<>+*|$"), min_size=1, max_size=12), min_size=1, max_size=6),
+)
+def test_every_delimiter_between_plain_words_ends_a_statement(delimiter, words):
+    words = [w.strip() for w in words if w.strip() and delimiter not in w.strip() + delimiter[:-1]]
+    if not words:
+        return
+    text = ("" if delimiter == ";" else f"DELIMITER {delimiter}\n") + delimiter.join(words) + delimiter
+    assert [s.sql for s in split_mysql(text)] == words

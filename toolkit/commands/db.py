@@ -8,7 +8,8 @@ works on that database of the project; without, on each in order (a project of s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -147,8 +148,7 @@ def _migrate(ctx: Context, name: str, dry_run: bool) -> MigrateResult:
         from toolkit.deploy.validation import load_migrations
         from toolkit.migrations.engine import migrate
 
-        with open_session(ctx, env, load_migrations(ctx)) as s:
-            history = history_table(ctx, s.target)
+        with open_session(ctx, env, load_migrations(ctx)) as s, _held(ctx, s, found) as history:
             result = migrate(
                 s.conn,
                 s.migrations,
@@ -164,6 +164,24 @@ def _migrate(ctx: Context, name: str, dry_run: bool) -> MigrateResult:
             if found is not None and not result.applied:
                 noop_verdict.remember(ctx, env, found, s, history, s.migrations, result.already_applied)
             return result
+
+
+@contextmanager
+def _held(ctx: Context, session, found) -> Iterator:
+    """The session's history table; when a no-op verdict may be written, with the migration lock held
+    around the whole run (advisory locks stack within a session, so the engine's own lock inside it is
+    taken at once): the history the verdict records is then the one the run planned against, not one
+    another run changed the moment the engine let the lock go."""
+    from toolkit.deploy.database import history_table
+
+    history = history_table(ctx, session.target)
+    if found is None or session.target.engine != "postgres":
+        yield history
+        return
+    from toolkit.migrations.apply import migration_lock
+
+    with migration_lock(session.conn, history, ctx.project.migrations.lock_timeout_seconds):
+        yield history
 
 
 def _title(ctx: Context) -> str:

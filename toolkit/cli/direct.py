@@ -87,6 +87,8 @@ def _options(args: list[str], at: int, table: dict, into: dict) -> int | None:
 def _option(args: list[str], at: int, table: dict, into: dict) -> int | None:
     """Read the option at `at` into `into`; the index after it, or None when typer should read it."""
     name, equals, value = args[at].partition("=")
+    if equals and not name.startswith("--"):
+        return None  # click reads `-C=x` as the value "=x"
     if name not in table:
         return None
     attribute, flag = table[name]

@@ -76,6 +76,8 @@ def test_what_it_reads(argv, expected):
         ["db", "migrate", "qa", "dev"],  # a usage error: typer's to report
         ["-qv", "db", "migrate"],  # combined short flags
         ["-Cproj", "db", "migrate"],  # an attached short value
+        ["-C=proj", "db", "migrate"],  # click's value is "=proj"
+        ["-q=1", "db", "migrate"],
         ["db", "migrate", "--database"],  # a missing value
         ["db", "migrate", "--database", "--json"],
         ["db", "migrate", "--database="],

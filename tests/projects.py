@@ -295,3 +295,17 @@ var_files = ["common.tfvars.json", "ephemeral.tfvars.json"]
 """
     (root / "toolkit.toml").write_text(text)
     return root
+
+
+def connect_local(project: Path):
+    """An autocommit connection to the local database of a `write_local_project` project that is up, as
+    its login role (the password from the file toolkit made)."""
+    import json
+
+    import psycopg2
+
+    password = (project / ".toolkit/local/postgres/password").read_text().strip()
+    port = json.loads((project / "tfvars/local.tfvars.json").read_text())["db_port"]
+    conn = psycopg2.connect(host="127.0.0.1", port=port, dbname="demo", user="demo_app", password=password)
+    conn.autocommit = True
+    return conn

@@ -3,18 +3,16 @@ database at once, and runs killed with SIGKILL at random moments."""
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import subprocess
 import sys
 import time
 
-import psycopg2
 import pytest
 from typer.testing import CliRunner
 
-from tests.projects import free_port, new_state_dir, remove_state_dir, write_local_project
+from tests.projects import connect_local, free_port, new_state_dir, remove_state_dir, write_local_project
 from toolkit.cli import app
 
 pytestmark = pytest.mark.slow
@@ -37,14 +35,6 @@ def up_project(tmp_path):
         CliRunner().invoke(app, ["-C", str(project), "--plain", "env", "down", "local"])
     finally:
         remove_state_dir(state_dir)
-
-
-def connect(project):
-    password = (project / ".toolkit/local/postgres/password").read_text().strip()
-    port = json.loads((project / "tfvars/local.tfvars.json").read_text())["db_port"]
-    conn = psycopg2.connect(host="127.0.0.1", port=port, dbname="demo", user="demo_app", password=password)
-    conn.autocommit = True
-    return conn
 
 
 def query(conn, sql):
@@ -70,7 +60,7 @@ def applied_now(output: str) -> int:
 def test_eight_concurrent_migrate_runs_apply_each_migration_once_repeatedly(up_project, record_figure):
     """Each round adds 3 migrations and starts 8 runs at once: every migration is applied exactly once."""
     sql = up_project / "sql"
-    conn = connect(up_project)
+    conn = connect_local(up_project)
     query(conn, "CREATE TABLE applied_log (version int)")  # one row per application, whoever applied it
     runs = failures = duplicates = 0
     try:
@@ -120,7 +110,7 @@ def test_sigkill_at_random_moments_leaves_each_migration_before_or_after(up_proj
     next run completes without help (no stuck lock, nothing to repair)."""
     sql = up_project / "sql"
     rng = random.Random(20261125)  # fixed seed: CI runs the same moments every time
-    conn = connect(up_project)
+    conn = connect_local(up_project)
     query(conn, "CREATE TABLE kill_log (version int)")
     kills = between = mid_run = 0
     try:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-import psycopg2
 import pytest
 
-from tests.projects import free_port, write_local_project
+from tests.projects import connect_local, free_port, write_local_project
 from tests.running import invoke
 
 pytestmark = pytest.mark.slow
@@ -33,14 +32,6 @@ def up_project(tmp_path, state_dir):
     assert result.exit_code == 0, result.output
     yield project
     invoke(project, "env", "down", "local")
-
-
-def connect(project):
-    password = (project / ".toolkit/local/postgres/password").read_text().strip()
-    port = json.loads((project / "tfvars/local.tfvars.json").read_text())["db_port"]
-    conn = psycopg2.connect(host="127.0.0.1", port=port, dbname="demo", user="demo_app", password=password)
-    conn.autocommit = True
-    return conn
 
 
 def test_status_json_and_table(up_project):
@@ -74,7 +65,7 @@ def test_unknown_placeholder_fails_before_anything_runs(up_project):
     result = invoke(up_project, "db", "migrate", "local")
     assert result.exit_code == 1
     assert "V7__b.sql:1: unknown placeholder ${reporting_role}: give it a value" in result.output
-    with connect(up_project) as conn, conn.cursor() as cur:
+    with connect_local(up_project) as conn, conn.cursor() as cur:
         cur.execute("SELECT to_regclass('a') IS NULL")
         assert cur.fetchone() == (True,)
     conn.close()
@@ -99,7 +90,7 @@ def test_validate_catches_edits_and_missing_files_and_repair_realigns(up_project
 
 def test_repair_leaves_a_version_flyway_undid_alone_and_migrate_runs_it_again(up_project):
     v5 = up_project / "sql" / "V5__add_customer_marketing_opt_in.sql"
-    with connect(up_project) as conn, conn.cursor() as cur:
+    with connect_local(up_project) as conn, conn.cursor() as cur:
         # what `flyway undo` ran (U5)
         cur.execute("ALTER TABLE customers DROP COLUMN marketing_opt_in; DROP FUNCTION order_total_cents(bigint)")
         cur.execute(
@@ -115,7 +106,7 @@ def test_repair_leaves_a_version_flyway_undid_alone_and_migrate_runs_it_again(up
     assert (status["files"][-1]["state"], status["problems"]) == ("pending", [])
     repaired = invoke(up_project, "db", "repair", "local")
     assert repaired.exit_code == 0 and "nothing to repair" in repaired.stdout, repaired.output
-    with connect(up_project) as conn, conn.cursor() as cur:
+    with connect_local(up_project) as conn, conn.cursor() as cur:
         cur.execute("SELECT checksum FROM flyway_schema_history WHERE version = '5' AND type = 'SQL'")
         assert cur.fetchone() == (before,)  # the undone run keeps the checksum it ran with
     conn.close()
@@ -150,7 +141,7 @@ def test_baseline_then_only_newer_files_run(tmp_path, state_dir):
     project = write_local_project(tmp_path / "project", port=free_port(), sql_from=None, state_dir=state_dir)
     assert invoke(project, "env", "up", "local").exit_code == 0
     try:
-        with connect(project) as conn, conn.cursor() as cur:
+        with connect_local(project) as conn, conn.cursor() as cur:
             cur.execute("CREATE TABLE legacy (id int)")
             # Flyway's marker that it created the schema: the database is still untouched by migrations
             cur.execute(
@@ -191,7 +182,7 @@ def test_drift_reports_a_manual_alter_table(up_project):
     clean = invoke(up_project, "db", "drift", "local")
     assert clean.exit_code == 0, clean.output
     assert "no drift" in clean.stdout
-    with connect(up_project) as conn, conn.cursor() as cur:
+    with connect_local(up_project) as conn, conn.cursor() as cur:
         cur.execute("ALTER TABLE customers ADD COLUMN hand_made text")
         cur.execute("ALTER TABLE orders ALTER COLUMN currency TYPE varchar(3)")
         cur.execute("DROP INDEX orders_placed_at_idx")
@@ -231,7 +222,7 @@ def test_drift_reports_an_edited_repeatable_as_pending_not_drift(up_project):
         ("view", "public.customer_emails", "changed"),
         ("column", "public.customer_emails.full_name", "missing"),
     }
-    with connect(up_project) as conn, conn.cursor() as cur:
+    with connect_local(up_project) as conn, conn.cursor() as cur:
         cur.execute("ALTER TABLE customers ADD COLUMN hand_made text")
     conn.close()
     text = invoke(up_project, "db", "drift", "local")
@@ -311,7 +302,7 @@ def test_a_failing_migration_exits_4_and_leaves_nothing_behind(up_project):
     assert "Traceback" not in failed.output
     status = json.loads(invoke(up_project, "db", "status", "local", "--json").stdout)
     assert (status["files"][-1]["script"], status["files"][-1]["state"]) == ("V6__broken.sql", "pending")
-    with connect(up_project) as conn, conn.cursor() as cur:
+    with connect_local(up_project) as conn, conn.cursor() as cur:
         cur.execute("SELECT to_regclass('notes') IS NULL")
         assert cur.fetchone() == (True,)
     conn.close()

@@ -9,10 +9,9 @@ import os
 import subprocess
 import sys
 
-import psycopg2
 import pytest
 
-from tests.projects import free_port, write_local_project
+from tests.projects import connect_local, free_port, write_local_project
 from tests.running import invoke
 from toolkit.deploy import noop_verdict
 from toolkit.deploy import validation as validation_module
@@ -62,16 +61,8 @@ def verified(project, full_runs) -> None:
     full_runs.clear()
 
 
-def connect(project):
-    password = (project / ".toolkit/local/postgres/password").read_text().strip()
-    port = json.loads((project / "tfvars/local.tfvars.json").read_text())["db_port"]
-    conn = psycopg2.connect(host="127.0.0.1", port=port, dbname="demo", user="demo_app", password=password)
-    conn.autocommit = True
-    return conn
-
-
 def sql(project, statement: str, *args) -> None:
-    conn = connect(project)
+    conn = connect_local(project)
     try:
         with conn.cursor() as cur:
             cur.execute(statement, args)
@@ -200,7 +191,7 @@ def test_a_run_holding_the_migration_lock_makes_the_check_a_miss(project, full_r
     assert not full_runs
     from toolkit.migrations.history import HistoryTable, lock_key
 
-    holder = connect(project)
+    holder = connect_local(project)
     try:
         with holder.cursor() as cur:
             cur.execute("SELECT pg_advisory_lock(%s)", (lock_key(HistoryTable("public", "flyway_schema_history")),))

@@ -75,7 +75,6 @@ def _parse_version(text: str) -> Version:
 class MigrationFile:
     kind: str  # "versioned", "undo", "repeatable"
     version: Version | None
-    description: str
     # The folder it is in, one string shared by every file of that folder: a run holds 10,000 of these,
     # and a Path each (with its parts and cached string) would be most of their memory.
     folder: str
@@ -88,6 +87,13 @@ class MigrationFile:
     @property
     def name(self) -> str:
         return self.script.rpartition("/")[2]
+
+    @property
+    def description(self) -> str:
+        """After the first `__`, every `_` read as a space, kept exactly (history rows and repeatables
+        match on it); made when asked, not held by each of 10,000 files."""
+        name = self.name
+        return name[name.find("__") + 2 : -4].replace("_", " ")
 
     @property
     def location(self) -> str:
@@ -138,11 +144,11 @@ def _parse(name: str, folder: str, script: str) -> MigrationFile | None:
             "V<version>__<description>.sql, U<version>__… or R__<description>.sql"
         )
     kind = _KINDS[name[0]]
-    version_text, description = rest[:at], rest[at + 2 :].replace("_", " ")
+    version_text = rest[:at]
     if kind == "repeatable":
         if version_text:
             raise NotAMigrationName(f"{script}: a repeatable migration has no version (R__<description>.sql)")
-        return MigrationFile(kind, None, description, folder, script)
+        return MigrationFile(kind, None, folder, script)
     try:
         version = Version.parse(version_text)
     except ValueError as exc:
@@ -152,7 +158,7 @@ def _parse(name: str, folder: str, script: str) -> MigrationFile | None:
             f"{script}: version {version.text} has {len(version.text)} characters, more than the {VERSION_MAX} "
             "the history table's version column holds"
         )
-    return MigrationFile(kind, version, description, folder, script)
+    return MigrationFile(kind, version, folder, script)
 
 
 @dataclass(frozen=True)

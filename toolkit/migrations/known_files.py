@@ -25,7 +25,7 @@ from toolkit.migrations.directives import Directives
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: one string per file (a list of lists per file held 5 MiB at 10,000 files)
 RACY_SECONDS = 2.0
 
 
@@ -43,8 +43,9 @@ def _code_key() -> str:
     return f"{FORMAT}:{_code_digest()}"
 
 
-def identity(stat: os.stat_result) -> list[int]:
-    return [stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+def identity(stat: os.stat_result) -> str:
+    """Device, inode, size, mtime and ctime (ns), as the first field of the file's entry."""
+    return f"{stat.st_dev}.{stat.st_ino}.{stat.st_size}.{stat.st_mtime_ns}.{stat.st_ctime_ns}"
 
 
 def directives_to_json(d: Directives) -> list | None:
@@ -78,7 +79,9 @@ class KnownFiles:
 
     def __init__(self, path: Path | None, sql_dir: Path) -> None:
         self.path, self.sql_dir = path, str(sql_dir.resolve()) if path else str(sql_dir)
-        self.entries: dict[str, list] = {}
+        # script -> "identity checksum sha256 directives-JSON": one string per file, split only when the
+        # file's identity matches (a list of lists of numbers per file was most of a 10,000-file run's memory).
+        self.entries: dict[str, str] = {}
         self.changed = False
         self.hits = 0
         self._key = _code_key() if path else ""
@@ -101,11 +104,17 @@ class KnownFiles:
     def lookup(self, script: str, stat: os.stat_result) -> tuple[int, str, Directives] | None:
         """(checksum, sha256, directives) recorded for this very file, or None: read it."""
         entry = self.entries.get(script)
-        if entry is None or entry[0] != identity(stat):
+        if not isinstance(entry, str):
+            return None
+        found_identity, _, rest = entry.partition(" ")
+        if found_identity != identity(stat):
             return None
         try:
-            found = int(entry[1]), str(entry[2]), directives_from_json(entry[3])
-        except (TypeError, ValueError, IndexError):
+            checksum, sha256, directives = rest.split(" ", 2)
+            found = int(checksum), sha256, NO_DIRECTIVES if directives == "null" else directives_from_json(json.loads(directives))
+        except (TypeError, ValueError):
+            return None
+        if len(sha256) != 64:
             return None
         self.hits += 1
         return found
@@ -113,7 +122,8 @@ class KnownFiles:
     def remember(self, script: str, stat: os.stat_result, checksum: int, sha256: str, directives: Directives) -> None:
         if self.path is None or stat.st_ctime_ns > time.time_ns() - int(RACY_SECONDS * 1e9):
             return  # racily clean: a write within the same clock tick would not show in the stat
-        self.entries[script] = [identity(stat), checksum, sha256, directives_to_json(directives)]
+        directives_json = json.dumps(directives_to_json(directives), separators=(",", ":"))
+        self.entries[script] = f"{identity(stat)} {checksum} {sha256} {directives_json}"
         self.changed = True
 
     def save(self, scripts: set[str]) -> None:

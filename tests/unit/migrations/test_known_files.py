@@ -162,3 +162,33 @@ def test_no_cache_path_keeps_nothing(sql, tmp_path):
     make_old(sql)
     known, _ = run(sql, None)
     assert not known.entries and not list(tmp_path.rglob("*.json"))
+
+
+def test_an_entry_edited_in_the_cache_file_is_read_again_or_refused(sql, tmp_path):
+    """Attacks on the cache file itself: an entry in another shape (an older format's list), one cut
+    short, one whose identity is another file's: none of them is taken; the file is read. An entry
+    whose checksum was forged keeps the file's identity, so it is taken, but its SHA-256 cannot match
+    the bytes and reading the text refuses it (what runs is checked against the bytes, not the cache)."""
+    import json
+
+    make_old(sql)
+    cache = tmp_path / "cache.json"
+    run(sql, cache)
+    data = json.loads(cache.read_text(encoding="utf-8"))
+    files = data["files"]
+    identity_of_r = files["R__view.sql"].split(" ")[0]
+    files["V1__one.sql"] = [files["V1__one.sql"].split(" ")[0], 1, "0" * 64, None]  # the old shape
+    files["V2__two.sql"] = files["V2__two.sql"].rsplit(" ", 2)[0]  # cut short
+    files["R__view.sql"] = files["R__view.sql"].replace(identity_of_r, "1.2.3.4.5")  # another file's identity
+    cache.write_text(json.dumps(data), encoding="utf-8")
+    known, sources = run(sql, cache)
+    assert known.hits == 0
+    assert sources["V2__two.sql"].directives.transactional is False
+    data = json.loads(cache.read_text(encoding="utf-8"))  # rewritten whole by that run
+    checksum, sha256 = data["files"]["V1__one.sql"].split(" ")[1:3]
+    data["files"]["V1__one.sql"] = data["files"]["V1__one.sql"].replace(f" {checksum} {sha256} ", f" 7 {'1' * 64} ")
+    cache.write_text(json.dumps(data), encoding="utf-8")
+    known, sources = run(sql, cache)
+    assert sources["V1__one.sql"].checksum == 7  # the forged entry was believed ...
+    with pytest.raises(ValidationFailed, match="V1__one.sql changed while toolkit was running"):
+        _ = sources["V1__one.sql"].text  # ... but nothing from it can run

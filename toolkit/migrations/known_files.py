@@ -111,7 +111,8 @@ class KnownFiles:
             return None
         try:
             checksum, sha256, directives = rest.split(" ", 2)
-            found = int(checksum), sha256, NO_DIRECTIVES if directives == "null" else directives_from_json(json.loads(directives))
+            parsed = NO_DIRECTIVES if directives == "null" else directives_from_json(json.loads(directives))
+            found = int(checksum), sha256, parsed
         except (TypeError, ValueError):
             return None
         if len(sha256) != 64:

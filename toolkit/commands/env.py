@@ -3,7 +3,10 @@
 Up: validate → each stack in order (the first one's outputs feed the database step; a stack that reads
 rendered pipelines gets them rendered just before it) → deployment record → summary. A failure stops the
 run and says which step failed and what this run had already changed; running the same command again
-continues from there, since every step skips what is already done.
+continues from there, since every step skips what is already done. The first two stacks' plans may start
+as the run begins (deploy/speculation.py), so Terraform plans while the run validates; a plan made early
+is used at its stack's turn only if it is the plan that turn would make, and nothing is applied before
+validation has passed.
 """
 
 from __future__ import annotations
@@ -12,19 +15,15 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from toolkit.deploy.context import Context
-from toolkit.deploy.deployment import record_deployed
 from toolkit.deploy.guards import refuse_protected
-from toolkit.deploy.migrating import migrate_databases
 from toolkit.deploy.progress import Progress, ResourceWatcher
-from toolkit.deploy.rendering import render_pipelines
-from toolkit.deploy.speculation import later_plan
+from toolkit.deploy.speculation import early_plans
 from toolkit.deploy.stacks import StackOutcome, apply_stack, renders_pipelines
-from toolkit.deploy.validation import validate_databases
-from toolkit.migrations.results import AppliedStep
-from toolkit.terraform.outputs import Output
 
 if TYPE_CHECKING:  # env down's and the emulator's modules are imported by the steps that use them
     from toolkit.deploy.teardown import EnvDownResult
+    from toolkit.migrations.results import AppliedStep
+    from toolkit.terraform.outputs import Output
 
 
 @dataclass(frozen=True)
@@ -62,26 +61,32 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
             from toolkit.deploy.emulator import prepare_environment
 
             env = prepare_environment(ctx, env)
-    with progress.step(ctx, "validate"):
-        loaded = validate_databases(ctx, env)
-        for database, files in loaded.items():
-            where = f" in {database}" if len(loaded) > 1 else ""
-            ctx.reporter.note(
-                f"{len(files.versioned)} versioned and {len(files.repeatable)} repeatable migration(s){where}"
-            )
-    if env.ephemeral:
-        with progress.step(ctx, "lifecycle record"):
-            from toolkit.deploy.records import record_ephemeral
-
-            if record_ephemeral(ctx, env, branch, use="env up"):  # else renewed: the TTL counts from now
-                progress.changed.append(f"lifecycle record of {env.name!r} written")
     outcomes: list[StackOutcome] = []
     outputs_by_stack: dict[str, dict[str, Output]] = {}
     upstream: dict[str, Output] = {}
     migrated = {}
     rendered = changed_pipelines = ()
     render_result = None
-    with later_plan(ctx, env, progress) as speculation:  # the second stack's plan, made alongside the first's
+    with early_plans(ctx, env, progress) as early:  # Terraform plans while the steps below run
+        # The steps' modules are imported while those plans run, not before they start.
+        from toolkit.deploy.deployment import record_deployed
+        from toolkit.deploy.migrating import migrate_databases
+        from toolkit.deploy.rendering import render_pipelines
+        from toolkit.deploy.validation import validate_databases
+
+        with progress.step(ctx, "validate"):
+            loaded = validate_databases(ctx, env)
+            for database, files in loaded.items():
+                where = f" in {database}" if len(loaded) > 1 else ""
+                ctx.reporter.note(
+                    f"{len(files.versioned)} versioned and {len(files.repeatable)} repeatable migration(s){where}"
+                )
+        if env.ephemeral:
+            with progress.step(ctx, "lifecycle record"):
+                from toolkit.deploy.records import record_ephemeral
+
+                if record_ephemeral(ctx, env, branch, use="env up"):  # else renewed: the TTL counts from now
+                    progress.changed.append(f"lifecycle record of {env.name!r} written")
         for index, stack_name in enumerate(ctx.project.stack_order):
             if renders_pipelines(env, stack_name):
                 with progress.step(ctx, "render pipelines"):
@@ -92,9 +97,10 @@ def env_up(ctx: Context, name: str, *, branch: str | None = None) -> EnvUpResult
             watcher = ResourceWatcher(stack_name)
             with progress.step(ctx, f"terraform: {stack_name}", partial=watcher.partial):
                 done = None
-                if speculation is not None and speculation.stack_name == stack_name:
+                made_early = early.pop(stack_name, None)
+                if made_early is not None:
                     so_far = (outcomes, outputs_by_stack, render_result)
-                    done = speculation.apply_if_same(ctx, env, progress, *so_far, watcher)
+                    done = made_early.apply_if_same(ctx, env, progress, *so_far, watcher)
                 outcome, outputs = done or apply_stack(ctx, env, stack_name, upstream, watcher)
             outcomes.append(outcome)
             if outcome.changed:

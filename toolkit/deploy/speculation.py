@@ -1,16 +1,20 @@
-"""The second stack's plan of `env up`, started alongside the first stack's instead of after it (the two
-states are separate, so neither plan waits for the other's lock), and used only when it is exactly the plan
-the run would have made at that stack's turn; otherwise stopped, its saved plan removed, and planned again.
+"""The first two stacks' plans of `env up`, started as the run begins instead of each at its turn: while the
+run validates, renders and migrates, Terraform plans (the two states are separate, so neither plan waits
+for the other's lock). A plan made early is used only when it is exactly the plan the run would have made
+at that stack's turn; otherwise it is stopped, its saved plan removed, and the stack planned again. A
+plan only reads, so one made before a validation that then fails has changed nothing: it is stopped, and
+nothing of it is shown.
 
 A plan reads the stack's files and var files, what toolkit injects (the first stack's outputs, the
 rendered pipelines folder, folders, an ephemeral expiry), the files rendered into that folder, its own
 state, and, refreshing, whatever its providers can see. So it is started only when all of that is known
-without doing any work first: the first stack's outputs for its state as it is now are in the cache,
-rendering with them would reuse the last render (nothing written), and the stack is initialised with its
-workspace selected (no other Terraform run). It is kept only when, at its turn, the first stack applied
-nothing, this run changed nothing else (no migration applied: a refresh may read the database), its
-outputs, the injected values and the render are those the plan was made with. The kept plan is applied,
-if it changes anything, at the stack's own step: after the migrations, as ever. Its output is held back
+without doing any work first: for the second stack, the first stack's outputs for its state as it is now
+are in the cache; rendering with them would reuse the last render (nothing written); the stack is
+initialised with its workspace selected (no other Terraform run). It is kept only when, at its turn, no
+stack before it applied anything, this run changed nothing else (no lifecycle record written, no
+migration applied: a refresh may read the database), the outputs, the injected values and the render are
+those the plan was made with. The kept plan is applied, if it changes anything, at the stack's own step:
+after validation (and, for the second stack, after the migrations), as ever. Its output is held back
 until then, and a plan that is dropped is never shown.
 """
 
@@ -22,17 +26,19 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.deploy.context import Context
 from toolkit.deploy.injected import injected_values
 from toolkit.deploy.progress import Progress, ResourceWatcher
-from toolkit.deploy.rendering import kept_render
 from toolkit.deploy.stacks import StackOutcome, apply_planned, open_stack, renders_pipelines, saved_plan
 from toolkit.errors import ToolkitError
-from toolkit.pipelines.rendering import RenderResult
 from toolkit.project.model import Environment
 from toolkit.terraform.outputs import Output
 from toolkit.terraform.stack import LineSink, Stack
+
+if TYPE_CHECKING:  # rendering is imported only for a stack that reads rendered pipelines
+    from toolkit.pipelines.rendering import RenderResult
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +68,12 @@ class HeldLines:
 
 
 @dataclass
-class LaterPlan:
-    """The second stack's plan running, and what it was made from."""
+class EarlyPlan:
+    """A stack's plan made early, running, and what it was made from."""
 
     stack_name: str
-    first: str
-    upstream: dict[str, Output]  # the first stack's outputs it got
+    after: str | None  # the stack before it, whose outputs it got (None: the first stack)
+    upstream: dict[str, Output]  # the outputs of `after` it got (none for the first stack)
     injected: dict[str, object]  # every value toolkit injected
     render: RenderResult | None  # the render it read, if the stack reads one
     changed_before: int  # entries of `progress.changed` when it started
@@ -92,12 +98,13 @@ class LaterPlan:
         output shown) and applied if it changes anything; None if not, this plan stopped and removed."""
         try:
             if not self._same_inputs(ctx, env, progress, outcomes, outputs_by_stack, render):
-                log.debug("dropped the plan of %s made alongside %s: its inputs changed", self.stack_name, self.first)
+                log.debug("dropped the plan of %s made early: its inputs changed", self.stack_name)
                 return None
             self.stack.on_line = self.original_sink
             self.lines.release(self.original_sink)
             changed = self.wait()
-            ctx.reporter.note(f"{self.stack_name}: planned alongside {self.first}, from the same inputs")
+            when = f"alongside {self.after}" if self.after else "while the run validated"
+            ctx.reporter.note(f"{self.stack_name}: planned {when}, from the same inputs")
             watcher.watch(self.stack)
             return apply_planned(ctx, env, self.stack, self.plan_file, changed)
         finally:
@@ -106,7 +113,7 @@ class LaterPlan:
     def _same_inputs(self, ctx, env, progress, outcomes, outputs_by_stack, render) -> bool:
         if any(outcome.changed for outcome in outcomes) or len(progress.changed) != self.changed_before:
             return False  # something was applied: a refresh may see it
-        outputs = dict(outputs_by_stack.get(self.first, {}))
+        outputs = dict(outputs_by_stack.get(self.after, {})) if self.after else {}
         if outputs != self.upstream:
             return False
         if self.render is not None and (render is None or render.changed or _files(render) != _files(self.render)):
@@ -123,46 +130,53 @@ def _files(render: RenderResult) -> list[tuple[str, str, str, str, str]]:
 
 
 @contextmanager
-def later_plan(ctx: Context, env: Environment, progress: Progress) -> Iterator[LaterPlan | None]:
-    """The second stack's plan started now when it can be (None otherwise); whatever is left of it is
-    stopped and removed when the block ends."""
-    speculation = _start(ctx, env, progress)
+def early_plans(ctx: Context, env: Environment, progress: Progress) -> Iterator[dict[str, EarlyPlan]]:
+    """The plans of the first two stacks started now, each when it can be (stack name -> its plan); the
+    run takes each out at its stack's turn, and whatever is left is stopped and removed when the block ends."""
+    plans: dict[str, EarlyPlan] = {}
     try:
-        yield speculation
+        order = ctx.project.stack_order
+        if ctx.caching:
+            for after, stack_name in zip((None, *order[:1]), order[:2], strict=False):
+                started = _start(ctx, env, progress, stack_name, after)
+                if started is not None:
+                    plans[stack_name] = started
+        yield plans
     finally:
-        if speculation is not None:
-            speculation.close()
+        for plan in plans.values():
+            plan.close()
 
 
-def _start(ctx: Context, env: Environment, progress: Progress) -> LaterPlan | None:
-    order = ctx.project.stack_order
-    if len(order) < 2 or not ctx.caching:
-        return None
-    first, later = order[0], order[1]
-    if env.stack_dir(first).resolve() == env.stack_dir(later).resolve():
+def _start(ctx: Context, env: Environment, progress: Progress, stack_name: str, after: str | None) -> EarlyPlan | None:
+    if after is not None and env.stack_dir(after).resolve() == env.stack_dir(stack_name).resolve():
         return None  # one folder: an emulator override or a lock of one run would be seen by the other
     try:
-        upstream = ctx.stack(env, first).kept_outputs()
-        if upstream is None:
-            return None
+        upstream: dict[str, Output] = {}
+        if after is not None:
+            kept = ctx.stack(env, after).kept_outputs()
+            if kept is None:
+                return None
+            upstream = dict(kept)
         render = None
-        if renders_pipelines(env, later):
-            render = kept_render(ctx, env, {first: upstream})
+        if renders_pipelines(env, stack_name):
+            from toolkit.deploy.rendering import kept_render
+
+            render = kept_render(ctx, env, {after: upstream} if after else {})
             if render is None:
                 return None
-        if not ctx.stack(env, later).set_up_already():
+        if not ctx.stack(env, stack_name).set_up_already():
             return None
         with ExitStack() as cleanup:
-            stack, _ = cleanup.enter_context(open_stack(ctx, env, later, upstream, create=False))
-            plan_file = cleanup.enter_context(saved_plan(ctx, env, later, "up"))
+            stack, _ = cleanup.enter_context(open_stack(ctx, env, stack_name, upstream, create=False))
+            plan_file = cleanup.enter_context(saved_plan(ctx, env, stack_name, "up"))
             original, lines = stack.on_line, HeldLines()
             stack.on_line = lines
             wait = cleanup.enter_context(stack.plan_in_background(plan_file))
-            speculation = LaterPlan(
-                stack_name=later,
-                first=first,
-                upstream=dict(upstream),
-                injected=injected_values(ctx, env, later, upstream),
+            speculation = EarlyPlan(
+                stack_name=stack_name,
+                after=after,
+                upstream=upstream,
+                injected=injected_values(ctx, env, stack_name, upstream),
                 render=render,
                 changed_before=len(progress.changed),
                 stack=stack,
@@ -174,5 +188,5 @@ def _start(ctx: Context, env: Environment, progress: Progress) -> LaterPlan | No
             speculation._cleanup = cleanup.pop_all()
             return speculation
     except ToolkitError as exc:  # the stack's own step meets it again at its turn, and reports it there
-        log.debug("the plan of %s is not started alongside %s: %s", later, first, exc)
+        log.debug("the plan of %s is not started early: %s", stack_name, exc)
         return None

@@ -1,6 +1,7 @@
-"""The second stack's plan made alongside the first's: kept only when its inputs turned out the same, and
-otherwise, or when the run fails or is interrupted, stopped with no Terraform process, saved plan or
-injected values left behind. Real Terraform and PostgreSQL, through the CLI."""
+"""The first two stacks' plans made as the run begins: kept only when their inputs turned out the same, and
+otherwise, or when the run fails (validation included) or is interrupted, stopped with no Terraform
+process, saved plan or injected values left behind, and nothing of them shown. Real Terraform and
+PostgreSQL, through the CLI."""
 
 from __future__ import annotations
 
@@ -37,9 +38,12 @@ def leftovers(project) -> list[str]:
     return found
 
 
-def test_a_no_op_keeps_the_plan_made_alongside(full_local_project):
+def test_a_no_op_keeps_the_plans_made_early(full_local_project):
     up(full_local_project)
     again = up(full_local_project, "-v")
+    assert "infra: planned while the run validated, from the same inputs" in again.output
+    assert again.output.index("ok validate") < again.output.index("> terraform: infra")
+    assert again.output.index("> terraform: infra") < again.output.index("Refreshing state")  # held until then
     assert "pipelines: planned alongside infra, from the same inputs" in again.output
     assert again.output.index("> terraform: pipelines") < again.output.index("planned alongside")
     assert again.output.index("> database") < again.output.index("> terraform: pipelines")
@@ -84,7 +88,8 @@ def test_a_stop_signal_while_both_plan_leaves_nothing_behind(full_local_project,
     def start(*args):
         started = real(*args)
         assert started is not None
-        threading.Timer(0.02, os.kill, (os.getpid(), sig)).start()
+        if args[3] == "pipelines":  # both plans are running now
+            threading.Timer(0.02, os.kill, (os.getpid(), sig)).start()
         return started
 
     monkeypatch.setattr(speculation, "_start", start)
@@ -101,8 +106,10 @@ def test_a_killed_plan_alongside_is_reported_at_its_own_step(full_local_project,
 
     def start(*args):
         started = real(*args)
-        for child in terraform_children():
-            child.kill()
+        if args[3] == "pipelines":
+            for child in terraform_children():
+                if "pipelines" in " ".join(child.cmdline()):
+                    child.kill()
         return started
 
     monkeypatch.setattr(speculation, "_start", start)
@@ -112,3 +119,30 @@ def test_a_killed_plan_alongside_is_reported_at_its_own_step(full_local_project,
     assert leftovers(full_local_project) == [] and terraform_children() == []
     monkeypatch.undo()
     up(full_local_project)
+
+
+def test_a_failed_validation_stops_the_plans_made_early_and_shows_nothing_of_them(full_local_project, monkeypatch):
+    """The attack: both plans are running when validation refuses the run. Nothing is applied, no line of
+    either plan is shown, no process, saved plan, injected values or state lock outlives the run."""
+    up(full_local_project)
+    started = []
+    real = speculation._start
+
+    def start(*args):
+        plan = real(*args)
+        started.append((args[3], plan is not None))
+        return plan
+
+    monkeypatch.setattr(speculation, "_start", start)
+    duplicate = full_local_project / "sql" / "V1__the_same_version_again.sql"
+    duplicate.write_text("CREATE TABLE never_made (id int);\n", encoding="utf-8")
+    failed = invoke(full_local_project, "-v", "env", "up", "local")
+    assert failed.exit_code != 0
+    assert started == [("infra", True), ("pipelines", True)]
+    assert "step 'validate' failed" in failed.output
+    assert "terraform: infra" not in failed.output and "Refreshing state" not in failed.output
+    assert leftovers(full_local_project) == [] and terraform_children() == []
+    duplicate.unlink()
+    monkeypatch.undo()
+    again = up(full_local_project, "-v")  # no lock left behind, and nothing had changed
+    assert "infra: no changes" in again.output

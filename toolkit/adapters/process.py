@@ -13,7 +13,6 @@ when its block ends (an error, Ctrl-C) is stopped the same way and reaped, so no
 from __future__ import annotations
 
 import contextlib
-import logging
 import signal
 import subprocess
 import threading
@@ -23,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.errors import EngineError
+from toolkit.support.log import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 LineSink = Callable[[str, str], None]  # (stream name "stdout"|"stderr", line without newline)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

@@ -9,13 +9,11 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import logging
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,7 +29,7 @@ def plain_mode() -> bool:
 
 
 def _stamp() -> str:
-    return datetime.now().strftime("%H:%M:%S")
+    return time.strftime("%H:%M:%S")
 
 
 class ConsoleReporter:
@@ -115,27 +113,36 @@ def _is_resource_event(line: str) -> bool:
     return any(marker in line for marker in markers)
 
 
-class MaskingFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask(record.getMessage())
-        record.args = ()
-        return True
-
-
-class MaskingFormatter(logging.Formatter):
-    """Masks the whole formatted record: a logged exception's traceback is added after the filters ran."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return mask(super().format(record))
-
-
 def configure_logging(verbose: bool, quiet: bool) -> None:
+    """Toolkit's records at this level and above to stderr, masked; `logging` is set up only when the
+    first such record comes (support/log.py)."""
+    from toolkit.support import log
+
+    level = log.DEBUG if verbose else log.ERROR if quiet else log.WARNING
+    log.defer(level, lambda: _masking_handler(level))
+
+
+def _masking_handler(level: int) -> None:
+    import logging
+
+    class MaskingFilter(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg = mask(record.getMessage())
+            record.args = ()
+            return True
+
+    class MaskingFormatter(logging.Formatter):
+        """Masks the whole formatted record: a logged exception's traceback is added after the filters ran."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            return mask(super().format(record))
+
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(MaskingFilter())
     handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
     root = logging.getLogger("toolkit")
     root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING)
+    root.setLevel(level)
     root.propagate = False
 
 
@@ -148,6 +155,8 @@ def to_jsonable(value: Any) -> Any:
         return [to_jsonable(v) for v in value]
     if isinstance(value, Enum):
         return value.value
+    from datetime import datetime
+
     if isinstance(value, Path | datetime):
         return str(value)
     if value is None or isinstance(value, str | int | float | bool):

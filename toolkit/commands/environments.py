@@ -3,7 +3,6 @@ force-unlock."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +18,11 @@ from toolkit.project.model import Environment
 from toolkit.project.names import name_from_branch
 from toolkit.project.varfiles import read_var_values
 from toolkit.state.lifecycle import EnvironmentRecord
+from toolkit.support.log import get_logger
 from toolkit.terraform.errored import saved_path
 from toolkit.terraform.locks import lock_holder
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ environment is not protected is refused while the record exists."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from toolkit.errors import GuardRefused, ToolkitError
@@ -12,9 +11,10 @@ from toolkit.project.model import Environment
 from toolkit.state import protection
 from toolkit.state.protection import ProtectionRecord, new_protection
 from toolkit.state.store import RecordStore, raw_store
+from toolkit.support.log import get_logger
 from toolkit.support.reporting import Reporter
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def protection_store(env: Environment, local_folder: Path, endpoint: str | None) -> RecordStore[ProtectionRecord]:

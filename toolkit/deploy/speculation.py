@@ -20,7 +20,6 @@ until then, and a plan that is dropped is never shown.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -34,13 +33,14 @@ from toolkit.deploy.progress import Progress, ResourceWatcher
 from toolkit.deploy.stacks import StackOutcome, apply_planned, open_stack, renders_pipelines, saved_plan
 from toolkit.errors import ToolkitError
 from toolkit.project.model import Environment
+from toolkit.support.log import get_logger
 from toolkit.terraform.outputs import Output
 from toolkit.terraform.stack import LineSink, Stack
 
 if TYPE_CHECKING:  # rendering is imported only for a stack that reads rendered pipelines
     from toolkit.pipelines.rendering import RenderResult
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class HeldLines:

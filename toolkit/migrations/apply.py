@@ -9,7 +9,6 @@ line; a transactional file runs in one transaction with lock_timeout/statement_t
 from __future__ import annotations
 
 import functools
-import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -34,11 +33,12 @@ from toolkit.migrations.session import (
 )
 from toolkit.migrations.source import LoadedMigrations, load
 from toolkit.migrations.sqlsplit import Statement
+from toolkit.support.log import get_logger
 
 if TYPE_CHECKING:
     from toolkit.migrations.lint import LintPolicy
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 EventSink = Callable[[str], None]
 

@@ -16,14 +16,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import logging
 import os
 import time
 from pathlib import Path
 
 from toolkit.migrations.directives import Directives
+from toolkit.support.log import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 FORMAT = 2  # 2: one string per file (a list of lists per file held 5 MiB at 10,000 files)
 RACY_SECONDS = 2.0

@@ -8,13 +8,14 @@ Models are loaded once per process; `python -m toolkit.pipelines.shapes` rewrite
 from __future__ import annotations
 
 import json
-import logging
 import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
+from toolkit.support.log import get_logger
+
+log = get_logger(__name__)
 
 # kind -> (service, operation): what the file holds is that operation's request
 REQUESTS = {

@@ -13,13 +13,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import logging
 from pathlib import Path
 
 from toolkit.pipelines.placeholders import Placeholder
 from toolkit.pipelines.problems import Problem
+from toolkit.support.log import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 FORMAT = 1
 CACHED_KINDS = frozenset({"asl", "datapipeline"})

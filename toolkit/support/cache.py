@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import marshal
 import os
 import sys
@@ -19,7 +18,9 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-log = logging.getLogger(__name__)
+from toolkit.support.log import get_logger
+
+log = get_logger(__name__)
 
 
 def folder() -> Path | None:

@@ -6,7 +6,6 @@ first removes one a killed run left behind.
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 from collections.abc import Iterator
@@ -15,8 +14,9 @@ from pathlib import Path
 
 from toolkit.adapters.aws.emulator import emulator_account_id
 from toolkit.errors import GuardRefused
+from toolkit.support.log import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 OVERRIDE_NAME = "zz_toolkit_emulator_override.tf"  # *_override.tf: merged into the stack by Terraform
 LOCK_NAME = ".terraform/toolkit-emulator.lock"

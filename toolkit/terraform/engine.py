@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import logging
 import os
 import shutil
 import sys
@@ -15,10 +14,11 @@ from pathlib import Path
 
 from toolkit.adapters import process
 from toolkit.errors import EngineError, Interrupted
+from toolkit.support.log import get_logger
 from toolkit.support.terminal import plain
 from toolkit.terraform.argv import version_argv
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 ENGINE_ENV_VAR = "TOOLKIT_ENGINE"
 

@@ -8,13 +8,13 @@ as they were on both sides of the read that produced them.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 
 from toolkit.adapters.aws.clients import client
+from toolkit.support.log import get_logger
 from toolkit.terraform.argv import StackTarget
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 _CREDENTIALS = ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
 
 

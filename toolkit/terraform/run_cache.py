@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
+from toolkit.support.log import get_logger
+
+log = get_logger(__name__)
 
 FORMAT = 1
 # What of the environment changes what init installs or where it finds providers and modules.

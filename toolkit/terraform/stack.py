@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ from typing import Any
 
 from toolkit.adapters import process
 from toolkit.errors import ConfigError, Interrupted, StateLocked, TerraformFailed, UsageError
+from toolkit.support.log import get_logger
 from toolkit.support.masking import mask
 from toolkit.support.terminal import plain
 from toolkit.terraform import argv, mirror
@@ -36,7 +36,7 @@ from toolkit.terraform.run_cache import (
     read_state_identity,
 )
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 LineSink = Callable[[str, str], None]
 

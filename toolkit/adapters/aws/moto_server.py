@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import inspect
 import json
-import logging
 from collections.abc import Callable
 
-log = logging.getLogger(__name__)
+from toolkit.support.log import get_logger
+
+log = get_logger(__name__)
 
 # A definition's problems as Step Functions would list them ("" when valid); toolkit's own ASL checks.
 DefinitionCheck = Callable[[str], list[str]]

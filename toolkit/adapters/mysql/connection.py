@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Mapping
@@ -10,8 +9,9 @@ from collections.abc import Mapping
 from toolkit.adapters.postgres.connection import DatabaseTarget, _is_local
 from toolkit.errors import DatabaseError
 from toolkit.support import masking
+from toolkit.support.log import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 ACCESS_DENIED = 1045
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import logging
 import os
 import time
 from collections.abc import Mapping
@@ -12,8 +11,9 @@ from pathlib import Path
 
 from toolkit.errors import DatabaseError
 from toolkit.support import masking
+from toolkit.support.log import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)

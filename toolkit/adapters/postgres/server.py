@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
-import logging
 import os
 import shutil
 import stat
@@ -27,8 +26,9 @@ from pathlib import Path
 
 from toolkit.adapters.postgres.ports import port_holder, start_failure
 from toolkit.errors import DatabaseError
+from toolkit.support.log import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 SYSTEM_USER = "embedded_postgres"
 SUPERUSER = "postgres"

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.errors import EngineError
 from toolkit.support.log import get_logger
+
+if TYPE_CHECKING:
+    import subprocess
 
 log = get_logger(__name__)
 
@@ -122,6 +125,8 @@ def background(
 
 
 def _spawn(argv: Sequence[str], env: Mapping[str, str], cwd: Path | None) -> subprocess.Popen:
+    import subprocess  # here: a run that starts no process (every answer cached) does not import it
+
     try:
         return subprocess.Popen(
             list(argv),

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -301,7 +300,9 @@ def each_database(render: Callable[[Any], str]) -> Callable[[Any], str]:
     def text(result: Any) -> str:
         if type(result).__name__ != "EachDatabase":
             return render(result)
-        parts = [f"database {name}:\n" + textwrap.indent(render(inner), "  ") for name, inner in result.results.items()]
+        from textwrap import indent
+
+        parts = [f"database {name}:\n" + indent(render(inner), "  ") for name, inner in result.results.items()]
         return "\n".join(parts)
 
     return text

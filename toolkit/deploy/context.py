@@ -98,7 +98,6 @@ class Context:
         force-unlock, which resolve it)."""
         from toolkit.deploy.local_state import refuse_broken_state
         from toolkit.deploy.protection import refuse_disagreement
-        from toolkit.state.deployments import KIND as DEPLOYMENTS
         from toolkit.terraform.engine import passed_by_name
         from toolkit.terraform.errored import refuse_errored
         from toolkit.terraform.stack import Stack
@@ -110,7 +109,7 @@ class Context:
         if not recovering:
             refuse_errored(target)
             if (env.name, name) not in self.protection_checked:
-                refuse_broken_state(target, env, self.paths.records(DEPLOYMENTS))
+                refuse_broken_state(target, env, self.paths)
                 self.protection_checked.add((env.name, name))
         if inputs is not None:
             target = replace(target, var_files=(*target.var_files, inputs))

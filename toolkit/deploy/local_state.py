@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.errors import ToolkitError
 from toolkit.project.model import Environment
-from toolkit.state import deployments
-from toolkit.state.store import raw_store
 from toolkit.terraform.argv import StackTarget
 from toolkit.terraform.locks import lock_holder
+
+if TYPE_CHECKING:
+    from toolkit.deploy.paths import StatePaths
 
 
 def state_file(target: StackTarget) -> Path:
@@ -22,7 +24,7 @@ def state_file(target: StackTarget) -> Path:
     return target.backend_state_dir / "workspaces" / target.environment / "terraform.tfstate"
 
 
-def refuse_broken_state(target: StackTarget, env: Environment, records: Path) -> None:
+def refuse_broken_state(target: StackTarget, env: Environment, paths: StatePaths) -> None:
     if target.backend.type != "local":
         return
     path = state_file(target)
@@ -32,6 +34,10 @@ def refuse_broken_state(target: StackTarget, env: Environment, records: Path) ->
     backup = path.with_name(path.name + ".backup")
     restore = f"restore it from {backup}" if backup.is_file() else "restore it from a backup"
     if not raw.strip():
+        from toolkit.state import deployments
+        from toolkit.state.store import raw_store
+
+        records = paths.records(deployments.KIND)
         record = raw_store(env.backend, deployments.KIND, records).get(env.name)
         if record is None:
             return

@@ -135,11 +135,14 @@ def _migrate(ctx: Context, name: str, dry_run: bool) -> MigrateResult:
     if not dry_run:
         refuse_protected(env, "toolkit db migrate")
     settings = ctx.project.migrations
-    found = None if dry_run or not ctx.caching else noop_verdict.scan(ctx.project.sql_dir)  # before any read
-    verdict = None if found is None else noop_verdict.stored(ctx, env, found)
+    found = verdict = None
     with ctx.reporter.step(_title(ctx) + (" (dry run)" if dry_run else "")):
-        if verdict is not None:
-            applied = noop_verdict.check(ctx, env, found, verdict, lambda target: history_table(ctx, target))
+        if not dry_run and ctx.caching:
+            verdict = noop_verdict.stored(ctx, env)
+            asked = noop_verdict.ask(ctx, env, verdict, lambda t: history_table(ctx, t)) if verdict else None
+            found = noop_verdict.scan(ctx.project.sql_dir)  # before any read of a file; the database asked meanwhile
+            # Waited for even when the scan differs: its session, and the lock, are gone by then.
+            applied = None if asked is None else noop_verdict.check(ctx, env, found, verdict, asked())
             if applied is not None:
                 ctx.reporter.note(f"{applied} applied, nothing changed since the last run verified every checksum")
                 return MigrateResult((), applied)

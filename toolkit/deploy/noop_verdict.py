@@ -21,9 +21,12 @@ depends on, and the number of migrations applied; nothing else (no value, no nam
 - toolkit's own code (`support/code_identity.py`) and the interpreter.
 
 The check holds the migration lock for the read (one try, no wait): a run applying at that moment makes it
-a miss, and the full run then waits for the lock as always. Anything unexpected (no verdict, a server that
-is down, a MySQL database, caches off with `--no-cache` or TOOLKIT_NO_CACHE=1) is a miss, and a miss only
-costs the scan: the full run follows, with its own errors.
+a miss, and the full run then waits for the lock as always. The database is asked in a thread while the
+folder is scanned (the server digests the history meanwhile), once the environment's outputs are read in
+the main thread; that session, and the lock with it, is closed before the answer is used. Anything
+unexpected (no verdict, a server that is down, a MySQL database, caches off with `--no-cache` or
+TOOLKIT_NO_CACHE=1) is a miss, and a miss costs the scan (and, with a verdict kept, that one question):
+the full run follows, with its own errors.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ import marshal
 import os
 import stat as stat_kind
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,18 +110,24 @@ def verdict_file(ctx: Context, env: Environment) -> Path | None:
     return ctx.cache_file(f"noop-{env.name}-{ctx.current_database.name}.json")
 
 
-def stored(ctx: Context, env: Environment, found: Scan) -> dict | None:
-    """The verdict for `env` when it was written for this very scan of the folder (else None, unconnected)."""
+def stored(ctx: Context, env: Environment) -> dict | None:
+    """The verdict kept for `env`'s database (None: none, or caches are off); `matches` says whether it
+    was written for the scan this run makes. Read before the scan, so the database is asked meanwhile."""
     path = verdict_file(ctx, env)
-    if path is None or found.digest is None:
+    if path is None:
         return None
     try:
         verdict = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(verdict, dict) or verdict.get("format") != FORMAT or verdict.get("scan") != found.digest:
+    if not isinstance(verdict, dict) or verdict.get("format") != FORMAT:
         return None
     return verdict
+
+
+def matches(verdict: dict, found: Scan) -> bool:
+    """Whether `verdict` was written for this very scan of the folder."""
+    return found.digest is not None and verdict.get("scan") == found.digest
 
 
 def history_state(cur, history) -> tuple:
@@ -197,40 +208,86 @@ def remember(ctx: Context, env: Environment, found: Scan, session, history, load
     write_atomically(path, json.dumps(verdict).encode(), "no-op verdict")
 
 
-def check(ctx: Context, env: Environment, found: Scan, verdict: dict, history_of) -> int | None:
-    """The number of migrations applied, when the database and everything else is as `verdict` was
-    written for; None on any difference, or when the database cannot be asked without side effects."""
-    from toolkit.deploy.database import connect_database, database_target, outputs_lock, placeholders_for
+@dataclass(frozen=True)
+class Asked:
+    """What the database said for the key: asked with the migration lock taken (one try), then let go."""
+
+    target: object  # the DatabaseTarget it was asked at
+    history: object  # its HistoryTable
+    state: tuple  # history_state()
+    server: int  # the server's version
+    placeholders: object  # the run's placeholders, when the verdict's key has values (else None)
+
+
+def ask(ctx: Context, env: Environment, verdict: dict, history_of) -> Callable[[], Asked | None]:
+    """The database asked what the key needs, in a thread while this one scans the folder (the server
+    computes the digest meanwhile); the call waits for it: None when it cannot be asked without side
+    effects, or any difference (a server that is down, a run applying now, MySQL). The environment's
+    outputs are read here first, in this thread: any Terraform run stays where signals reach it."""
+    from toolkit.deploy.database import outputs_lock
     from toolkit.deploy.stacks import stack_outputs
     from toolkit.errors import ToolkitError
 
     try:
         with outputs_lock(ctx, env):
             outputs = stack_outputs(ctx, env, ctx.project.stack_order[0])
+    except ToolkitError:
+        return lambda: None
+    # Imported here, not in the thread: an import there would hold the interpreter's lock while the scan
+    # here needs it for each of its 10,000 stat calls.
+    import psycopg2  # noqa: F401
+
+    import toolkit.migrations.history  # noqa: F401
+
+    answer: list[Asked | None] = [None]
+    worker = threading.Thread(
+        target=lambda: answer.__setitem__(0, _ask(ctx, env, outputs, verdict, history_of)), daemon=True
+    )
+    worker.start()
+
+    def wait() -> Asked | None:
+        while worker.is_alive():
+            worker.join(0.1)  # in short waits, so Ctrl-C is seen at once
+        return answer[0]
+
+    return wait
+
+
+def _ask(ctx: Context, env: Environment, outputs, verdict: dict, history_of) -> Asked | None:
+    from toolkit.deploy.database import connect_database, database_target, placeholders_for
+    from toolkit.errors import ToolkitError
+
+    try:
         target = database_target(ctx, env, outputs)  # never starts or provisions the local server
         if target.engine != "postgres":
             return None
         conn = connect_database(target, attempts=1, lock_timeout=ctx.project.migrations.lock_timeout)
-    except ToolkitError:
+    except Exception:  # noqa: BLE001  a thread's failure is a miss; the full run meets it again and reports it
         return None
     import psycopg2
 
     from toolkit.migrations.history import lock_key
 
-    history = history_of(target)
     try:
+        history = history_of(target)
         with conn.cursor() as cur:
             cur.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(history),))
             if not cur.fetchone()[0]:
                 return None  # a run is applying right now
             state = history_state(cur, history)
-        applied = verdict.get("applied")
-        if not isinstance(applied, int):
-            return None
         placeholders = placeholders_for(ctx, env, outputs, target) if verdict.get("values") is not False else None
-        digest = key(ctx, env, found, target, placeholders, history, state, conn.server_version, applied)
+        return Asked(target, history, state, conn.server_version, placeholders)
     except (psycopg2.Error, ToolkitError):
         return None
     finally:
         conn.close()  # the lock with it
+
+
+def check(ctx: Context, env: Environment, found: Scan, verdict: dict, asked: Asked | None) -> int | None:
+    """The number of migrations applied, when the database (`asked`) and everything else is as `verdict`
+    was written for; None on any difference."""
+    applied = verdict.get("applied")
+    if asked is None or not isinstance(applied, int) or not matches(verdict, found):
+        return None
+    digest = key(ctx, env, found, asked.target, asked.placeholders, asked.history, asked.state, asked.server, applied)
     return applied if digest == verdict.get("key") else None

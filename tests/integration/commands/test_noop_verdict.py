@@ -266,3 +266,44 @@ def verdict_path(project):
     ctx = Context(project=load_project(project))
     env = ctx.project.environment("local")
     return noop_verdict.verdict_file(ctx.for_database(ctx.project.databases[0]), env)
+
+
+def test_the_database_asked_alongside_the_scan_is_waited_for_and_let_go_before_a_full_run(
+    project, full_runs, monkeypatch
+):
+    """The attack: the question asked while the folder is scanned is slow (a server taking its time) and
+    the scan then misses (a new file). The full run must start only after that session is closed, with
+    the migration lock it took released, and apply the new file; nothing of the slow answer is used."""
+    import threading
+    import time
+
+    verified(project, full_runs)
+    (project / "sql" / "V6__added_later.sql").write_text("CREATE TABLE added_later (id int);\n")
+    real = noop_verdict._ask
+    finished = threading.Event()
+    seen_at_full_run = []
+
+    def slow_ask(*args):
+        time.sleep(0.5)
+        try:
+            return real(*args)
+        finally:
+            finished.set()
+
+    def load_migrations(ctx, real_load=validation_module.load_migrations):
+        seen_at_full_run.append(finished.is_set())
+        return real_load(ctx)
+
+    monkeypatch.setattr(noop_verdict, "_ask", slow_ask)
+    monkeypatch.setattr(validation_module, "load_migrations", load_migrations)
+    result = migrate(project)
+    assert [step["script"] for step in result["applied"]] == ["V6__added_later.sql"]
+    assert seen_at_full_run == [True]
+    sessions = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    conn = connect_local(project)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sessions)
+            assert cur.fetchone()[0] == 0  # no session of the run, and so no lock, outlives it
+    finally:
+        conn.close()

@@ -41,6 +41,18 @@ def test_dollar_quoted_bodies_and_do_blocks():
     assert result[2][1] == "SELECT $1, a$b$ FROM x"
 
 
+@pytest.mark.parametrize("tag", ["fn", "_x1", "tâg", "função", "标签", "\U0001f600", "a\U0001f600b"])
+def test_a_dollar_tag_of_any_non_ascii_characters_quotes_like_an_ascii_one(tag):
+    """PostgreSQL reads a tag's characters as bytes: every byte of a non-ASCII character (astral ones too)
+    may start or continue a tag; a digit only continues one, and `$1` is a parameter, not a tag."""
+    text = f"SELECT ${tag}$ a; b ${tag}$;\nSELECT 2;\n"
+    assert split(text) == [(1, f"SELECT ${tag}$ a; b ${tag}$"), (2, "SELECT 2")]
+
+
+def test_a_digit_does_not_start_a_dollar_tag():
+    assert split("SELECT $1a$; SELECT 2;\n") == [(1, "SELECT $1a$"), (1, "SELECT 2")]
+
+
 def test_begin_atomic_body_with_case_end():
     text = (
         "CREATE FUNCTION g(x int) RETURNS int LANGUAGE sql\n"

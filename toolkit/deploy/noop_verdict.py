@@ -60,7 +60,7 @@ class Scan:
 
 def scan(sql_dir: Path) -> Scan:
     """Every entry below `sql_dir` by name and identity, in the order the folders list them (sorted)."""
-    entries: list = []
+    entries = _Entries()
     newest = time.time_ns() - int(RACY_SECONDS * 1e9)
     try:
         trusted = _walk(os.fspath(sql_dir), "", entries, newest, {os.path.realpath(sql_dir)})
@@ -68,7 +68,26 @@ def scan(sql_dir: Path) -> Scan:
         return Scan(None)
     if not trusted:
         return Scan(None)
-    return Scan(hashlib.sha256(marshal.dumps(entries)).hexdigest())
+    return Scan(entries.hexdigest())
+
+
+class _Entries(list):
+    """The entries in order, hashed a thousand at a time: 10,000 entries held at once were 3 MiB."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.digest = hashlib.sha256()
+
+    def append(self, entry) -> None:
+        super().append(entry)
+        if len(self) >= 1024:
+            self.digest.update(marshal.dumps(tuple(self)))
+            self.clear()
+
+    def hexdigest(self) -> str:
+        self.digest.update(marshal.dumps(tuple(self)))
+        self.clear()
+        return self.digest.hexdigest()
 
 
 def _walk(folder: str, prefix: str, entries: list, newest: int, seen: set[str]) -> bool:

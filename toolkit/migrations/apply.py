@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import replace
@@ -213,7 +214,11 @@ def migrate(
                 code = bool(plan.pending) and stored_code_may_change_session(cur, conn.server_version)
                 if code:  # the run's own DDL (the history table) may have fired it already
                     cur.execute(reset)
-            for step in plan.pending:
+            # Each step let go once applied: its memory goes to the step's result (10,000 of each).
+            already_applied, queue = plan.applied, deque(plan.pending)
+            del plan
+            while queue:
+                step = queue.popleft()
                 if on_event:
                     on_event(f"applying {step.file.script}")
                 timeouts = (
@@ -228,7 +233,7 @@ def migrate(
                 after = reset if code or risk or not step.source.directives.transactional else b""
                 statements = step.statements_of(text)
                 done.append(_apply_one(conn, step, statements, history, timeouts, after, environment))
-            return MigrateResult(applied=tuple(done), already_applied=plan.applied)
+            return MigrateResult(applied=tuple(done), already_applied=already_applied)
         finally:
             if restore and not conn.closed:  # the session's own search_path back, as Flyway restores it
                 with suppress(psycopg2.Error), conn.cursor() as cur:

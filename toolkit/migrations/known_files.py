@@ -86,16 +86,17 @@ class KnownFiles:
         self.hits = 0
         self._key = _code_key() if path else ""
         if path is not None:
-            self._read()
+            self.entries = self._read()
 
-    def _read(self) -> None:
+    def _read(self) -> dict[str, str]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return
+            return {}
         if isinstance(data, dict) and data.get("key") == self._key and data.get("sql_dir") == self.sql_dir:
             entries = data.get("files")
-            self.entries = entries if isinstance(entries, dict) else {}
+            return entries if isinstance(entries, dict) else {}
+        return {}
 
     def where(self, script: str) -> str:
         """The file's path as a string (cheaper to stat than a Path: 10,000 of them)."""
@@ -103,7 +104,9 @@ class KnownFiles:
 
     def lookup(self, script: str, stat: os.stat_result) -> tuple[int, str, Directives] | None:
         """(checksum, sha256, directives) recorded for this very file, or None: read it."""
-        entry = self.entries.get(script)
+        # Taken out as it is asked for: by the end of a load of 10,000 files the parsed cache is gone,
+        # rather than held beside every source it helped to build (`save` reads it again if it must).
+        entry = self.entries.pop(script, None)
         if not isinstance(entry, str):
             return None
         found_identity, _, rest = entry.partition(" ")
@@ -128,15 +131,16 @@ class KnownFiles:
         self.changed = True
 
     def save(self, scripts: set[str]) -> None:
-        """Write the entries of the files that exist now (removed files dropped), if anything changed."""
+        """Write the entries of the files that exist now (removed files dropped), if anything changed: what
+        this run learnt over the cache as it was (the entries `lookup` took out were the files' own)."""
         if self.path is None:
             return
-        stale = set(self.entries) - scripts
-        if not self.changed and not stale:
+        if not self.changed and not set(self.entries) - scripts:  # nothing learnt, no file gone
             return
-        for script in stale:
-            del self.entries[script]
         from toolkit.support.cache import write_atomically
 
-        data = {"key": self._key, "sql_dir": self.sql_dir, "files": self.entries}
+        entries = self._read()
+        entries.update(self.entries)
+        kept = {script: entry for script, entry in entries.items() if script in scripts}
+        data = {"key": self._key, "sql_dir": self.sql_dir, "files": kept}
         write_atomically(self.path, json.dumps(data, separators=(",", ":")).encode("utf-8"), "migration file cache")

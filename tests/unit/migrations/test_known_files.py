@@ -192,3 +192,22 @@ def test_an_entry_edited_in_the_cache_file_is_read_again_or_refused(sql, tmp_pat
     assert sources["V1__one.sql"].checksum == 7  # the forged entry was believed ...
     with pytest.raises(ValidationFailed, match="V1__one.sql changed while toolkit was running"):
         _ = sources["V1__one.sql"].text  # ... but nothing from it can run
+
+
+def test_entries_taken_out_while_loading_survive_a_save_and_a_removed_file_leaves(sql, tmp_path):
+    """A load takes each entry out of memory as it uses it; a save (one file changed) must still write the
+    entries of the files that did not change, and a removed file's entry must go."""
+    import json
+
+    make_old(sql)
+    cache = tmp_path / "cache.json"
+    run(sql, cache)
+    write(sql / "V1__one.sql", "CREATE TABLE a (x bigint);\n")
+    known, _ = run(sql, cache)
+    assert known.hits == 2  # V1 read again, the other two from the cache
+    known, _ = run(sql, cache)
+    assert known.hits == 3  # all three kept through the save of the run before
+    (sql / "R__view.sql").unlink()
+    known, _ = run(sql, cache)
+    assert known.hits == 2
+    assert sorted(json.loads(cache.read_text(encoding="utf-8"))["files"]) == ["V1__one.sql", "V2__two.sql"]

@@ -82,7 +82,8 @@ class EarlyPlan:
     wait: Callable[[], bool]  # waits for the plan: True if it changes anything (raising as `Stack.plan`)
     lines: HeldLines
     original_sink: LineSink | None  # where the stack's lines go once its step is shown
-    _cleanup: ExitStack = field(default_factory=ExitStack)
+    _running: ExitStack = field(default_factory=ExitStack)  # the plan's process and its emulator override
+    _cleanup: ExitStack = field(default_factory=ExitStack)  # all of it: those, the saved plan, injected values
 
     def apply_if_same(
         self,
@@ -103,6 +104,7 @@ class EarlyPlan:
             self.stack.on_line = self.original_sink
             self.lines.release(self.original_sink)
             changed = self.wait()
+            self._running.close()  # the plan's own hold (the emulator override) let go before its apply takes it
             when = f"alongside {self.after}" if self.after else "while the run validated"
             ctx.reporter.note(f"{self.stack_name}: planned {when}, from the same inputs")
             watcher.watch(self.stack)
@@ -113,7 +115,7 @@ class EarlyPlan:
     def _same_inputs(self, ctx, env, progress, outcomes, outputs_by_stack, render) -> bool:
         if any(outcome.changed for outcome in outcomes) or len(progress.changed) != self.changed_before:
             return False  # something was applied: a refresh may see it
-        outputs = dict(outputs_by_stack.get(self.after, {})) if self.after else {}
+        outputs = dict(outputs_by_stack.get(self.after, {}))  # the first stack's: none
         if outputs != self.upstream:
             return False
         if self.render is not None and (render is None or render.changed or _files(render) != _files(self.render)):
@@ -171,7 +173,8 @@ def _start(ctx: Context, env: Environment, progress: Progress, stack_name: str, 
             plan_file = cleanup.enter_context(saved_plan(ctx, env, stack_name, "up"))
             original, lines = stack.on_line, HeldLines()
             stack.on_line = lines
-            wait = cleanup.enter_context(stack.plan_in_background(plan_file))
+            running = cleanup.enter_context(ExitStack())
+            wait = running.enter_context(stack.plan_in_background(plan_file))
             speculation = EarlyPlan(
                 stack_name=stack_name,
                 after=after,
@@ -185,7 +188,7 @@ def _start(ctx: Context, env: Environment, progress: Progress, stack_name: str, 
                 lines=lines,
                 original_sink=original,
             )
-            speculation._cleanup = cleanup.pop_all()
+            speculation._running, speculation._cleanup = running, cleanup.pop_all()
             return speculation
     except ToolkitError as exc:  # the stack's own step meets it again at its turn, and reports it there
         log.debug("the plan of %s is not started early: %s", stack_name, exc)

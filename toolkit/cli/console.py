@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -155,8 +156,6 @@ def to_jsonable(value: Any) -> Any:
         return [to_jsonable(v) for v in value]
     if isinstance(value, Enum):
         return value.value
-    from datetime import datetime
-
     if isinstance(value, Path | datetime):
         return str(value)
     if value is None or isinstance(value, str | int | float | bool):

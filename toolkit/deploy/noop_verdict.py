@@ -45,6 +45,9 @@ from pathlib import Path
 
 from toolkit.deploy.context import Context
 from toolkit.project.model import Environment
+from toolkit.support.log import get_logger
+
+log = get_logger(__name__)
 
 FORMAT = 1
 RACY_SECONDS = 2.0
@@ -281,7 +284,8 @@ def _ask(ctx: Context, env: Environment, outputs, verdict: dict, history_of) -> 
         if target.engine != "postgres":
             return None
         conn = connect_database(target, attempts=1, lock_timeout=ctx.project.migrations.lock_timeout)
-    except Exception:  # noqa: BLE001  a thread's failure is a miss; the full run meets it again and reports it
+    except Exception as exc:  # noqa: BLE001  a thread's failure is a miss; the full run meets it again
+        log.debug("the no-op verdict's database could not be asked: %s", exc)
         return None
     import psycopg2
 

@@ -214,6 +214,7 @@ def migrate(
                 code = bool(plan.pending) and stored_code_may_change_session(cur, conn.server_version)
                 if code:  # the run's own DDL (the history table) may have fired it already
                     cur.execute(reset)
+                last_rank = history.last_rank(cur) if plan.pending else 0  # the lock is held: the run counts on
             # Each step let go once applied: its memory goes to the step's result (10,000 of each).
             already_applied, queue = plan.applied, deque(plan.pending)
             del plan
@@ -221,10 +222,7 @@ def migrate(
                 step = queue.popleft()
                 if on_event:
                     on_event(f"applying {step.file.script}")
-                timeouts = (
-                    step.source.directives.lock_timeout or lock_timeout,
-                    step.source.directives.statement_timeout or statement_timeout,
-                )
+                timeouts = _timeouts(step, lock_timeout, statement_timeout)
                 # Read, split, apply and forget: the file is read again here (refused if its bytes are
                 # not the planned ones), so the run holds one file's text at a time.
                 text = _planned_text(step, done)
@@ -232,12 +230,19 @@ def migrate(
                 code = code or risk is SessionRisk.CODE  # it may have stored code a later file fires
                 after = reset if code or risk or not step.source.directives.transactional else b""
                 statements = step.statements_of(text)
-                done.append(_apply_one(conn, step, statements, history, timeouts, after, environment))
+                rank = last_rank + len(done) + 1
+                done.append(_apply_one(conn, step, statements, history, timeouts, after, environment, rank))
             return MigrateResult(applied=tuple(done), already_applied=already_applied)
         finally:
             if restore and not conn.closed:  # the session's own search_path back, as Flyway restores it
                 with suppress(psycopg2.Error), conn.cursor() as cur:
                     cur.execute(restore)
+
+
+def _timeouts(step: PendingMigration, lock_timeout: str, statement_timeout: str) -> tuple[str, str]:
+    """The file's own lock and statement timeouts, or the run's."""
+    directives = step.source.directives
+    return directives.lock_timeout or lock_timeout, directives.statement_timeout or statement_timeout
 
 
 def _planned_text(step: PendingMigration, done: list[AppliedStep]) -> str:
@@ -271,6 +276,7 @@ def _apply_one(
     timeouts: tuple[str, str],
     reset: bytes,
     environment: str | None = None,
+    rank: int | None = None,
 ) -> AppliedStep:
     import psycopg2
 
@@ -297,7 +303,7 @@ def _apply_one(
             elif transactional:
                 cur.execute(b"BEGIN; " + settings)
             else:  # the row first, failed: a run stopped half-way leaves the file failed, not pending
-                _record(cur, history, step, 0, success=False, first=settings + b"; ")
+                _record(cur, history, step, 0, success=False, first=settings + b"; ", rank=rank)
                 row_written = True
             for current in statements[done:]:
                 if current.copy_data is None:
@@ -308,7 +314,7 @@ def _apply_one(
             current = None  # a failure from here on is the bookkeeping's, not a statement's
             elapsed = int((time.monotonic() - started) * 1000)
             if transactional:
-                _record(cur, history, step, elapsed, success=True, commit=True, first=reset)
+                _record(cur, history, step, elapsed, success=True, commit=True, first=reset, rank=rank)
             else:
                 history.mark_succeeded(cur, script=step.file.script, execution_ms=elapsed, first=reset)
             restored = True
@@ -357,11 +363,13 @@ def _record(
     success: bool,
     commit: bool = False,
     first: bytes = b"",
+    rank: int | None = None,
 ) -> None:
     history.record(
         cur,
         commit=commit,
         first=first,
+        rank=rank,
         version=step.file.version,
         description=step.file.description,
         type_=step.file.type_code,

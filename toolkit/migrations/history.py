@@ -132,25 +132,36 @@ class HistoryTable:
         success: bool,
         commit: bool = False,
         first: bytes = b"",
+        rank: int | None = None,
     ) -> None:
         """Add one row; with `commit`, the open transaction is committed in the same round trip, and
-        `first` (SQL) runs just before the row is written, in that round trip too."""
-        insert = cur.mogrify(
-            f"""INSERT INTO {self.name} (installed_rank, version, description, type, script, checksum,
-                                         installed_by, execution_time, success)
-                SELECT COALESCE(MAX(installed_rank), 0) + 1, %s, %s, %s, %s, %s, current_user, %s, %s
-                FROM {self.name}""",
-            (
-                str(version) if version else None,
-                description[:200],
-                type_,
-                script,
-                checksum,
-                execution_ms,
-                success,
-            ),
-        )
+        `first` (SQL) runs just before the row is written, in that round trip too.
+
+        `rank`: the row's installed_rank, given by a run that holds the migration lock and counts from
+        `last_rank`; the server then plans a plain VALUES insert, where the MAX over the table costs
+        about 0.1 ms of planning per row (a tenth of a 1,000-file run). A row written meanwhile by
+        something that does not take the lock makes the primary key refuse this one, and its file's
+        transaction rolls back with it. Without `rank` (repair), the next rank is the table's."""
+        values = (str(version) if version else None, description[:200], type_, script, checksum, execution_ms)
+        columns = "installed_rank, version, description, type, script, checksum, installed_by, execution_time, success"
+        if rank is None:
+            insert = cur.mogrify(
+                f"""INSERT INTO {self.name} ({columns})
+                    SELECT COALESCE(MAX(installed_rank), 0) + 1, %s, %s, %s, %s, %s, current_user, %s, %s
+                    FROM {self.name}""",
+                (*values, success),
+            )
+        else:
+            insert = cur.mogrify(
+                f"INSERT INTO {self.name} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, current_user, %s, %s)",
+                (rank, *values, success),
+            )
         cur.execute(first + insert + (b"; COMMIT" if commit else b""))
+
+    def last_rank(self, cur) -> int:
+        """The highest installed_rank so far (0 for an empty table): where a locked run's rows count on."""
+        cur.execute(f"SELECT COALESCE(MAX(installed_rank), 0) FROM {self.name}")
+        return int(cur.fetchone()[0])
 
     def mark_succeeded(self, cur, *, script: str, execution_ms: int, first: bytes = b"") -> None:
         """The latest row of `script` (written failed before a file outside a transaction started, so

@@ -377,3 +377,50 @@ def test_session_settings_of_one_migration_do_not_leak_into_the_next(db_conn, da
     ]
     # the migration lock's own session setting survives the resets
     assert query(db_conn, "SHOW client_connection_check_interval") == [("1s",)]
+
+
+def test_ranks_count_on_from_the_history_across_runs_and_kinds(db_conn, tmp_path):
+    """A locked run numbers its rows itself: they follow the rows already there (a gap included), one
+    per file, transactional or not, repeatable or versioned."""
+    sql = write(tmp_path / "sql", {"V1__a.sql": "CREATE TABLE a (id int);\n"})
+    run(db_conn, sql)
+    with db_conn.cursor() as cur:  # a gap, as a deleted row leaves one
+        cur.execute("UPDATE flyway_schema_history SET installed_rank = 7 WHERE script = 'V1__a.sql'")
+    write(
+        sql,
+        {
+            "V2__b.sql": "CREATE TABLE b (id int);\n",
+            "V3__c.sql": "-- toolkit:transaction=false\nCREATE INDEX CONCURRENTLY b_id ON b (id);\n",
+            "R__v.sql": "CREATE OR REPLACE VIEW v AS SELECT 1 AS one;\n",
+        },
+    )
+    run(db_conn, sql)
+    assert query(db_conn, "SELECT installed_rank, script, success FROM flyway_schema_history ORDER BY 1") == [
+        (7, "V1__a.sql", True),
+        (8, "V2__b.sql", True),
+        (9, "V3__c.sql", True),
+        (10, "R__v.sql", True),
+    ]
+
+
+def test_a_history_row_written_behind_the_runs_back_rolls_its_file_back(db_conn, tmp_path):
+    """Attack on the run's own numbering: a file that writes the next history row itself (as something
+    not holding the migration lock might). The primary key refuses the run's row, the file's transaction
+    rolls back whole, the files before it stay applied, and the message names the file and the key."""
+    sql = write(
+        tmp_path / "sql",
+        {
+            "V1__a.sql": "CREATE TABLE a (id int);\n",
+            "V2__sneaky.sql": (
+                "CREATE TABLE b (id int);\n"
+                "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script,\n"
+                "  installed_by, execution_time, success) VALUES (2, '9', 'x', 'SQL', 'x.sql', 'x', 0, true);\n"
+            ),
+        },
+    )
+    with pytest.raises(MigrationFailed) as raised:
+        run(db_conn, sql)
+    assert "V2__sneaky.sql" in str(raised.value)
+    assert "flyway_schema_history_pk" in str(raised.value)
+    assert query(db_conn, "SELECT to_regclass('b') IS NULL, to_regclass('a') IS NOT NULL") == [(True, True)]
+    assert query(db_conn, "SELECT installed_rank, script FROM flyway_schema_history ORDER BY 1") == [(1, "V1__a.sql")]

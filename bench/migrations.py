@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,21 @@ def migration_sql(n: int) -> str:
         ");\n"
         f"INSERT INTO bench_item_{n} (id, label) VALUES (1, 'first of {n}'), (2, 'second of {n}');\n"
     )
+
+
+def memory_folder(room: int = 4 << 30) -> Path | None:
+    """A new folder in /dev/shm for the server's data, when that is a memory filesystem with `room` bytes
+    free (10,000 migrations take about 0.3 GB per database); None otherwise (the data stays on disk)."""
+    shm = Path("/dev/shm")
+    try:
+        usage = shutil.disk_usage(shm)
+        if usage.free < room or not os.access(shm, os.W_OK):
+            return None
+        folder = Path(tempfile.mkdtemp(prefix="toolkit-bench-pg-", dir=shm))
+    except OSError:
+        return None
+    folder.chmod(0o755)  # as root, PostgreSQL runs as an unprivileged user who must reach its data here
+    return folder
 
 
 @dataclass

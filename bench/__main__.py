@@ -76,7 +76,9 @@ def main() -> None:
         if "mysql" in only:
             count = sizes[0]
             say(f"mysql: {count:,} migrations per tool on MariaDB")
-            scenario, absent = mysql.run(work, peers, toolkit_bin, count, args.rounds, args.slow_after)
+            scenario, absent = mysql.run(
+                work, peers, toolkit_bin, count, args.rounds, args.slow_after, in_memory=not args.fsync
+            )
             missing.extend(absent)
             if scenario is not None:
                 scenarios.append(scenario)

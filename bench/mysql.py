@@ -99,14 +99,24 @@ def write_floor(folder: Path, count: int) -> None:
             handle.write(f"START TRANSACTION;\n{migration_sql(n)}COMMIT;\n")
 
 
-def run(work: Path, peers: dict, toolkit_bin: str, count: int, rounds: int, slow_after: float):
-    """(the scenario, [(peer, why it is missing)])."""
+def run(work: Path, peers: dict, toolkit_bin: str, count: int, rounds: int, slow_after: float, in_memory: bool):
+    """(the scenario, [(peer, why it is missing)]); `in_memory`: the datadir in /dev/shm where it has room."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench.migrations import memory_folder
     from tests.mariadb import MariaDBServer, binaries
 
     if binaries() is None:
         return None, [("MariaDB", "mariadbd is not installed (`.ci/install-mariadb`)")]
-    server = MariaDBServer()
+    memory = memory_folder() if in_memory else None
+    try:
+        server = MariaDBServer(memory)
+        return _run(server, work, peers, toolkit_bin, count, rounds, slow_after, memory is not None)
+    finally:
+        if memory is not None:
+            shutil.rmtree(memory, ignore_errors=True)
+
+
+def _run(server, work: Path, peers: dict, toolkit_bin: str, count: int, rounds: int, slow_after: float, memory: bool):
     server.start()
     try:
         admin = server.admin()
@@ -215,7 +225,8 @@ def run(work: Path, peers: dict, toolkit_bin: str, count: int, rounds: int, slow
     scenario.notes.append(
         "Each migration creates a table and inserts two rows. toolkit runs each file with autocommit off, "
         "its history row committed with it (a DDL statement commits implicitly anyway), under GET_LOCK; "
-        "dbmate runs each file in a transaction too; the floor is the mariadb client sourcing one file."
+        "dbmate runs each file in a transaction too; the floor is the mariadb client sourcing one file. "
+        + ("The server's datadir is in /dev/shm (memory)." if memory else "The server's datadir is on disk.")
     )
     return scenario, missing
 

@@ -22,7 +22,8 @@ def binaries() -> tuple[str, str] | None:
 
 
 class MariaDBServer:
-    def __init__(self) -> None:
+    def __init__(self, parent: Path | None = None) -> None:
+        """`parent`: where its datadir goes (the benchmark's memory folder); the system's temp folder by default."""
         found = binaries()
         if found is None:
             raise RuntimeError(
@@ -30,7 +31,7 @@ class MariaDBServer:
                 "or `apt-get install -y mariadb-server`"
             )
         self.server, self.install = found
-        self.root = Path(tempfile.mkdtemp(prefix="toolkit-test-mariadb-"))
+        self.root = Path(tempfile.mkdtemp(prefix="toolkit-test-mariadb-", dir=parent))
         self.socket = str(self.root / "mysqld.sock")
         self.port = free_port()
         self.process: subprocess.Popen | None = None

@@ -180,13 +180,14 @@ def migrate(
         with conn.cursor() as cur:
             cur.execute("SET SESSION lock_wait_timeout = %s", (_seconds(lock_timeout, 10),))
             restore = session_restore(cur)
+            last_rank = history.last_rank(cur)  # the lock is held: the run numbers its rows on from here
         done = []
         conn.autocommit(False)  # each file's statements and history row commit together (DDL aside)
         try:
             for step in plan.pending:
                 if on_event:
                     on_event(f"applying {step.file.script}")
-                done.append(_apply_one(conn, step, history, environment, restore))
+                done.append(_apply_one(conn, step, history, environment, restore, last_rank + len(done) + 1))
         finally:
             with suppress(Exception):
                 conn.rollback()  # nothing is open after a file; this only makes sure
@@ -207,7 +208,7 @@ def _dry_step(step: PendingMigration) -> DryRunStep:
 
 
 def _apply_one(
-    conn, step: PendingMigration, history: MySQLHistoryTable, environment: str | None, restore: str
+    conn, step: PendingMigration, history: MySQLHistoryTable, environment: str | None, restore: str, rank: int
 ) -> AppliedStep:
     """One file in one transaction (the run has autocommit off), its history row committed with it."""
     import pymysql
@@ -225,7 +226,7 @@ def _apply_one(
                     if commits_implicitly(current.sql):
                         committed = len(ran)
                 current = None
-                _record(cur, history, step, started, success=True)
+                _record(cur, history, step, started, success=True, rank=rank)
                 conn.commit()
             except pymysql.err.MySQLError as exc:
                 _failed(conn, cur, history, step, started, (ran, committed, current), exc, environment)
@@ -239,9 +240,12 @@ def _apply_one(
     return AppliedStep(step.file.script, version, int((time.monotonic() - started) * 1000))
 
 
-def _record(cur, history: MySQLHistoryTable, step: PendingMigration, started: float, *, success: bool) -> None:
+def _record(
+    cur, history: MySQLHistoryTable, step: PendingMigration, started: float, *, success: bool, rank: int | None = None
+) -> None:
     history.record(
         cur,
+        rank=rank,
         version=step.file.version,
         description=step.file.description,
         type_=step.file.type_code,

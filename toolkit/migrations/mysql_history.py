@@ -109,16 +109,34 @@ class MySQLHistoryTable:
         checksum: int | None,
         execution_ms: int,
         success: bool,
+        rank: int | None = None,
     ) -> None:
-        """Add one row, installed_by as Flyway writes it on MySQL (the user part of USER())."""
-        cur.execute(
-            f"""INSERT INTO {self.name} (installed_rank, version, description, type, script, checksum,
-                                         installed_by, execution_time, success)
-                SELECT COALESCE(MAX(installed_rank), 0) + 1, %s, %s, %s, %s, %s,
-                       SUBSTRING_INDEX(USER(), '@', 1), %s, %s
-                FROM {self.name}""",
-            (str(version) if version else None, description[:200], type_, script, checksum, execution_ms, success),
-        )
+        """Add one row, installed_by as Flyway writes it on MySQL (the user part of USER()).
+
+        `rank`: given by a run that holds the migration lock and counts from `last_rank` (a plain VALUES
+        insert: InnoDB's INSERT … SELECT MAX over the same table also locks the index it reads); a row
+        written meanwhile by something not holding the lock makes the primary key refuse this one.
+        Without it (repair, a failed file's row), the next rank is the table's."""
+        values = (str(version) if version else None, description[:200], type_, script, checksum, execution_ms, success)
+        columns = "installed_rank, version, description, type, script, checksum, installed_by, execution_time, success"
+        user = "SUBSTRING_INDEX(USER(), '@', 1)"
+        if rank is None:
+            cur.execute(
+                f"""INSERT INTO {self.name} ({columns})
+                    SELECT COALESCE(MAX(installed_rank), 0) + 1, %s, %s, %s, %s, %s, {user}, %s, %s
+                    FROM {self.name}""",
+                values,
+            )
+        else:
+            cur.execute(
+                f"INSERT INTO {self.name} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, {user}, %s, %s)",
+                (rank, *values),
+            )
+
+    def last_rank(self, cur) -> int:
+        """The highest installed_rank so far (0 for an empty table): where a locked run's rows count on."""
+        cur.execute(f"SELECT COALESCE(MAX(installed_rank), 0) FROM {self.name}")
+        return int(cur.fetchone()[0])
 
     def delete_failed(self, cur) -> list[str]:
         if not self.exists(cur):

@@ -293,3 +293,46 @@ def test_a_files_session_settings_do_not_reach_the_next_file(mysql_conn, mysql_d
     ):
         run(mysql_conn, mysql_database, sql)
     assert query(mysql_conn, "SELECT DATABASE(), @@SESSION.foreign_key_checks") == [(mysql_database.name, 1)]
+
+
+def test_ranks_count_on_from_the_history_across_runs(mysql_conn, mysql_database, tmp_path):
+    """A locked run numbers its rows itself, after the highest rank already there (a gap included)."""
+    sql = write(tmp_path / "sql", {"V1__a.sql": "CREATE TABLE a (id INT);\n"})
+    run(mysql_conn, mysql_database, sql)
+    with mysql_conn.cursor() as cur:  # a gap, as a deleted row leaves one
+        cur.execute("UPDATE flyway_schema_history SET installed_rank = 7 WHERE script = 'V1__a.sql'")
+    mysql_conn.commit()
+    write(
+        sql, {"V2__b.sql": "CREATE TABLE b (id INT);\n", "R__v.sql": "CREATE OR REPLACE VIEW v AS SELECT 1 AS one;\n"}
+    )
+    run(mysql_conn, mysql_database, sql)
+    assert query(mysql_conn, "SELECT installed_rank, script, success FROM flyway_schema_history ORDER BY 1") == [
+        (7, "V1__a.sql", 1),
+        (8, "V2__b.sql", 1),
+        (9, "R__v.sql", 1),
+    ]
+
+
+def test_a_history_row_written_behind_the_runs_back_rolls_its_file_back(mysql_conn, mysql_database, tmp_path):
+    """Attack on the run's numbering: a file whose row change writes the next history row itself. The
+    primary key refuses the run's row, the file's transaction rolls back whole (its own row with it), the
+    file before it stays applied, and the message names the file and the key."""
+    sql = write(
+        tmp_path / "sql",
+        {
+            "V1__a.sql": "CREATE TABLE a (id INT);\n",
+            "V2__sneaky.sql": (
+                "INSERT INTO a VALUES (1);\n"
+                "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script,\n"
+                "  installed_by, execution_time, success) VALUES (2, '9', 'x', 'SQL', 'x.sql', 'x', 0, 1);\n"
+            ),
+        },
+    )
+    with pytest.raises(MigrationFailed) as raised:
+        run(mysql_conn, mysql_database, sql)
+    assert "V2__sneaky.sql" in str(raised.value)
+    assert "Duplicate entry" in str(raised.value)
+    assert query(mysql_conn, "SELECT COUNT(*) FROM a") == [(0,)]
+    assert query(mysql_conn, "SELECT installed_rank, script FROM flyway_schema_history ORDER BY 1") == [
+        (1, "V1__a.sql")
+    ]

@@ -24,6 +24,7 @@ def split_mysql(text: str) -> list[Statement]:
     delimiter = ";"
     pos, n = 0, len(text)
     start: int | None = None
+    lines = _Lines(text)
     while pos < n:
         if start is None:
             found = _DELIMITER_LINE.match(text, pos) if _at_line_start(text, pos) else None
@@ -44,28 +45,28 @@ def split_mysql(text: str) -> list[Statement]:
         if text.startswith("/*", pos) and not text.startswith("/*!", pos):
             end = text.find("*/", pos + 2)
             if end < 0:
-                raise SplitError("unterminated /* comment", _line(text, pos))
+                raise SplitError("unterminated /* comment", lines.at(pos))
             pos = end + 2
             continue
         if text.startswith(delimiter, pos):
             if start is not None:
-                statements.append(Statement(text[start:pos].rstrip(), _line(text, start), start))
+                statements.append(Statement(text[start:pos].rstrip(), lines.at(start), start))
                 start = None
             pos += len(delimiter)
             continue
         if start is None:
             start = pos
         if char in "'\"`":
-            pos = _skip_quoted(text, pos, char)
+            pos = _skip_quoted(text, pos, char, lines)
         elif text.startswith("/*!", pos):
             end = text.find("*/", pos + 3)
             if end < 0:
-                raise SplitError("unterminated /*! comment", _line(text, pos))
+                raise SplitError("unterminated /*! comment", lines.at(pos))
             pos = end + 2
         else:
             pos = _ordinary_run(delimiter).match(text, pos + 1).end()
     if start is not None and text[start:].strip():
-        statements.append(Statement(text[start:].rstrip(), _line(text, start), start))
+        statements.append(Statement(text[start:].rstrip(), lines.at(start), start))
     return statements
 
 
@@ -73,9 +74,26 @@ def split_mysql(text: str) -> list[Statement]:
 def _ordinary_run(delimiter: str) -> re.Pattern[str]:
     """The characters the loop would step over one by one inside a statement: none of them can open a
     comment, a string or an identifier, or begin the delimiter (a statement's text is mostly these, and a
-    regex crosses them in one step)."""
-    stops = re.escape(" \t\r\n-#/'\"`" + delimiter[0])
+    regex crosses them in one step). Whitespace is among them: inside a statement it only matters after
+    `--`, which the loop checks at the `-`, and a DELIMITER line counts only between statements."""
+    stops = re.escape("-#/'\"`" + delimiter[0])
     return re.compile(f"[^{stops}]*")
+
+
+class _Lines:
+    """Line numbers of offsets asked for in increasing order, counted on from the last one asked (a
+    file of many statements costs one pass, not one count from the top per statement)."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.offset, self.line = text, 0, 1
+
+    def at(self, offset: int) -> int:
+        if offset < self.offset:
+            return _line(self.text, offset)
+        # No line break straddles `self.offset`: it is a statement's first character or later.
+        self.line += len(_NEWLINES.findall(self.text, self.offset, offset))
+        self.offset = offset
+        return self.line
 
 
 def _at_line_start(text: str, pos: int) -> bool:
@@ -94,7 +112,7 @@ def _line(text: str, pos: int) -> int:
     return len(_NEWLINES.findall(text, 0, pos)) + 1
 
 
-def _skip_quoted(text: str, at: int, quote: str) -> int:
+def _skip_quoted(text: str, at: int, quote: str, lines: _Lines) -> int:
     """The offset just after the quoted string or identifier opening at `at`."""
     pos, n = at + 1, len(text)
     while pos < n:
@@ -109,4 +127,4 @@ def _skip_quoted(text: str, at: int, quote: str) -> int:
             return pos + 1
         pos += 1
     kind = "identifier" if quote == "`" else "string"
-    raise SplitError(f"unterminated {quote}…{quote} {kind}", _line(text, at))
+    raise SplitError(f"unterminated {quote}…{quote} {kind}", lines.at(at))

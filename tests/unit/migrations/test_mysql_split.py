@@ -128,3 +128,25 @@ def test_every_delimiter_between_plain_words_ends_a_statement(delimiter, words):
         return
     text = ("" if delimiter == ";" else f"DELIMITER {delimiter}\n") + delimiter.join(words) + delimiter
     assert [s.sql for s in split_mysql(text)] == words
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_lines_stay_exact_over_many_statements_and_multi_line_ones(newline):
+    """Lines are counted on from one statement to the next: each is checked against a count from the top,
+    with statements spanning lines, blank lines and comments between them, in every line-break style."""
+    parts, expected, line = [], [], 1
+    for n in range(300):
+        gap = newline * (n % 3) + (f"-- note {n}{newline}" if n % 5 == 0 else "")
+        body = f"INSERT INTO t{newline}VALUES ({n}, 'a{newline}b')" if n % 2 else f"SELECT {n}"
+        parts.append(gap + body + ";")
+        line += gap.count(newline)
+        expected.append((line, body))
+        line += body.count(newline)
+    assert split("".join(parts)) == expected
+
+
+def test_an_error_after_many_statements_names_its_own_line():
+    text = "SELECT 1;\r\n" * 50 + "SELECT 'open\r\n;\r\n"
+    with pytest.raises(SplitError) as raised:
+        split_mysql(text)
+    assert raised.value.line == 51

@@ -46,7 +46,7 @@ def memory_folder(room: int = 4 << 30) -> Path | None:
         usage = shutil.disk_usage(shm)
         if usage.free < room or not os.access(shm, os.W_OK):
             return None
-        folder = Path(tempfile.mkdtemp(prefix="toolkit-bench-pg-", dir=shm))
+        folder = Path(tempfile.mkdtemp(prefix="toolkit-bench-db-", dir=shm))
     except OSError:
         return None
     folder.chmod(0o755)  # as root, PostgreSQL runs as an unprivileged user who must reach its data here

@@ -108,15 +108,7 @@ def run(work: Path, peers: dict, toolkit_bin: str, count: int, rounds: int, slow
     if binaries() is None:
         return None, [("MariaDB", "mariadbd is not installed (`.ci/install-mariadb`)")]
     memory = memory_folder() if in_memory else None
-    try:
-        server = MariaDBServer(memory)
-        return _run(server, work, peers, toolkit_bin, count, rounds, slow_after, memory is not None)
-    finally:
-        if memory is not None:
-            shutil.rmtree(memory, ignore_errors=True)
-
-
-def _run(server, work: Path, peers: dict, toolkit_bin: str, count: int, rounds: int, slow_after: float, memory: bool):
+    server = MariaDBServer(memory)
     server.start()
     try:
         admin = server.admin()
@@ -219,6 +211,8 @@ def _run(server, work: Path, peers: dict, toolkit_bin: str, count: int, rounds: 
         admin.close()
     finally:
         server.stop()
+        if memory is not None:
+            shutil.rmtree(memory, ignore_errors=True)
     scenario = Scenario(
         f"mysql-apply-{count}", f"Apply {count:,} migrations to an empty MySQL (MariaDB 10.11) database", figures
     )
